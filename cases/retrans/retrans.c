@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The retransmission family: every knob the kernel offers over how long an
+ * established connection retransmits to a silent peer before giving up.
+ *
+ * Seed 004 ("TCP retransmissions"): "TCP will effectively time out at the
+ * first RTO which exceeds the hypothetical timeout" — for tcp_retries2, for
+ * TCP_RTO_MAX_MS / tcp_rto_max_ms (6.15+), for a lowered RTO floor.
+ * Seed 002: "if the connection is busy, the socket will continue trying to
+ * send data until it reaches the limit set in TCP_USER_TIMEOUT".
+ *
+ * Topology: client — router — server, established.  Fault: blackhole at the
+ * router.  Expect: every transmission and the give-up where the model puts
+ * them, ETIMEDOUT, no FIN/RST, the socket gone.
+ */
+#include "tf_test.h"
+
+#define PORT 12345
+
+struct knobs {
+	long retries2;          /* net.ipv4.tcp_retries2 in the client host */
+	long user_timeout_ms;   /* TCP_USER_TIMEOUT, 0 = unset */
+	long rto_max_opt_ms;    /* TCP_RTO_MAX_MS socket option, 0 = unset */
+	long rto_max_sysctl_ms; /* net.ipv4.tcp_rto_max_ms, 0 = unset */
+	long rto_min_sysctl_us; /* net.ipv4.tcp_rto_min_us, 0 = unset */
+	long route_rto_min_ms;  /* rto_min metric on the client's route, 0 = unset */
+};
+
+static void need_sysctl(tf_host *h, const char *key, const char *since)
+{
+	if (!tf_host_sysctl_exists(h, key))
+		TF_SKIP("kernel has no %s (%s)", key, since);
+}
+
+static void retrans(const struct knobs *k)
+{
+	_cleanup_(tf_topo_freep) tf_topo *t = tf_case_topo(TF_TOPO_PATH);
+	_cleanup_(tf_fault_freep) tf_fault *blackhole = NULL;
+	_cleanup_(tf_model_freep) tf_model *m = NULL;
+	_cleanup_(tf_schedule_freep) tf_schedule *s = NULL;
+	_cleanup_close_ int cfd = -1, sfd = -1;
+	tf_host *client = tf_topo_client(t);
+	struct tcp_info ti;
+	tf_run run;
+
+	/* Knobs that shape the RTT estimate go in before the connection. */
+	tf_must(tf_host_sysctl_set_int(client, "net.ipv4.tcp_retries2", k->retries2));
+	if (k->rto_min_sysctl_us) {
+		need_sysctl(client, "net.ipv4.tcp_rto_min_us", "Linux 6.11+");
+		tf_must(tf_host_sysctl_set_int(client, "net.ipv4.tcp_rto_min_us", k->rto_min_sysctl_us));
+	}
+	if (k->rto_max_sysctl_ms) {
+		need_sysctl(client, "net.ipv4.tcp_rto_max_ms", "Linux 6.15+");
+		tf_must(tf_host_sysctl_set_int(client, "net.ipv4.tcp_rto_max_ms", k->rto_max_sysctl_ms));
+	}
+	if (k->route_rto_min_ms)
+		tf_must(tf_route_set_rto_min(client, "default", "198.18.1.1", TF_IF_CLIENT,
+		                             (uint32_t)k->route_rto_min_ms));
+	tf_must(tf_tcp_pair(client, tf_topo_server(t), tf_topo_server_addr(t), PORT, &cfd, &sfd));
+	if (k->rto_max_opt_ms) {
+		if (tf_probe_tcp_sockopt(client, IPPROTO_TCP, TCP_RTO_MAX_MS, (int)k->rto_max_opt_ms) != 1)
+			TF_SKIP("kernel does not accept TCP_RTO_MAX_MS (Linux 6.15+)");
+		tf_must(tf_sock_set_int(cfd, IPPROTO_TCP, TCP_RTO_MAX_MS, (int)k->rto_max_opt_ms));
+	}
+	if (k->user_timeout_ms)
+		tf_must(tf_sock_set_int(cfd, IPPROTO_TCP, TCP_USER_TIMEOUT, (int)k->user_timeout_ms));
+	tf_capture *cap = tf_case_capture(client, TF_IF_CLIENT, "tcp port 12345", "client");
+
+	tf_must(tf_fault_blackhole(tf_topo_router(t), tf_topo_server_cidr(t), &blackhole));
+
+	tf_must(tf_tcp_info(cfd, &ti));
+	m = tf_case_model(client);     /* HZ and the host's sysctls */
+	tf_must(tf_model_set_rtt(m, ti.tcpi_rtt, ti.tcpi_rttvar));
+	if (k->route_rto_min_ms)       /* the route's metric wins over the sysctl: tcp_rto_min() */
+		tf_must(tf_model_set_rto_min_us(m, (uint32_t)k->route_rto_min_ms * 1000));
+	if (k->rto_max_opt_ms)
+		tf_must(tf_model_set_rto_max_ms(m, (uint32_t)k->rto_max_opt_ms));
+	if (k->user_timeout_ms)
+		tf_must(tf_model_set_user_timeout_ms(m, (uint32_t)k->user_timeout_ms));
+	tf_must(tf_model_retrans(m, &s));
+	tf_expect_int("RTO in jiffies: kernel (tcpi_rto) vs model",
+	              (long)(((uint64_t)ti.tcpi_rto * tf_case_hz() + 999999) / 1000000),
+	              (long)tf_model_rto_jiffies(m));
+
+	const tf_sched_event *end = tf_schedule_event(s, tf_schedule_giveup(s));
+	tf_must(tf_run_send(client, cfd, cap, "x", 1, (int)(end->at_hi_us / 1000) + 3000, &run));
+
+	tf_check_schedule("retrans", s, run.tx_ns, run.n_tx, run.err_ns);
+	tf_expect_errno("socket error", run.err, tf_schedule_errno(s));
+	tf_expect_int("FIN or RST on the wire", run.fin_rst, 0);
+	tf_expect_int("socket after give-up (sock_diag, -ENOENT = gone)", run.state_after, -ENOENT);
+}
+
+TF_CASE(retries2_4, .timeout_s = 30, .proves = "seed 004: give-up at the first RTO past tcp_model_timeout(4)")
+{
+	retrans(&(struct knobs){ .retries2 = 4 });
+}
+
+TF_CASE(retries2_6, .timeout_s = 60, .proves = "seed 004: give-up at the first RTO past tcp_model_timeout(6)")
+{
+	retrans(&(struct knobs){ .retries2 = 6 });
+}
+
+TF_CASE(retries2_8, .slow = true, .timeout_s = 200,
+        .proves = "seed 004: RFC 1122's >= 100 s, 8 retransmissions (tcp_retries2=8)")
+{
+	retrans(&(struct knobs){ .retries2 = 8 });
+}
+
+TF_CASE(retries2_15_default, .slow = true, .timeout_s = 1200,
+        .proves = "seed 003/004: the default tcp_retries2=15 hangs for 924.6 s and more")
+{
+	retrans(&(struct knobs){ .retries2 = 15 });
+}
+
+TF_CASE(user_timeout_shorter, .timeout_s = 30,
+        .proves = "seed 002: TCP_USER_TIMEOUT shorter than the tcp_retries2 budget ends it early")
+{
+	retrans(&(struct knobs){ .retries2 = 15, .user_timeout_ms = 3000 });
+}
+
+TF_CASE(user_timeout_longer, .timeout_s = 30,
+        .proves = "seed 002: TCP_USER_TIMEOUT longer than the tcp_retries2 budget extends it")
+{
+	retrans(&(struct knobs){ .retries2 = 3, .user_timeout_ms = 6000 });
+}
+
+TF_CASE(rto_max_ms_sockopt, .timeout_s = 40,
+        .proves = "seed 004, Linux >= 6.15: TCP_RTO_MAX_MS=1000 with tcp_retries2=15 gives up in about 14.4 s")
+{
+	retrans(&(struct knobs){ .retries2 = 15, .rto_max_opt_ms = 1000 });
+}
+
+TF_CASE(rto_max_ms_sysctl, .timeout_s = 40,
+        .proves = "seed 004, Linux >= 6.15: net.ipv4.tcp_rto_max_ms=1000 does the same for every socket")
+{
+	retrans(&(struct knobs){ .retries2 = 15, .rto_max_sysctl_ms = 1000 });
+}
+
+TF_CASE(rto_min_us_sysctl, .timeout_s = 40,
+        .proves = "seed 003: the RTO 'starts around 200ms' — unless tcp_rto_min_us lowers the floor")
+{
+	retrans(&(struct knobs){ .retries2 = 5, .rto_min_sysctl_us = 50000 });
+}
+
+TF_CASE(rto_min_route, .timeout_s = 40,
+        .proves = "seed 003: a route's rto_min metric lowers the RTO floor for its destinations")
+{
+	retrans(&(struct knobs){ .retries2 = 5, .route_rto_min_ms = 50 });
+}

@@ -1,0 +1,114 @@
+#!/bin/sh
+# shellcheck shell=dash
+# /init of the tcpfate-vm initramfs (busybox ash, PID 1).
+#
+# Channels (see README.md):
+#   fd 0/1/2 = /dev/console = ttyS0   kernel log + this script's own chatter
+#   fd 3     = /dev/ttyS1             markers + each binary's stdout (TAP)
+#   fd 4     = /dev/ttyS2             each binary's stderr
+# /tfvm/config (written by tcpfate-vm) defines TFVM_* and tfvm_env/tfvm_jobs.
+
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
+umask 022
+
+/bin/busybox mount -t proc proc /proc
+# The applet links (real tools copied from the host, e.g. ip and tc, win).
+/bin/busybox --install -s
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+mount -t tmpfs -o mode=0755 tmpfs /run
+mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
+mount -t bpf bpf /sys/fs/bpf 2>/dev/null
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+
+# shellcheck source=/dev/null
+. /tfvm/config
+# /tmp is the initramfs' own (tmpfs) unless no binary was copied there.
+[ "$TFVM_MOUNT_TMP" = 0 ] || mount -t tmpfs -o mode=1777 tmpfs /tmp
+
+stty -F /dev/ttyS1 raw -echo 2>/dev/null
+stty -F /dev/ttyS2 raw -echo 2>/dev/null
+exec 3>/dev/ttyS1 4>/dev/ttyS2
+
+say() { echo "$TFVM_MARK $*" >&3; }
+
+release=$(uname -r)
+say READY "$release"
+
+hostname tfvm
+ip link set lo up 2>/dev/null || echo "tfvm: cannot bring lo up"
+
+# Sysctls the cases may need (the unprivileged path).
+for kv in kernel.unprivileged_userns_clone=1 user.max_user_namespaces=65536 \
+	kernel.panic_on_oops=1; do
+	k=${kv%%=*}
+	[ -e "/proc/sys/$(echo "$k" | tr . /)" ] && sysctl -qw "$kv"
+done
+
+# Modules, dependencies first (ordered by the host), decompressed already.
+moddir=/lib/modules/$release
+for m in $TFVM_MODULES; do
+	if ! out=$(insmod "$moddir/$m" 2>&1); then
+		case $out in
+		*"File exists"*) ;;
+		*) say WARN "insmod $m: $out" ;;
+		esac
+	fi
+done
+loaded=
+for name in $TFVM_WANT; do
+	if [ -d "/sys/module/$name" ]; then
+		loaded="$loaded $name"
+	else
+		say WARN "module $name is not present after loading"
+	fi
+done
+say MODULES "$loaded"
+
+# Timer wake-up latency of this VM: the harness widens its bands by
+# TF_SLACK_US; the host turns these numbers into that (unless given).
+if [ -x /tfvm/slackprobe ]; then
+	s=$(/tfvm/slackprobe)
+	p99=$(echo "$s" | sed -n 's/.*p99_us=\([0-9]*\).*/\1/p')
+	slack=$((${p99:-0} * 2))
+	[ "$slack" -ge 2000 ] || slack=2000
+	export TF_SLACK_US=$slack
+	say SLACK "$s slack_us=$slack"
+fi
+
+mkdir -p /tmp/artifacts
+if [ "$TFVM_AS_USER" = 1 ]; then
+	chown 1000:1000 /tmp/artifacts
+fi
+
+tfvm_run() {
+	idx=$1
+	shift
+	say BEGIN "$idx"
+	if [ "$TFVM_AS_USER" = 1 ]; then
+		set -- setpriv --reuid=1000 --regid=1000 --clear-groups -- "$@"
+	fi
+	(
+		cd /tmp || exit 127
+		tfvm_env
+		exec "$@"
+	) >&3 2>&4 </dev/null
+	rc=$?
+	say END "$idx" "$rc"
+}
+
+tfvm_jobs
+
+if [ "$TFVM_ARTIFACTS" = 1 ]; then
+	say ARTIFACTS BEGIN
+	tar -C /tmp/artifacts -cf - . | gzip -1 | base64 >&3
+	say ARTIFACTS END
+fi
+say DONE
+# The last close of a tty waits until its bytes are sent.
+exec 3>&- 4>&-
+poweroff -f
+echo o >/proc/sysrq-trigger

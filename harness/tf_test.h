@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * tf_test.h — how a case is written.
+ *
+ *   TF_CASE(lost_peer_retries2_5, .timeout_s = 40,
+ *           .proves = "seed 000: Linux gives up after tcp_retries2 retries") {
+ *           tf_topo *t = tf_case_topo(TF_TOPO_PATH);     // topology
+ *           ... fault ...                                 // fault
+ *           tf_check_schedule(...);                       // expectation
+ *   }
+ *
+ * Each case runs in its own forked process (its own namespaces, its own
+ * process group) with a timeout; the runner prints TAP version 13 with a
+ * YAML block per case.  cmocka's assertion macros (assert_int_equal, ...)
+ * work inside a case; a failing one ends the case as "not ok".  A case
+ * that cannot run here calls TF_SKIP("reason") — never a pass, never a fail.
+ *
+ * Soft checks (tf_expect_*) record every comparison in the YAML and fail
+ * the case at the end, so one wrong interval still shows all the others.
+ */
+#pragma once
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "tf_capture.h"
+#include "tf_fault.h"
+#include "tf_model.h"
+#include "tf_probe.h"
+#include "tf_sandbox.h"
+#include "tf_sock.h"
+#include "tf_topo.h"
+#include "tf_util.h"
+
+typedef struct tf_case {
+	const char *name;
+	void (*fn)(void);
+	unsigned timeout_s;   /* [60] the runner kills the case's process group after this */
+	bool slow;            /* only with --slow / --all (meson suite 'slow') */
+	const char *proves;   /* the seed sentence this case proves */
+	struct tf_case *next;
+} tf_case;
+
+void tf_case_register(tf_case *c);
+
+#define TF_CASE(id, ...)                                                              \
+	static void id(void);                                                        \
+	static tf_case tf__case_##id = { .name = #id, .fn = id, __VA_ARGS__ };       \
+	__attribute__((constructor)) static void tf__register_##id(void)             \
+	{ tf_case_register(&tf__case_##id); }                                        \
+	static void id(void)
+
+/* End the case as skipped, with the reason (printed as "# SKIP reason"). */
+_Noreturn void tf_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define TF_SKIP(...) tf_skip(__VA_ARGS__)
+/* End the case as failed now. */
+_Noreturn void tf_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A library call that must succeed: on -errno the case fails naming it. */
+#define tf_must(expr) tf__must((expr), #expr, __FILE__, __LINE__)
+int tf__must(int r, const char *what, const char *file, int line);
+
+/* Add "key: value" to the case's YAML block (value is printf-formatted). */
+void tf_diag(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A free-form note, printed as a YAML list entry under "notes". */
+void tf_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* --- environment of the case --- */
+/* The ready topology, or SKIP when namespaces cannot be made here. */
+tf_topo *tf_case_topo(tf_topo_shape shape);
+unsigned tf_case_hz(void);                 /* kernel HZ, probed once */
+/* A model with HZ and the host's sysctl defaults (tcp_retries2,
+ * tcp_early_retrans, tcp_rto_min_us, tcp_rto_max_ms ...) read from `h`. */
+tf_model *tf_case_model(tf_host *h);
+/* Set the model's tcp_retries2 (what a case that sets the sysctl itself
+ * uses), honouring TF_MUTATE (see runner.c). */
+int tf_case_set_retries2(tf_model *m, unsigned n);
+/* Capture on h/ifname with a BPF filter, activated; saved as
+ * <artifacts>/<case>/<label>.pcap when the case fails (or with --keep). */
+tf_capture *tf_case_capture(tf_host *h, const char *ifname, const char *bpf, const char *label);
+/* The case's artifacts directory (created on first use). */
+const char *tf_case_artifacts(void);
+
+/* --- expectations --- */
+/* Latency the model does not contain (timer softirq, scheduling, capture),
+ * added to every band: 2 ms on bare metal, TF_SLACK_US to override (the VM
+ * runner measures and sets it). */
+int64_t tf_slack_us(void);
+/* Soft check of a time in µs against [lo, hi] (slack added here). */
+bool tf_expect_time(const char *what, int64_t measured_us, int64_t expected_us,
+                    int64_t lo_us, int64_t hi_us);
+/* Soft check of an integer (counts, errnos, states). */
+bool tf_expect_int(const char *what, long measured, long expected);
+/* Soft check of an errno, named symbolically in the report. */
+bool tf_expect_errno(const char *what, int measured, int expected);
+
+/*
+ * Check a whole wire schedule: the transmissions tx_ns[0..n) (tx_ns[0] is
+ * the original) and the moment the application saw the error (giveup_ns,
+ * -1 if none) against the model's schedule — every gap, the count, the
+ * give-up.  Also feeds the SVG timeline and the timing-error summary.
+ */
+void tf_check_schedule(const char *what, const tf_schedule *s, const int64_t *tx_ns, size_t n,
+                       int64_t giveup_ns);
+
+/* First packet in flow f carrying payload at or after t_ns; its seq. */
+int tf_case_first_data(const tf_capture *c, const tf_flow *f, int64_t t_ns, uint32_t *seq);
+
+/* Wait for the socket's error, reading the capture as packets arrive and
+ * sampling the socket's state (sock_diag) at each one: every sample must be
+ * expect_state (-1: do not sample).  -ETIME if the deadline passed first. */
+int tf_case_wait_error(int fd, tf_capture *cap, tf_host *h, const tf_flow *f, int expect_state,
+                       int timeout_ms, int *err, int64_t *at_ns);
+
+/* --- the two common experiments (harness/scenario.c) --- */
+#define TF_RUN_MAX_TX 64
+typedef struct tf_run {
+	tf_flow flow;                  /* local → peer */
+	int64_t sent_ns;               /* the write / connect() call */
+	int64_t tx_ns[TF_RUN_MAX_TX];  /* every transmission of the first byte (or SYN) */
+	size_t  n_tx;
+	int     err;                   /* positive errno the socket reported */
+	int64_t err_ns;                /* when (-1: none before the deadline) */
+	long    fin_rst;               /* FIN/RST packets of the flow, both directions */
+	int     state_after;           /* sock_diag state after the error, -ENOENT = gone */
+} tf_run;
+/* Write buf on an established socket, wait for its error. */
+int tf_run_send(tf_host *h, int fd, tf_capture *cap, const void *buf, size_t len, int timeout_ms,
+                tf_run *out);
+/* connect() a prepared socket (tf_tcp_socket + options) to addr:port,
+ * wait for it to fail, collecting its SYNs. */
+int tf_run_connect(tf_host *h, int fd, const char *addr, uint16_t port, tf_capture *cap,
+                   int timeout_ms, tf_run *out);
+
+const char *tf_errno_name(int e);

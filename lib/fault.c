@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/fib_rules.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+#include <netinet/in.h>
+#include <netlink/route/qdisc.h>
+#include <netlink/route/qdisc/netem.h>
+#include <netlink/route/qdisc/tbf.h>
+#include <netlink/route/route.h>
+#include <netlink/route/rule.h>
+#include <netlink/route/tc.h>
+
+#include "nl_private.h"
+#include "tf_fault.h"
+#include "tf_topo.h"
+#include "tf_util.h"
+
+/* Table and rule priority for ICMP suppression: unlikely to collide with
+ * anything a case adds itself. */
+#define TF_ICMP_TABLE 0x7466
+#define TF_ICMP_PRIO  100
+
+typedef enum { F_BLACKHOLE, F_LINK, F_MTU, F_ICMP, F_QDISC } fault_kind;
+
+struct tf_fault {
+	fault_kind kind;
+	tf_host *host;
+	char ifname[IFNAMSIZ];
+	char dst[48];
+	unsigned old_mtu;
+	bool healed;
+	char desc[128];
+};
+
+struct tf_netem {
+	double loss, loss_corr;
+	uint32_t delay_us, jitter_us, limit;
+	bool has_loss, has_loss_corr, has_delay, has_jitter;
+};
+
+static int fault_alloc(fault_kind k, tf_host *h, const char *ifname, tf_fault **ret)
+{
+	tf_fault *f;
+
+	if (!h || !ret)
+		return -EINVAL;
+	if (ifname && strlen(ifname) >= IFNAMSIZ)
+		return -EINVAL;
+	f = calloc(1, sizeof *f);
+	if (!f)
+		return -ENOMEM;
+	f->kind = k;
+	f->host = h;
+	if (ifname)
+		snprintf(f->ifname, sizeof f->ifname, "%s", ifname);
+	*ret = f;
+	return 0;
+}
+
+static int blackhole_route(tf_host *h, const char *dst, uint32_t table, bool add)
+{
+	struct rtnl_route *rt;
+	struct nl_addr *d = NULL;
+	int r;
+
+	r = tf_nl_addr(dst, &d);
+	if (r < 0)
+		return r;
+	rt = rtnl_route_alloc();
+	if (!rt) {
+		nl_addr_put(d);
+		return -ENOMEM;
+	}
+	rtnl_route_set_family(rt, AF_INET);
+	rtnl_route_set_dst(rt, d);
+	rtnl_route_set_table(rt, table);
+	rtnl_route_set_type(rt, RTN_BLACKHOLE);
+	rtnl_route_set_protocol(rt, RTPROT_STATIC);
+	rtnl_route_set_scope(rt, RT_SCOPE_UNIVERSE);
+	/* A blackhole route more specific than the connected one wins the
+	 * lookup; deleting it restores forwarding exactly as before. */
+	r = add ? rtnl_route_add(tf_host_nl(h), rt, NLM_F_CREATE | NLM_F_EXCL)
+	        : rtnl_route_delete(tf_host_nl(h), rt, 0);
+	rtnl_route_put(rt);
+	nl_addr_put(d);
+	return tf_nlerr(r);
+}
+
+static bool valid_cidr(const char *s)
+{
+	struct nl_addr *a = NULL;
+
+	if (!s || strlen(s) >= 48 || tf_nl_addr(s, &a) < 0)
+		return false;
+	nl_addr_put(a);
+	return true;
+}
+
+int tf_fault_blackhole(tf_host *h, const char *dst, tf_fault **ret)
+{
+	tf_fault *f = NULL;
+	int r;
+
+	if (!valid_cidr(dst))
+		return -EINVAL;
+	r = fault_alloc(F_BLACKHOLE, h, NULL, &f);
+	if (r < 0)
+		return r;
+	snprintf(f->dst, sizeof f->dst, "%s", dst);
+	snprintf(f->desc, sizeof f->desc, "blackhole %s in %s", dst, tf_host_name(h));
+	r = blackhole_route(h, dst, RT_TABLE_MAIN, true);
+	if (r < 0) {
+		free(f);
+		return r;
+	}
+	*ret = f;
+	return 0;
+}
+
+int tf_fault_link_down(tf_host *h, const char *ifname, tf_fault **ret)
+{
+	tf_fault *f = NULL;
+	int r = fault_alloc(F_LINK, h, ifname, &f);
+
+	if (r < 0)
+		return r;
+	if (!ifname) {
+		free(f);
+		return -EINVAL;
+	}
+	snprintf(f->desc, sizeof f->desc, "link %s down in %s", ifname, tf_host_name(h));
+	r = tf_link_set_up(h, ifname, false);
+	if (r < 0) {
+		free(f);
+		return r;
+	}
+	*ret = f;
+	return 0;
+}
+
+int tf_fault_mtu(tf_host *h, const char *ifname, unsigned mtu, tf_fault **ret)
+{
+	tf_fault *f = NULL;
+	int r;
+
+	if (mtu < 68 || mtu > 65535 || !ifname)
+		return -ERANGE;
+	r = fault_alloc(F_MTU, h, ifname, &f);
+	if (r < 0)
+		return r;
+	r = tf_link_get_mtu(h, ifname, &f->old_mtu);
+	if (r >= 0)
+		r = tf_link_set_mtu(h, ifname, mtu);
+	if (r < 0) {
+		free(f);
+		return r;
+	}
+	snprintf(f->desc, sizeof f->desc, "mtu %u (was %u) on %s in %s", mtu, f->old_mtu, ifname,
+	         tf_host_name(h));
+	*ret = f;
+	return 0;
+}
+
+static int icmp_rule(tf_host *h, bool add)
+{
+	struct rtnl_rule *rule = rtnl_rule_alloc();
+	int r;
+
+	if (!rule)
+		return -ENOMEM;
+	rtnl_rule_set_family(rule, AF_INET);
+	rtnl_rule_set_prio(rule, TF_ICMP_PRIO);
+	rtnl_rule_set_table(rule, TF_ICMP_TABLE);
+	rtnl_rule_set_action(rule, FR_ACT_TO_TBL);
+	r = rtnl_rule_set_ipproto(rule, IPPROTO_ICMP);
+	if (r >= 0)
+		r = add ? rtnl_rule_add(tf_host_nl(h), rule, NLM_F_CREATE | NLM_F_EXCL)
+		        : rtnl_rule_delete(tf_host_nl(h), rule, 0);
+	rtnl_rule_put(rule);
+	return tf_nlerr(r);
+}
+
+int tf_fault_icmp_block(tf_host *h, tf_fault **ret)
+{
+	tf_fault *f = NULL;
+	int r = fault_alloc(F_ICMP, h, NULL, &f);
+
+	if (r < 0)
+		return r;
+	snprintf(f->desc, sizeof f->desc, "icmp suppressed from %s", tf_host_name(h));
+	/* ICMP the host generates (icmp_route_lookup()) or forwards is looked
+	 * up with the ICMP protocol in the flow, so the rule catches both. */
+	r = blackhole_route(h, "default", TF_ICMP_TABLE, true);
+	if (r >= 0) {
+		r = icmp_rule(h, true);
+		if (r < 0)
+			blackhole_route(h, "default", TF_ICMP_TABLE, false);
+	}
+	if (r < 0) {
+		free(f);
+		return r;
+	}
+	*ret = f;
+	return 0;
+}
+
+/* --- qdisc faults --- */
+
+static int qdisc_root(tf_host *h, const char *ifname, const char *kind, struct rtnl_qdisc **ret)
+{
+	struct rtnl_qdisc *q;
+	int idx = tf_link_index(h, ifname);
+
+	if (idx < 0)
+		return idx;
+	q = rtnl_qdisc_alloc();
+	if (!q)
+		return -ENOMEM;
+	rtnl_tc_set_ifindex(TC_CAST(q), idx);
+	rtnl_tc_set_parent(TC_CAST(q), TC_H_ROOT);
+	rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(0x7466, 0));
+	if (rtnl_tc_set_kind(TC_CAST(q), kind) < 0) {
+		rtnl_qdisc_put(q);
+		/* libnl itself lacks the kind: as unsupported as a kernel would be */
+		return -EOPNOTSUPP;
+	}
+	*ret = q;
+	return 0;
+}
+
+static int qdisc_add(tf_host *h, struct rtnl_qdisc *q)
+{
+	int r = rtnl_qdisc_add(tf_host_nl(h), q, NLM_F_CREATE | NLM_F_REPLACE);
+
+	/* The kernel answers ENOENT for a qdisc kind it does not know (and
+	 * cannot load): report it as "unsupported", not as a missing object. */
+	if (r == -NLE_OBJ_NOTFOUND || r == -NLE_OPNOTSUPP)
+		return -EOPNOTSUPP;
+	return tf_nlerr(r);
+}
+
+int tf_netem_new(tf_netem **ret)
+{
+	tf_netem *p;
+
+	if (!ret)
+		return -EINVAL;
+	p = calloc(1, sizeof *p);
+	if (!p)
+		return -ENOMEM;
+	p->limit = 1000;  /* sch_netem's default queue length */
+	*ret = p;
+	return 0;
+}
+
+void tf_netem_free(tf_netem *p) { free(p); }
+
+int tf_netem_set_loss(tf_netem *p, double percent)
+{
+	if (!p)
+		return -EINVAL;
+	if (!(percent >= 0.0 && percent <= 100.0))
+		return -ERANGE;
+	p->loss = percent;
+	p->has_loss = true;
+	return 0;
+}
+
+int tf_netem_set_loss_correlation(tf_netem *p, double percent)
+{
+	if (!p)
+		return -EINVAL;
+	if (!(percent >= 0.0 && percent <= 100.0))
+		return -ERANGE;
+	p->loss_corr = percent;
+	p->has_loss_corr = true;
+	return 0;
+}
+
+int tf_netem_set_delay(tf_netem *p, uint32_t delay_us)
+{
+	if (!p)
+		return -EINVAL;
+	/* netem keeps delay in ns in a 32-bit field on older kernels: ~4.29 s
+	 * would overflow the legacy TCA_NETEM option libnl sends. */
+	if (delay_us > 4000000)
+		return -ERANGE;
+	p->delay_us = delay_us;
+	p->has_delay = true;
+	return 0;
+}
+
+int tf_netem_set_jitter(tf_netem *p, uint32_t jitter_us)
+{
+	if (!p)
+		return -EINVAL;
+	if (jitter_us > 4000000)
+		return -ERANGE;
+	p->jitter_us = jitter_us;
+	p->has_jitter = true;
+	return 0;
+}
+
+int tf_netem_set_limit(tf_netem *p, uint32_t packets)
+{
+	if (!p)
+		return -EINVAL;
+	if (packets == 0)
+		return -ERANGE;
+	p->limit = packets;
+	return 0;
+}
+
+int tf_netem_validate(const tf_netem *p)
+{
+	if (!p)
+		return -EINVAL;
+	/* Same combinations tc/q_netem.c refuses: jitter is a spread around a
+	 * delay, a correlation qualifies a loss; and nothing set is no fault. */
+	if (p->has_jitter && p->jitter_us > 0 && (!p->has_delay || p->delay_us == 0))
+		return -EINVAL;
+	if (p->has_loss_corr && !p->has_loss)
+		return -EINVAL;
+	if (!p->has_loss && !p->has_delay)
+		return -EINVAL;
+	return 0;
+}
+
+static uint32_t percent_to_prob(double pct)
+{
+	/* netem probabilities are fractions of UINT32_MAX (tc/q_netem.c). */
+	return pct >= 100.0 ? UINT32_MAX : (uint32_t)(pct / 100.0 * (double)UINT32_MAX);
+}
+
+int tf_fault_netem(tf_host *h, const char *ifname, const tf_netem *p, tf_fault **ret)
+{
+	struct rtnl_qdisc *q = NULL;
+	tf_fault *f = NULL;
+	int r;
+
+	r = tf_netem_validate(p);
+	if (r < 0)
+		return r;
+	r = fault_alloc(F_QDISC, h, ifname, &f);
+	if (r < 0)
+		return r;
+	r = qdisc_root(h, ifname, "netem", &q);
+	if (r < 0) {
+		free(f);
+		return r;
+	}
+	rtnl_netem_set_limit(q, (int)p->limit);
+	if (p->has_loss)
+		rtnl_netem_set_loss(q, (int)percent_to_prob(p->loss));
+	if (p->has_loss_corr)
+		rtnl_netem_set_loss_correlation(q, (int)percent_to_prob(p->loss_corr));
+	if (p->has_delay)
+		rtnl_netem_set_delay(q, (int)p->delay_us);
+	if (p->has_jitter)
+		rtnl_netem_set_jitter(q, (int)p->jitter_us);
+	r = qdisc_add(h, q);
+	rtnl_qdisc_put(q);
+	if (r < 0) {
+		free(f);
+		return r;
+	}
+	snprintf(f->desc, sizeof f->desc, "netem loss %.2f%% delay %uus jitter %uus on %s in %s",
+	         p->loss, p->delay_us, p->jitter_us, ifname, tf_host_name(h));
+	*ret = f;
+	return 0;
+}
+
+int tf_fault_rate(tf_host *h, const char *ifname, uint64_t rate_Bps, uint32_t burst,
+                  uint32_t limit, tf_fault **ret)
+{
+	struct rtnl_qdisc *q = NULL;
+	tf_fault *f = NULL;
+	int r;
+
+	/* tbf needs a bucket of at least one packet, else nothing passes;
+	 * the legacy rate field is 32 bits of bytes/s. */
+	if (rate_Bps == 0 || rate_Bps > UINT32_MAX || burst < 1600 || limit < burst)
+		return -ERANGE;
+	r = fault_alloc(F_QDISC, h, ifname, &f);
+	if (r < 0)
+		return r;
+	r = qdisc_root(h, ifname, "tbf", &q);
+	if (r < 0) {
+		free(f);
+		return r;
+	}
+	rtnl_qdisc_tbf_set_limit(q, (int)limit);
+	rtnl_qdisc_tbf_set_rate(q, (int)rate_Bps, (int)burst, 0);
+	r = qdisc_add(h, q);
+	rtnl_qdisc_put(q);
+	if (r < 0) {
+		free(f);
+		return r;
+	}
+	snprintf(f->desc, sizeof f->desc, "rate %llu B/s burst %u on %s in %s",
+	         (unsigned long long)rate_Bps, burst, ifname, tf_host_name(h));
+	*ret = f;
+	return 0;
+}
+
+static int qdisc_del(tf_host *h, const char *ifname)
+{
+	struct rtnl_qdisc *q = NULL;
+	int idx = tf_link_index(h, ifname), r;
+
+	if (idx < 0)
+		return idx;
+	q = rtnl_qdisc_alloc();
+	if (!q)
+		return -ENOMEM;
+	rtnl_tc_set_ifindex(TC_CAST(q), idx);
+	rtnl_tc_set_parent(TC_CAST(q), TC_H_ROOT);
+	r = rtnl_qdisc_delete(tf_host_nl(h), q);
+	rtnl_qdisc_put(q);
+	return tf_nlerr(r);
+}
+
+int tf_fault_heal(tf_fault *f)
+{
+	int r = 0;
+
+	if (!f)
+		return -EINVAL;
+	if (f->healed)
+		return 0;
+	switch (f->kind) {
+	case F_BLACKHOLE:
+		r = blackhole_route(f->host, f->dst, RT_TABLE_MAIN, false);
+		break;
+	case F_LINK:
+		r = tf_link_set_up(f->host, f->ifname, true);
+		break;
+	case F_MTU:
+		r = tf_link_set_mtu(f->host, f->ifname, f->old_mtu);
+		break;
+	case F_ICMP:
+		r = icmp_rule(f->host, false);
+		if (r >= 0)
+			r = blackhole_route(f->host, "default", TF_ICMP_TABLE, false);
+		break;
+	case F_QDISC:
+		r = qdisc_del(f->host, f->ifname);
+		break;
+	}
+	if (r >= 0)
+		f->healed = true;
+	return r;
+}
+
+const char *tf_fault_describe(const tf_fault *f) { return f ? f->desc : "(none)"; }
+
+void tf_fault_free(tf_fault *f) { free(f); }

@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/inet_diag.h>
+#include <netlink/addr.h>
+#include <netlink/cache.h>
+#include <netlink/idiag/idiagnl.h>
+#include <netlink/idiag/msg.h>
+
+#include "tf_sock.h"
+#include "tf_util.h"
+
+static int sockaddr_of(const char *addr, uint16_t port, struct sockaddr_in *sa)
+{
+	memset(sa, 0, sizeof *sa);
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons(port);
+	if (!addr)
+		sa->sin_addr.s_addr = htonl(INADDR_ANY);
+	else if (inet_pton(AF_INET, addr, &sa->sin_addr) != 1)
+		return -EINVAL;
+	return 0;
+}
+
+int tf_tcp_listen(tf_host *h, const char *addr, uint16_t port, int *ret_fd)
+{
+	_cleanup_close_ int fd = -1;
+	struct sockaddr_in sa;
+	int r;
+
+	if (!ret_fd)
+		return -EINVAL;
+	r = sockaddr_of(addr, port, &sa);
+	if (r < 0)
+		return r;
+	fd = tf_host_socket(h, AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return fd;
+	r = tf_sock_set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+	if (r < 0)
+		return r;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 128) < 0)
+		return -errno;
+	*ret_fd = fd;
+	fd = -1;
+	return 0;
+}
+
+int tf_tcp_socket(tf_host *h, int *ret_fd)
+{
+	int fd;
+
+	if (!ret_fd)
+		return -EINVAL;
+	fd = tf_host_socket(h, AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return fd;
+	*ret_fd = fd;
+	return 0;
+}
+
+int tf_tcp_connect_fd(int fd, const char *addr, uint16_t port, tf_flow *flow)
+{
+	struct sockaddr_in sa, l;
+	socklen_t ll = sizeof l;
+	int fl, r;
+
+	r = sockaddr_of(addr, port, &sa);
+	if (r < 0 || !addr)
+		return -EINVAL;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 && errno != EINPROGRESS)
+		return -errno;
+	if (flow) {
+		if (getsockname(fd, (struct sockaddr *)&l, &ll) < 0)
+			return -errno;
+		flow->src = l.sin_addr;
+		flow->sport = ntohs(l.sin_port);
+		flow->dst = sa.sin_addr;
+		flow->dport = port;
+	}
+	return 0;
+}
+
+int tf_tcp_connect_start(tf_host *h, const char *addr, uint16_t port, int *ret_fd)
+{
+	_cleanup_close_ int fd = -1;
+	struct sockaddr_in sa;
+	int r;
+
+	if (!ret_fd || !addr)
+		return -EINVAL;
+	r = sockaddr_of(addr, port, &sa);
+	if (r < 0)
+		return r;
+	fd = tf_host_socket(h, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return fd;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 && errno != EINPROGRESS)
+		return -errno;
+	*ret_fd = fd;
+	fd = -1;
+	return 0;
+}
+
+int tf_tcp_connect_wait(int fd, int timeout_ms, int64_t *at_ns)
+{
+	short rev = 0;
+	int r = tf_sock_wait(fd, POLLOUT, timeout_ms, &rev);
+
+	if (at_ns)
+		*at_ns = tf_now_ns();
+	if (r < 0)
+		return r;
+	r = tf_sock_error(fd);
+	return r > 0 ? -r : r;
+}
+
+static int set_blocking(int fd, bool blocking)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return -errno;
+	fl = blocking ? fl & ~O_NONBLOCK : fl | O_NONBLOCK;
+	return fcntl(fd, F_SETFL, fl) < 0 ? -errno : 0;
+}
+
+int tf_tcp_connect(tf_host *h, const char *addr, uint16_t port, int timeout_ms, int *ret_fd)
+{
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	if (!ret_fd)
+		return -EINVAL;
+	r = tf_tcp_connect_start(h, addr, port, &fd);
+	if (r < 0)
+		return r;
+	r = tf_tcp_connect_wait(fd, timeout_ms, NULL);
+	if (r < 0)
+		return r;
+	r = set_blocking(fd, true);
+	if (r < 0)
+		return r;
+	*ret_fd = fd;
+	fd = -1;
+	return 0;
+}
+
+int tf_tcp_accept(int lfd, int timeout_ms, int *ret_fd)
+{
+	int r, fd;
+
+	if (!ret_fd)
+		return -EINVAL;
+	r = tf_sock_wait(lfd, POLLIN, timeout_ms, NULL);
+	if (r < 0)
+		return r;
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	*ret_fd = fd;
+	return 0;
+}
+
+int tf_tcp_pair(tf_host *client, tf_host *server, const char *server_addr, uint16_t port,
+                int *client_fd, int *server_fd)
+{
+	_cleanup_close_ int lfd = -1, cfd = -1, sfd = -1;
+	int r;
+
+	if (!client_fd || !server_fd)
+		return -EINVAL;
+	r = tf_tcp_listen(server, server_addr, port, &lfd);
+	if (r < 0)
+		return r;
+	/* The first packet also resolves ARP: allow a generous 5 s. */
+	r = tf_tcp_connect(client, server_addr, port, 5000, &cfd);
+	if (r < 0)
+		return r;
+	r = tf_tcp_accept(lfd, 5000, &sfd);
+	if (r < 0)
+		return r;
+	*client_fd = cfd;
+	*server_fd = sfd;
+	cfd = sfd = -1;
+	return 0;
+}
+
+int tf_sock_wait(int fd, short events, int timeout_ms, short *revents)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int64_t deadline = tf_mono_ns() + (int64_t)timeout_ms * 1000000;
+	int r;
+
+	if (fd < 0)
+		return -EBADF;
+	for (;;) {
+		int64_t left = deadline - tf_mono_ns();
+		int ms = timeout_ms < 0 ? -1 : left <= 0 ? 0 : (int)((left + 999999) / 1000000);
+
+		r = poll(&p, 1, ms);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0) {
+			if (timeout_ms >= 0 && tf_mono_ns() >= deadline)
+				return -ETIME;
+			continue;
+		}
+		if (revents)
+			*revents = p.revents;
+		return 0;
+	}
+}
+
+int tf_sock_wait_error(int fd, int timeout_ms, int *err, int64_t *at_ns)
+{
+	short rev = 0;
+	int r;
+
+	if (!err)
+		return -EINVAL;
+	/* POLLERR/POLLHUP are always reported; asking for nothing else means
+	 * readable data or writability does not end the wait early. */
+	r = tf_sock_wait(fd, POLLRDHUP, timeout_ms, &rev);
+	if (at_ns)
+		*at_ns = tf_now_ns();
+	if (r < 0)
+		return r;
+	*err = tf_sock_error(fd);
+	if (*err < 0)
+		return *err;
+	return 0;
+}
+
+int tf_sock_error(int fd)
+{
+	int e = 0;
+	socklen_t l = sizeof e;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &l) < 0)
+		return -errno;
+	return e;
+}
+
+int tf_sock_set_int(int fd, int level, int opt, int value)
+{
+	return setsockopt(fd, level, opt, &value, sizeof value) < 0 ? -errno : 0;
+}
+
+int tf_sock_get_int(int fd, int level, int opt, int *value)
+{
+	socklen_t l = sizeof *value;
+	return getsockopt(fd, level, opt, value, &l) < 0 ? -errno : 0;
+}
+
+int tf_sock_send_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int tf_tcp_info(int fd, struct tcp_info *ti)
+{
+	socklen_t l = sizeof *ti;
+
+	if (!ti)
+		return -EINVAL;
+	memset(ti, 0, sizeof *ti);
+	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &l) < 0 ? -errno : 0;
+}
+
+int tf_sock_flow(int fd, tf_flow *f)
+{
+	struct sockaddr_in l, p;
+	socklen_t ll = sizeof l, pl = sizeof p;
+
+	if (!f)
+		return -EINVAL;
+	if (getsockname(fd, (struct sockaddr *)&l, &ll) < 0 ||
+	    getpeername(fd, (struct sockaddr *)&p, &pl) < 0)
+		return -errno;
+	f->src = l.sin_addr;
+	f->dst = p.sin_addr;
+	f->sport = ntohs(l.sin_port);
+	f->dport = ntohs(p.sin_port);
+	return 0;
+}
+
+static int diag_connect(void *arg)
+{
+	struct nl_sock *sk = arg;
+	return idiagnl_connect(sk) < 0 ? -EIO : 0;
+}
+
+int tf_tcp_diag_state(tf_host *h, const tf_flow *f, int *state)
+{
+	struct nl_sock *sk;
+	struct nl_cache *cache = NULL;
+	struct nl_object *o;
+	int r, found = -ENOENT;
+
+	if (!h || !f || !state)
+		return -EINVAL;
+	sk = nl_socket_alloc();
+	if (!sk)
+		return -ENOMEM;
+	/* The diag socket must be bound inside the host to see its sockets. */
+	r = tf_host_run(h, diag_connect, sk);
+	if (r < 0)
+		goto out;
+	fcntl(nl_socket_get_fd(sk), F_SETFD, FD_CLOEXEC);
+	r = idiagnl_msg_alloc_cache(sk, AF_INET, IDIAGNL_SS_ALL, &cache);
+	if (r < 0) {
+		r = -EIO;
+		goto out;
+	}
+	for (o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		struct idiagnl_msg *m = (struct idiagnl_msg *)o;
+		struct nl_addr *src = idiagnl_msg_get_src(m), *dst = idiagnl_msg_get_dst(m);
+
+		/* libnl hands the ports over in network order. */
+		if (ntohs(idiagnl_msg_get_sport(m)) != f->sport ||
+		    ntohs(idiagnl_msg_get_dport(m)) != f->dport)
+			continue;
+		/* inet_diag carries 16-byte address fields; IPv4 uses the first 4. */
+		if (!src || !dst || nl_addr_get_len(src) < 4 || nl_addr_get_len(dst) < 4)
+			continue;
+		if (memcmp(nl_addr_get_binary_addr(src), &f->src, 4) != 0 ||
+		    memcmp(nl_addr_get_binary_addr(dst), &f->dst, 4) != 0)
+			continue;
+		*state = idiagnl_msg_get_state(m);
+		found = 0;
+		break;
+	}
+	r = found;
+out:
+	nl_cache_free(cache);
+	nl_socket_free(sk);
+	return r;
+}
+
+const char *tf_tcp_state_name(int s)
+{
+	static const char *const names[] = {
+		[TCP_ESTABLISHED] = "ESTABLISHED", [TCP_SYN_SENT] = "SYN_SENT",
+		[TCP_SYN_RECV] = "SYN_RECV", [TCP_FIN_WAIT1] = "FIN_WAIT1",
+		[TCP_FIN_WAIT2] = "FIN_WAIT2", [TCP_TIME_WAIT] = "TIME_WAIT",
+		[TCP_CLOSE] = "CLOSE", [TCP_CLOSE_WAIT] = "CLOSE_WAIT",
+		[TCP_LAST_ACK] = "LAST_ACK", [TCP_LISTEN] = "LISTEN",
+		[TCP_CLOSING] = "CLOSING",
+	};
+	if (s < 0)
+		return "gone";
+	if ((size_t)s < TF_ARRAY_SIZE(names) && names[s])
+		return names[s];
+	return "?";
+}

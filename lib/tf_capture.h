@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * tf_capture.h — packet capture on a link of a host, and just enough TCP
+ * decoding to list the transmissions of a sequence range.
+ *
+ * libpcap's life cycle: create → set → activate → read → close.
+ *
+ *   tf_capture_new(host, "eth0", &c);       // in host's netns
+ *   tf_capture_set_filter(c, "tcp port 5000");
+ *   tf_capture_activate(c);                  // capturing from here on
+ *   ... scenario ...
+ *   tf_capture_read(c);                      // drain what the kernel holds
+ *   n = tf_capture_count(c); p = tf_capture_pkt(c, i);
+ *   tf_capture_save(c, "/path/x.pcap");
+ *   tf_capture_free(c);
+ *
+ * Timestamps are the kernel's (nanosecond precision, CLOCK_REALTIME), so the
+ * time a packet is read does not matter.  Returns 0 or a negative errno.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct tf_host tf_host;
+typedef struct tf_capture tf_capture;
+
+#define TF_TCP_FIN 0x01
+#define TF_TCP_SYN 0x02
+#define TF_TCP_RST 0x04
+#define TF_TCP_PSH 0x08
+#define TF_TCP_ACK 0x10
+
+/* One decoded IPv4 packet (TCP fields valid when proto == IPPROTO_TCP). */
+typedef struct tf_pkt {
+	int64_t        ts_ns;          /* kernel timestamp, CLOCK_REALTIME */
+	uint8_t        proto;          /* IPPROTO_TCP, IPPROTO_ICMP, ... */
+	struct in_addr src, dst;
+	uint16_t       ip_len;         /* IPv4 total length */
+	bool           df;             /* IPv4 don't-fragment bit */
+	uint16_t       sport, dport;   /* host order */
+	uint32_t       seq, ack;       /* host order, absolute */
+	uint8_t        flags;          /* TF_TCP_* */
+	uint16_t       win;            /* raw window field */
+	uint32_t       payload;        /* TCP payload bytes */
+	uint8_t        icmp_type, icmp_code; /* when proto == IPPROTO_ICMP */
+} tf_pkt;
+
+/* A direction of a TCP connection, addresses and ports in host order
+ * except the in_addr (network order, as from inet_pton). */
+typedef struct tf_flow {
+	struct in_addr src, dst;
+	uint16_t       sport, dport;
+} tf_flow;
+
+int  tf_capture_new(tf_host *h, const char *ifname, tf_capture **ret);
+int  tf_capture_set_filter(tf_capture *c, const char *bpf);   /* before activate */
+int  tf_capture_set_snaplen(tf_capture *c, int snaplen);      /* before activate; [256] 128..262144 */
+int  tf_capture_activate(tf_capture *c);                      /* on failure, only free is left */
+int  tf_capture_fd(const tf_capture *c);                      /* pollable, after activate */
+/* Drain everything the kernel has captured so far (non-blocking).
+ * Returns the number of new packets (>= 0) or -errno.  Frames that are not
+ * IPv4 (ARP...) are kept for tf_capture_save() but are not packets. */
+int  tf_capture_read(tf_capture *c);
+size_t tf_capture_count(const tf_capture *c);
+const tf_pkt *tf_capture_pkt(const tf_capture *c, size_t i);  /* NULL past the end */
+/* Write every captured packet (raw frames) as a pcap file (nanosecond). */
+int  tf_capture_save(const tf_capture *c, const char *path);
+void tf_capture_free(tf_capture *c);                          /* accepts NULL */
+static inline void tf_capture_freep(tf_capture **c) { tf_capture_free(*c); }
+
+/* --- queries over the captured packets --- */
+/* Transmissions in direction `f` whose payload covers sequence `seq`
+ * (the original and every retransmission), oldest first.  Writes up to
+ * `max` indices into `idx` and returns how many there are in total.
+ * "Covers" uses SEG.LEN: a SYN or FIN occupies one sequence number too, so
+ * a bare FIN's retransmissions are found by its seq.  Wraps past 2^32. */
+size_t tf_capture_tx_of(const tf_capture *c, const tf_flow *f, uint32_t seq,
+                        size_t *idx, size_t max);
+/* SYNs (without ACK) in direction `f`, oldest first; same contract. */
+size_t tf_capture_syns(const tf_capture *c, const tf_flow *f, size_t *idx, size_t max);
+/* Number of packets in direction `f` (either direction if `both`) that
+ * carry any of `flags`. */
+size_t tf_capture_count_flags(const tf_capture *c, const tf_flow *f, bool both, uint8_t flags);
+/* The reverse direction of a flow. */
+tf_flow tf_flow_reverse(tf_flow f);
+
+/* Decode one raw Ethernet (or Linux cooked) frame; exposed for unit tests.
+ * Returns 0, or -EINVAL for frames that are not IPv4.
+ * Link types: DLT_EN10MB (802.1Q/802.1ad tags skipped), DLT_LINUX_SLL,
+ * DLT_LINUX_SLL2, DLT_RAW, DLT_IPV4.  Lengths come from the IP header, so
+ * a frame cut at snaplen decodes whole; one cut inside its headers is
+ * -EINVAL.  A non-first IP fragment decodes with its L4 fields zero. */
+int tf_pkt_decode(const uint8_t *frame, size_t len, int linktype, int64_t ts_ns, tf_pkt *out);
+
+/* --- diagnostics and tuning --- */
+/* libpcap's text for the last failure on this capture ("" when none): the
+ * errno says what kind of failure, this says which syscall and why. */
+const char *tf_capture_error(const tf_capture *c);
+/* Kernel ring size in bytes, before activate; [8 MiB], at least 64 KiB. */
+int  tf_capture_set_buffer_size(tf_capture *c, int bytes);
+/* Link type (DLT_*) of the stored frames: known after activate (live) or
+ * after the first load (offline; DLT_EN10MB until then). */
+int  tf_capture_linktype(const tf_capture *c);
+/* Frames the kernel dropped since activate because the ring was full
+ * (0 offline).  Non-zero means the packet list is incomplete, so a case
+ * counting retransmissions must not trust it. */
+int  tf_capture_dropped(tf_capture *c, uint64_t *ret);
+
+/*
+ * Offline captures, for tests and tools: the same packet list and queries,
+ * fed with frames instead of a link (re-analysing a saved artifact, unit
+ * tests of the queries).  tf_capture_inject() and tf_capture_load() work
+ * only on offline captures (-EINVAL otherwise); tf_capture_read() returns 0.
+ * The filter and snaplen setters work at any time on them and apply to the
+ * frames added afterwards, as the kernel would have applied them.
+ */
+int  tf_capture_new_offline(tf_capture **ret);
+/* Add one frame of the capture's link type, captured at ts_ns (>= 0), cut
+ * at snaplen.  Returns 1 if it decoded as IPv4 (it is now the last
+ * tf_capture_pkt()), 0 if not (kept raw for tf_capture_save(); or, when
+ * the filter rejects it, not kept at all), or -errno. */
+int  tf_capture_inject(tf_capture *c, const uint8_t *frame, size_t len, int64_t ts_ns);
+/* Append every frame of a pcap file (micro- or nanosecond).  An empty
+ * capture adopts the file's link type; a non-empty one must match it
+ * (-EINVAL).  All or nothing.  Returns the number of new decoded packets. */
+int  tf_capture_load(tf_capture *c, const char *pcap_path);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * tf_model.h — what the kernel is expected to do, computed from its rules.
+ *
+ * Pure arithmetic: no I/O, no clock, no globals.  Every number a case
+ * asserts comes from here; every rule here cites the kernel function or
+ * document it implements.  Inputs that differ between kernels are passed in
+ * (detected by the caller by probing), never inferred from a version string.
+ *
+ * Usage (libpcap-like): new → set → compute → free.
+ *
+ *   _cleanup_(tf_model_freep) tf_model *m = NULL;
+ *   tf_model_new(&m);
+ *   tf_model_set_hz(m, 250);
+ *   tf_model_set_rtt(m, srtt_us, rttvar_us);
+ *   tf_model_set_retries2(m, 5);
+ *   tf_model_retrans(m, &sched);
+ *
+ * All functions return 0 or a negative errno; setters validate their input
+ * (-EINVAL, -ERANGE) and leave the model unchanged on error.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct tf_model tf_model;
+typedef struct tf_schedule tf_schedule;
+
+/* What caused a transmission (or the end of the schedule). */
+typedef enum tf_tx_kind {
+	TF_TX_ORIGINAL = 0, /* first transmission of the data (t = 0) */
+	TF_TX_TLP,          /* tail loss probe, tcp_send_loss_probe() */
+	TF_TX_RTO,          /* retransmission by tcp_retransmit_timer() */
+	TF_TX_SYN,          /* initial SYN (t = 0) */
+	TF_TX_SYN_RTO,      /* SYN retransmission */
+	TF_TX_KEEPALIVE,    /* keepalive probe, tcp_keepalive_timer() */
+	TF_TX_GIVEUP,       /* no packet: the socket error is raised here */
+} tf_tx_kind;
+
+const char *tf_tx_kind_name(tf_tx_kind k);
+
+/*
+ * One expected event.  Times are microseconds.  `gap_*` is the interval from
+ * the previous event (0 for the first); `at_*` is cumulative from event 0.
+ * The band [lo, hi] is what the kernel's timer mechanics allow: the timer is
+ * armed for `timer_jiffies`, the timer wheel rounds the expiry up to its
+ * level's granularity (kernel/time/timer.c calc_index()), and an event that
+ * was started from user space (not from a timer tick) can start anywhere
+ * inside a jiffy.  `gap_us` is the midpoint of that band and is what the
+ * report calls "expected".  No scheduling latency is included: the caller
+ * adds its own, stated, slack.
+ */
+typedef struct tf_sched_event {
+	tf_tx_kind kind;
+	unsigned   timer_jiffies; /* timer armed by the kernel for this event */
+	int64_t    gap_us, gap_lo_us, gap_hi_us;
+	int64_t    at_us, at_lo_us, at_hi_us;
+	const char *rule;         /* short citation, e.g. "tcp_retransmit_timer(): rto<<1" */
+} tf_sched_event;
+
+int  tf_model_new(tf_model **ret);
+void tf_model_free(tf_model *m);          /* accepts NULL */
+static inline void tf_model_freep(tf_model **m) { tf_model_free(*m); }
+
+/* --- knobs (defaults in brackets are the kernel's compiled-in defaults) --- */
+int tf_model_set_hz(tf_model *m, unsigned hz);                 /* [250] 100..1000 */
+int tf_model_set_rtt(tf_model *m, uint32_t srtt_us, uint32_t rttvar_us); /* [0,0] */
+int tf_model_set_rto_min_us(tf_model *m, uint32_t us);         /* [200000] route rto_min / tcp_rto_min_us */
+int tf_model_set_rto_max_ms(tf_model *m, uint32_t ms);         /* [120000] 1000..120000 */
+/* Kernel uses the per-socket rto_max in tcp_model_timeout() (6.15+, probe:
+ * TCP_RTO_MAX_MS accepted).  [false]: TCP_RTO_MAX is used there. */
+int tf_model_set_rto_max_in_budget(tf_model *m, bool yes);
+int tf_model_set_early_retrans(tf_model *m, int v);            /* [3] tcp_early_retrans 0..4 */
+int tf_model_set_retries2(tf_model *m, unsigned n);            /* [15] */
+int tf_model_set_user_timeout_ms(tf_model *m, uint32_t ms);    /* [0] TCP_USER_TIMEOUT */
+int tf_model_set_packets_out(tf_model *m, unsigned n);         /* [1] */
+int tf_model_set_syn_retries(tf_model *m, unsigned n);         /* [6] tcp_syn_retries or TCP_SYNCNT, 1..127 */
+/* tcp_syn_linear_timeouts (6.5+; probe: sysctl exists).  -1 = kernel has no such rule. [-1] */
+int tf_model_set_syn_linear_timeouts(tf_model *m, int n);
+int tf_model_set_keepalive(tf_model *m, uint32_t idle_s, uint32_t intvl_s, unsigned cnt); /* [7200,75,9] */
+/* Peer unreachable at the link layer (ARP fails): errno becomes EHOSTUNREACH. [false] */
+int tf_model_set_neigh_failed(tf_model *m, bool yes);
+
+/* --- derived values --- */
+/* The RTO the kernel computes for an established socket, in jiffies:
+ * __tcp_set_rto() + tcp_bound_rto(), net/ipv4/tcp_input.c. */
+unsigned tf_model_rto_jiffies(const tf_model *m);
+/* tcp_model_timeout() in net/ipv4/tcp_timer.c, in ms: the retries2 budget. */
+uint64_t tf_model_timeout_ms(unsigned boundary, uint32_t rto_base_ms, uint32_t rto_max_ms);
+
+/* --- schedules --- */
+/* Established connection, peer silent, data outstanding (seed 000/004). */
+int tf_model_retrans(const tf_model *m, tf_schedule **ret);
+/* connect() to a silently dropping peer (SYN_SENT). */
+int tf_model_syn(const tf_model *m, tf_schedule **ret);
+/* Idle connection with SO_KEEPALIVE, peer silent. */
+int tf_model_keepalive(const tf_model *m, tf_schedule **ret);
+
+size_t tf_schedule_count(const tf_schedule *s);
+const tf_sched_event *tf_schedule_event(const tf_schedule *s, size_t i); /* NULL past the end */
+int tf_schedule_errno(const tf_schedule *s);      /* ETIMEDOUT / EHOSTUNREACH */
+/* Index of the TF_TX_GIVEUP event (always the last one). */
+size_t tf_schedule_giveup(const tf_schedule *s);
+void tf_schedule_free(tf_schedule *s);           /* accepts NULL */
+static inline void tf_schedule_freep(tf_schedule **s) { tf_schedule_free(*s); }
+
+#ifdef __cplusplus
+}
+#endif

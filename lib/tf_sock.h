@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * tf_sock.h — TCP sockets inside hosts, and event waits on them.
+ *
+ * Every wait is a poll() on the socket with a deadline: nothing here sleeps
+ * to synchronise.  Times returned are tf_now_ns() (the packet-timestamp
+ * clock), so socket events and captured packets share one time line.
+ * Returns 0 or a negative errno.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include "tf_capture.h"
+#include "tf_sandbox.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Socket options newer than the build's headers (include/uapi/linux/tcp.h). */
+#ifndef TCP_RTO_MAX_MS
+#define TCP_RTO_MAX_MS 44      /* Linux 6.15+ */
+#endif
+#ifndef TCP_RTO_MIN_US
+#define TCP_RTO_MIN_US 45      /* Linux 6.16+ */
+#endif
+#ifndef TCP_DELACK_MAX_US
+#define TCP_DELACK_MAX_US 46   /* Linux 6.16+ */
+#endif
+
+int tf_tcp_listen(tf_host *h, const char *addr, uint16_t port, int *ret_fd);
+/* A TCP socket inside h (blocking), for options to be set before use. */
+int tf_tcp_socket(tf_host *h, int *ret_fd);
+/* Start a non-blocking connect on an existing socket; the flow local →
+ * peer is filled in (the local port is bound by connect()). */
+int tf_tcp_connect_fd(int fd, const char *addr, uint16_t port, tf_flow *flow);
+/* Non-blocking connect started inside h; completes with tf_tcp_connect_wait(). */
+int tf_tcp_connect_start(tf_host *h, const char *addr, uint16_t port, int *ret_fd);
+/* Waits until a started connect completes: 0, or -errno of the failure
+ * (-ETIMEDOUT, -ECONNREFUSED, -EHOSTUNREACH ...), or -ETIME when the
+ * deadline passed first.  *at_ns (may be NULL): when it completed. */
+int tf_tcp_connect_wait(int fd, int timeout_ms, int64_t *at_ns);
+/* connect() and wait in one (blocking mode restored on success). */
+int tf_tcp_connect(tf_host *h, const char *addr, uint16_t port, int timeout_ms, int *ret_fd);
+int tf_tcp_accept(int lfd, int timeout_ms, int *ret_fd);
+/* A connected client/server pair in two hosts: listen, connect, accept. */
+int tf_tcp_pair(tf_host *client, tf_host *server, const char *server_addr, uint16_t port,
+                int *client_fd, int *server_fd);
+
+/* poll() for `events` until the deadline; -ETIME when it passed first. */
+int tf_sock_wait(int fd, short events, int timeout_ms, short *revents);
+/* Waits for a pending socket error (POLLERR/POLLHUP); returns the positive
+ * errno in *err (0 for a clean EOF/hangup) and when it was seen. */
+int tf_sock_wait_error(int fd, int timeout_ms, int *err, int64_t *at_ns);
+/* SO_ERROR: 0 or a positive errno (consumes it, as the kernel does). */
+int tf_sock_error(int fd);
+int tf_sock_set_int(int fd, int level, int opt, int value);
+int tf_sock_get_int(int fd, int level, int opt, int *value);
+int tf_sock_send_all(int fd, const void *buf, size_t len);
+int tf_tcp_info(int fd, struct tcp_info *ti);
+/* The direction local → peer of a connected socket. */
+int tf_sock_flow(int fd, tf_flow *f);
+
+/*
+ * sock_diag (libnl idiag) in host h: the TCP state (TCP_ESTABLISHED, ...,
+ * as in <netinet/tcp.h>) of the socket with this local → remote flow, or
+ * -ENOENT when the host has no such socket any more.
+ */
+int tf_tcp_diag_state(tf_host *h, const tf_flow *f, int *state);
+const char *tf_tcp_state_name(int state);
+
+#ifdef __cplusplus
+}
+#endif
