@@ -319,12 +319,15 @@ int64_t tf_slack_us(void)
 		const char *e = getenv("TF_SLACK_US");
 		long v;
 
-		/* 2 ms: timer softirq and wake-up latency on an idle 2-core
-		 * machine stays well below; the band itself carries the jiffy
-		 * and timer-wheel rounding. */
-		slack = 2000;
+		/* One jiffy: a timer's softirq can be deferred to the next tick
+		 * (ksoftirqd, a busy CPU), so an event may land one tick after
+		 * its bucket; plus 2 ms for wake-up and capture.  The model's
+		 * band already carries the jiffy edge and the wheel's rounding. */
+		slack = 1000000 / tf_case_hz() + 2000;
 		if (e && tf_parse_long(e, 0, 10000000, &v) == 0)
 			slack = v;
+		tf_diag("slack_us", "%lld%s", (long long)slack,
+		        e ? " (TF_SLACK_US)" : "  # 1 jiffy + 2 ms, added to every band");
 	}
 	return slack;
 }

@@ -86,9 +86,9 @@ tf_capture *tf_case_capture(tf_host *h, const char *ifname, const char *bpf, con
 const char *tf_case_artifacts(void);
 
 /* --- expectations --- */
-/* Latency the model does not contain (timer softirq, scheduling, capture),
- * added to every band: 2 ms on bare metal, TF_SLACK_US to override (the VM
- * runner measures and sets it). */
+/* Latency the model does not contain, added to both edges of every band:
+ * 1 jiffy (a timer softirq deferred to the next tick) + 2 ms (wake-up,
+ * capture); TF_SLACK_US overrides it (the VM runner measures and sets it). */
 int64_t tf_slack_us(void);
 /* Soft check of a time in µs against [lo, hi] (slack added here). */
 bool tf_expect_time(const char *what, int64_t measured_us, int64_t expected_us,

@@ -17,7 +17,9 @@
  *   tf_model_retrans(m, &sched);
  *
  * All functions return 0 or a negative errno; setters validate their input
- * (-EINVAL, -ERANGE) and leave the model unchanged on error.
+ * (-EINVAL, -ERANGE) and leave the model unchanged on error:
+ * -EINVAL for a NULL model or values that contradict each other, -ERANGE
+ * for a value outside what the kernel accepts for that knob.
  */
 #pragma once
 
@@ -70,6 +72,10 @@ static inline void tf_model_freep(tf_model **m) { tf_model_free(*m); }
 
 /* --- knobs (defaults in brackets are the kernel's compiled-in defaults) --- */
 int tf_model_set_hz(tf_model *m, unsigned hz);                 /* [250] 100..1000 */
+/* As TCP_INFO reports them: tcpi_rtt (smoothed RTT) and tcpi_rttvar (mean
+ * deviation, = tp->mdev_us >> 2).  srtt 0 means "no RTT sample", as
+ * tp->srtt_us == 0 does in the kernel: RTO and PTO are TCP_TIMEOUT_INIT.
+ * Any srtt from 1 µs to a few ms (veth, LAN) gives the same jiffies. */
 int tf_model_set_rtt(tf_model *m, uint32_t srtt_us, uint32_t rttvar_us); /* [0,0] */
 int tf_model_set_rto_min_us(tf_model *m, uint32_t us);         /* [200000] route rto_min / tcp_rto_min_us */
 int tf_model_set_rto_max_ms(tf_model *m, uint32_t ms);         /* [120000] 1000..120000 */
@@ -84,7 +90,16 @@ int tf_model_set_syn_retries(tf_model *m, unsigned n);         /* [6] tcp_syn_re
 /* tcp_syn_linear_timeouts (6.5+; probe: sysctl exists).  -1 = kernel has no such rule. [-1] */
 int tf_model_set_syn_linear_timeouts(tf_model *m, int n);
 int tf_model_set_keepalive(tf_model *m, uint32_t idle_s, uint32_t intvl_s, unsigned cnt); /* [7200,75,9] */
-/* Peer unreachable at the link layer (ARP fails): errno becomes EHOSTUNREACH. [false] */
+/* Peer unreachable at the link layer (ARP fails): errno becomes EHOSTUNREACH. [false]
+ * Only the errno changes: tf_model_retrans() and tf_model_keepalive() keep
+ * the times of a silent peer.  Not modelled: while ARP fails, a
+ * retransmission may sit in the neighbour queue and not reach the wire
+ * (skb_still_in_host_queue()), and each ICMP host unreachable may undo one
+ * backoff step (tcp_ld_RTO_revert(), net/ipv4/tcp_ipv4.c), so with ARP
+ * failing assert the errno and, as a lower bound of the give-up, the first
+ * RTO retransmission plus the budget.  tf_model_syn() returns -EOPNOTSUPP:
+ * the first ICMP ends a SYN_SENT socket at once (tcp_v4_err()), at a time
+ * set by the neighbour subsystem. */
 int tf_model_set_neigh_failed(tf_model *m, bool yes);
 
 /* --- derived values --- */
@@ -93,8 +108,25 @@ int tf_model_set_neigh_failed(tf_model *m, bool yes);
 unsigned tf_model_rto_jiffies(const tf_model *m);
 /* tcp_model_timeout() in net/ipv4/tcp_timer.c, in ms: the retries2 budget. */
 uint64_t tf_model_timeout_ms(unsigned boundary, uint32_t rto_base_ms, uint32_t rto_max_ms);
+/* Row `attempt` of the hypothetical schedule behind tcp_model_timeout() (the
+ * ip-sysctl tcp_retries2 text): attempt i waits rto_base << i until that
+ * would pass rto_max, then rto_max; it starts at tcp_model_timeout(i - 1)
+ * (0 for i = 0) and ends at tcp_model_timeout(i).  -EINVAL for NULL
+ * pointers, rto_base_ms 0 or rto_max_ms < rto_base_ms (where
+ * tf_model_timeout_ms() returns 0). */
+int tf_model_hypothetical_step(unsigned attempt, uint32_t rto_base_ms, uint32_t rto_max_ms,
+			       uint64_t *start_ms, uint64_t *timeout_ms);
+/* What tcp_write_timeout() lets an established socket retransmit for, in ms,
+ * counted from the first RTO retransmission (retrans_stamp): TCP_USER_TIMEOUT
+ * if set, else tcp_model_timeout(retries2, TCP_RTO_MIN) at this HZ. */
+int tf_model_retries2_budget_ms(const tf_model *m, uint64_t *ms);
 
 /* --- schedules --- */
+/* Schedules return 0, -EINVAL (NULL), -ENOMEM, -E2BIG past 100000 events, or
+ * -EOPNOTSUPP for what is not modelled (tf_model_syn() with neigh_failed).
+ * Event 0 is at t = 0; for keepalive it is the last segment exchanged
+ * (TF_TX_ORIGINAL), from which the idle time counts.  The TF_TX_GIVEUP event
+ * sends nothing, except for keepalive, where the kernel sends a RST. */
 /* Established connection, peer silent, data outstanding (seed 000/004). */
 int tf_model_retrans(const tf_model *m, tf_schedule **ret);
 /* connect() to a silently dropping peer (SYN_SENT). */

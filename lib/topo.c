@@ -182,14 +182,18 @@ int tf_route_set_rto_min(tf_host *h, const char *dst, const char *via, const cha
 	struct rtnl_route *rt = NULL;
 	int r;
 
-	/* The kernel stores RTAX_RTO_MIN in ms and reads it with
-	 * dst_metric_rtt(), net/ipv4/tcp_input.c tcp_rto_min(). */
+	/* The kernel stores RTAX_RTO_MIN in ms and honours it only when the
+	 * metric is locked: tcp_rto_min() in include/net/tcp.h checks
+	 * dst_metric_locked(dst, RTAX_RTO_MIN) (iproute2: "rto_min lock").
+	 * An unlocked rto_min is silently ignored, so we always lock it. */
 	if (rto_min_ms == 0 || rto_min_ms > 120000)
 		return -ERANGE;
 	r = route_build(h, dst, via, ifname, &rt);
 	if (r < 0)
 		return r;
 	r = rtnl_route_set_metric(rt, RTAX_RTO_MIN, rto_min_ms);
+	if (r >= 0)
+		r = rtnl_route_set_metric(rt, RTAX_LOCK, 1u << RTAX_RTO_MIN);
 	if (r >= 0)
 		r = rtnl_route_add(tf_host_nl(h), rt, NLM_F_CREATE | NLM_F_REPLACE);
 	rtnl_route_put(rt);

@@ -36,7 +36,7 @@ exec 3>/dev/ttyS1 4>/dev/ttyS2
 say() { echo "$TFVM_MARK $*" >&3; }
 
 release=$(uname -r)
-say READY "$release"
+say READY "$release" "up=$(cut -d" " -f1 /proc/uptime)"
 
 hostname tfvm
 ip link set lo up 2>/dev/null || echo "tfvm: cannot bring lo up"

@@ -86,6 +86,21 @@ static void retrans(const struct knobs *k)
 	tf_must(tf_run_send(client, cfd, cap, "x", 1, (int)(end->at_hi_us / 1000) + 3000, &run));
 
 	tf_check_schedule("retrans", s, run.tx_ns, run.n_tx, run.err_ns);
+	/* TCP_USER_TIMEOUT counts from retrans_stamp, the first RTO
+	 * retransmission (tcp_retransmit_skb()), and the clamped timer fires
+	 * within msecs_to_jiffies() rounding + the wheel's +1 of the deadline
+	 * (tcp_clamp_rto_to_user_timeout(), net/ipv4/tcp_timer.c). */
+	size_t first_rto = 0;
+	for (size_t i = 0; i < tf_schedule_count(s); i++)
+		if (tf_schedule_event(s, i)->kind == TF_TX_RTO) {
+			first_rto = i;
+			break;
+		}
+	if (k->user_timeout_ms && first_rto && first_rto < run.n_tx && run.err_ns >= 0) {
+		int64_t ut = k->user_timeout_ms * 1000, j = 1000000 / tf_case_hz();
+		tf_expect_time("error after the first RTO retransmission (TCP_USER_TIMEOUT)",
+		               (run.err_ns - run.tx_ns[first_rto]) / 1000, ut + j, ut, ut + 2 * j);
+	}
 	tf_expect_errno("socket error", run.err, tf_schedule_errno(s));
 	tf_expect_int("FIN or RST on the wire", run.fin_rst, 0);
 	tf_expect_int("socket after give-up (sock_diag, -ENOENT = gone)", run.state_after, -ENOENT);

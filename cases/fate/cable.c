@@ -1,0 +1,448 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Seed 001, "Unplug the cable for a few seconds, then plug it back in,
+ * does the original TCP connection still exist?"
+ *
+ * Topology: client — router — server, an established connection.  The
+ * client's cable is pulled: its link is set down (tf_fault_link_down), so
+ * the router's end loses carrier; heal is the replug.  The server's link
+ * keeps carrier all along, so a capture there sees everything the server
+ * sends and everything the router answers.
+ *
+ * One thing the replug does not restore: a link set down loses the routes
+ * through it (fib_sync_down_dev() flushes a route whose nexthop device goes
+ * down, net/ipv4/fib_semantics.c) and setting it up re-adds only the
+ * prefix routes of its addresses (fib_add_ifaddr(), net/ipv4/fib_frontend.c).
+ * A real cable pull keeps the link up (only the carrier goes) and with it
+ * the routes, or the network manager re-adds them on replug; the cases do
+ * the latter: they re-add the client's default route after the heal.
+ */
+#include "fate.h"
+
+#define PORT 12001
+#define FILTER "tcp port 12001 or icmp"
+
+struct cable {
+	tf_topo *t;
+	tf_host *client, *router, *server;
+	int cfd, sfd;
+	tf_flow cf, sf;        /* client → server, server → client */
+	tf_capture *srv;       /* on the server's link */
+};
+
+static void cable_up(struct cable *c)
+{
+	c->t = tf_case_topo(TF_TOPO_PATH);
+	c->client = tf_topo_client(c->t);
+	c->router = tf_topo_router(c->t);
+	c->server = tf_topo_server(c->t);
+}
+
+static void cable_connect(struct cable *c)
+{
+	c->srv = tf_case_capture(c->server, TF_IF_SERVER, FILTER, "server");
+	tf_must(tf_tcp_pair(c->client, c->server, tf_topo_server_addr(c->t), PORT, &c->cfd, &c->sfd));
+	tf_must(tf_sock_flow(c->cfd, &c->cf));
+	tf_must(tf_sock_flow(c->sfd, &c->sf));
+}
+
+static void cable_down(struct cable *c)
+{
+	if (c->cfd >= 0)
+		close(c->cfd);
+	if (c->sfd >= 0)
+		close(c->sfd);
+	tf_topo_free(c->t);
+}
+
+/* The replug: link up, then the default route the link-down flushed. */
+static void replug(struct cable *c, tf_fault *pull)
+{
+	tf_must(tf_fault_heal(pull));
+	tf_must(tf_route_add(c->client, "default", FATE_CLIENT_GW, TF_IF_CLIENT));
+}
+
+/* ------------------------------------------------------------------ */
+
+/*
+ * "When the cable is unplugged, the OS doesn't change anything in that
+ *  structure, so the state of the TCP connection doesn't change either"
+ * and "If TCP keepalive is not enabled ... the TCP connection between the
+ *  client and the server will always exist".
+ *
+ * The window: an idle ESTABLISHED socket without SO_KEEPALIVE has no timer
+ * armed at all — the retransmission timer needs packets_out, the zero
+ * window probe a queued write, the delayed ACK unacknowledged data
+ * (net/ipv4/tcp_timer.c).  The timers that could exist are bounded by the
+ * initial RTO (TCP_TIMEOUT_INIT, 1 s), the delayed-ACK maximum (HZ/5) and
+ * the neighbour solicitation interval (retrans_time_ms, 1 s): 3 s is three
+ * times the longest of them.  Then the replug, and the same connection
+ * carries data both ways.
+ */
+#define QUIET_MS 3000
+
+TF_CASE(cable_pulled_idle, .timeout_s = 30,
+        .proves = "seed 001: unplugged without traffic both ends stay ESTABLISHED, nothing is sent, and after the replug the same connection carries data")
+{
+	struct cable c = { .cfd = -1, .sfd = -1 };
+	_cleanup_(tf_fault_freep) tf_fault *pull = NULL;
+	struct fate_tcp_info ci0, si0, ci1, si1;
+	char buf[16];
+	short rev = 0;
+	int64_t t_pull;
+
+	cable_up(&c);
+	cable_connect(&c);
+	fate_tcp_info(c.cfd, &ci0);
+	fate_tcp_info(c.sfd, &si0);
+
+	tf_must(tf_fault_link_down(c.client, TF_IF_CLIENT, &pull));
+	t_pull = tf_now_ns();
+
+	int fds[2] = { c.cfd, c.sfd };
+	int who = fate_watch(fds, 2, c.srv, QUIET_MS, &rev);
+	if (who >= 0)
+		tf_note("%s socket woke up (revents 0x%x) while the cable was out",
+		        who ? "server" : "client", (unsigned)rev);
+	tf_expect_int("socket events in the 3 s window (poll: -1 = none)", who, -1);
+	tf_must(tf_capture_read(c.srv));
+	tf_expect_int("TCP packets on the server's link while the cable is out",
+	              (long)fate_count(c.srv, &(fate_match){ .flow = &c.sf, .after_ns = t_pull }) +
+	              (long)fate_count(c.srv, &(fate_match){ .flow = &c.cf, .after_ns = t_pull }), 0);
+	fate_tcp_info(c.cfd, &ci1);
+	fate_tcp_info(c.sfd, &si1);
+	tf_expect_int("segments the client's TCP sent while the cable was out (tcpi_segs_out)",
+	              (long)(ci1.segs_out - ci0.segs_out), 0);
+	tf_expect_int("segments the server's TCP sent while the cable was out (tcpi_segs_out)",
+	              (long)(si1.segs_out - si0.segs_out), 0);
+	tf_expect_errno("client SO_ERROR", tf_sock_error(c.cfd), 0);
+	tf_expect_errno("server SO_ERROR", tf_sock_error(c.sfd), 0);
+	fate_expect_state("client state after 3 s unplugged (sock_diag)", c.client, &c.cf,
+	                  TCP_ESTABLISHED);
+	fate_expect_state("server state after 3 s unplugged (sock_diag)", c.server, &c.sf,
+	                  TCP_ESTABLISHED);
+
+	/* "does the original TCP connection still exist?" — use it. */
+	replug(&c, pull);
+	tf_must(tf_sock_send_all(c.cfd, "ping", 4));
+	tf_expect_int("server reads the client's bytes after the replug",
+	              fate_recv_exact(c.sfd, buf, 4, 2000), 4);
+	tf_expect_int("... and they are the bytes sent", memcmp(buf, "ping", 4), 0);
+	tf_must(tf_sock_send_all(c.sfd, "pong", 4));
+	tf_expect_int("client reads the server's bytes after the replug",
+	              fate_recv_exact(c.cfd, buf, 4, 2000), 4);
+	tf_expect_int("... and they are the bytes sent", memcmp(buf, "pong", 4), 0);
+	tf_must(tf_capture_read(c.srv));
+	tf_expect_int("FIN or RST on the server's link", (long)tf_capture_count_flags(c.srv, &c.sf, true,
+	              TF_TCP_FIN | TF_TCP_RST), 0);
+	cable_down(&c);
+}
+
+/* ------------------------------------------------------------------ */
+
+/* Index of the n-th (1-based) event of a kind in a schedule, or -1. */
+static long nth_event(const tf_schedule *s, tf_tx_kind kind, unsigned n)
+{
+	for (size_t i = 0; i < tf_schedule_count(s); i++)
+		if (tf_schedule_event(s, i)->kind == kind && --n == 0)
+			return (long)i;
+	return -1;
+}
+
+/* A router sysctl of its client-side link's neighbour table. */
+static long router_neigh(struct cable *c, const char *knob)
+{
+	char key[96];
+	long v;
+
+	snprintf(key, sizeof key, "net.ipv4.neigh.%s.%s", TF_IF_ROUTER_CLIENT, knob);
+	tf_must(tf_host_sysctl_get_int(c->router, key, &v));
+	return v;
+}
+
+/*
+ * "If the client happens to plug the network cable back in during the
+ *  retransmission of the message from the server ... the client can
+ *  normally receive the data message from the server, and then the client
+ *  will return the ACK response message."
+ *
+ * The server writes 1000 bytes into the outage.  On the server's link its
+ * transmissions follow the model's schedule (original, loss probe, RTOs) —
+ * for the first ~3 s nothing can disturb them: the router's ARP for the
+ * client cannot have failed yet (see cable_rst_after_reconnect).  After
+ * the original and two RTO retransmissions the cable goes back in.  The
+ * data then reaches the client at the server's next retransmission or
+ * sooner: a transmission the router already holds waits for a neighbour
+ * solicitation, which it repeats every retrans_time_ms while the entry is
+ * INCOMPLETE (neigh_timer_handler(), net/core/neighbour.c), and one that
+ * finds the entry FAILED starts a new one at once (__neigh_event_send()).
+ * So the client's ACK is on the server's link by the next model
+ * transmission plus one retrans_time_ms.  No error anywhere.
+ */
+TF_CASE(cable_replug_before_giveup, .timeout_s = 30,
+        .proves = "seed 001: replugged during the retransmissions, the data arrives intact, the client ACKs it, both stay ESTABLISHED with no error")
+{
+	struct cable c = { .cfd = -1, .sfd = -1 };
+	_cleanup_(tf_fault_freep) tf_fault *pull = NULL;
+	_cleanup_(tf_model_freep) tf_model *m = NULL;
+	_cleanup_(tf_schedule_freep) tf_schedule *s = NULL;
+	uint8_t msg[1000], got[1000];
+	size_t idx[64], n;
+	int64_t tx[64], t_sent, t_heal, t_ack;
+	struct tcp_info ti;
+	uint32_t seq;
+	long k;
+	char label[128];
+
+	cable_up(&c);
+	cable_connect(&c);
+	tf_capture *rtr = tf_case_capture(c.router, TF_IF_ROUTER_CLIENT, "tcp port 12001 or arp",
+	                                  "router_client");
+
+	m = tf_case_model(c.server);
+	tf_must(tf_tcp_info(c.sfd, &ti));
+	tf_must(tf_model_set_rtt(m, ti.tcpi_rtt, ti.tcpi_rttvar));
+	tf_must(tf_model_retrans(m, &s));
+	tf_expect_int("server RTO in jiffies: kernel (tcpi_rto) vs model",
+	              (long)(((uint64_t)ti.tcpi_rto * tf_case_hz() + 999999) / 1000000),
+	              (long)tf_model_rto_jiffies(m));
+	/* Replug after the second RTO retransmission: transmissions 0..k. */
+	k = nth_event(s, TF_TX_RTO, 2);
+	if (k < 0)
+		tf_fail("model schedule has no second RTO retransmission");
+
+	tf_must(tf_fault_link_down(c.client, TF_IF_CLIENT, &pull));
+	fate_pattern(msg, sizeof msg, 1);
+	t_sent = tf_now_ns();
+	tf_must(tf_sock_send_all(c.sfd, msg, sizeof msg));
+
+	const tf_sched_event *ek = tf_schedule_event(s, (size_t)k);
+	fate_match data = { .flow = &c.sf, .payload = 1, .after_ns = t_sent };
+	if (fate_wait_nth(c.srv, &data, (size_t)k + 1, (int)(ek->at_hi_us / 1000) + 1000) < 0)
+		tf_fail("fewer than %ld transmissions of the data on the server's link", k + 1);
+	tf_must(tf_fault_heal(pull));
+	t_heal = tf_now_ns();
+	tf_must(tf_route_add(c.client, "default", FATE_CLIENT_GW, TF_IF_CLIENT));
+
+	tf_must(tf_case_first_data(c.srv, &c.sf, t_sent, &seq));
+	n = tf_capture_tx_of(c.srv, &c.sf, seq, idx, TF_ARRAY_SIZE(idx));
+	for (size_t i = 0; i < n && i < TF_ARRAY_SIZE(tx); i++)
+		tx[i] = tf_capture_pkt(c.srv, idx[i])->ts_ns;
+	tf_expect_int("transmissions while the cable was out", (long)n, k + 1);
+	for (size_t i = 1; i < n && i <= (size_t)k; i++) {
+		const tf_sched_event *e = tf_schedule_event(s, i);
+		snprintf(label, sizeof label, "outage #%zu %s gap", i, tf_tx_kind_name(e->kind));
+		tf_expect_time(label, (tx[i] - tx[i - 1]) / 1000, e->gap_us, e->gap_lo_us, e->gap_hi_us);
+	}
+
+	/* The next transmission the model has after the replug. */
+	int64_t heal_rel = (t_heal - tx[0]) / 1000;
+	const tf_sched_event *next = NULL;
+	for (size_t i = (size_t)k + 1; i < tf_schedule_count(s) && !next; i++)
+		if (tf_schedule_event(s, i)->at_lo_us > heal_rel)
+			next = tf_schedule_event(s, i);
+	if (!next || next->kind == TF_TX_GIVEUP)
+		tf_fail("model gives up before the replug");
+	int64_t solicit_us = router_neigh(&c, "retrans_time_ms") * 1000;
+
+	fate_match ack = { .flow = &c.cf, .all = TF_TCP_ACK, .after_ns = t_heal, .has_ack = true,
+	                   .ack = seq + (uint32_t)sizeof msg };
+	long ai = fate_wait_pkt(c.srv, &ack, (int)((next->at_hi_us + solicit_us) / 1000) + 2000);
+	if (ai < 0)
+		tf_fail("no ACK of the data on the server's link after the replug");
+	t_ack = tf_capture_pkt(c.srv, (size_t)ai)->ts_ns;
+	tf_diag("replug_after_ms", "%.3f", (double)heal_rel / 1000);
+	tf_expect_time("ACK of the data after the replug (by the next retransmission + one neighbour solicitation)",
+	               (t_ack - tx[0]) / 1000, next->at_us, heal_rel, next->at_hi_us + solicit_us);
+	tf_expect_int("client reads the 1000 bytes", fate_recv_exact(c.cfd, got, sizeof got, 2000),
+	              (long)sizeof got);
+	tf_expect_int("... intact", memcmp(got, msg, sizeof msg), 0);
+
+	tf_must(tf_capture_read(rtr));
+	tf_expect_int("data segments crossing to the client after the replug (router's link) >= 1",
+	              fate_count(rtr, &(fate_match){ .flow = &c.sf, .payload = 1,
+	                                             .after_ns = t_heal }) >= 1, 1);
+	tf_expect_errno("server SO_ERROR", tf_sock_error(c.sfd), 0);
+	tf_expect_errno("client SO_ERROR", tf_sock_error(c.cfd), 0);
+	fate_expect_state("server state after the replug (sock_diag)", c.server, &c.sf,
+	                  TCP_ESTABLISHED);
+	fate_expect_state("client state after the replug (sock_diag)", c.client, &c.cf,
+	                  TCP_ESTABLISHED);
+	tf_must(tf_capture_read(c.srv));
+	tf_expect_int("FIN or RST on the server's link", (long)tf_capture_count_flags(c.srv, &c.sf, true,
+	              TF_TCP_FIN | TF_TCP_RST), 0);
+	cable_down(&c);
+}
+
+/* ------------------------------------------------------------------ */
+
+/*
+ * "if the client does not plug the cable back in ... the server will
+ *  disconnect the TCP connection when the number of retransmissions reaches
+ *  the maximum ... When the client sends data to the server after plugging
+ *  back in the network cable, the server will return the RST message ...
+ *  At this point, both TCP connections are disconnected."
+ *
+ * Which error does the server get?  The router keeps trying to deliver its
+ * retransmissions to the client.  Its neighbour entry for the client goes
+ * when its link loses carrier (arp_netdev_event() → neigh_carrier_down()),
+ * an event linkwatch handles within HZ (linkwatch_schedule_work(),
+ * net/core/link_watch.c); the next packet it forwards creates an INCOMPLETE
+ * entry that fails after mcast_solicit solicitations retrans_time_ms apart
+ * (__neigh_event_send() starts the count at ucast_solicit,
+ * neigh_timer_handler() fails it at ucast + app + mcast), and then
+ * arp_error_report() → ipv4_link_failure() sends the server an ICMP host
+ * unreachable for every packet it held.  tcp_v4_err() stores EHOSTUNREACH
+ * in sk_err_soft (an established socket treats it as soft), and
+ * tcp_write_err() reports sk_err_soft ?: ETIMEDOUT.  So: EHOSTUNREACH when
+ * that ICMP is sure to come before the retries2 budget ends, which the
+ * case computes from the router's sysctls and the model, and tells the
+ * model (tf_model_set_neigh_failed).
+ *
+ * The ICMPs also undo backoff steps (tcp_ld_RTO_revert(), RFC 6069), so
+ * after the first of them the schedule is no longer the model's; the
+ * model's stated bound holds: the error comes no earlier than the first
+ * RTO retransmission plus the budget (tcp_write_timeout() checks
+ * now - retrans_stamp >= budget at each expiry), after no transmission
+ * past that point, and no later than one model give-up interval past it.
+ */
+TF_CASE(cable_rst_after_reconnect, .timeout_s = 60,
+        .proves = "seed 001: the server gives up while the cable is out (EHOSTUNREACH: the router's ARP fails); replugged, the client's next segment gets a RST and ECONNRESET")
+{
+	struct cable c = { .cfd = -1, .sfd = -1 };
+	_cleanup_(tf_fault_freep) tf_fault *pull = NULL;
+	_cleanup_(tf_model_freep) tf_model *m = NULL;
+	_cleanup_(tf_schedule_freep) tf_schedule *s = NULL;
+	struct tcp_info ti;
+	struct in_addr gw;
+	uint64_t budget_ms;
+	int64_t t_sent, t_err, t_heal;
+	uint32_t seq;
+	int err = 0;
+	unsigned hz;
+
+	cable_up(&c);
+	hz = tf_case_hz();
+	tf_must(tf_host_sysctl_set_int(c.server, "net.ipv4.tcp_retries2", 4));
+	cable_connect(&c);
+	tf_capture *rtr = tf_case_capture(c.router, TF_IF_ROUTER_CLIENT, "tcp port 12001 or arp",
+	                                  "router_client");
+	inet_pton(AF_INET, FATE_SERVER_GW, &gw);
+
+	m = tf_case_model(c.server);
+	tf_must(tf_tcp_info(c.sfd, &ti));
+	tf_must(tf_model_set_rtt(m, ti.tcpi_rtt, ti.tcpi_rttvar));
+	tf_must(tf_model_retries2_budget_ms(m, &budget_ms));
+
+	/* The prediction of the error, from the kernel rules above. */
+	_cleanup_(tf_schedule_freep) tf_schedule *plain = NULL;
+	tf_must(tf_model_retrans(m, &plain));
+	long rtx1 = nth_event(plain, TF_TX_RTO, 1);
+	if (rtx1 < 0)
+		tf_fail("model schedule has no RTO retransmission");
+	long mcast = router_neigh(&c, "mcast_solicit");
+	uint64_t solicit_j = fate_ms_to_jiffies((uint64_t)router_neigh(&c, "retrans_time_ms"), hz);
+	int64_t fail_us = mcast * (int64_t)(solicit_j + fate_wheel_gran(solicit_j, hz)) *
+	                  fate_jiffy_us(hz);
+	int64_t linkwatch_us = 1000000;          /* linkwatch: at most HZ jiffies */
+	int64_t first_after = -1;
+	for (size_t i = 0; i < tf_schedule_count(plain) && first_after < 0; i++) {
+		const tf_sched_event *e = tf_schedule_event(plain, i);
+		if (e->kind != TF_TX_GIVEUP && e->at_lo_us >= linkwatch_us)
+			first_after = e->at_hi_us;
+	}
+	int64_t icmp_latest = (first_after < 0 ? linkwatch_us : first_after) + fail_us;
+	int64_t giveup_earliest = tf_schedule_event(plain, (size_t)rtx1)->at_lo_us +
+	                          (int64_t)budget_ms * 1000;
+	bool neigh_failed = icmp_latest < giveup_earliest;
+	tf_note("router ARP fails by %.3f s at the latest, the server cannot give up before %.3f s: "
+	        "predicted errno %s", icmp_latest / 1e6, giveup_earliest / 1e6,
+	        neigh_failed ? "EHOSTUNREACH" : "ETIMEDOUT or EHOSTUNREACH");
+	if (!neigh_failed)
+		tf_fail("this configuration cannot predict the errno (ARP failure and give-up overlap)");
+	tf_must(tf_model_set_neigh_failed(m, true));
+	tf_must(tf_model_retrans(m, &s));
+	const tf_sched_event *gv = tf_schedule_event(s, tf_schedule_giveup(s));
+
+	/* Pull the client's cable; the server sends into the outage. */
+	tf_must(tf_fault_link_down(c.client, TF_IF_CLIENT, &pull));
+	t_sent = tf_now_ns();
+	tf_must(tf_sock_send_all(c.sfd, "are you there?", 14));
+	int r = tf_sock_wait_error(c.sfd, (int)((giveup_earliest + gv->gap_hi_us) / 1000) + 5000,
+	                           &err, &t_err);
+	if (r == -ETIME)
+		tf_fail("the server did not give up");
+	tf_must(r);
+	tf_must(tf_capture_read(c.srv));
+	tf_must(tf_case_first_data(c.srv, &c.sf, t_sent, &seq));
+
+	size_t idx[64], n = tf_capture_tx_of(c.srv, &c.sf, seq, idx, TF_ARRAY_SIZE(idx));
+	if (n <= (size_t)rtx1)
+		tf_fail("only %zu transmissions of the data on the server's link", n);
+	int64_t t0 = tf_capture_pkt(c.srv, idx[0])->ts_ns;
+	int64_t t_rtx1 = tf_capture_pkt(c.srv, idx[rtx1])->ts_ns;
+	int64_t t_last = tf_capture_pkt(c.srv, idx[n - 1])->ts_ns;
+	tf_diag("server_transmissions", "%zu", n);
+	tf_diag("server_error", "%s after %.3f s", tf_errno_name(err), (double)(t_err - t0) / 1e9);
+
+	tf_expect_errno("server socket error", err, tf_schedule_errno(s));
+	fate_match unreach = { .icmp = true, .icmp_type = 3, .icmp_code = 1, .icmp_src = gw,
+	                       .after_ns = t0 };
+	long ui = fate_find(c.srv, 0, &unreach);
+	long icmp_before = ui >= 0 && tf_capture_pkt(c.srv, (size_t)ui)->ts_ns < t_err;
+	if (ui >= 0)
+		tf_diag("first_icmp_unreachable_s", "%.3f",
+		        (double)(tf_capture_pkt(c.srv, (size_t)ui)->ts_ns - t0) / 1e9);
+	tf_expect_int("ICMP host unreachable from the router before the error", icmp_before, 1);
+	tf_expect_time("give-up after the first RTO retransmission (budget .. budget + one model interval)",
+	               (t_err - t_rtx1) / 1000, (int64_t)budget_ms * 1000 + gv->gap_us / 2,
+	               (int64_t)budget_ms * 1000, (int64_t)budget_ms * 1000 + gv->gap_hi_us);
+	tf_expect_int("server transmissions later than the budget after the first RTO retransmission",
+	              (t_last - t_rtx1) / 1000 >= (int64_t)budget_ms * 1000 + tf_slack_us(), 0);
+	tf_expect_int("server socket after the give-up (sock_diag: -ENOENT = gone)",
+	              fate_state(c.server, &c.sf), -ENOENT);
+
+	/* Replug only once the router has dropped what it held for the client
+	 * (its ARP failed after the server's last transmission, which it
+	 * reports with an ICMP): else it would deliver the server's old data
+	 * on the replug and the RST would answer the client's ACK of it. */
+	fate_match late_icmp = { .icmp = true, .icmp_type = 3, .icmp_code = 1, .icmp_src = gw,
+	                         .after_ns = t_last + 1 };
+	tf_expect_int("the router reported the server's last transmission (ICMP after it)",
+	              fate_wait_pkt(c.srv, &late_icmp, (int)(fail_us / 1000) + 1000) >= 0, 1);
+
+	replug(&c, pull);
+	t_heal = tf_now_ns();
+	ssize_t w = send(c.cfd, "hello again\n", 12, MSG_NOSIGNAL);
+	tf_expect_int("client write() after the replug succeeds (the kernel queues it)", (long)w, 12);
+	short rev = 0;
+	r = tf_sock_wait(c.cfd, POLLIN, 3000, &rev);
+	if (r == -ETIME)
+		tf_fail("no answer to the client's segment after the replug");
+	char buf[16];
+	ssize_t got = recv(c.cfd, buf, sizeof buf, MSG_DONTWAIT);
+	tf_expect_int("client read() after the RST returns -1", (long)got, -1);
+	tf_expect_errno("client read() errno", got < 0 ? errno : 0, ECONNRESET);
+	w = send(c.cfd, "x", 1, MSG_NOSIGNAL);
+	tf_expect_errno("client write() after that", w < 0 ? errno : 0, EPIPE);
+
+	tf_must(tf_capture_read(c.srv));
+	long di = fate_find(c.srv, 0, &(fate_match){ .flow = &c.cf, .payload = 1, .after_ns = t_heal });
+	tf_expect_int("client's segment reaches the server's link", di >= 0, 1);
+	if (di >= 0) {
+		const tf_pkt *d = tf_capture_pkt(c.srv, (size_t)di);
+		long ri = fate_find(c.srv, (size_t)di, &(fate_match){ .flow = &c.sf, .all = TF_TCP_RST });
+		tf_expect_int("server's kernel answers it with a RST", ri >= 0, 1);
+		if (ri >= 0)
+			/* tcp_v4_send_reset(): an ACKing segment gets seq = its ack */
+			tf_expect_int("RST sequence number == the segment's ACK field",
+			              (long)tf_capture_pkt(c.srv, (size_t)ri)->seq, (long)d->ack);
+	}
+	tf_must(tf_capture_read(rtr));
+	tf_expect_int("data of the old connection delivered to the client after the replug",
+	              (long)fate_count(rtr, &(fate_match){ .flow = &c.sf, .payload = 1,
+	                                                   .after_ns = t_heal }), 0);
+	tf_expect_int("client socket after the RST (sock_diag: -ENOENT = gone)",
+	              fate_state(c.client, &c.cf), -ENOENT);
+	cable_down(&c);
+}

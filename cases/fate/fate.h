@@ -1,0 +1,506 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * fate.h — what the fate family's cases share: the kernel rules the model
+ * (lib/tf_model.h) does not cover yet, written as code with the function
+ * they implement, and small helpers over sockets, captures and processes.
+ * Static and header-only: the family owns only cases/fate/.
+ *
+ * Rules were read in Linux 6.12..6.16 (net/ipv4/tcp_timer.c with
+ * icsk_probes_tstamp and tcp_rto_max(sk), tcp_input.c, tcp_output.c,
+ * kernel/time/timer.c) and the cases assert them on the running kernel.
+ * Times are µs unless a name says otherwise; jiffies are the kernel's.
+ */
+#pragma once
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/sockios.h>
+
+#include "tf_test.h"
+
+/* The router's addresses on the client's and the server's link (tf_topo.h,
+ * path shape). */
+#define FATE_CLIENT_GW "198.18.1.1"
+#define FATE_SERVER_GW "198.18.2.1"
+
+#ifndef SO_MEMINFO
+#define SO_MEMINFO 55                  /* include/uapi/asm-generic/socket.h, 4.14+ */
+#endif
+/* enum sk_meminfo_vars, include/uapi/linux/sock_diag.h */
+enum { FATE_MEM_RMEM_ALLOC, FATE_MEM_RCVBUF, FATE_MEM_WMEM_ALLOC, FATE_MEM_SNDBUF,
+       FATE_MEM_FWD_ALLOC, FATE_MEM_WMEM_QUEUED, FATE_MEM_OPTMEM, FATE_MEM_BACKLOG,
+       FATE_MEM_DROPS, FATE_MEM_VARS };
+
+/* ------------------------------------------------------------------ */
+/* Timer wheel (kernel/time/timer.c)                                    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A timer_list armed for d jiffies lands in the first wheel level whose
+ * range holds d (LVL_START(n) = 63 << 3(n-1)) and fires on the first tick
+ * of that level's granularity LVL_GRAN(n) = 8^n strictly after the expiry
+ * (calc_index(): "round up with level granularity"); LVL_DEPTH is 9 when
+ * HZ > 100.  Armed from process or softirq context at an arbitrary moment
+ * of a jiffy, the wait is in (d, d + gran] jiffies; armed from a timer
+ * callback (base->clk one ahead) in [d + 1, d + gran].  The band below is
+ * the union, [d, d + gran]: the cases use it where a timer may be re-armed
+ * from either context (tcp_send_probe0() in the timer, tcp_ack_probe() in
+ * softirq).  The model computes the same bands internally for its own
+ * schedules (lib/model.c timer_band()).
+ */
+static inline unsigned fate_wheel_gran(uint64_t d, unsigned hz)
+{
+	unsigned depth = hz > 100 ? 9 : 8, lvl = 0;
+
+	while (lvl + 1 < depth && d >= (63ULL << (3 * lvl)))
+		lvl++;
+	return 1u << (3 * lvl);
+}
+
+typedef struct fate_band {
+	int64_t lo, mid, hi;   /* µs */
+} fate_band;
+
+static inline int64_t fate_jiffy_us(unsigned hz) { return 1000000 / hz; }
+
+static inline fate_band fate_timer_band(unsigned hz, uint64_t d)
+{
+	fate_band b;
+
+	b.lo = (int64_t)d * fate_jiffy_us(hz);
+	b.hi = (int64_t)(d + fate_wheel_gran(d, hz)) * fate_jiffy_us(hz);
+	b.mid = (b.lo + b.hi) / 2;
+	return b;
+}
+
+static inline bool fate_expect_band(const char *what, int64_t measured_us, fate_band b)
+{
+	return tf_expect_time(what, measured_us, b.mid, b.lo, b.hi);
+}
+
+/* msecs_to_jiffies() rounds up (include/linux/jiffies.h). */
+static inline uint64_t fate_ms_to_jiffies(uint64_t ms, unsigned hz)
+{
+	return (ms * hz + 999) / 1000;
+}
+
+/* ------------------------------------------------------------------ */
+/* Sockets                                                             */
+/* ------------------------------------------------------------------ */
+
+/* struct tcp_info as the kernel has it (include/uapi/linux/tcp.h): glibc's
+ * copy stops at tcpi_total_retrans (104 bytes), the kernel goes on with
+ * the RFC 4898 counters; it copies min(optlen, its size). */
+struct fate_tcp_info {
+	struct tcp_info base;
+	uint64_t pacing_rate, max_pacing_rate, bytes_acked, bytes_received;
+	uint32_t segs_out, segs_in;
+	uint32_t notsent_bytes, min_rtt, data_segs_in, data_segs_out;
+};
+
+static inline void fate_tcp_info(int fd, struct fate_tcp_info *ti)
+{
+	socklen_t l = sizeof *ti;
+
+	memset(ti, 0, sizeof *ti);
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &l) < 0)
+		tf_fail("getsockopt(TCP_INFO): %s", strerror(errno));
+	if (l < sizeof *ti)
+		TF_SKIP("TCP_INFO is %u bytes here, the RFC 4898 counters need %zu (Linux 4.6+)",
+		        (unsigned)l, sizeof *ti);
+}
+
+/* SO_MEMINFO: sk_meminfo(), net/core/sock.c. */
+static inline void fate_meminfo(int fd, uint32_t mem[FATE_MEM_VARS])
+{
+	socklen_t l = FATE_MEM_VARS * sizeof(uint32_t);
+
+	memset(mem, 0, l);
+	if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &l) < 0) {
+		if (errno == ENOPROTOOPT)
+			TF_SKIP("kernel has no SO_MEMINFO (Linux 4.14+)");
+		tf_fail("getsockopt(SO_MEMINFO): %s", strerror(errno));
+	}
+}
+
+static inline void fate_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		tf_fail("fcntl(O_NONBLOCK): %s", strerror(errno));
+}
+
+/* SO_KEEPALIVE with the three per-socket knobs (0 leaves a knob alone:
+ * the host's net.ipv4.tcp_keepalive_* then apply, keepalive_time_when()). */
+static inline void fate_keepalive(int fd, int idle_s, int intvl_s, int cnt)
+{
+	tf_must(tf_sock_set_int(fd, SOL_SOCKET, SO_KEEPALIVE, 1));
+	if (idle_s)
+		tf_must(tf_sock_set_int(fd, IPPROTO_TCP, TCP_KEEPIDLE, idle_s));
+	if (intvl_s)
+		tf_must(tf_sock_set_int(fd, IPPROTO_TCP, TCP_KEEPINTVL, intvl_s));
+	if (cnt)
+		tf_must(tf_sock_set_int(fd, IPPROTO_TCP, TCP_KEEPCNT, cnt));
+}
+
+/* sock_diag state of a flow in host h, or -ENOENT when it has no socket. */
+static inline int fate_state(tf_host *h, const tf_flow *f)
+{
+	int st = -1, r = tf_tcp_diag_state(h, f, &st);
+
+	if (r == -ENOENT)
+		return -ENOENT;
+	tf_must(r);
+	return st;
+}
+
+static inline void fate_expect_state(const char *what, tf_host *h, const tf_flow *f, int want)
+{
+	int st = fate_state(h, f);
+	char label[160];
+
+	snprintf(label, sizeof label, "%s == %s", what, tf_tcp_state_name(want));
+	if (st != want)
+		tf_note("%s: %s, expected %s", what, tf_tcp_state_name(st), tf_tcp_state_name(want));
+	tf_expect_int(label, st, want);
+}
+
+/* A deterministic payload, so that what arrives can be compared. */
+static inline void fate_pattern(uint8_t *buf, size_t n, uint32_t seed)
+{
+	uint32_t x = seed ? seed : 1;
+
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		buf[i] = (uint8_t)x;
+	}
+}
+
+/* Read exactly n bytes within timeout_ms (poll with a deadline).  Returns
+ * bytes read (< n on EOF or deadline) or -errno of the failing recv(). */
+static inline long fate_recv_exact(int fd, void *buf, size_t n, int timeout_ms)
+{
+	int64_t deadline = tf_mono_ns() + (int64_t)timeout_ms * 1000000;
+	size_t got = 0;
+
+	while (got < n) {
+		int64_t left = deadline - tf_mono_ns();
+		ssize_t k;
+		int r;
+
+		if (left <= 0)
+			break;
+		r = tf_sock_wait(fd, POLLIN, (int)((left + 999999) / 1000000), NULL);
+		if (r == -ETIME)
+			break;
+		tf_must(r);
+		k = recv(fd, (char *)buf + got, n - got, MSG_DONTWAIT);
+		if (k < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (k < 0)
+			return -errno;
+		if (k == 0)
+			break;
+		got += (size_t)k;
+	}
+	return (long)got;
+}
+
+/* ------------------------------------------------------------------ */
+/* Captured packets                                                    */
+/* ------------------------------------------------------------------ */
+
+static inline bool fate_in(const tf_pkt *p, const tf_flow *f)
+{
+	return p->proto == IPPROTO_TCP && p->src.s_addr == f->src.s_addr &&
+	       p->dst.s_addr == f->dst.s_addr && p->sport == f->sport && p->dport == f->dport;
+}
+
+/* What a packet must look like; zeroed fields do not constrain. */
+typedef struct fate_match {
+	const tf_flow *flow;   /* TCP in this direction */
+	uint8_t all, none;     /* TF_TCP_* flags required / forbidden */
+	int payload;           /* 0 any, 1 with payload, -1 without */
+	int64_t after_ns;      /* at or after */
+	bool has_ack;          /* ACK field at or past `ack` (mod 2^32) */
+	uint32_t ack;
+	bool zero_win;         /* advertises a zero window */
+	bool icmp;             /* instead of TCP: ICMP of type/code */
+	uint8_t icmp_type, icmp_code;
+	struct in_addr icmp_src;   /* 0: any source */
+} fate_match;
+
+static inline bool fate_matches(const tf_pkt *p, const fate_match *m)
+{
+	if (p->ts_ns < m->after_ns)
+		return false;
+	if (m->icmp)
+		return p->proto == IPPROTO_ICMP && p->icmp_type == m->icmp_type &&
+		       p->icmp_code == m->icmp_code &&
+		       (!m->icmp_src.s_addr || p->src.s_addr == m->icmp_src.s_addr);
+	if (m->flow && !fate_in(p, m->flow))
+		return false;
+	if (!m->flow && p->proto != IPPROTO_TCP)
+		return false;
+	if ((p->flags & m->all) != m->all || (p->flags & m->none))
+		return false;
+	if ((m->payload > 0 && p->payload == 0) || (m->payload < 0 && p->payload != 0))
+		return false;
+	if (m->has_ack && (!(p->flags & TF_TCP_ACK) || (int32_t)(p->ack - m->ack) < 0))
+		return false;
+	if (m->zero_win && p->win != 0)
+		return false;
+	return true;
+}
+
+static inline long fate_find(const tf_capture *c, size_t from, const fate_match *m)
+{
+	for (size_t i = from; i < tf_capture_count(c); i++)
+		if (fate_matches(tf_capture_pkt(c, i), m))
+			return (long)i;
+	return -1;
+}
+
+static inline size_t fate_count(const tf_capture *c, const fate_match *m)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < tf_capture_count(c); i++)
+		n += fate_matches(tf_capture_pkt(c, i), m);
+	return n;
+}
+
+/* Read the capture as packets arrive (poll on its fd) until one matches;
+ * its index, or -ETIME at the deadline. */
+static inline long fate_wait_pkt(tf_capture *c, const fate_match *m, int timeout_ms)
+{
+	int64_t deadline = tf_mono_ns() + (int64_t)timeout_ms * 1000000;
+	size_t from = 0;
+
+	for (;;) {
+		int64_t left;
+		long i;
+
+		tf_must(tf_capture_read(c));
+		i = fate_find(c, from, m);
+		if (i >= 0)
+			return i;
+		from = tf_capture_count(c);
+		left = deadline - tf_mono_ns();
+		if (left <= 0)
+			return -ETIME;
+		if (tf_sock_wait(tf_capture_fd(c), POLLIN, (int)((left + 999999) / 1000000), NULL) ==
+		    -ETIME)
+			continue;
+	}
+}
+
+/* Wait until the capture holds n packets matching m; the time of the n-th,
+ * or -ETIME. */
+static inline int64_t fate_wait_nth(tf_capture *c, const fate_match *m, size_t n, int timeout_ms)
+{
+	int64_t deadline = tf_mono_ns() + (int64_t)timeout_ms * 1000000;
+
+	for (;;) {
+		int64_t left;
+		size_t k = 0;
+
+		tf_must(tf_capture_read(c));
+		for (size_t i = 0; i < tf_capture_count(c); i++) {
+			const tf_pkt *p = tf_capture_pkt(c, i);
+
+			if (fate_matches(p, m) && ++k == n)
+				return p->ts_ns;
+		}
+		left = deadline - tf_mono_ns();
+		if (left <= 0)
+			return -ETIME;
+		tf_sock_wait(tf_capture_fd(c), POLLIN, (int)((left + 999999) / 1000000), NULL);
+	}
+}
+
+/* The times of every packet matching m, oldest first; returns the count. */
+static inline size_t fate_times(const tf_capture *c, const fate_match *m, int64_t *ts, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < tf_capture_count(c); i++) {
+		const tf_pkt *p = tf_capture_pkt(c, i);
+
+		if (!fate_matches(p, m))
+			continue;
+		if (n < max)
+			ts[n] = p->ts_ns;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * A keepalive or zero-window probe: tcp_xmit_probe_skb() sends a bare ACK
+ * "with a previous sequence" (snd_una - 1) so that the peer must answer
+ * (net/ipv4/tcp_output.c).  snd_nxt is the sender's next sequence (with
+ * nothing unacknowledged, snd_una == snd_nxt).
+ */
+static inline bool fate_is_probe(const tf_pkt *p, const tf_flow *f, uint32_t snd_nxt)
+{
+	return fate_in(p, f) && p->payload == 0 && p->flags == TF_TCP_ACK && p->seq == snd_nxt - 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Bounded observation windows                                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * "Nothing happens for window_ms": one poll() on the sockets (POLLIN and
+ * POLLRDHUP; POLLERR and POLLHUP are always reported) and on the capture,
+ * until the deadline.  Packets are read into the capture as they come (the
+ * caller counts them); a socket event ends the window early.  Returns the
+ * index of the socket with an event (its revents in *rev), or -1 when the
+ * window passed quietly.
+ */
+static inline int fate_watch(const int *fds, size_t n, tf_capture *cap, int window_ms, short *rev)
+{
+	int64_t deadline = tf_mono_ns() + (int64_t)window_ms * 1000000;
+	struct pollfd p[9];
+
+	if (n > 8)
+		tf_fail("fate_watch: too many sockets");
+	for (;;) {
+		int64_t left = deadline - tf_mono_ns();
+		int r;
+
+		for (size_t i = 0; i < n; i++)
+			p[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN | POLLRDHUP };
+		p[n] = (struct pollfd){ .fd = cap ? tf_capture_fd(cap) : -1, .events = POLLIN };
+		if (left <= 0)
+			return -1;
+		r = poll(p, n + 1, (int)((left + 999999) / 1000000));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			tf_fail("poll: %s", strerror(errno));
+		if (cap && (p[n].revents & POLLIN))
+			tf_must(tf_capture_read(cap));
+		for (size_t i = 0; i < n; i++)
+			if (p[i].revents) {
+				if (rev)
+					*rev = p[i].revents;
+				return (int)i;
+			}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Processes                                                           */
+/* ------------------------------------------------------------------ */
+
+static inline int fate_pidfd_open(pid_t pid)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	if (fd < 0) {
+		if (errno == ENOSYS)
+			TF_SKIP("kernel has no pidfd_open (Linux 5.3+)");
+		tf_fail("pidfd_open: %s", strerror(errno));
+	}
+	return fd;
+}
+
+static inline void fate_pidfd_kill(int pidfd, int sig)
+{
+	if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+		tf_fail("pidfd_send_signal: %s", strerror(errno));
+}
+
+/* Read one byte from a pipe within timeout_ms: the byte, or -ETIME / -EPIPE. */
+static inline int fate_pipe_get(int fd, int timeout_ms)
+{
+	unsigned char c;
+	int r = tf_sock_wait(fd, POLLIN, timeout_ms, NULL);
+
+	if (r < 0)
+		return r;
+	if (read(fd, &c, 1) != 1)
+		return -EPIPE;
+	return c;
+}
+
+/*
+ * Wait for the socket's error like tf_case_wait_error(), sampling the
+ * socket's state (sock_diag) whenever packets arrive on the capture — but
+ * not for a batch holding a RST of the flow: keepalive's give-up sends one
+ * (tcp_send_active_reset()) just before tcp_write_err() ends the socket,
+ * so at that packet the socket is legitimately gone.
+ */
+static inline int fate_wait_error(int fd, tf_capture *cap, tf_host *h, const tf_flow *f,
+                                  int expect_state, int timeout_ms, int *err, int64_t *at_ns)
+{
+	int64_t deadline = tf_mono_ns() + (int64_t)timeout_ms * 1000000;
+	long bad = 0, samples = 0;
+
+	for (;;) {
+		struct pollfd p[2] = {
+			{ .fd = fd, .events = POLLRDHUP },
+			{ .fd = tf_capture_fd(cap), .events = POLLIN },
+		};
+		int64_t left = deadline - tf_mono_ns();
+		int r;
+
+		if (left <= 0) {
+			*at_ns = tf_now_ns();
+			return -ETIME;
+		}
+		r = poll(p, 2, (int)(left / 1000000) + 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (p[1].revents & POLLIN) {
+			size_t from = tf_capture_count(cap);
+			int st = -1;
+
+			if (tf_capture_read(cap) > 0 && expect_state >= 0) {
+				bool rst = false;
+
+				for (size_t i = from; i < tf_capture_count(cap); i++) {
+					const tf_pkt *q = tf_capture_pkt(cap, i);
+					rst |= fate_in(q, f) && (q->flags & TF_TCP_RST);
+				}
+				if (!rst) {
+					samples++;
+					if (tf_tcp_diag_state(h, f, &st) < 0 || st != expect_state) {
+						bad++;
+						tf_note("state %s seen at a transmission (expected %s)",
+						        tf_tcp_state_name(st), tf_tcp_state_name(expect_state));
+					}
+				}
+			}
+		}
+		if (p[0].revents) {
+			*at_ns = tf_now_ns();
+			*err = tf_sock_error(fd);
+			if (expect_state >= 0 && samples > 0)
+				tf_expect_int("samples in the wrong state at the transmissions", bad, 0);
+			return 0;
+		}
+	}
+}

@@ -1,0 +1,414 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Zero window: the slow reader.  Seed 003, "Backpressure and Slow Readers":
+ * "You write faster than the peer can read. The send buffer fills."
+ * Seed 002: TCP_USER_TIMEOUT is "the time limit that transmitted data may
+ * remain unacknowledged, or buffered data may remain untransmitted (due to
+ * zero window size) before TCP will forcibly close the connection".
+ *
+ * Topology: client — router — server.  The server's listener has a small
+ * SO_RCVBUF and its application never reads; the client writes until
+ * EAGAIN.  The server's window closes, and the ACK that acknowledges the
+ * last segment in flight advertises zero.
+ *
+ * The kernel's rules (net/ipv4/tcp_output.c, tcp_timer.c, tcp_input.c):
+ *  - nothing in flight, data queued, window zero: the zero-window probe
+ *    timer is armed for tcp_probe0_base() = max(icsk_rto, TCP_RTO_MIN)
+ *    (tcp_check_probe_timer(); tcp_ack_probe() when the ACK keeps the
+ *    window shut);
+ *  - tcp_probe_timer() → tcp_send_probe0(): a probe (tcp_write_wakeup() →
+ *    tcp_xmit_probe_skb(): seq snd_una - 1, no data), icsk_probes_out++,
+ *    icsk_backoff++ while it is below tcp_retries2, and the timer re-armed
+ *    for tcp_probe0_when() = probe0_base << icsk_backoff (at most
+ *    tcp_rto_max); an answering zero-window ACK re-arms it the same way
+ *    (tcp_ack_probe()).  So probe k comes base << (k-1) after probe k-1
+ *    (or its answer), the shift stopping at tcp_retries2;
+ *  - any ACK resets icsk_probes_out (tcp_ack()), so an answering peer is
+ *    probed forever (RFC 1122 4.2.2.17); an unreachable one is dropped at
+ *    the expiry where icsk_probes_out >= tcp_retries2 (tcp_probe_timer());
+ *  - with TCP_USER_TIMEOUT, tcp_probe_timer() drops the connection at the
+ *    first expiry at least the user timeout after icsk_probes_tstamp, the
+ *    jiffy of the first probe of this zero-window period; it is reset only
+ *    when the window opens (tcp_ack_probe()), not by zero-window ACKs, and
+ *    the timer is cut so that this expiry comes on time
+ *    (tcp_clamp_probe0_to_user_timeout(), never less than TCP_TIMEOUT_MIN).
+ *    So an answering and an unreachable peer get the same deadline.  (The
+ *    older rule — the user timeout compared with a time modelled from
+ *    icsk_probes_out, or with the head skb's timestamp — let an answering
+ *    peer live forever; it changed with "tcp: fix TCP_USER_TIMEOUT with
+ *    zero window", Linux 5.11.  The case asserts the current rule.)
+ *  - the receiver answers a probe (an old sequence: tcp_send_dupack()) only
+ *    if it answered no out-of-window segment within tcp_invalid_ratelimit
+ *    (tcp_oow_rate_limited(), tcp_input.c), so a probe that follows an
+ *    answered one by less than 500 ms goes unanswered.
+ *  - every give-up here is tcp_write_err(): ETIMEDOUT, no RST.
+ * The model has no zero-window schedule yet; the bands are the timer
+ * wheel's (fate_timer_band()) around the jiffies the rules above arm.
+ */
+#include "fate.h"
+
+#define PORT 12004
+#define RCVBUF 4096
+
+struct zw {
+	long retries2;             /* client's tcp_retries2, 0 = default */
+	int user_timeout_ms;       /* client's TCP_USER_TIMEOUT, 0 = unset */
+	bool unreachable;          /* blackhole once the window is shut */
+	int window_ms;             /* observation window (no give-up expected) */
+};
+
+struct zw_conn {
+	tf_topo *t;
+	tf_host *client, *server;
+	int cfd, sfd;
+	tf_flow cf, sf;
+	tf_capture *cap;           /* on the client's link */
+	tf_fault *blackhole;
+	int64_t t_zw;              /* the ACK that shut the window, all data acked */
+	uint32_t snd_nxt;          /* the client's next sequence then */
+	uint64_t base_j;           /* tcp_probe0_base() in jiffies */
+	long retries2;
+	long accepted;
+};
+
+static void zw_free(struct zw_conn *c)
+{
+	tf_fault_free(c->blackhole);
+	if (c->cfd >= 0)
+		close(c->cfd);
+	if (c->sfd >= 0)
+		close(c->sfd);
+	tf_topo_free(c->t);
+}
+
+static void zw_setup(struct zw_conn *c, const struct zw *z)
+{
+	_cleanup_close_ int lfd = -1;
+	_cleanup_free_ char *buf = malloc(65536);
+	unsigned hz = tf_case_hz();
+	struct tcp_info ti;
+
+	if (!buf)
+		tf_fail("out of memory");
+	memset(buf, 'z', 65536);
+	c->t = tf_case_topo(TF_TOPO_PATH);
+	c->client = tf_topo_client(c->t);
+	c->server = tf_topo_server(c->t);
+	if (z->retries2)
+		tf_must(tf_host_sysctl_set_int(c->client, "net.ipv4.tcp_retries2", z->retries2));
+	tf_must(tf_host_sysctl_get_int(c->client, "net.ipv4.tcp_retries2", &c->retries2));
+	c->cap = tf_case_capture(c->client, TF_IF_CLIENT, "tcp port 12004", "client");
+
+	/* The accepted socket inherits the listener's receive buffer. */
+	tf_must(tf_tcp_listen(c->server, tf_topo_server_addr(c->t), PORT, &lfd));
+	tf_must(tf_sock_set_int(lfd, SOL_SOCKET, SO_RCVBUF, RCVBUF));
+	tf_must(tf_tcp_connect(c->client, tf_topo_server_addr(c->t), PORT, 5000, &c->cfd));
+	tf_must(tf_tcp_accept(lfd, 5000, &c->sfd));
+	tf_must(tf_sock_flow(c->cfd, &c->cf));
+	c->sf = tf_flow_reverse(c->cf);
+	if (z->user_timeout_ms)
+		tf_must(tf_sock_set_int(c->cfd, IPPROTO_TCP, TCP_USER_TIMEOUT, z->user_timeout_ms));
+
+	/* The client writes until the send buffer is full. */
+	fate_nonblock(c->cfd);
+	for (int calls = 0;; calls++) {
+		ssize_t n = send(c->cfd, buf, 65536, MSG_NOSIGNAL);
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n < 0)
+			tf_fail("send: %s", strerror(errno));
+		if (calls > 256)
+			tf_fail("send buffer never filled");
+		c->accepted += n;
+	}
+	tf_diag("accepted_bytes", "%ld", c->accepted);
+
+	/* The ACK that shuts the window with nothing left in flight: it
+	 * acknowledges the end of the last data segment sent. */
+	int64_t deadline = tf_mono_ns() + 3000000000LL;
+	for (;;) {
+		uint32_t end = 0;
+		bool have = false;
+
+		tf_must(tf_capture_read(c->cap));
+		for (size_t i = 0; i < tf_capture_count(c->cap); i++) {
+			const tf_pkt *p = tf_capture_pkt(c->cap, i);
+			if (fate_in(p, &c->cf) && p->payload &&
+			    (!have || (int32_t)(p->seq + p->payload - end) > 0)) {
+				end = p->seq + p->payload;
+				have = true;
+			}
+		}
+		long zi = have ? fate_find(c->cap, 0, &(fate_match){ .flow = &c->sf, .all = TF_TCP_ACK,
+		                           .zero_win = true, .has_ack = true, .ack = end }) : -1;
+		if (zi >= 0) {
+			c->t_zw = tf_capture_pkt(c->cap, (size_t)zi)->ts_ns;
+			c->snd_nxt = end;
+			break;
+		}
+		if (tf_mono_ns() > deadline)
+			tf_fail("the server's window never closed");
+		tf_sock_wait(tf_capture_fd(c->cap), POLLIN, 100, NULL);
+	}
+	if (z->unreachable)
+		tf_must(tf_fault_blackhole(tf_topo_router(c->t), tf_topo_server_cidr(c->t),
+		                           &c->blackhole));
+
+	/* tcp_probe0_base() from the model's RTO, checked against the kernel's. */
+	_cleanup_(tf_model_freep) tf_model *m = tf_case_model(c->client);
+	tf_must(tf_tcp_info(c->cfd, &ti));
+	tf_must(tf_model_set_rtt(m, ti.tcpi_rtt, ti.tcpi_rttvar));
+	tf_expect_int("client RTO in jiffies: kernel (tcpi_rto) vs model",
+	              (long)(((uint64_t)ti.tcpi_rto * hz + 999999) / 1000000),
+	              (long)tf_model_rto_jiffies(m));
+	c->base_j = tf_model_rto_jiffies(m);
+	if (c->base_j < hz / 5)
+		c->base_j = hz / 5;       /* TCP_RTO_MIN */
+	tf_diag("probe0_base_ms", "%.0f", (double)c->base_j * 1000 / hz);
+}
+
+/* The jiffies tcp_send_probe0() arms after probe k (1-based): base <<
+ * backoff, the backoff counting probes while below tcp_retries2, at most
+ * tcp_rto_max (TCP_RTO_MAX here). */
+static uint64_t probe_gap_j(const struct zw_conn *c, unsigned k)
+{
+	unsigned hz = tf_case_hz();
+	unsigned backoff = k < (unsigned)c->retries2 ? k : (unsigned)c->retries2;
+	uint64_t d = c->base_j << backoff;
+
+	return d < 120ULL * hz ? d : 120ULL * hz;
+}
+
+static size_t zw_probes(const struct zw_conn *c, int64_t *ts, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < tf_capture_count(c->cap); i++) {
+		const tf_pkt *p = tf_capture_pkt(c->cap, i);
+		if (p->ts_ns > c->t_zw && fate_is_probe(p, &c->cf, c->snd_nxt)) {
+			if (n < max)
+				ts[n] = p->ts_ns;
+			n++;
+		}
+	}
+	return n < max ? n : max;
+}
+
+/* The zero-window answer to the probe at t (before `until`), or -1. */
+static int64_t zw_answer(const struct zw_conn *c, int64_t t, int64_t until)
+{
+	long ai = fate_find(c->cap, 0, &(fate_match){ .flow = &c->sf, .all = TF_TCP_ACK,
+	                    .payload = -1, .zero_win = true, .after_ns = t, .has_ack = true,
+	                    .ack = c->snd_nxt });
+	if (ai < 0)
+		return -1;
+	int64_t ta = tf_capture_pkt(c->cap, (size_t)ai)->ts_ns;
+	return until >= 0 && ta > until ? -1 : ta;
+}
+
+/* Check probe times: probe 1 base after the window closed, probe k the
+ * model gap after probe k-1 or its answer. */
+static void zw_check_gaps(const struct zw_conn *c, const int64_t *pr, const int64_t *ans, size_t n)
+{
+	unsigned hz = tf_case_hz();
+	char label[128];
+
+	for (size_t k = 0; k < n; k++) {
+		int64_t from = k == 0 ? c->t_zw : ans[k - 1] >= 0 ? ans[k - 1] : pr[k - 1];
+		uint64_t d = k == 0 ? c->base_j : probe_gap_j(c, (unsigned)k);
+
+		snprintf(label, sizeof label, "probe #%zu after %s (%llu jiffies)", k + 1,
+		         k == 0 ? "the window closed" : ans[k - 1] >= 0 ? "the answer" : "probe",
+		         (unsigned long long)d);
+		fate_expect_band(label, (pr[k] - from) / 1000, fate_timer_band(hz, d));
+	}
+}
+
+/* ------------------------------------------------------------------ */
+
+/*
+ * The reader is alive but does not read.  Client tcp_retries2 = 3: the
+ * backoff stops at base << 3, and since every answer resets
+ * icsk_probes_out, the probes go on every 8 x base indefinitely — where an
+ * unreachable peer is dropped after three (zero_window_unreachable).
+ * Which probes the server answers follows its tcp_invalid_ratelimit.
+ */
+TF_CASE(zero_window_alive, .timeout_s = 30,
+        .proves = "seed 003: a slow reader's zero window is probed with backoff (capped at tcp_retries2) for as long as it answers: no error, ESTABLISHED")
+{
+	const struct zw z = { .retries2 = 3, .window_ms = 9000 };
+	struct zw_conn c = { .cfd = -1, .sfd = -1 };
+	unsigned hz = tf_case_hz();
+	int64_t pr[64], ans[64];
+	long rl_ms;
+	short rev = 0;
+
+	zw_setup(&c, &z);
+	int64_t left_ms = z.window_ms - (tf_now_ns() - c.t_zw) / 1000000;
+	int fds[1] = { c.cfd };
+	/* The client's socket is not readable and stays unwritable: any
+	 * event (POLLERR/POLLHUP) would be the connection dying. */
+	int who = fate_watch(fds, 1, c.cap, (int)left_ms, &rev);
+	if (who >= 0)
+		tf_note("client socket woke up (revents 0x%x)", (unsigned)rev);
+	tf_expect_int("client socket events in the window (poll: -1 = none)", who, -1);
+	tf_must(tf_capture_read(c.cap));
+
+	size_t n = zw_probes(&c, pr, TF_ARRAY_SIZE(pr));
+	/* Expected count: cumulative bands against the window. */
+	long sure = 0, maybe = 0;
+	int64_t lo = 0, hi = 0;
+	for (unsigned k = 0; k < 64; k++) {
+		fate_band b = fate_timer_band(hz, k == 0 ? c.base_j : probe_gap_j(&c, k));
+		lo += b.lo;
+		hi += b.hi + fate_jiffy_us(hz);   /* the answer's round trip, < 1 jiffy */
+		if (lo >= z.window_ms * 1000LL)
+			break;
+		maybe++;
+		sure += hi < z.window_ms * 1000LL;
+	}
+	if (sure != maybe)
+		tf_fail("window edge inside a probe's band: %ld or %ld probes", sure, maybe);
+	tf_expect_int("zero-window probes in the window", (long)n, sure);
+
+	tf_must(tf_host_sysctl_get_int(c.server, "net.ipv4.tcp_invalid_ratelimit", &rl_ms));
+	uint64_t rl_j = fate_ms_to_jiffies((uint64_t)rl_ms, hz);
+	int64_t last_answered = -1;
+	for (size_t k = 0; k < n; k++) {
+		ans[k] = zw_answer(&c, pr[k], k + 1 < n ? pr[k + 1] : -1);
+		/* tcp_oow_rate_limited(): answered iff no answer in the last
+		 * tcp_invalid_ratelimit jiffies; skipped within a jiffy (+ slack)
+		 * of the limit, where the jiffy boundaries decide. */
+		int64_t since = last_answered < 0 ? INT64_MAX : (pr[k] - last_answered) / 1000;
+		int64_t lim = (int64_t)rl_j * fate_jiffy_us(hz);
+		char label[96];
+		snprintf(label, sizeof label, "probe #%zu answered (%s)", k + 1,
+		         since == INT64_MAX ? "first" : since >= lim ? "past the rate limit"
+		                                                    : "within the rate limit");
+		if (since == INT64_MAX || llabs(since - lim) > fate_jiffy_us(hz) + tf_slack_us())
+			tf_expect_int(label, ans[k] >= 0, since >= lim);
+		if (ans[k] >= 0)
+			last_answered = pr[k];
+	}
+	zw_check_gaps(&c, pr, ans, n);
+	tf_expect_errno("client SO_ERROR", tf_sock_error(c.cfd), 0);
+	fate_expect_state("client state after the window (sock_diag)", c.client, &c.cf,
+	                  TCP_ESTABLISHED);
+	fate_expect_state("server state after the window (sock_diag)", c.server, &c.sf,
+	                  TCP_ESTABLISHED);
+	zw_free(&c);
+}
+
+/*
+ * The same zero window, the peer unreachable (blackhole once the window is
+ * shut), client tcp_retries2 = 3 and no user timeout: three unanswered
+ * probes (base, 2 base, 4 base apart), and at the next expiry (8 base)
+ * icsk_probes_out >= tcp_retries2: ETIMEDOUT, no RST.
+ */
+TF_CASE(zero_window_unreachable, .timeout_s = 30,
+        .proves = "seed 003: an unreachable peer behind a zero window is dropped when tcp_retries2 (3) probes go unanswered: ETIMEDOUT, no RST")
+{
+	const struct zw z = { .retries2 = 3, .unreachable = true };
+	struct zw_conn c = { .cfd = -1, .sfd = -1 };
+	unsigned hz = tf_case_hz();
+	int64_t pr[64], ans[64], t_err;
+	int err = 0;
+
+	zw_setup(&c, &z);
+	int r = tf_sock_wait_error(c.cfd, 10000, &err, &t_err);
+	if (r == -ETIME)
+		tf_fail("no error within 10 s");
+	tf_must(r);
+	tf_must(tf_capture_read(c.cap));
+	size_t n = zw_probes(&c, pr, TF_ARRAY_SIZE(pr));
+	for (size_t k = 0; k < n; k++)
+		ans[k] = -1;
+	tf_expect_int("probes before the give-up (tcp_retries2)", (long)n, c.retries2);
+	tf_expect_int("answers from the vanished server", (long)fate_count(c.cap, &(fate_match){
+	              .flow = &c.sf, .after_ns = c.t_zw + 1 }), 0);
+	zw_check_gaps(&c, pr, ans, n);
+	if (n > 0)
+		fate_expect_band("give-up after the last probe", (t_err - pr[n - 1]) / 1000,
+		                 fate_timer_band(hz, probe_gap_j(&c, (unsigned)n)));
+	tf_expect_errno("socket error", err, ETIMEDOUT);
+	tf_expect_int("RST from the client", (long)tf_capture_count_flags(c.cap, &c.cf, false,
+	              TF_TCP_RST), 0);
+	tf_expect_int("client socket after the give-up (sock_diag: -ENOENT = gone)",
+	              fate_state(c.client, &c.cf), -ENOENT);
+	zw_free(&c);
+}
+
+/*
+ * TCP_USER_TIMEOUT 3000 ms on the sender, answering peer vs unreachable
+ * peer: the same deadline, the first probe + 3000 ms.  The abort comes at
+ * the first expiry with jiffies - icsk_probes_tstamp >= the user timeout
+ * (msecs_to_jiffies()), the timer cut to it at its last re-arm (a probe or
+ * an answer), r jiffies before the deadline: from the first probe, in
+ * [U - 1 jiffy, U + gran(r) + 1 jiffy] (the first probe's timestamp is a
+ * jiffy, the wheel rounds the last re-arm up by its granularity).
+ */
+static void zw_user_timeout(bool unreachable)
+{
+	const struct zw z = { .user_timeout_ms = 3000, .unreachable = unreachable };
+	struct zw_conn c = { .cfd = -1, .sfd = -1 };
+	unsigned hz = tf_case_hz();
+	int64_t pr[64], t_err;
+	int err = 0;
+
+	zw_setup(&c, &z);
+	int r = tf_sock_wait_error(c.cfd, z.user_timeout_ms + 5000, &err, &t_err);
+	if (r == -ETIME)
+		tf_fail("no error within the user timeout + 5 s");
+	tf_must(r);
+	tf_must(tf_capture_read(c.cap));
+	size_t n = zw_probes(&c, pr, TF_ARRAY_SIZE(pr));
+	if (n == 0)
+		tf_fail("no zero-window probe");
+	tf_diag("probes", "%zu", n);
+	/* The last re-arm before the abort: the latest probe (tcp_send_probe0())
+	 * or zero-window answer (tcp_ack_probe()); it cut the timer to the
+	 * remaining r jiffies, so the abort fires by gran(r) past the deadline. */
+	int64_t t_arm = pr[0];
+	for (size_t i = 0; i < tf_capture_count(c.cap); i++) {
+		const tf_pkt *p = tf_capture_pkt(c.cap, i);
+		if (p->ts_ns > t_arm && p->ts_ns < t_err &&
+		    (fate_is_probe(p, &c.cf, c.snd_nxt) || (fate_in(p, &c.sf) && p->win == 0)))
+			t_arm = p->ts_ns;
+	}
+	uint64_t ut_j = fate_ms_to_jiffies((uint64_t)z.user_timeout_ms, hz);
+	int64_t j_us = fate_jiffy_us(hz);
+	uint64_t el_j = (uint64_t)((t_arm - pr[0]) / 1000 / j_us);
+	uint64_t rem_j = el_j + 2 < ut_j ? ut_j - el_j : 2;     /* TCP_TIMEOUT_MIN */
+	fate_band b = { .lo = (int64_t)(ut_j - 1) * j_us,
+	                .hi = (int64_t)(ut_j + fate_wheel_gran(rem_j, hz) + 1) * j_us };
+	b.mid = (int64_t)z.user_timeout_ms * 1000;
+	tf_diag("last_rearm_before_abort_ms", "%.3f after the first probe, %llu jiffies left",
+	        (double)(t_arm - pr[0]) / 1e6, (unsigned long long)rem_j);
+	fate_expect_band("give-up after the first probe (TCP_USER_TIMEOUT)", (t_err - pr[0]) / 1000, b);
+	tf_expect_errno("socket error", err, ETIMEDOUT);
+	long answers = (long)fate_count(c.cap, &(fate_match){ .flow = &c.sf, .zero_win = true,
+	                                .after_ns = pr[0] });
+	if (unreachable)
+		tf_expect_int("answers from the vanished server", answers, 0);
+	else
+		tf_expect_int("zero-window answers from the live server (>= 1)", answers >= 1, 1);
+	tf_expect_int("RST from the client", (long)tf_capture_count_flags(c.cap, &c.cf, false,
+	              TF_TCP_RST), 0);
+	tf_expect_int("client socket after the give-up (sock_diag: -ENOENT = gone)",
+	              fate_state(c.client, &c.cf), -ENOENT);
+	/* The silent give-up leaves the reader with a half-open connection. */
+	fate_expect_state("server state (sock_diag)", c.server, &c.sf, TCP_ESTABLISHED);
+	zw_free(&c);
+}
+
+TF_CASE(zero_window_user_timeout_alive, .timeout_s = 30,
+        .proves = "seed 002: TCP_USER_TIMEOUT (3 s) drops a zero window that a live peer keeps answering, 3 s after the first probe: ETIMEDOUT")
+{
+	zw_user_timeout(false);
+}
+
+TF_CASE(zero_window_user_timeout_unreachable, .timeout_s = 30,
+        .proves = "seed 002: TCP_USER_TIMEOUT (3 s) drops a zero window of an unreachable peer at the same deadline as a live one")
+{
+	zw_user_timeout(true);
+}

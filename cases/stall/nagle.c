@@ -1,0 +1,501 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Seed 003, "The 40ms Mystery":
+ *
+ *   "When your application sends HTTP headers in one write and the body in
+ *    another, Nagle waits for an ACK. The server waits 40ms before ACKing
+ *    because it has nothing to piggyback on. Your application waits 40ms
+ *    for permission to send the body."  "The fix is TCP_NODELAY"
+ *   "A simple HTTP POST takes 40-200ms even though the server responds in
+ *    2ms."
+ *
+ * Topology: client — server (pair).  The client writes a request as two
+ * small writes (header, body) and reads the reply; the server replies
+ * once it has the whole request.  No fault: the stall is the two
+ * algorithms, on a perfect link.
+ *
+ * The kernel's rules, as the model below computes them:
+ *  - Nagle (tcp_nagle_check(), tcp_minshall_check(), tcp_output.c): the
+ *    body is held while the small header is unacknowledged.
+ *  - The server ACKs the header only when its delayed-ACK timer fires: it
+ *    is not in quick-ack mode (tcp_in_quickack_mode(), tcp_input.c:
+ *    icsk_ack.quick && !pingpong) because its first reply, sent within ato
+ *    of the request, put it in ping-pong ("interactive") mode
+ *    (tcp_event_data_sent(), tcp_output.c; net.ipv4.tcp_pingpong_thresh).
+ *    A fresh connection is different: the first data segment arms
+ *    tcp_incr_quickack() (tcp_event_data_recv()) and is ACKed at once —
+ *    hence the warm-up exchange, and the case that shows the first request
+ *    does not stall.
+ *  - The timer: tcp_send_delayed_ack() arms it for ato (tcp_event_data_recv()
+ *    keeps ato at TCP_ATO_MIN = HZ/25 for back-to-back requests), bounded
+ *    by TCP_DELACK_MIN, the RTT and tcp_delack_max(); the timer wheel fires
+ *    it 1..gran jiffies late (calc_index(), kernel/time/timer.c).
+ *  - TCP_CORK holds partial segments until uncorked; if never uncorked the
+ *    data leaves when the zero-window-probe timer, armed by
+ *    tcp_check_probe_timer() for tcp_probe0_base() = max(RTO, TCP_RTO_MIN),
+ *    fires (tcp_send_probe0() -> tcp_write_wakeup()): tcp(7)'s "200 ms
+ *    ceiling" is the RTO.
+ */
+#include "stall.h"
+
+#define PORT 5001
+#define HDR_LEN 120     /* the "headers" write */
+#define BODY_LEN 80     /* the "body" write */
+#define REQ_LEN (HDR_LEN + BODY_LEN)
+#define RESP_LEN 100
+#define ROUNDS 4        /* measured requests per case */
+
+typedef struct conn {
+	tf_topo *t;
+	tf_host *client, *server;
+	int cfd, sfd;
+	tf_flow up;             /* client -> server */
+	tf_flow down;           /* server -> client */
+	tf_capture *ccap, *scap;
+	unsigned hz;
+} conn;
+
+enum cork { NO_CORK, CORK_UNCORK, CORK_FORGOTTEN };
+
+typedef struct xopt {
+	bool split;             /* two writes (header, body) instead of one */
+	bool server_quickack;   /* server sets TCP_QUICKACK after every read */
+	enum cork cork;
+} xopt;
+
+typedef struct xres {
+	int64_t t_write;        /* before the first write (REALTIME, capture clock) */
+	int64_t t_done;         /* whole reply read by the client */
+} xres;
+
+static void conn_setup(conn *c)
+{
+	int lfd = -1;
+
+	memset(c, 0, sizeof *c);
+	c->t = tf_case_topo(TF_TOPO_PAIR);
+	c->client = tf_topo_client(c->t);
+	c->server = tf_topo_server(c->t);
+	c->hz = tf_case_hz();
+	c->ccap = tf_case_capture(c->client, TF_IF_CLIENT, "tcp port 5001", "client");
+	c->scap = tf_case_capture(c->server, TF_IF_SERVER, "tcp port 5001", "server");
+	tf_must(tf_tcp_listen(c->server, tf_topo_server_addr(c->t), PORT, &lfd));
+	tf_must(tf_tcp_connect(c->client, tf_topo_server_addr(c->t), PORT, 5000, &c->cfd));
+	tf_must(tf_tcp_accept(lfd, 5000, &c->sfd));
+	close(lfd);
+	tf_must(tf_sock_flow(c->cfd, &c->up));
+	c->down = tf_flow_reverse(c->up);
+	tf_must(fcntl(c->cfd, F_SETFL, O_NONBLOCK) < 0 ? -errno : 0);
+	tf_must(fcntl(c->sfd, F_SETFL, O_NONBLOCK) < 0 ? -errno : 0);
+}
+
+static void conn_free(conn *c)
+{
+	if (c->cfd >= 0)
+		close(c->cfd);
+	if (c->sfd >= 0)
+		close(c->sfd);
+	tf_topo_free(c->t);
+}
+
+static void send_exact(int fd, const char *buf, size_t len)
+{
+	ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+
+	/* A few hundred bytes into an empty send buffer: all or an error. */
+	if (n != (ssize_t)len)
+		tf_fail("send of %zu bytes: %zd (%s)", len, n, n < 0 ? strerror(errno) : "short");
+}
+
+/* The client's side of a request: cork, the write(s), uncork. */
+static void request_send(conn *c, const xopt *o, xres *r)
+{
+	static const char req[REQ_LEN] = { 'q' };
+
+	r->t_write = tf_now_ns();
+	if (o->cork != NO_CORK)
+		tf_must(tf_sock_set_int(c->cfd, IPPROTO_TCP, TCP_CORK, 1));
+	if (o->split) {
+		send_exact(c->cfd, req, HDR_LEN);
+		send_exact(c->cfd, req + HDR_LEN, BODY_LEN);
+	} else {
+		send_exact(c->cfd, req, REQ_LEN);
+	}
+	if (o->cork == CORK_UNCORK)
+		tf_must(tf_sock_set_int(c->cfd, IPPROTO_TCP, TCP_CORK, 0));
+}
+
+/* The rest of a request/response.  The server side is driven by the same
+ * thread: Nagle, the delayed ACK and the cork are all released by the
+ * kernel, so nothing here has to act for a stall to end. */
+static void request_finish(conn *c, const xopt *o, int timeout_ms, xres *r)
+{
+	static const char resp[RESP_LEN] = { 'r' };
+	char buf[4096];
+	size_t got = 0, rgot = 0;
+	bool replied = false;
+	int64_t deadline = tf_mono_ns() + (int64_t)timeout_ms * 1000000;
+
+	for (;;) {
+		struct pollfd p[2] = { { .fd = c->sfd, .events = POLLIN },
+		                       { .fd = c->cfd, .events = POLLIN } };
+		int64_t left = deadline - tf_mono_ns();
+		ssize_t n;
+
+		if (left <= 0)
+			tf_fail("request/response not complete after %d ms (server has %zu of %d bytes, "
+			        "client %zu of %d)", timeout_ms, got, REQ_LEN, rgot, RESP_LEN);
+		if (poll(p, 2, (int)(left / 1000000) + 1) < 0) {
+			if (errno == EINTR)
+				continue;
+			tf_fail("poll: %s", strerror(errno));
+		}
+		if (p[0].revents & POLLIN) {
+			while ((n = recv(c->sfd, buf, sizeof buf, 0)) > 0) {
+				got += (size_t)n;
+				/* The usual TCP_QUICKACK idiom: re-arm after every
+				 * read (tcp.c __tcp_sock_set_quickack(): leave
+				 * ping-pong, ACK what the read consumed). */
+				if (o->server_quickack)
+					tf_must(tf_sock_set_int(c->sfd, IPPROTO_TCP, TCP_QUICKACK, 1));
+			}
+			if (got == REQ_LEN && !replied) {
+				send_exact(c->sfd, resp, RESP_LEN);
+				replied = true;
+			}
+		}
+		if (p[1].revents & POLLIN) {
+			while ((n = recv(c->cfd, buf, sizeof buf, 0)) > 0)
+				rgot += (size_t)n;
+			if (rgot == RESP_LEN) {
+				r->t_done = tf_now_ns();
+				break;
+			}
+		}
+	}
+	if (o->cork == CORK_FORGOTTEN)   /* leave the socket as later rounds expect */
+		tf_must(tf_sock_set_int(c->cfd, IPPROTO_TCP, TCP_CORK, 0));
+}
+
+static void exchange(conn *c, const xopt *o, int timeout_ms, xres *r)
+{
+	request_send(c, o, r);
+	request_finish(c, o, timeout_ms, r);
+}
+
+/* Warm-up: whole requests, until the server is in ping-pong mode
+ * (tcp_pingpong_thresh replies sent within ato of a request). */
+static void warm_up(conn *c)
+{
+	long thresh = 1;
+	xres r;
+
+	if (tf_host_sysctl_get_int(c->server, "net.ipv4.tcp_pingpong_thresh", &thresh) < 0)
+		thresh = 1;   /* before 6.6 the threshold was the constant 1 */
+	for (long i = 0; i < thresh; i++)
+		exchange(c, &(xopt){ .split = false }, 2000, &r);
+	tf_diag("tcp_pingpong_thresh", "%ld", thresh);
+}
+
+static stall_tcprow server_row(conn *c)
+{
+	stall_tcprow row;
+	tf_must(stall_proc_tcp(c->server, &c->down, &row));
+	return row;
+}
+
+/* The wire view of one split request, from both captures. */
+typedef struct wire {
+	int64_t a_tx, b_tx;      /* client link: header and body leave */
+	int64_t a_rx;            /* server link: header arrives */
+	int64_t ack_tx, ack_rx;  /* first server segment ACKing the header: leaves / arrives */
+	bool ack_pure;           /* it carried no data (a delayed or quick ACK, not the reply) */
+	int64_t prev_rx;         /* server link: the data segment before the header */
+} wire;
+
+static void wire_of(conn *c, int64_t t_write, wire *w)
+{
+	long ia, ib, ja, jk, ik;
+	uint32_t a_end;
+
+	memset(w, 0, sizeof *w);
+	tf_must(tf_capture_read(c->ccap));
+	tf_must(tf_capture_read(c->scap));
+	ia = stall_find(c->ccap, 0, &c->up, t_write, 0, HDR_LEN);
+	if (ia < 0)
+		tf_fail("the header (%d bytes) is not on the client link", HDR_LEN);
+	ib = stall_find(c->ccap, (size_t)ia + 1, &c->up, t_write, 0, BODY_LEN);
+	if (ib < 0)
+		tf_fail("the body (%d bytes) is not on the client link", BODY_LEN);
+	w->a_tx = tf_capture_pkt(c->ccap, (size_t)ia)->ts_ns;
+	w->b_tx = tf_capture_pkt(c->ccap, (size_t)ib)->ts_ns;
+	a_end = tf_capture_pkt(c->ccap, (size_t)ia)->seq + HDR_LEN;
+
+	ja = stall_find(c->scap, 0, &c->up, t_write, 0, HDR_LEN);
+	if (ja < 0)
+		tf_fail("the header is not on the server link");
+	w->a_rx = tf_capture_pkt(c->scap, (size_t)ja)->ts_ns;
+	for (long j = ja - 1; j >= 0; j--) {
+		const tf_pkt *p = tf_capture_pkt(c->scap, (size_t)j);
+		if (stall_pkt_in(p, &c->up) && p->payload > 0) {
+			w->prev_rx = p->ts_ns;
+			break;
+		}
+	}
+	/* the server's first segment whose ACK covers the header */
+	jk = -1;
+	for (size_t j = (size_t)ja; j < tf_capture_count(c->scap); j++) {
+		const tf_pkt *p = tf_capture_pkt(c->scap, j);
+		if (stall_pkt_in(p, &c->down) && (p->flags & TF_TCP_ACK) &&
+		    (int32_t)(p->ack - a_end) >= 0) {
+			jk = (long)j;
+			break;
+		}
+	}
+	if (jk < 0)
+		tf_fail("no ACK of the header on the server link");
+	w->ack_tx = tf_capture_pkt(c->scap, (size_t)jk)->ts_ns;
+	w->ack_pure = tf_capture_pkt(c->scap, (size_t)jk)->payload == 0;
+	ik = -1;
+	for (size_t i = (size_t)ia; i < tf_capture_count(c->ccap); i++) {
+		const tf_pkt *p = tf_capture_pkt(c->ccap, i);
+		if (stall_pkt_in(p, &c->down) && (int32_t)(p->ack - a_end) >= 0) {
+			ik = (long)i;
+			break;
+		}
+	}
+	if (ik < 0)
+		tf_fail("no ACK of the header on the client link");
+	w->ack_rx = tf_capture_pkt(c->ccap, (size_t)ik)->ts_ns;
+}
+
+/* The delayed-ACK timer the server arms for this header, from its state
+ * before the request (tcp_info: ato, srtt, rto) and the gap since its
+ * previous data segment (the m of tcp_event_data_recv()). */
+static stall_band delack_model(conn *c, const struct tcp_info *si, const wire *w, int round)
+{
+	unsigned hz = c->hz, rto = stall_usecs_to_jiffies(si->tcpi_rto, hz);
+	unsigned ato_prev = (unsigned)(((uint64_t)si->tcpi_ato * hz + 500000) / 1000000);
+	int64_t gap_us = w->prev_rx ? (w->a_rx - w->prev_rx) / 1000 : 0;
+	/* lrcvtime and now are jiffies: the gap spans floor or ceil jiffies */
+	unsigned m_lo = (unsigned)(gap_us / stall_jiffy_us(hz));
+	unsigned m_hi = (unsigned)((gap_us + stall_jiffy_us(hz) - 1) / stall_jiffy_us(hz));
+	unsigned ato_lo = stall_ato_on_data(ato_prev, m_lo, rto, hz);
+	unsigned ato_hi = stall_ato_on_data(ato_prev, m_hi, rto, hz);
+	long rto_min_us = 200000;
+	unsigned dmax, t_lo, t_hi;
+	char key[64];
+
+	if (tf_host_sysctl_get_int(c->server, "net.ipv4.tcp_rto_min_us", &rto_min_us) < 0)
+		rto_min_us = 200000;
+	dmax = stall_tcp_delack_max(stall_delack_max(hz), stall_usecs_to_jiffies((uint64_t)rto_min_us, hz));
+	t_lo = stall_delack_timeout(ato_lo, si->tcpi_rtt, true, dmax, hz);
+	t_hi = stall_delack_timeout(ato_hi, si->tcpi_rtt, true, dmax, hz);
+	if (t_lo != t_hi)
+		tf_note("round %d: the %lld us gap since the previous segment spans a rule boundary "
+		        "(timer %u or %u jiffies); using %u", round, (long long)gap_us, t_lo, t_hi, t_hi);
+	snprintf(key, sizeof key, "round%d_delack_model", round);
+	tf_diag(key, "ato %u -> %u jiffies (gap %lld us), srtt %u us, timer %u jiffies = %.1f ms, "
+	        "wheel gran %u", ato_prev, ato_hi, (long long)gap_us, si->tcpi_rtt, t_hi,
+	        t_hi * 1000.0 / hz, stall_wheel_gran(t_hi, hz));
+	return stall_timer_band(t_hi, hz);
+}
+
+/* A request that must stall by the server's delayed ACK. */
+static void expect_stall(conn *c, int round, const xopt *o)
+{
+	struct tcp_info si;
+	stall_tcprow row = server_row(c);
+	wire w;
+	xres r;
+	char what[128];
+
+	snprintf(what, sizeof what, "round %d: server in ping-pong mode before the request "
+	         "(/proc/net/tcp quick/pingpong)", round);
+	tf_expect_int(what, row.pingpong, 1);
+	tf_must(tf_tcp_info(c->sfd, &si));
+	exchange(c, o, 2000, &r);
+	wire_of(c, r.t_write, &w);
+	stall_band b = delack_model(c, &si, &w, round);
+
+	snprintf(what, sizeof what, "round %d: server delayed ACK after the header (server link)", round);
+	stall_expect_band(what, (w.ack_tx - w.a_rx) / 1000, b);
+	snprintf(what, sizeof what, "round %d: the header's ACK is a pure ACK", round);
+	tf_expect_int(what, w.ack_pure, 1);
+	snprintf(what, sizeof what, "round %d: body held by Nagle, header to body (client link)", round);
+	stall_expect_band(what, (w.b_tx - w.a_tx) / 1000, b);
+	snprintf(what, sizeof what, "round %d: body leaves when the ACK arrives (client link)", round);
+	tf_expect_time(what, (w.b_tx - w.ack_rx) / 1000, 0, 0, 0);
+	snprintf(what, sizeof what, "round %d: write-write-read latency (application)", round);
+	stall_expect_band(what, (r.t_done - r.t_write) / 1000, b);
+}
+
+/* A request that must not stall: header and body back to back, or the
+ * header ACKed at once. */
+static void expect_no_stall(conn *c, int round, const xopt *o)
+{
+	wire w;
+	xres r;
+	char what[128];
+
+	exchange(c, o, 2000, &r);
+	wire_of(c, r.t_write, &w);
+	snprintf(what, sizeof what, "round %d: header to body (client link)", round);
+	tf_expect_time(what, (w.b_tx - w.a_tx) / 1000, 0, 0, 0);
+	snprintf(what, sizeof what, "round %d: write-write-read latency (application)", round);
+	tf_expect_time(what, (r.t_done - r.t_write) / 1000, 0, 0, 0);
+}
+
+TF_CASE(nagle_delack_stall, .timeout_s = 30,
+        .proves = "seed 003: headers and body in two writes wait 40 ms for the delayed ACK")
+{
+	conn c;
+
+	conn_setup(&c);
+	warm_up(&c);
+	for (int i = 1; i <= ROUNDS; i++)
+		expect_stall(&c, i, &(xopt){ .split = true });
+	conn_free(&c);
+}
+
+TF_CASE(nagle_first_request_quickack, .timeout_s = 30,
+        .proves = "seed 003 (why it is a mystery): a fresh connection's first request does not stall — quick-ack mode")
+{
+	conn c;
+	stall_tcprow row;
+
+	conn_setup(&c);
+	tf_must(stall_proc_tcp(c.server, &c.down, &row));
+	tf_diag("server_before_first_data", "quick %u pingpong %d ato %lu clk", row.quick, row.pingpong,
+	        row.ato_clk);
+	tf_expect_int("server not in ping-pong mode before any data", row.pingpong, 0);
+	expect_no_stall(&c, 1, &(xopt){ .split = true });
+	/* ...and the reply just sent made it interactive: the next one stalls */
+	expect_stall(&c, 2, &(xopt){ .split = true });
+	conn_free(&c);
+}
+
+TF_CASE(nagle_nodelay, .timeout_s = 30,
+        .proves = "seed 003: \"The fix is TCP_NODELAY, which disables Nagle's algorithm\"")
+{
+	conn c;
+
+	conn_setup(&c);
+	tf_must(tf_sock_set_int(c.cfd, IPPROTO_TCP, TCP_NODELAY, 1));
+	warm_up(&c);
+	for (int i = 1; i <= ROUNDS; i++) {
+		stall_tcprow row = server_row(&c);
+		tf_expect_int("server in ping-pong mode (its ACKs are delayed, yet nothing waits for them)",
+		              row.pingpong, 1);
+		expect_no_stall(&c, i, &(xopt){ .split = true });
+	}
+	conn_free(&c);
+}
+
+TF_CASE(nagle_server_quickack_each_read, .timeout_s = 30,
+        .proves = "seed 003: the server side fix — TCP_QUICKACK re-armed after every read ACKs the header at once")
+{
+	conn c;
+
+	conn_setup(&c);
+	warm_up(&c);
+	for (int i = 1; i <= ROUNDS; i++)
+		expect_no_stall(&c, i, &(xopt){ .split = true, .server_quickack = true });
+	conn_free(&c);
+}
+
+TF_CASE(nagle_server_quickack_not_permanent, .timeout_s = 30,
+        .proves = "seed 003 / tcp(7): TCP_QUICKACK set once helps one request; the next reply re-enters ping-pong and the 40 ms returns")
+{
+	conn c;
+	stall_tcprow row;
+
+	conn_setup(&c);
+	warm_up(&c);
+	tf_must(tf_sock_set_int(c.sfd, IPPROTO_TCP, TCP_QUICKACK, 1));
+	tf_must(stall_proc_tcp(c.server, &c.down, &row));
+	tf_diag("server_after_quickack", "quick %u pingpong %d", row.quick, row.pingpong);
+	tf_expect_int("TCP_QUICKACK=1 left ping-pong mode", row.pingpong, 0);
+	expect_no_stall(&c, 1, &(xopt){ .split = true });
+	expect_stall(&c, 2, &(xopt){ .split = true });
+	conn_free(&c);
+}
+
+TF_CASE(nagle_cork_uncork, .timeout_s = 30,
+        .proves = "seed 003: TCP_CORK around the two writes sends one segment at uncork, no 40 ms")
+{
+	conn c;
+
+	conn_setup(&c);
+	warm_up(&c);
+	for (int i = 1; i <= ROUNDS; i++) {
+		xres r;
+		long idx;
+		char what[128];
+
+		exchange(&c, &(xopt){ .split = true, .cork = CORK_UNCORK }, 2000, &r);
+		tf_must(tf_capture_read(c.ccap));
+		idx = stall_find(c.ccap, 0, &c.up, r.t_write, 0, -1);
+		while (idx >= 0 && tf_capture_pkt(c.ccap, (size_t)idx)->payload == 0)
+			idx = stall_find(c.ccap, (size_t)idx + 1, &c.up, r.t_write, 0, -1);
+		if (idx < 0)
+			tf_fail("round %d: no request on the client link", i);
+		snprintf(what, sizeof what, "round %d: one segment carries header and body (bytes)", i);
+		tf_expect_int(what, tf_capture_pkt(c.ccap, (size_t)idx)->payload, REQ_LEN);
+		snprintf(what, sizeof what, "round %d: write-write-read latency (application)", i);
+		tf_expect_time(what, (r.t_done - r.t_write) / 1000, 0, 0, 0);
+	}
+	conn_free(&c);
+}
+
+TF_CASE(nagle_cork_forgotten, .timeout_s = 30,
+        .proves = "seed 003: \"40-200ms\" — a request left corked waits for the probe timer, max(RTO, 200 ms)")
+{
+	_cleanup_(tf_model_freep) tf_model *m = NULL;
+	conn c;
+
+	conn_setup(&c);
+	warm_up(&c);
+	m = tf_case_model(c.client);   /* HZ and the client's RTO sysctls */
+	for (int i = 1; i <= 2; i++) {
+		struct tcp_info ti;
+		stall_tcprow row;
+		xres r;
+		long idx;
+		char what[128], key[32];
+		unsigned hz = c.hz;
+
+		tf_must(tf_tcp_info(c.cfd, &ti));
+		tf_must(tf_model_set_rtt(m, ti.tcpi_rtt, ti.tcpi_rttvar));
+		unsigned rto = tf_model_rto_jiffies(m);
+		tf_expect_int("client RTO in jiffies: kernel (tcpi_rto) vs model",
+		              (long)stall_usecs_to_jiffies(ti.tcpi_rto, hz), (long)rto);
+		unsigned probe0 = stall_probe0_base(rto, hz);
+		stall_band b = stall_timer_band(probe0, hz);
+		snprintf(key, sizeof key, "round%d_probe0_model", i);
+		tf_diag(key, "rto %u jiffies -> tcp_probe0_base %u jiffies = %.1f ms, wheel gran %u",
+		        rto, probe0, probe0 * 1000.0 / hz, b.gran);
+
+		tf_must(stall_proc_tcp(c.client, &c.up, &row));
+		tf_expect_int("client has no xmit timer pending before the write", row.timer, 0);
+
+		/* corked, one write, no uncork; look at the kernel between the
+		 * write and the probe timer */
+		const xopt o = { .split = false, .cork = CORK_FORGOTTEN };
+		request_send(&c, &o, &r);
+		tf_must(stall_proc_tcp(c.client, &c.up, &row));
+		snprintf(what, sizeof what, "round %d: corked data armed the zero-window probe timer (tr=4)", i);
+		tf_expect_int(what, row.timer, 4);
+		request_finish(&c, &o, 3000, &r);
+
+		tf_must(tf_capture_read(c.ccap));
+		idx = stall_find(c.ccap, 0, &c.up, r.t_write, 0, REQ_LEN);
+		if (idx < 0)
+			tf_fail("round %d: the corked request is not on the client link", i);
+		snprintf(what, sizeof what, "round %d: corked request held until the probe timer (client link)", i);
+		stall_expect_band(what, (tf_capture_pkt(c.ccap, (size_t)idx)->ts_ns - r.t_write) / 1000, b);
+		snprintf(what, sizeof what, "round %d: write-read latency (application)", i);
+		stall_expect_band(what, (r.t_done - r.t_write) / 1000, b);
+	}
+	conn_free(&c);
+}

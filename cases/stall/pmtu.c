@@ -1,0 +1,481 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Seed 003, "Path MTU Black Holes":
+ *
+ *   "Ping works. Small HTTP requests work. Large file transfers hang
+ *    forever."  "many firewalls block all ICMP. The "Fragmentation Needed"
+ *    message never arrives. The sender keeps trying large packets. They
+ *    keep getting dropped. The connection hangs."  "The kernel parameter
+ *    tcp_mtu_probing enables RFC 4821 PLPMTUD, which discovers MTU without
+ *    relying on ICMP."
+ *
+ * Topology: client — router — server; the router's link toward the server
+ * has MTU 1280, every host interface keeps 1500 (so both ends advertise
+ * MSS 1460 and nothing in the handshake hints at the small hop; lowering
+ * the server's own MTU would lower its advertised MSS and hide the black
+ * hole).  ICMP from the router is suppressed (policy rule -> blackhole
+ * table) except where the case says it is allowed.
+ *
+ * The kernel's rules:
+ *  - TCP sets DF (IP_PMTUDISC_WANT); the router drops a DF packet larger
+ *    than the next hop's MTU and sends ICMP frag-needed (ip_forward() ->
+ *    ip_exceeds_mtu()); with it the client lowers the route's PMTU and
+ *    resends at once (tcp_v4_err() -> tcp_v4_mtu_reduced() ->
+ *    tcp_sync_mss(); tcp_simple_retransmit()), MSS = tcp_mtu_to_mss(1280).
+ *  - Without it the head segment is retransmitted full-size at every RTO,
+ *    for ever (until tcp_retries2).
+ *  - With tcp_mtu_probing = 1, black-hole detection: at every RTO,
+ *    tcp_write_timeout() checks retransmits_timed_out(sk, tcp_retries1)
+ *    (net/ipv4/tcp_timer.c), the tcp_model_timeout(tcp_retries1, TCP_RTO_MIN)
+ *    budget since the first retransmission — the same test tcp_retries2
+ *    applies for giving up, so the lib's model places it as the give-up of
+ *    a tcp_retries2 = tcp_retries1 schedule.  The first time it holds,
+ *    tcp_mtu_probing() enables probing and tcp_sync_mss() caps the MSS at
+ *    tcp_mtu_to_mss(search_low), search_low = tcp_mss_to_mtu(tcp_base_mss)
+ *    (tcp_mtup_init(), tcp_output.c): the retransmission of that same timer
+ *    goes out at tcp_base_mss and passes.
+ *  - With tcp_mtu_probing = 2 probing is on from the start (tcp_mtup_init():
+ *    enabled = sysctl > 1): the connection starts at tcp_base_mss.
+ */
+#include "stall.h"
+
+#define PORT 8001
+#define SMALL 100
+#define BULK 20000
+#define PATH_MTU 1280
+
+typedef struct world {
+	tf_topo *t;
+	tf_host *client, *server, *router;
+	tf_fault *mtu, *icmp;
+	int cfd, sfd;
+	tf_flow up;
+	tf_capture *ccap, *rcap;
+	unsigned hz;
+	bool ts;
+} world;
+
+static void world_setup(world *w, bool icmp_blocked, long probing, long retries1)
+{
+	memset(w, 0, sizeof *w);
+	w->t = tf_case_topo(TF_TOPO_PATH);
+	w->client = tf_topo_client(w->t);
+	w->server = tf_topo_server(w->t);
+	w->router = tf_topo_router(w->t);
+	w->hz = tf_case_hz();
+	tf_must(tf_host_sysctl_set_int(w->client, "net.ipv4.tcp_mtu_probing", probing));
+	if (retries1 >= 0)
+		tf_must(tf_host_sysctl_set_int(w->client, "net.ipv4.tcp_retries1", retries1));
+	tf_must(tf_fault_mtu(w->router, TF_IF_ROUTER_SERVER, PATH_MTU, &w->mtu));
+	if (icmp_blocked)
+		tf_must(tf_fault_icmp_block(w->router, &w->icmp));
+	tf_diag("path", "%s%s%s", tf_fault_describe(w->mtu), icmp_blocked ? "; " : "; ICMP allowed",
+	        icmp_blocked ? tf_fault_describe(w->icmp) : "");
+	/* one packet on the capture = one packet on a wire (stall.h) */
+	tf_must(stall_tso_off(w->client, TF_IF_CLIENT));
+	w->ccap = tf_case_capture(w->client, TF_IF_CLIENT, "tcp port 8001 or icmp", "client");
+	w->rcap = tf_case_capture(w->router, TF_IF_ROUTER_SERVER, "tcp port 8001", "router_to_server");
+	tf_must(tf_tcp_pair(w->client, w->server, tf_topo_server_addr(w->t), PORT, &w->cfd, &w->sfd));
+	tf_must(tf_sock_flow(w->cfd, &w->up));
+	tf_must(fcntl(w->cfd, F_SETFL, O_NONBLOCK) < 0 ? -errno : 0);
+	tf_must(fcntl(w->sfd, F_SETFL, O_NONBLOCK) < 0 ? -errno : 0);
+	struct tcp_info ti;
+	tf_must(tf_tcp_info(w->cfd, &ti));
+	w->ts = ti.tcpi_options & TCPI_OPT_TIMESTAMPS;
+	tf_diag("negotiated", "snd_mss %u, pmtu %u, timestamps %s", ti.tcpi_snd_mss, ti.tcpi_pmtu,
+	        w->ts ? "on" : "off");
+}
+
+static void world_free(world *w)
+{
+	close(w->cfd);
+	close(w->sfd);
+	tf_fault_free(w->mtu);
+	tf_fault_free(w->icmp);
+	tf_topo_free(w->t);
+}
+
+typedef struct pumped {
+	int64_t t_start;        /* before the first send() */
+	int64_t first_rx;       /* server application reads its first byte (-1: never) */
+	int64_t done;           /* server has everything (-1: not by the deadline) */
+	size_t got;
+} pumped;
+
+/* Client sends `len` bytes, the server reads them, until all arrived or
+ * the deadline (ms from now) passed. */
+static void pump(world *w, size_t len, int timeout_ms, pumped *r)
+{
+	static char buf[65536];
+	size_t sent = 0;
+	int64_t deadline = tf_mono_ns() + (int64_t)timeout_ms * 1000000;
+
+	memset(r, 0, sizeof *r);
+	r->first_rx = r->done = -1;
+	r->t_start = tf_now_ns();
+	while (r->got < len) {
+		struct pollfd p[2] = { { .fd = w->sfd, .events = POLLIN },
+		                       { .fd = w->cfd, .events = sent < len ? POLLOUT : 0 } };
+		int64_t left = deadline - tf_mono_ns();
+		ssize_t n;
+
+		if (sent < len) {
+			n = send(w->cfd, buf, len - sent < sizeof buf ? len - sent : sizeof buf,
+			         MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n > 0)
+				sent += (size_t)n;
+			else if (n < 0 && errno != EAGAIN && errno != EINTR)
+				tf_fail("client send: %s", strerror(errno));
+		}
+		while ((n = recv(w->sfd, buf, sizeof buf, MSG_DONTWAIT)) > 0) {
+			if (r->first_rx < 0)
+				r->first_rx = tf_now_ns();
+			r->got += (size_t)n;
+		}
+		if (n == 0)
+			tf_fail("server saw EOF");
+		if (r->got >= len)
+			break;
+		if (left <= 0)
+			return;
+		if (poll(p, 2, (int)(left / 1000000) + 1) < 0 && errno != EINTR)
+			tf_fail("poll: %s", strerror(errno));
+	}
+	r->done = tf_now_ns();
+}
+
+/* "Small HTTP requests work": a request and a reply under the path MTU. */
+static void small_exchange(world *w)
+{
+	char buf[SMALL] = { 0 };
+	size_t got = 0;
+
+	tf_must(tf_sock_send_all(w->cfd, buf, SMALL));
+	while (got < SMALL) {
+		tf_must(tf_sock_wait(w->sfd, POLLIN, 2000, NULL));
+		ssize_t n = recv(w->sfd, buf, sizeof buf, MSG_DONTWAIT);
+		if (n > 0)
+			got += (size_t)n;
+	}
+	tf_must(tf_sock_send_all(w->sfd, buf, SMALL));
+	got = 0;
+	while (got < SMALL) {
+		tf_must(tf_sock_wait(w->cfd, POLLIN, 2000, NULL));
+		ssize_t n = recv(w->cfd, buf, sizeof buf, MSG_DONTWAIT);
+		if (n > 0)
+			got += (size_t)n;
+	}
+	tf_expect_int("small request and reply delivered (bytes)", (long)got, SMALL);
+}
+
+/* Transmissions of the bulk transfer's first byte on the client link. */
+typedef struct txs {
+	uint32_t seq0;
+	size_t n;
+	const tf_pkt *p[64];
+} txs;
+
+static void bulk_txs(world *w, const pumped *r, txs *x)
+{
+	size_t idx[64];
+
+	tf_must(tf_capture_read(w->ccap));
+	tf_must(tf_case_first_data(w->ccap, &w->up, r->t_start, &x->seq0));
+	x->n = tf_capture_tx_of(w->ccap, &w->up, x->seq0, idx, TF_ARRAY_SIZE(idx));
+	if (x->n > TF_ARRAY_SIZE(idx))
+		x->n = TF_ARRAY_SIZE(idx);
+	for (size_t i = 0; i < x->n; i++)
+		x->p[i] = tf_capture_pkt(w->ccap, idx[i]);
+	if (x->n == 0)
+		tf_fail("the bulk transfer never left the client");
+}
+
+/* The model: the RTO schedule of the stalled head segment, and when the
+ * tcp_retries1 budget is first exceeded (the give-up event of a schedule
+ * with tcp_retries2 = tcp_retries1: both are retransmits_timed_out() on
+ * the same retrans_stamp, net/ipv4/tcp_timer.c). */
+typedef struct detect {
+	long retries1;
+	const tf_sched_event *at;   /* the RTO firing where black-hole detection triggers */
+	unsigned rto_before;        /* RTO retransmissions before it */
+	tf_schedule *s;
+	tf_model *m;
+} detect;
+
+static void detect_model(world *w, detect *d)
+{
+	struct tcp_info ti;
+	size_t g;
+
+	tf_must(tf_host_sysctl_get_int(w->client, "net.ipv4.tcp_retries1", &d->retries1));
+	tf_must(tf_tcp_info(w->cfd, &ti));
+	d->m = tf_case_model(w->client);
+	tf_must(tf_model_set_rtt(d->m, ti.tcpi_rtt, ti.tcpi_rttvar));
+	/* the whole first flight (cwnd segments) is in flight when the black
+	 * hole swallows it: more than one packet out selects the TLP timeout
+	 * without the RTO floor (tcp_schedule_loss_probe()) */
+	unsigned segs = (BULK + ti.tcpi_snd_mss - 1) / ti.tcpi_snd_mss;
+	tf_must(tf_model_set_packets_out(d->m, segs < ti.tcpi_snd_cwnd ? segs : ti.tcpi_snd_cwnd));
+	tf_must(tf_model_set_retries2(d->m, (unsigned)d->retries1));
+	tf_must(tf_model_retrans(d->m, &d->s));
+	g = tf_schedule_giveup(d->s);
+	d->at = tf_schedule_event(d->s, g);
+	d->rto_before = 0;
+	for (size_t i = 0; i < g; i++)
+		d->rto_before += tf_schedule_event(d->s, i)->kind == TF_TX_RTO;
+	tf_diag("detection_model", "tcp_retries1 %ld: budget tcp_model_timeout(%ld) = %llu ms from the first "
+	        "retransmission; triggers at the RTO firing %.3f s after the original (band %.3f..%.3f), "
+	        "after %u full-size retransmissions; %s", d->retries1, d->retries1,
+	        (unsigned long long)tf_model_timeout_ms((unsigned)d->retries1, 200, 120000), d->at->at_us / 1e6,
+	        d->at->at_lo_us / 1e6, d->at->at_hi_us / 1e6, d->rto_before, d->at->rule ? d->at->rule : "");
+}
+
+static void detect_free(detect *d)
+{
+	tf_schedule_free(d->s);
+	tf_model_free(d->m);
+}
+
+static long icmp_frag_needed(world *w, int64_t *first)
+{
+	long n = 0;
+
+	*first = -1;
+	for (size_t i = 0; i < tf_capture_count(w->ccap); i++) {
+		const tf_pkt *p = tf_capture_pkt(w->ccap, i);
+		if (p->proto == IPPROTO_ICMP && p->icmp_type == 3 && p->icmp_code == 4) {
+			if (*first < 0)
+				*first = p->ts_ns;
+			n++;
+		}
+	}
+	return n;
+}
+
+static long data_crossed(world *w)
+{
+	long n = 0;
+
+	tf_must(tf_capture_read(w->rcap));
+	for (size_t i = 0; i < tf_capture_count(w->rcap); i++) {
+		const tf_pkt *p = tf_capture_pkt(w->rcap, i);
+		n += stall_pkt_in(p, &w->up) && p->payload > SMALL;
+	}
+	return n;
+}
+
+TF_CASE(pmtu_blackhole_stalls, .timeout_s = 60,
+        .proves = "seed 003: \"Small HTTP requests work. Large file transfers hang forever.\" — ICMP blocked, no probing")
+{
+	world w;
+	detect d;
+	pumped r;
+	txs x;
+	struct tcp_info ti;
+	int64_t icmp_at;
+
+	world_setup(&w, true, 0, -1);
+	small_exchange(&w);
+	detect_model(&w, &d);
+	/* watch until just past the moment tcp_mtu_probing=1 would recover */
+	pump(&w, BULK, (int)(d.at->at_hi_us / 1000) + 500, &r);
+	bulk_txs(&w, &r, &x);
+
+	tf_expect_int("bulk bytes the server application received", (long)r.got, 0);
+	stall_expect_state("client socket still established, retransmitting",
+	                   stall_diag(w.client, &w.up), TCP_ESTABLISHED);
+	tf_expect_int("transmissions of the first bulk byte: original + RTOs up to and at the detection moment",
+	              (long)x.n, (long)d.rto_before + 2);
+	long small = 0, nodf = 0;
+	for (size_t i = 0; i < x.n; i++) {
+		small += x.p[i]->ip_len <= PATH_MTU;
+		nodf += !x.p[i]->df;
+	}
+	tf_expect_int("of them fitting the path MTU", small, 0);
+	tf_expect_int("of them without DF", nodf, 0);
+	if (x.n >= 2)
+		tf_expect_time("the full-size retransmission at the moment probing would have recovered",
+		               (x.p[x.n - 1]->ts_ns - x.p[0]->ts_ns) / 1000, d.at->at_us, d.at->at_lo_us,
+		               d.at->at_hi_us);
+	tf_expect_int("ICMP frag-needed reaching the client", icmp_frag_needed(&w, &icmp_at), 0);
+	tf_expect_int("bulk segments past the router", data_crossed(&w), 0);
+	tf_must(tf_tcp_info(w.cfd, &ti));
+	tf_expect_int("tcpi_pmtu (the kernel never learned)", ti.tcpi_pmtu, 1500);
+	tf_diag("tcpi", "snd_mss %u, retransmits %u, backoff %u, rto %u us", ti.tcpi_snd_mss,
+	        ti.tcpi_total_retrans, ti.tcpi_backoff, ti.tcpi_rto);
+	detect_free(&d);
+	world_free(&w);
+}
+
+TF_CASE(pmtu_icmp_discovery, .timeout_s = 30,
+        .proves = "seed 003: PMTU discovery \"relies on ICMP Fragmentation Needed\" — with it, the same transfer completes")
+{
+	world w;
+	pumped r;
+	txs x;
+	struct tcp_info ti;
+	int64_t icmp_at;
+	size_t k;
+
+	world_setup(&w, false, 0, -1);
+	small_exchange(&w);
+	tf_must(tf_tcp_info(w.cfd, &ti));
+	unsigned rto_us = ti.tcpi_rto;
+	pump(&w, BULK, 5000, &r);
+	bulk_txs(&w, &r, &x);
+
+	tf_expect_int("bulk bytes the server application received", (long)r.got, BULK);
+	tf_expect_int("ICMP frag-needed from the router reached the client (>= 1)",
+	              icmp_frag_needed(&w, &icmp_at) >= 1, 1);
+	for (k = 0; k < x.n && x.p[k]->ip_len > PATH_MTU; k++)
+		;
+	if (k == x.n)
+		tf_fail("the first bulk byte was never resent within the path MTU");
+	unsigned mss = stall_mtu_to_mss(PATH_MTU, w.ts, 48);
+	tf_expect_int("resent segment size: tcp_mtu_to_mss(1280) (bytes)", x.p[k]->payload, mss);
+	if (icmp_at >= 0)
+		tf_expect_time("resent right after the ICMP (tcp_v4_mtu_reduced -> tcp_simple_retransmit)",
+		               (x.p[k]->ts_ns - icmp_at) / 1000, 0, 0, 0);
+	tf_diag("completed_ms", "%.3f  # first RTO would be %.3f ms", (r.done - x.p[0]->ts_ns) / 1e6,
+	        rto_us / 1e3);
+	tf_expect_int("completed before the first RTO (no timer needed)",
+	              r.done >= 0 && (r.done - x.p[0]->ts_ns) / 1000 < (int64_t)rto_us, 1);
+	tf_must(tf_tcp_info(w.cfd, &ti));
+	tf_expect_int("tcpi_pmtu learned from ICMP", ti.tcpi_pmtu, PATH_MTU);
+	tf_expect_int("tcpi_snd_mss", ti.tcpi_snd_mss, mss);
+	world_free(&w);
+}
+
+/* tcp_mtu_probing = 1: black-hole detection after tcp_retries1's budget. */
+static void probing_detects(long retries1)
+{
+	world w;
+	detect d;
+	pumped r;
+	txs x;
+	struct tcp_info ti;
+	int64_t icmp_at;
+	long base_mss, min_snd_mss = 48;
+	size_t k;
+
+	world_setup(&w, true, 1, retries1);
+	tf_must(tf_host_sysctl_get_int(w.client, "net.ipv4.tcp_base_mss", &base_mss));
+	if (tf_host_sysctl_get_int(w.client, "net.ipv4.tcp_min_snd_mss", &min_snd_mss) < 0)
+		min_snd_mss = 48;
+	unsigned search_low = stall_mss_to_mtu((unsigned)base_mss, w.ts);
+	unsigned mss = stall_mtu_to_mss(search_low, w.ts, (unsigned)min_snd_mss);
+	tf_diag("probing_model", "tcp_base_mss %ld -> search_low %u -> mss %u (IP packet %u <= %u)", base_mss,
+	        search_low, mss, search_low, PATH_MTU);
+	small_exchange(&w);
+	detect_model(&w, &d);
+	pump(&w, BULK, (int)(d.at->at_hi_us / 1000) + 5000, &r);
+	bulk_txs(&w, &r, &x);
+
+	tf_expect_int("bulk bytes the server application received", (long)r.got, BULK);
+	for (k = 0; k < x.n && x.p[k]->ip_len > PATH_MTU; k++)
+		;
+	if (k == x.n)
+		tf_fail("the first bulk byte was never resent within the path MTU");
+	tf_expect_int("full-size transmissions before the black hole was detected", (long)k,
+	              (long)d.rto_before + 1);
+	tf_expect_time("first byte resent within the path MTU (black-hole detection at tcp_retries1's budget)",
+	               (x.p[k]->ts_ns - x.p[0]->ts_ns) / 1000, d.at->at_us, d.at->at_lo_us, d.at->at_hi_us);
+	tf_expect_int("its size: tcp_mtu_to_mss(search_low) (bytes)", x.p[k]->payload, mss);
+	tf_expect_int("its IP length: search_low", x.p[k]->ip_len, search_low);
+	tf_expect_time("server application's first byte (relative to the original transmission)",
+	               (r.first_rx - x.p[0]->ts_ns) / 1000, d.at->at_us, d.at->at_lo_us, d.at->at_hi_us);
+	tf_expect_int("ICMP frag-needed reaching the client", icmp_frag_needed(&w, &icmp_at), 0);
+	tf_must(tf_tcp_info(w.cfd, &ti));
+	tf_expect_int("tcpi_pmtu (no ICMP: the route's PMTU is unchanged)", ti.tcpi_pmtu, 1500);
+	tf_diag("completed_s", "%.3f after the original; snd_mss now %u", (r.done - x.p[0]->ts_ns) / 1e9,
+	        ti.tcpi_snd_mss);
+	detect_free(&d);
+	world_free(&w);
+}
+
+TF_CASE(pmtu_probing_detects_blackhole, .timeout_s = 60,
+        .proves = "seed 003: \"tcp_mtu_probing enables RFC 4821 PLPMTUD\" — mode 1 recovers at tcp_retries1's budget (default 3)")
+{
+	probing_detects(-1);
+}
+
+TF_CASE(pmtu_probing_retries1_1, .timeout_s = 30,
+        .proves = "seed 003: the same with tcp_retries1 = 1 — detection moves to tcp_model_timeout(1)")
+{
+	probing_detects(1);
+}
+
+/*
+ * tcp_mtu_probing = 2: probing is on from the start, so the connection
+ * starts at tcp_mtu_to_mss(search_low).  It also probes upward at once:
+ * tcp_mtu_probe() (tcp_output.c) sends one segment of
+ * tcp_mtu_to_mss((search_high + search_low) / 2) when cwnd >= 11, nothing
+ * is in recovery and the queue holds size_needed = probe + (reordering + 1)
+ * * mss bytes; that probe exceeds the 1280 hop and is lost, and its bytes
+ * are resent at the base MSS when the following segments are SACKed
+ * (tcp_fastretrans_alert() -> tcp_mtup_probe_failed(),
+ * tcp_simple_retransmit()) — no timer.
+ */
+TF_CASE(pmtu_probing_always, .timeout_s = 30,
+        .proves = "seed 003: tcp_mtu_probing = 2 starts at tcp_base_mss — the black hole never stalls the transfer")
+{
+	world w;
+	pumped r;
+	txs x;
+	struct tcp_info ti;
+	long base_mss, min_snd_mss = 48;
+	unsigned server_mtu;
+
+	world_setup(&w, true, 2, -1);
+	tf_must(tf_host_sysctl_get_int(w.client, "net.ipv4.tcp_base_mss", &base_mss));
+	if (tf_host_sysctl_get_int(w.client, "net.ipv4.tcp_min_snd_mss", &min_snd_mss) < 0)
+		min_snd_mss = 48;
+	tf_must(tf_link_get_mtu(w.server, TF_IF_SERVER, &server_mtu));
+	unsigned search_low = stall_mss_to_mtu((unsigned)base_mss, w.ts);
+	unsigned mss = stall_mtu_to_mss(search_low, w.ts, (unsigned)min_snd_mss);
+	/* tcp_mtup_init(): search_high = mss_clamp + tcphdr + iphdr, the
+	 * peer's MSS option being its MTU - 40 */
+	unsigned search_high = (server_mtu - STALL_IPV4_HDR - STALL_TCP_HDR) + STALL_TCP_HDR + STALL_IPV4_HDR;
+	unsigned probe = stall_mtu_to_mss((search_high + search_low) >> 1, w.ts, (unsigned)min_snd_mss);
+	tf_must(tf_tcp_info(w.cfd, &ti));
+	tf_expect_int("tcpi_snd_mss from the start: tcp_mtu_to_mss(search_low)", ti.tcpi_snd_mss, mss);
+	small_exchange(&w);
+	tf_must(tf_tcp_info(w.cfd, &ti));
+	unsigned rto_us = ti.tcpi_rto;
+	uint64_t size_needed = probe + ((uint64_t)ti.tcpi_reordering + 1) * mss;
+	bool probes = ti.tcpi_snd_cwnd >= 11 && BULK >= size_needed;
+	tf_diag("probe_model", "search_low %u, search_high %u -> probe %u bytes; cwnd %u, reordering %u, "
+	        "size_needed %llu -> %s", search_low, search_high, probe, ti.tcpi_snd_cwnd,
+	        ti.tcpi_reordering, (unsigned long long)size_needed,
+	        probes ? "the first segment is an upward probe" : "no probe yet");
+	pump(&w, BULK, 5000, &r);
+	bulk_txs(&w, &r, &x);
+	tf_expect_int("bulk bytes the server application received", (long)r.got, BULK);
+	if (probes) {
+		tf_expect_int("first transmission of the first bulk byte: the upward probe (bytes)",
+		              x.p[0]->payload, probe);
+		tf_expect_int("transmissions of the first bulk byte (probe, then base MSS)", (long)x.n, 2);
+		if (x.n >= 2)
+			tf_expect_int("the resend: tcp_mtu_to_mss(search_low) (bytes)", x.p[1]->payload, mss);
+	} else {
+		tf_expect_int("first transmission of the first bulk byte: tcp_mtu_to_mss(search_low) (bytes)",
+		              x.p[0]->payload, mss);
+		tf_expect_int("transmissions of the first bulk byte", (long)x.n, 1);
+	}
+	long big_client = 0, big_router = 0;
+	for (size_t i = 0; i < tf_capture_count(w.ccap); i++) {
+		const tf_pkt *p = tf_capture_pkt(w.ccap, i);
+		big_client += stall_pkt_in(p, &w.up) && p->ip_len > PATH_MTU;
+	}
+	tf_must(tf_capture_read(w.rcap));
+	for (size_t i = 0; i < tf_capture_count(w.rcap); i++) {
+		const tf_pkt *p = tf_capture_pkt(w.rcap, i);
+		big_router += stall_pkt_in(p, &w.up) && p->ip_len > PATH_MTU;
+	}
+	tf_diag("upward_probes", "%ld sent, %ld past the router", big_client, big_router);
+	tf_expect_int("segments above the path MTU past the router", big_router, 0);
+	tf_diag("completed_ms", "%.3f  # RTO %.3f ms", (r.done - x.p[0]->ts_ns) / 1e6, rto_us / 1e3);
+	tf_expect_int("completed before one RTO (a lost probe is repaired without the timer)",
+	              r.done >= 0 && (r.done - x.p[0]->ts_ns) / 1000 < (int64_t)rto_us, 1);
+	world_free(&w);
+}

@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Seed 003, "Port Exhaustion":
+ *
+ *   "When a connection closes, it enters TIME_WAIT state for 60 seconds
+ *    (2×MSL) to handle delayed packets."
+ *
+ * Only the side that closes first does (RFC 793's active closer); the
+ * passive closer goes CLOSE_WAIT -> LAST_ACK -> gone.  The kernel's rules:
+ *  - tcp_fin() / tcp_rcv_state_process() (net/ipv4/tcp_input.c): the active
+ *    closer's FIN_WAIT2 + FIN -> tcp_time_wait(sk, TCP_TIME_WAIT, 0), which
+ *    arms the TIME-WAIT timer for TCP_TIMEWAIT_LEN = 60*HZ
+ *    (net/ipv4/tcp_minisocks.c -> inet_twsk_hashdance_schedule() ->
+ *    __inet_twsk_schedule(): mod_timer(&tw->tw_timer, jiffies + timeo),
+ *    net/ipv4/inet_timewait_sock.c); a retransmitted FIN re-arms it
+ *    (tcp_timewait_state_process() -> inet_twsk_reschedule()).
+ *  - tw_timer is an ordinary timer_list: 60*HZ jiffies lands in a coarse
+ *    wheel level (level 3 at HZ=250: 512 jiffies = 2.048 s granularity),
+ *    so the socket lives (60 s, 60 s + gran] (stall.h stall_timer_band()).
+ *  - Rebinding the 4-tuple meanwhile: bind() conflicts with the TIME-WAIT
+ *    socket unless both sockets had SO_REUSEADDR (inet_bind_conflict(),
+ *    net/ipv4/inet_connection_sock.c) -> EADDRINUSE; a bound connect()
+ *    then asks __inet_check_established() (net/ipv4/inet_hashtables.c),
+ *    which takes the TIME-WAIT 4-tuple over when tcp_twsk_unique()
+ *    (net/ipv4/tcp_ipv4.c) allows it — always for a bound port (twp ==
+ *    NULL) if the old connection used timestamps — and otherwise fails
+ *    with EADDRNOTAVAIL.
+ */
+#include "stall.h"
+
+#define PORT 6001
+
+/* The TIME-WAIT row of /proc/net/tcp (get_timewait4_sock()): its timer,
+ * jiffies_delta_to_clock_t(tw_timer.expires - jiffies). */
+struct twrow_arg {
+	const tf_flow *f;
+	long when_clk;
+};
+
+static int twrow_read(void *arg)
+{
+	struct twrow_arg *a = arg;
+	char line[512];
+	FILE *fp = fopen("/proc/thread-self/net/tcp", "re");
+	int r = -ENOENT;
+
+	if (!fp)
+		return -errno;
+	while (fgets(line, sizeof line, fp)) {
+		unsigned la, lp, ra, rp, st, tr;
+		unsigned long when;
+
+		if (sscanf(line, " %*d: %X:%X %X:%X %X %*X:%*X %X:%lX", &la, &lp, &ra, &rp, &st, &tr,
+		           &when) != 7)
+			continue;
+		if (la != a->f->src.s_addr || ra != a->f->dst.s_addr || lp != a->f->sport ||
+		    rp != a->f->dport || tr != 3)
+			continue;
+		a->when_clk = (long)when;
+		r = 0;
+		break;
+	}
+	fclose(fp);
+	return r;
+}
+
+/* sock_diag has no event for a socket's end: sample it every `cadence_ms`
+ * until it is gone or the deadline (ms) passes; returns the state seen
+ * last (-ENOENT = gone). */
+static int diag_until_gone(tf_host *h, const tf_flow *f, int cadence_ms, int timeout_ms)
+{
+	int64_t deadline = tf_mono_ns() + (int64_t)timeout_ms * 1000000;
+	int st;
+
+	for (;;) {
+		st = stall_diag(h, f);
+		if (st == -ENOENT || tf_mono_ns() >= deadline)
+			return st;
+		stall_sleep_cap(NULL, tf_mono_ns() + (int64_t)cadence_ms * 1000000);
+	}
+}
+
+/* bind() a fresh socket to the local address and port of flow f. */
+static int bind_same(tf_host *h, const tf_flow *f, bool reuseaddr, int *ret_fd)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr = f->src, .sin_port = htons(f->sport) };
+	int fd = tf_host_socket(h, AF_INET, SOCK_STREAM, 0), r = 0;
+
+	tf_must(fd);
+	if (reuseaddr)
+		tf_must(tf_sock_set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+		r = errno;
+	if (ret_fd && r == 0)
+		*ret_fd = fd;
+	else
+		close(fd);
+	return r;
+}
+
+TF_CASE(timewait_active_vs_passive, .timeout_s = 30,
+        .proves = "seed 003: the side that closes first enters TIME_WAIT; the other goes LAST_ACK -> gone")
+{
+	_cleanup_(tf_topo_freep) tf_topo *t = tf_case_topo(TF_TOPO_PATH);
+	_cleanup_(tf_fault_freep) tf_fault *bh = NULL;
+	tf_host *client = tf_topo_client(t), *server = tf_topo_server(t);
+	int cfd = -1, sfd = -1;
+	tf_flow up, down;
+	char buf[64];
+	long i, j;
+	uint32_t cfin, sfin, want;
+	int64_t deadline;
+
+	tf_capture *ccap = tf_case_capture(client, TF_IF_CLIENT, "tcp port 6001", "client");
+	tf_capture *scap = tf_case_capture(server, TF_IF_SERVER, "tcp port 6001", "server");
+	tf_must(tf_tcp_pair(client, server, tf_topo_server_addr(t), PORT, &cfd, &sfd));
+	tf_must(tf_sock_flow(cfd, &up));
+	down = tf_flow_reverse(up);
+	deadline = tf_mono_ns() + 10000 * 1000000LL;
+
+	/* 1. the client closes first */
+	close(cfd);
+	i = stall_wait_pkt(ccap, 0, &up, TF_TCP_FIN, 0, NULL, deadline);
+	if (i < 0)
+		tf_fail("no FIN from the client");
+	cfin = tf_capture_pkt(ccap, (size_t)i)->seq + tf_capture_pkt(ccap, (size_t)i)->payload;
+	want = cfin + 1;
+	/* the server ACKs the FIN with a delayed ACK (tcp_fin() enters
+	 * ping-pong); on a connection that never carried data icsk_ack.ato is
+	 * still 0, so tcp_send_delayed_ack() arms the timer for 0 jiffies and
+	 * it fires on the next tick */
+	j = stall_wait_pkt(ccap, (size_t)i, &down, TF_TCP_ACK, TF_TCP_FIN, &want, deadline);
+	if (j < 0)
+		tf_fail("the server never ACKed the client's FIN");
+	tf_diag("fin_ack_delay_ms", "%.3f  # server ACK of the client's FIN",
+	        (tf_capture_pkt(ccap, (size_t)j)->ts_ns - tf_capture_pkt(ccap, (size_t)i)->ts_ns) / 1e6);
+	stall_expect_state("client after its FIN is ACKed", stall_diag(client, &up), TCP_FIN_WAIT2);
+	stall_expect_state("server after the client's FIN", stall_diag(server, &down), TCP_CLOSE_WAIT);
+	tf_must(tf_sock_wait(sfd, POLLIN, 5000, NULL));
+	tf_expect_int("server application reads EOF", (long)recv(sfd, buf, sizeof buf, MSG_DONTWAIT), 0);
+
+	/* 2. the client's last ACK will be lost: blackhole toward the server */
+	tf_must(tf_fault_blackhole(tf_topo_router(t), tf_topo_server_cidr(t), &bh));
+	close(sfd);
+	i = stall_wait_pkt(ccap, (size_t)j, &down, TF_TCP_FIN, 0, NULL, deadline);
+	if (i < 0)
+		tf_fail("no FIN from the server");
+	sfin = tf_capture_pkt(ccap, (size_t)i)->seq + tf_capture_pkt(ccap, (size_t)i)->payload;
+	want = sfin + 1;
+	j = stall_wait_pkt(ccap, (size_t)i, &up, TF_TCP_ACK, TF_TCP_FIN, &want, deadline);
+	if (j < 0)
+		tf_fail("the client never ACKed the server's FIN");
+	int64_t first_fin = tf_capture_pkt(ccap, (size_t)i)->ts_ns;
+	stall_expect_state("client, the active closer, after the server's FIN",
+	                   stall_diag(client, &up), TCP_TIME_WAIT);
+	stall_expect_state("server, the passive closer, waiting for the last ACK",
+	                   stall_diag(server, &down), TCP_LAST_ACK);
+	tf_must(tf_capture_read(scap));
+	long acks_at_server = 0;
+	for (size_t k = 0; k < tf_capture_count(scap); k++) {
+		const tf_pkt *p = tf_capture_pkt(scap, k);
+		acks_at_server += stall_pkt_in(p, &up) && p->ack == want;
+	}
+	tf_expect_int("the client's last ACK did not reach the server (server link)", acks_at_server, 0);
+
+	/* 3. heal: the server retransmits its FIN, the TIME_WAIT socket ACKs
+	 * it (and restarts its 60 s: inet_twsk_reschedule()), the server is
+	 * done */
+	tf_must(tf_fault_heal(bh));
+	i = stall_wait_pkt(ccap, (size_t)i + 1, &down, TF_TCP_FIN, 0, NULL, deadline);
+	if (i < 0)
+		tf_fail("the server did not retransmit its FIN");
+	tf_diag("server_fin_retransmitted_after_ms", "%.3f",
+	        (tf_capture_pkt(ccap, (size_t)i)->ts_ns - first_fin) / 1e6);
+	int64_t refin = tf_capture_pkt(ccap, (size_t)i)->ts_ns;
+	j = stall_wait_pkt(scap, 0, &up, TF_TCP_ACK, TF_TCP_FIN, &want, deadline);
+	if (j < 0)
+		tf_fail("the TIME_WAIT socket's ACK never reached the server");
+	stall_expect_state("server after the last ACK (sampled every 1 ms, up to 1 s)",
+	                   diag_until_gone(server, &down, 1, 1000), -ENOENT);
+	stall_expect_state("client, after ACKing the retransmitted FIN", stall_diag(client, &up), TCP_TIME_WAIT);
+
+	struct twrow_arg a = { .f = &up };
+	tf_must(tf_host_run(client, twrow_read, &a));
+	/* clock_t is USER_HZ = 100 per second */
+	int64_t left_us = a.when_clk * 10000, since_refin_us = (tf_now_ns() - refin) / 1000;
+	stall_band b = stall_timer_band(stall_timewait_len(tf_case_hz()), tf_case_hz());
+	/* remaining is floor()ed to 10 ms (jiffies_to_clock_t()), and jiffies
+	 * and wall time differ by less than a jiffy */
+	int64_t jus = stall_jiffy_us(tf_case_hz());
+	tf_expect_time("TIME_WAIT timer re-armed by the retransmitted FIN (remaining + elapsed, /proc/net/tcp)",
+	               left_us + since_refin_us, b.lo, b.lo - 10000 - jus, b.lo + jus);
+}
+
+TF_CASE(timewait_rebind_eaddrinuse, .timeout_s = 30,
+        .proves = "seed 003: during TIME_WAIT the 4-tuple's local address:port cannot be bound again (EADDRINUSE)")
+{
+	_cleanup_(tf_topo_freep) tf_topo *t = tf_case_topo(TF_TOPO_PAIR);
+	tf_host *client = tf_topo_client(t);
+	int cfd = -1, sfd = -1;
+	stall_closed cl;
+
+	tf_capture *cap = tf_case_capture(client, TF_IF_CLIENT, "tcp port 6001", "client");
+	tf_must(tf_tcp_pair(client, tf_topo_server(t), tf_topo_server_addr(t), PORT, &cfd, &sfd));
+	stall_close_client_first(&cfd, &sfd, cap, &cl);
+	stall_expect_state("client socket", stall_diag(client, &cl.up), TCP_TIME_WAIT);
+	tf_expect_errno("bind() to the TIME_WAIT socket's address and port", bind_same(client, &cl.up, false, NULL),
+	                EADDRINUSE);
+	tf_expect_errno("the same with SO_REUSEADDR on the new socket only (the old one had none)",
+	                bind_same(client, &cl.up, true, NULL), EADDRINUSE);
+}
+
+/* Both sockets with SO_REUSEADDR: bind() succeeds, and connect() to the
+ * same peer either takes the TIME-WAIT 4-tuple over or fails. */
+static void reconnect(bool timestamps)
+{
+	_cleanup_(tf_topo_freep) tf_topo *t = tf_case_topo(TF_TOPO_PAIR);
+	tf_host *client = tf_topo_client(t), *server = tf_topo_server(t);
+	int lfd = -1, cfd = -1, sfd = -1, nfd = -1, r;
+	stall_closed cl;
+	tf_flow f;
+
+	if (!timestamps)
+		tf_must(tf_host_sysctl_set_int(client, "net.ipv4.tcp_timestamps", 0));
+	tf_capture *cap = tf_case_capture(client, TF_IF_CLIENT, "tcp port 6001", "client");
+	tf_must(tf_tcp_listen(server, tf_topo_server_addr(t), PORT, &lfd));
+	tf_must(tf_tcp_socket(client, &cfd));
+	tf_must(tf_sock_set_int(cfd, SOL_SOCKET, SO_REUSEADDR, 1));
+	tf_must(tf_tcp_connect_fd(cfd, tf_topo_server_addr(t), PORT, &f));
+	tf_must(tf_tcp_connect_wait(cfd, 5000, NULL));
+	tf_must(tf_tcp_accept(lfd, 5000, &sfd));
+	stall_close_client_first(&cfd, &sfd, cap, &cl);
+	stall_expect_state("client socket", stall_diag(client, &cl.up), TCP_TIME_WAIT);
+
+	tf_expect_errno("bind() with SO_REUSEADDR on both sockets", bind_same(client, &cl.up, true, &nfd), 0);
+	if (nfd < 0)
+		return;
+	int64_t t0 = tf_now_ns();
+	r = tf_tcp_connect_fd(nfd, tf_topo_server_addr(t), PORT, NULL);
+	tf_must(tf_capture_read(cap));
+	if (timestamps) {
+		tf_expect_errno("connect() to the same peer: the TIME_WAIT 4-tuple is taken over", -r, 0);
+		if (r == 0) {
+			int afd = -1;
+			long i;
+
+			tf_must(tf_tcp_connect_wait(nfd, 5000, NULL));
+			tf_must(tf_tcp_accept(lfd, 5000, &afd));
+			tf_must(tf_capture_read(cap));
+			i = stall_find(cap, 0, &cl.up, t0, TF_TCP_SYN, 0);
+			if (i < 0)
+				tf_fail("no SYN of the new connection on the wire");
+			tf_expect_int("its SYN sequence = old snd_nxt + 65535 + 2 (tcp_twsk_unique())",
+			              (long)tf_capture_pkt(cap, (size_t)i)->seq,
+			              (long)stall_tw_reuse_isn(cl.client_fin + 1));
+			stall_expect_state("the 4-tuple is established again", stall_diag(client, &cl.up),
+			                   TCP_ESTABLISHED);
+			close(afd);
+		}
+	} else {
+		tf_expect_errno("connect() to the same peer without timestamps", -r, EADDRNOTAVAIL);
+		tf_expect_int("no SYN on the wire", stall_find(cap, 0, &cl.up, t0, TF_TCP_SYN, 0) >= 0, 0);
+		stall_expect_state("the old socket", stall_diag(client, &cl.up),
+		                   TCP_TIME_WAIT);
+	}
+	close(nfd);
+	close(lfd);
+}
+
+TF_CASE(timewait_reuseaddr_reconnect, .timeout_s = 30,
+        .proves = "seed 003: with SO_REUSEADDR and timestamps, a bound connect() takes over a TIME_WAIT 4-tuple at once")
+{
+	reconnect(true);
+}
+
+TF_CASE(timewait_reuseaddr_no_timestamps, .timeout_s = 30,
+        .proves = "seed 003: without timestamps (no PAWS) the same connect() fails with EADDRNOTAVAIL during TIME_WAIT")
+{
+	reconnect(false);
+}
+
+/*
+ * The 60 seconds.  The socket's end has no event: sock_diag is sampled
+ * every 500 ms until 1 s before the model's earliest expiry, then every
+ * 2 ms until it is gone.  The expiry lies between the start of the last
+ * sample that still saw the socket and the end of the first that did not;
+ * that bracket must meet the model's band, which is checked from both
+ * sides (each side gets the bracket's own width, measured, a few ms).
+ */
+TF_CASE(timewait_duration, .slow = true, .timeout_s = 120,
+        .proves = "seed 003: \"it enters TIME_WAIT state for 60 seconds\" — TCP_TIMEWAIT_LEN, timer wheel granularity included")
+{
+	_cleanup_(tf_topo_freep) tf_topo *t = tf_case_topo(TF_TOPO_PAIR);
+	tf_host *client = tf_topo_client(t), *server = tf_topo_server(t);
+	unsigned hz = tf_case_hz();
+	int cfd = -1, sfd = -1, st;
+	stall_closed cl;
+	const int64_t fine_ns = 2000000, coarse_ns = 500000000;
+	int64_t off, t0_mono, last_present = -1, first_gone = -1, worst_dump = 0;
+	unsigned samples = 0;
+
+	tf_capture *cap = tf_case_capture(client, TF_IF_CLIENT, "tcp port 6001", "client");
+	tf_must(tf_tcp_pair(client, server, tf_topo_server_addr(t), PORT, &cfd, &sfd));
+	stall_close_client_first(&cfd, &sfd, cap, &cl);
+	off = stall_real_minus_mono();
+	t0_mono = cl.final_ack_ns - off;   /* the TIME-WAIT timer is armed as this ACK leaves */
+
+	stall_band b = stall_timer_band(stall_timewait_len(hz), hz);
+	tf_diag("timewait_model", "TCP_TIMEWAIT_LEN = %u jiffies = %.3f s; wheel granularity %u jiffies "
+	        "-> gone in (%.3f, %.3f] s", b.n, b.lo / 1e6, b.gran, b.lo / 1e6, b.hi / 1e6);
+	stall_expect_state("client, the active closer", stall_diag(client, &cl.up), TCP_TIME_WAIT);
+	tf_flow down = tf_flow_reverse(cl.up);
+	stall_expect_state("server, the passive closer, after the last ACK (sampled every 1 ms, up to 1 s)",
+	                   diag_until_gone(server, &down, 1, 1000), -ENOENT);
+	tf_expect_errno("bind() to the TIME_WAIT address:port right away", bind_same(client, &cl.up, false, NULL),
+	                EADDRINUSE);
+
+	/* coarse until 1 s before the earliest expiry */
+	while (tf_mono_ns() < t0_mono + b.lo * 1000 - 1000000000LL) {
+		stall_sleep_cap(cap, tf_mono_ns() + coarse_ns);
+		last_present = tf_mono_ns();
+		st = stall_diag(client, &cl.up);
+		if (st != TCP_TIME_WAIT)
+			tf_fail("TIME_WAIT socket %s %.3f s after the last ACK, before the model's earliest %.3f s",
+			        tf_tcp_state_name(st), (tf_mono_ns() - t0_mono) / 1e9, b.lo / 1e6);
+	}
+	tf_expect_errno("bind() to the address:port 1 s before the earliest expiry",
+	                bind_same(client, &cl.up, false, NULL), EADDRINUSE);
+	/* fine until gone */
+	int64_t end = t0_mono + (b.hi + tf_slack_us()) * 1000 + 1000000000LL, gone_end = -1;
+	for (;;) {
+		int64_t before = tf_mono_ns();
+		st = stall_diag(client, &cl.up);
+		int64_t after = tf_mono_ns();
+		samples++;
+		if (after - before > worst_dump)
+			worst_dump = after - before;
+		if (st == -ENOENT) {
+			first_gone = before;
+			gone_end = after;
+			break;
+		}
+		last_present = before;
+		if (before >= end)
+			break;
+		stall_sleep_cap(cap, before + fine_ns);
+	}
+	tf_diag("sock_diag_samples", "%u, every %lld us, slowest dump %lld us", samples,
+	        (long long)(fine_ns / 1000), (long long)(worst_dump / 1000));
+	if (first_gone < 0)
+		tf_fail("TIME_WAIT socket still there %.3f s after the last ACK (model: gone in (%.3f, %.3f] s)",
+		        (tf_mono_ns() - t0_mono) / 1e9, b.lo / 1e6, b.hi / 1e6);
+	int64_t w_us = (gone_end - last_present) / 1000;
+	tf_diag("timewait_measured_s", "%.4f .. %.4f  # bracket %lld us", (last_present - t0_mono) / 1e9,
+	        (gone_end - t0_mono) / 1e9, (long long)w_us);
+	tf_expect_time("TIME_WAIT over by the end of the first sample without the socket",
+	               (gone_end - t0_mono) / 1000, b.mid, b.lo, b.hi + w_us);
+	tf_expect_time("TIME_WAIT still on at the start of the last sample with it",
+	               (last_present - t0_mono) / 1000, b.mid, b.lo - w_us, b.hi);
+	tf_expect_errno("bind() to the address:port once TIME_WAIT is over",
+	                bind_same(client, &cl.up, false, NULL), 0);
+}

@@ -1,0 +1,326 @@
+#!/usr/bin/env python3
+"""tapmatrix — TAP files from several kernels -> one Markdown table.
+
+    tapmatrix.py [--tolerance 0.10] LABEL=FILE.tap [LABEL=FILE.tap ...]
+
+Each FILE is what `tcpfate-vm --tap-out` wrote: one TAP document per case
+binary, each prefixed by "# kernel: R", "# vm: ...", "# binary: B" lines and
+followed by "# exit: N".  (A bare TAP file works too.)
+
+One row per test ("binary: test name"), one column per kernel; a cell is
+pass / FAIL / skip (reason) / todo / missing, plus the key numbers found in
+the test's YAML block:
+  * every entry of a `key_numbers:` mapping, when there is one;
+  * otherwise every `measured*` field: top-level ones (`measured_ms: 127000.0`)
+    and those inside the `checks:` list of the tcpfate harness
+    (`- {what: "rto #1 gap", ..., measured_ms: 204.1, ...}`), named by `what`.
+A row is marked ≠ when the outcome differs between kernels, or a key number
+differs by more than the tolerance (relative; 0.10 = 10 %), or a non-numeric
+value differs.  Standard library only.
+"""
+import argparse
+import re
+import sys
+
+TEST_RE = re.compile(r"^(not ok|ok)\b\s*(\d+)?\s*(?:-\s*)?(.*)$")
+DIRECTIVE_RE = re.compile(r"(?<!\\)#\s*(SKIP|TODO)\b\s*(.*)$", re.IGNORECASE)
+MAX_NUMBERS_SHOWN = 4
+
+
+class Doc:
+    def __init__(self):
+        self.header = {}        # kernel, vm, binary, modules
+        self.tests = []         # [Test]
+        self.plan = None
+        self.exit = None
+        self.bail = None
+
+
+class Test:
+    def __init__(self, ok, num, name, directive, reason):
+        self.ok, self.num, self.name = ok, num, name
+        self.directive, self.reason = directive, reason
+        self.yaml = []
+
+    @property
+    def outcome(self):
+        if self.directive == "SKIP":
+            return "skip"
+        if self.directive == "TODO":
+            return "todo"
+        return "pass" if self.ok else "FAIL"
+
+
+def parse_tap(path):
+    docs, doc, test, in_yaml = [], None, None, False
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for raw in f:
+            line = raw.rstrip("\n").rstrip("\r")
+            if in_yaml:
+                if line.strip() == "...":
+                    in_yaml = False
+                else:
+                    test.yaml.append(line)
+                continue
+            if line.startswith("# kernel:"):
+                doc = Doc()
+                docs.append(doc)
+                test = None
+            if doc is None:
+                doc = Doc()
+                docs.append(doc)
+            m = re.match(r"^# (kernel|vm|binary|modules|exit):\s?(.*)$", line)
+            if m:
+                if m.group(1) == "exit":
+                    doc.exit = m.group(2).strip()
+                else:
+                    doc.header.setdefault(m.group(1), m.group(2).strip())
+                continue
+            if line.strip() == "---" and test is not None and line.startswith(" "):
+                in_yaml = True
+                continue
+            if re.match(r"^1\.\.\d+", line):
+                doc.plan = int(line[3:].split()[0]) if line.startswith("1..") else None
+                continue
+            if line.startswith("Bail out!"):
+                doc.bail = line[len("Bail out!"):].strip() or "bailed out"
+                continue
+            m = TEST_RE.match(line)
+            if m:
+                ok, num, rest = m.group(1) == "ok", m.group(2), m.group(3)
+                directive, reason = None, ""
+                d = DIRECTIVE_RE.search(rest)
+                if d:
+                    directive, reason = d.group(1).upper(), d.group(2).strip()
+                    rest = rest[: d.start()]
+                name = rest.strip().replace("\\#", "#") or f"test {num}"
+                test = Test(ok, int(num) if num else None, name, directive, reason)
+                doc.tests.append(test)
+    return docs
+
+
+# --- the small YAML subset the harness writes -------------------------------
+
+def split_flow(text):
+    """'a: 1, b: "x, y"' -> ['a: 1', 'b: "x, y"'] (commas outside quotes)."""
+    parts, cur, quote = [], "", None
+    for ch in text:
+        if quote:
+            cur += ch
+            if ch == quote:
+                quote = None
+        elif ch in "\"'":
+            quote = ch
+            cur += ch
+        elif ch == ",":
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    if cur.strip():
+        parts.append(cur)
+    return parts
+
+
+def unquote(v):
+    v = v.strip()
+    if len(v) >= 2 and v[0] == v[-1] and v[0] in "\"'":
+        return v[1:-1]
+    return v
+
+
+def key_numbers(yaml_lines):
+    """[(name, value)] of the key numbers of one test's YAML block."""
+    lines = [ln for ln in yaml_lines if ln.strip() and not ln.strip().startswith("#")]
+    if not lines:
+        return []
+    base = min(len(ln) - len(ln.lstrip()) for ln in lines)
+    out, knum, path = [], None, []   # path: [(indent, key)]
+    in_block = None                  # indent of a literal block (key: |)
+    for ln in lines:
+        ind = len(ln) - len(ln.lstrip()) - base
+        s = ln.strip()
+        if in_block is not None:
+            if ind > in_block:
+                continue
+            in_block = None
+        while path and path[-1][0] >= ind:
+            path.pop()
+        if s.startswith("- "):
+            item = s[2:].strip()
+            if item.startswith("{") and item.endswith("}"):
+                fields = {}
+                for part in split_flow(item[1:-1]):
+                    if ":" in part:
+                        k, v = part.split(":", 1)
+                        fields[k.strip()] = unquote(v)
+                what = fields.get("what") or fields.get("name")
+                for k, v in fields.items():
+                    if k.startswith("measured"):
+                        unit = k[len("measured"):].lstrip("_")
+                        label = what if what else k
+                        out.append((label + (f" ({unit})" if unit and what else ""), v))
+            continue
+        if ":" not in s:
+            continue
+        k, v = s.split(":", 1)
+        k, v = k.strip(), v.strip()
+        if v in ("|", ">", "|-", ">-"):
+            in_block = ind
+            continue
+        if v == "":
+            path.append((ind, k))
+            if k == "key_numbers":
+                knum = [] if knum is None else knum
+            continue
+        keys = [p[1] for p in path]
+        if "key_numbers" in keys:
+            knum = [] if knum is None else knum
+            sub = keys[keys.index("key_numbers") + 1:] + [k]
+            knum.append((".".join(sub), unquote(v)))
+        elif k.startswith("measured"):
+            out.append((".".join(keys + [k]), unquote(v)))
+    return knum if knum is not None else out
+
+
+def as_number(v):
+    try:
+        return float(v.split()[0])
+    except (ValueError, IndexError):
+        return None
+
+
+def fmt_value(v):
+    x = as_number(v)
+    if x is None or len(v.split()) > 1:
+        return v
+    if x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    return f"{x:.6g}"
+
+
+def differs(values, tol):
+    """values: [str or None] for one key across kernels (None: absent)."""
+    present = [v for v in values if v is not None]
+    if len(present) < 2:
+        return False
+    nums = [as_number(v) for v in present]
+    if all(n is not None for n in nums):
+        lo, hi = min(nums), max(nums)
+        scale = max(abs(lo), abs(hi))
+        return scale > 0 and (hi - lo) / scale > tol
+    return len(set(present)) > 1
+
+
+def md(text):
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--tolerance", type=float, default=0.10,
+                    help="relative difference of a key number that counts as ≠ [0.10]")
+    ap.add_argument("runs", nargs="+", metavar="LABEL=FILE")
+    args = ap.parse_args()
+
+    labels, results, info = [], [], []
+    for run in args.runs:
+        label, sep, path = run.partition("=")
+        if not sep:
+            ap.error(f"want LABEL=FILE, not {run!r}")
+        labels.append(label)
+        try:
+            docs = parse_tap(path)
+        except OSError as e:
+            docs = []
+            print(f"tapmatrix: {path}: {e.strerror}", file=sys.stderr)
+        results.append(docs)
+        rel = next((d.header.get("kernel") for d in docs if d.header.get("kernel")), "?")
+        vm = next((d.header.get("vm") for d in docs if d.header.get("vm")), "")
+        n = {"pass": 0, "FAIL": 0, "skip": 0, "todo": 0}
+        for d in docs:
+            for t in d.tests:
+                n[t.outcome] += 1
+        bad_exit = [f"{d.header.get('binary', '?')}: {d.exit}" for d in docs
+                    if d.exit not in (None, "0")]
+        info.append((label, rel, vm, n, bad_exit, len(docs)))
+
+    # Rows in order of first appearance.
+    rows, cells = [], {}
+    for col, docs in enumerate(results):
+        for d in docs:
+            binary = d.header.get("binary", "?").split()[0] if d.header.get("binary") else "?"
+            seen = {}
+            for t in d.tests:
+                name = t.name
+                seen[name] = seen.get(name, 0) + 1
+                if seen[name] > 1:
+                    name = f"{name} (#{seen[name]})"
+                key = f"{binary}: {name}"
+                if key not in cells:
+                    rows.append(key)
+                    cells[key] = [None] * len(labels)
+                cells[key][col] = t
+            if d.exit not in (None, "0") or d.bail:
+                key = f"{binary}: (exit status)"
+                if key not in cells:
+                    rows.append(key)
+                    cells[key] = [None] * len(labels)
+                cells[key][col] = ("bail out: " + d.bail) if d.bail else f"exit {d.exit}"
+
+    out = []
+    out.append("| kernel | release | vm | pass | fail | skip | binaries with non-zero exit |")
+    out.append("|---|---|---|---|---|---|---|")
+    for label, rel, vm, n, bad, ndocs in info:
+        out.append(f"| {md(label)} | {md(rel)} | {md(vm)} | {n['pass']} | {n['FAIL']} | "
+                   f"{n['skip']} | {md(', '.join(bad)) if bad else ('none' if ndocs else 'no output')} |")
+    out.append("")
+    out.append("| ≠ | behaviour | " + " | ".join(md(lbl) for lbl in labels) + " |")
+    out.append("|---|---|" + "---|" * len(labels))
+    ndiff = 0
+    for key in rows:
+        row = cells[key]
+        texts, outcomes, numbers = [], [], []
+        for col, c in enumerate(row):
+            if not results[col]:      # that kernel produced nothing at all
+                texts.append("(no run)")
+                continue
+            if c is None:
+                texts.append("missing")
+                outcomes.append("missing")
+                numbers.append({})
+            elif isinstance(c, str):
+                texts.append(md(c))
+                outcomes.append(c)
+                numbers.append({})
+            else:
+                txt = c.outcome
+                if c.directive and c.reason:
+                    txt += f" ({c.reason})"
+                txt = md(txt)
+                nums = dict(key_numbers(c.yaml))
+                if nums:
+                    shown = [f"{k}: {fmt_value(v)}" for k, v in list(nums.items())[:MAX_NUMBERS_SHOWN]]
+                    if len(nums) > MAX_NUMBERS_SHOWN:
+                        shown.append(f"+{len(nums) - MAX_NUMBERS_SHOWN} more")
+                    txt += "<br>" + "<br>".join(md(s) for s in shown)
+                texts.append(txt)
+                outcomes.append(c.outcome)
+                numbers.append(nums)
+        diff = len(set(outcomes)) > 1
+        if not diff:
+            for k in {k for nums in numbers for k in nums}:
+                if differs([nums.get(k) for nums in numbers], args.tolerance):
+                    diff = True
+                    break
+        ndiff += diff
+        out.append(f"| {'≠' if diff else ''} | {md(key)} | " +
+                   " | ".join(texts) + " |")
+    out.append("")
+    out.append(f"{len(rows)} rows, {ndiff} differ between kernels "
+               f"(≠: outcome, or a key number by more than {args.tolerance:.0%}).")
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()
