@@ -161,43 +161,105 @@ static long router_neigh(struct cable *c, const char *knob)
 }
 
 /*
+ * When the router's ARP for the client fails, at the latest: its entry for
+ * the client goes when its link loses carrier (arp_netdev_event() →
+ * neigh_carrier_down(), with arp_evict_nocarrier), an event linkwatch
+ * handles within HZ (linkwatch_schedule_work(), net/core/link_watch.c;
+ * at once only if linkwatch_urgent_event(), which a veth whose ifindex
+ * equals its peer's, as the router's and the client's eth0 do, is not
+ * where it compares ifindex and iflink: measured ~1 s here); the first packet it
+ * forwards after that creates an INCOMPLETE entry, which fails after
+ * mcast_solicit solicitations retrans_time_ms apart (__neigh_event_send()
+ * starts the count at ucast_solicit, neigh_timer_handler() fails it at
+ * ucast + app + mcast, each timer rounded up by the wheel); then
+ * arp_error_report() → ipv4_link_failure() sends the server an ICMP host
+ * unreachable for every packet it held.  In µs from the original
+ * transmission, from the model's schedule s.  *fail_us: the longest one
+ * resolution takes; *earliest_us: the earliest an ICMP can come (a
+ * resolution started by the original, no wheel rounding, less a jiffy).
+ */
+static int64_t arp_failure_latest(struct cable *c, const tf_schedule *s, int64_t *fail_us,
+                                  int64_t *earliest_us)
+{
+	static const char *const evict[] = { "net.ipv4.conf.all.arp_evict_nocarrier",
+	                                     "net.ipv4.conf." TF_IF_ROUTER_CLIENT ".arp_evict_nocarrier" };
+	unsigned hz = tf_case_hz();
+	long v;
+
+	/* arp_netdev_event() evicts on carrier loss only when both are set
+	 * (IN_DEV_ANDCONF, Linux 5.16+; unconditional before). */
+	for (size_t i = 0; i < TF_ARRAY_SIZE(evict); i++) {
+		if (!tf_host_sysctl_exists(c->router, evict[i])) {
+			tf_note("no %s: carrier loss always evicts the ARP cache (before 5.16)", evict[i]);
+			continue;
+		}
+		tf_must(tf_host_sysctl_get_int(c->router, evict[i], &v));
+		if (v == 0)
+			TF_SKIP("%s = 0: the router keeps its ARP entries on carrier loss", evict[i]);
+	}
+	long mcast = router_neigh(c, "mcast_solicit");
+	uint64_t solicit_j = fate_ms_to_jiffies((uint64_t)router_neigh(c, "retrans_time_ms"), hz);
+	int64_t linkwatch_us = 1000000, first_after = -1;
+
+	*fail_us = mcast * (int64_t)(solicit_j + fate_wheel_gran(solicit_j, hz)) * fate_jiffy_us(hz);
+	*earliest_us = (mcast * (int64_t)solicit_j - 1) * fate_jiffy_us(hz);
+	for (size_t i = 0; i < tf_schedule_count(s) && first_after < 0; i++) {
+		const tf_sched_event *e = tf_schedule_event(s, i);
+		if (e->kind != TF_TX_GIVEUP && e->at_lo_us >= linkwatch_us)
+			first_after = e->at_hi_us;
+	}
+	return (first_after < 0 ? linkwatch_us : first_after) + *fail_us;
+}
+
+/*
  * "If the client happens to plug the network cable back in during the
  *  retransmission of the message from the server ... the client can
  *  normally receive the data message from the server, and then the client
  *  will return the ACK response message."
  *
  * The server writes 1000 bytes into the outage.  On the server's link its
- * transmissions follow the model's schedule (original, loss probe, RTOs) —
- * for the first ~3 s nothing can disturb them: the router's ARP for the
- * client cannot have failed yet (see cable_rst_after_reconnect).  After
- * the original and two RTO retransmissions the cable goes back in.  The
- * data then reaches the client at the server's next retransmission or
- * sooner: a transmission the router already holds waits for a neighbour
- * solicitation, which it repeats every retrans_time_ms while the entry is
- * INCOMPLETE (neigh_timer_handler(), net/core/neighbour.c), and one that
- * finds the entry FAILED starts a new one at once (__neigh_event_send()).
- * So the client's ACK is on the server's link by the next model
- * transmission plus one retrans_time_ms.  No error anywhere.
+ * transmissions follow the model's schedule (original, loss probe, RTOs)
+ * until the router's ARP for the client fails and it answers with ICMP
+ * host unreachable, which is at least mcast_solicit x retrans_time_ms
+ * (3 s) after its first attempt.  Then the cable goes back in: either
+ * after the second RTO retransmission, before any ICMP, or only once the
+ * first ICMP has reached the server.
+ *
+ * An ICMP host unreachable is a soft error for an established socket:
+ * tcp_v4_err() keeps it in sk_err_soft — no POLLERR; getsockopt(SO_ERROR)
+ * does hand it out (and clears it) when there is no hard error, which an
+ * application may take for a dead connection; tcp_write_err() reports it
+ * if the connection times out — and may undo a backoff step
+ * (tcp_ld_RTO_revert(), RFC 6069) — it never makes retransmissions later.
+ * So after the replug the next retransmission comes no later than the
+ * model's next interval after the last transmission (each expiry adds at
+ * most one backoff step, each ICMP may take one away), and reaches the
+ * client then or, if it waits in the router for a neighbour solicitation,
+ * within one retrans_time_ms (neigh_timer_handler() repeats them while the
+ * entry is INCOMPLETE; one finding it FAILED starts a new resolution at
+ * once, __neigh_event_send()).  The ACK of the data is on the server's
+ * link by then; the first ACK clears sk_err_soft (tcp_ack()).  No error
+ * anywhere, both ESTABLISHED, the bytes intact.
  */
-TF_CASE(cable_replug_before_giveup, .timeout_s = 30,
-        .proves = "seed 001: replugged during the retransmissions, the data arrives intact, the client ACKs it, both stay ESTABLISHED with no error")
+static void replug_during_retransmissions(bool after_icmp)
 {
 	struct cable c = { .cfd = -1, .sfd = -1 };
 	_cleanup_(tf_fault_freep) tf_fault *pull = NULL;
 	_cleanup_(tf_model_freep) tf_model *m = NULL;
 	_cleanup_(tf_schedule_freep) tf_schedule *s = NULL;
 	uint8_t msg[1000], got[1000];
-	size_t idx[64], n;
-	int64_t tx[64], t_sent, t_heal, t_ack;
+	size_t idx[64], n, n_before = 0;
+	int64_t tx[64], t_sent, t_heal, t_icmp = -1, fail_us, earliest_us;
 	struct tcp_info ti;
+	struct in_addr gw;
 	uint32_t seq;
-	long k;
 	char label[128];
 
 	cable_up(&c);
 	cable_connect(&c);
 	tf_capture *rtr = tf_case_capture(c.router, TF_IF_ROUTER_CLIENT, "tcp port 12001 or arp",
 	                                  "router_client");
+	inet_pton(AF_INET, FATE_SERVER_GW, &gw);
 
 	m = tf_case_model(c.server);
 	tf_must(tf_tcp_info(c.sfd, &ti));
@@ -206,54 +268,87 @@ TF_CASE(cable_replug_before_giveup, .timeout_s = 30,
 	tf_expect_int("server RTO in jiffies: kernel (tcpi_rto) vs model",
 	              (long)(((uint64_t)ti.tcpi_rto * tf_case_hz() + 999999) / 1000000),
 	              (long)tf_model_rto_jiffies(m));
-	/* Replug after the second RTO retransmission: transmissions 0..k. */
-	k = nth_event(s, TF_TX_RTO, 2);
+	long k = nth_event(s, TF_TX_RTO, 2);
 	if (k < 0)
 		tf_fail("model schedule has no second RTO retransmission");
+	int64_t icmp_latest = arp_failure_latest(&c, s, &fail_us, &earliest_us);
 
 	tf_must(tf_fault_link_down(c.client, TF_IF_CLIENT, &pull));
 	fate_pattern(msg, sizeof msg, 1);
 	t_sent = tf_now_ns();
 	tf_must(tf_sock_send_all(c.sfd, msg, sizeof msg));
 
-	const tf_sched_event *ek = tf_schedule_event(s, (size_t)k);
-	fate_match data = { .flow = &c.sf, .payload = 1, .after_ns = t_sent };
-	if (fate_wait_nth(c.srv, &data, (size_t)k + 1, (int)(ek->at_hi_us / 1000) + 1000) < 0)
-		tf_fail("fewer than %ld transmissions of the data on the server's link", k + 1);
+	if (!after_icmp) {
+		/* Replug after the second RTO retransmission. */
+		const tf_sched_event *ek = tf_schedule_event(s, (size_t)k);
+		fate_match data = { .flow = &c.sf, .payload = 1, .after_ns = t_sent };
+		if (fate_wait_nth(c.srv, &data, (size_t)k + 1, (int)(ek->at_hi_us / 1000) + 1000) < 0)
+			tf_fail("fewer than %ld transmissions of the data on the server's link", k + 1);
+	} else {
+		/* Replug once the router has reported the client unreachable. */
+		fate_match icmp = { .icmp = true, .icmp_type = 3, .icmp_code = 1, .icmp_src = gw,
+		                    .after_ns = t_sent };
+		long ii = fate_wait_pkt(c.srv, &icmp, (int)(icmp_latest / 1000) + 1000);
+		if (ii < 0)
+			tf_fail("no ICMP host unreachable from the router by %.3f s", icmp_latest / 1e6);
+		t_icmp = tf_capture_pkt(c.srv, (size_t)ii)->ts_ns;
+		/* Soft: no POLLERR, but SO_ERROR hands out sk_err_soft when
+		 * sk_err is 0, and clears it (sk_getsockopt(), net/core/sock.c). */
+		short rev = 0;
+		int pr = tf_sock_wait(c.sfd, POLLRDHUP, 0, &rev);
+		tf_expect_int("server socket events on the ICMP (poll: -ETIME = none)",
+		              pr == -ETIME ? -ETIME : rev, -ETIME);
+		tf_expect_errno("server SO_ERROR after the ICMP: the soft error, read and cleared",
+		                tf_sock_error(c.sfd), EHOSTUNREACH);
+	}
 	tf_must(tf_fault_heal(pull));
 	t_heal = tf_now_ns();
 	tf_must(tf_route_add(c.client, "default", FATE_CLIENT_GW, TF_IF_CLIENT));
 
+	tf_must(tf_capture_read(c.srv));
 	tf_must(tf_case_first_data(c.srv, &c.sf, t_sent, &seq));
 	n = tf_capture_tx_of(c.srv, &c.sf, seq, idx, TF_ARRAY_SIZE(idx));
-	for (size_t i = 0; i < n && i < TF_ARRAY_SIZE(tx); i++)
+	if (n > TF_ARRAY_SIZE(tx))
+		n = TF_ARRAY_SIZE(tx);
+	for (size_t i = 0; i < n; i++) {
 		tx[i] = tf_capture_pkt(c.srv, idx[i])->ts_ns;
-	tf_expect_int("transmissions while the cable was out", (long)n, k + 1);
-	for (size_t i = 1; i < n && i <= (size_t)k; i++) {
+		n_before += tx[i] < t_heal;
+	}
+	tf_diag("replug_after_s", "%.3f (%zu transmissions)", (double)(t_heal - tx[0]) / 1e9, n_before);
+	if (after_icmp) {
+		tf_diag("first_icmp_unreachable_s", "%.3f", (double)(t_icmp - tx[0]) / 1e9);
+		tf_expect_time("first ICMP host unreachable (one ARP resolution .. linkwatch + one resolution)",
+		               (t_icmp - tx[0]) / 1000, (earliest_us + icmp_latest) / 2, earliest_us,
+		               icmp_latest);
+	} else {
+		tf_expect_int("transmissions while the cable was out", (long)n_before, k + 1);
+	}
+	/* Before any ICMP the schedule is the model's. */
+	for (size_t i = 1; i < n_before && i + 1 < tf_schedule_count(s); i++) {
 		const tf_sched_event *e = tf_schedule_event(s, i);
+		if (t_icmp >= 0 && tx[i] > t_icmp)
+			break;
 		snprintf(label, sizeof label, "outage #%zu %s gap", i, tf_tx_kind_name(e->kind));
 		tf_expect_time(label, (tx[i] - tx[i - 1]) / 1000, e->gap_us, e->gap_lo_us, e->gap_hi_us);
 	}
 
-	/* The next transmission the model has after the replug. */
-	int64_t heal_rel = (t_heal - tx[0]) / 1000;
-	const tf_sched_event *next = NULL;
-	for (size_t i = (size_t)k + 1; i < tf_schedule_count(s) && !next; i++)
-		if (tf_schedule_event(s, i)->at_lo_us > heal_rel)
-			next = tf_schedule_event(s, i);
-	if (!next || next->kind == TF_TX_GIVEUP)
+	/* The ACK: by the model's next interval after the last transmission,
+	 * plus one neighbour solicitation. */
+	if (n_before == 0 || n_before >= tf_schedule_count(s) ||
+	    tf_schedule_event(s, n_before)->kind == TF_TX_GIVEUP)
 		tf_fail("model gives up before the replug");
+	const tf_sched_event *next = tf_schedule_event(s, n_before);
 	int64_t solicit_us = router_neigh(&c, "retrans_time_ms") * 1000;
-
+	int64_t last_us = (tx[n_before - 1] - tx[0]) / 1000;
 	fate_match ack = { .flow = &c.cf, .all = TF_TCP_ACK, .after_ns = t_heal, .has_ack = true,
 	                   .ack = seq + (uint32_t)sizeof msg };
-	long ai = fate_wait_pkt(c.srv, &ack, (int)((next->at_hi_us + solicit_us) / 1000) + 2000);
+	long ai = fate_wait_pkt(c.srv, &ack, (int)((next->gap_hi_us + solicit_us) / 1000) + 2000);
 	if (ai < 0)
 		tf_fail("no ACK of the data on the server's link after the replug");
-	t_ack = tf_capture_pkt(c.srv, (size_t)ai)->ts_ns;
-	tf_diag("replug_after_ms", "%.3f", (double)heal_rel / 1000);
-	tf_expect_time("ACK of the data after the replug (by the next retransmission + one neighbour solicitation)",
-	               (t_ack - tx[0]) / 1000, next->at_us, heal_rel, next->at_hi_us + solicit_us);
+	int64_t t_ack = tf_capture_pkt(c.srv, (size_t)ai)->ts_ns;
+	tf_expect_time("ACK of the data after the replug (by the next retransmission + one solicitation)",
+	               (t_ack - tx[0]) / 1000, last_us + next->gap_us, (t_heal - tx[0]) / 1000,
+	               last_us + next->gap_hi_us + solicit_us);
 	tf_expect_int("client reads the 1000 bytes", fate_recv_exact(c.cfd, got, sizeof got, 2000),
 	              (long)sizeof got);
 	tf_expect_int("... intact", memcmp(got, msg, sizeof msg), 0);
@@ -272,6 +367,18 @@ TF_CASE(cable_replug_before_giveup, .timeout_s = 30,
 	tf_expect_int("FIN or RST on the server's link", (long)tf_capture_count_flags(c.srv, &c.sf, true,
 	              TF_TCP_FIN | TF_TCP_RST), 0);
 	cable_down(&c);
+}
+
+TF_CASE(cable_replug_before_giveup, .timeout_s = 30,
+        .proves = "seed 001: replugged during the retransmissions, the data arrives intact, the client ACKs it, both stay ESTABLISHED with no error")
+{
+	replug_during_retransmissions(false);
+}
+
+TF_CASE(cable_replug_after_unreachable, .timeout_s = 30,
+        .proves = "seed 001: even after the router reported the client unreachable (ICMP), a replug before the give-up recovers the connection: the ICMP is a soft error")
+{
+	replug_during_retransmissions(true);
 }
 
 /* ------------------------------------------------------------------ */
@@ -319,10 +426,8 @@ TF_CASE(cable_rst_after_reconnect, .timeout_s = 60,
 	int64_t t_sent, t_err, t_heal;
 	uint32_t seq;
 	int err = 0;
-	unsigned hz;
 
 	cable_up(&c);
-	hz = tf_case_hz();
 	tf_must(tf_host_sysctl_set_int(c.server, "net.ipv4.tcp_retries2", 4));
 	cable_connect(&c);
 	tf_capture *rtr = tf_case_capture(c.router, TF_IF_ROUTER_CLIENT, "tcp port 12001 or arp",
@@ -340,18 +445,8 @@ TF_CASE(cable_rst_after_reconnect, .timeout_s = 60,
 	long rtx1 = nth_event(plain, TF_TX_RTO, 1);
 	if (rtx1 < 0)
 		tf_fail("model schedule has no RTO retransmission");
-	long mcast = router_neigh(&c, "mcast_solicit");
-	uint64_t solicit_j = fate_ms_to_jiffies((uint64_t)router_neigh(&c, "retrans_time_ms"), hz);
-	int64_t fail_us = mcast * (int64_t)(solicit_j + fate_wheel_gran(solicit_j, hz)) *
-	                  fate_jiffy_us(hz);
-	int64_t linkwatch_us = 1000000;          /* linkwatch: at most HZ jiffies */
-	int64_t first_after = -1;
-	for (size_t i = 0; i < tf_schedule_count(plain) && first_after < 0; i++) {
-		const tf_sched_event *e = tf_schedule_event(plain, i);
-		if (e->kind != TF_TX_GIVEUP && e->at_lo_us >= linkwatch_us)
-			first_after = e->at_hi_us;
-	}
-	int64_t icmp_latest = (first_after < 0 ? linkwatch_us : first_after) + fail_us;
+	int64_t fail_us, earliest_us, icmp_latest = arp_failure_latest(&c, plain, &fail_us,
+	                                                                &earliest_us);
 	int64_t giveup_earliest = tf_schedule_event(plain, (size_t)rtx1)->at_lo_us +
 	                          (int64_t)budget_ms * 1000;
 	bool neigh_failed = icmp_latest < giveup_earliest;

@@ -5,9 +5,10 @@
  * they implement, and small helpers over sockets, captures and processes.
  * Static and header-only: the family owns only cases/fate/.
  *
- * Rules were read in Linux 6.12..6.16 (net/ipv4/tcp_timer.c with
- * icsk_probes_tstamp and tcp_rto_max(sk), tcp_input.c, tcp_output.c,
- * kernel/time/timer.c) and the cases assert them on the running kernel.
+ * Rules were read in the 6.x sources (net/ipv4/tcp_timer.c with
+ * icsk_probes_tstamp, tcp_ipv4.c with tcp_rto_max(sk) of 6.15+, tcp_input.c,
+ * tcp_output.c, net/core/neighbour.c, link_watch.c, kernel/time/timer.c);
+ * the cases assert them on the running kernel (6.18).
  * Times are µs unless a name says otherwise; jiffies are the kernel's.
  */
 #pragma once

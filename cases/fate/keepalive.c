@@ -137,7 +137,14 @@ static tf_model *ka_model(const struct ka_conn *c, const struct ka *k)
 }
 
 /* ------------------------------------------------------------------ */
-/* Dead peer: probes at the model's times, then RST and ETIMEDOUT.      */
+/*
+ * Dead peer: "If the peer host crashes, or the peer is unreachable for
+ * other reasons. When a TCP alive probe message is sent to the other end
+ * and sinks in stone with no response, several times in a row, after
+ * reaching the number of alive probes, TCP reports that the TCP connection
+ * is dead."  Probes at the model's times, ESTABLISHED at each; then the
+ * RST (which the blackhole swallows) and ETIMEDOUT, and the socket is gone.
+ */
 
 static void ka_dead(const struct ka *k)
 {
@@ -196,6 +203,12 @@ TF_CASE(keepalive_sockopt_dead_peer, .timeout_s = 30,
         .proves = "seed 002: TCP_KEEPIDLE/KEEPINTVL/KEEPCNT 1/1/3 probe a dead peer at 1, 2, 3 s and drop it (RST, ETIMEDOUT) at idle + intvl x cnt")
 {
 	ka_dead(&(struct ka){ .idle = 1, .intvl = 1, .cnt = 3 });
+}
+
+TF_CASE(keepalive_sockopt_dead_peer_long, .slow = true, .timeout_s = 120,
+        .proves = "seed 002: keepalive 20/10/4 finds a dead peer after a minute (idle + intvl x cnt = 60 s), timers at wheel level 3")
+{
+	ka_dead(&(struct ka){ .idle = 20, .intvl = 10, .cnt = 4 });
 }
 
 TF_CASE(keepalive_sysctl_dead_peer, .timeout_s = 30,
@@ -331,6 +344,11 @@ TF_CASE(keepalive_live_peer, .timeout_s = 30,
 /* ------------------------------------------------------------------ */
 
 /*
+ * Seed 002: "if the connection is busy, the socket will continue trying to
+ * send data until it reaches the limit set in TCP_USER_TIMEOUT. But if
+ * TCP_USER_TIMEOUT isn't enabled, the socket will drop the connection when
+ * it has made all the attempts defined in tcp_retries2" — keepalive or not.
+ *
  * Keepalive is suppressed while data is unacknowledged: tcp_keepalive_timer()
  * re-arms for the full idle time whenever packets_out or the write queue is
  * non-empty ("It is alive without keepalive 8)"), so with a dead peer and

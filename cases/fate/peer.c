@@ -275,8 +275,9 @@ TF_CASE(peer_host_gone_silent, .timeout_s = 30,
  *                                                      the size goal is below
  *                                                      sk_gso_max_size, 64 KiB on veth)
  *   accepted >= S                                     (overhead below the doubling:
- *                                                      skbs carry >= one MSS, their
- *                                                      head is under 1 KiB)
+ *                                                      each skb's head, SKB_TRUESIZE
+ *                                                      of MAX_TCP_HEADER, is far below
+ *                                                      the >= one MSS it carries)
  * and SIOCOUTQ (unacked + unsent bytes) == accepted; nothing comes back.
  */
 #define HALF_OPEN_SNDBUF 65536

@@ -33,10 +33,13 @@
  *    the timer is cut so that this expiry comes on time
  *    (tcp_clamp_probe0_to_user_timeout(), never less than TCP_TIMEOUT_MIN).
  *    So an answering and an unreachable peer get the same deadline.  (The
- *    older rule — the user timeout compared with a time modelled from
- *    icsk_probes_out, or with the head skb's timestamp — let an answering
- *    peer live forever; it changed with "tcp: fix TCP_USER_TIMEOUT with
- *    zero window", Linux 5.11.  The case asserts the current rule.)
+ *    older rules — the user timeout compared with the head skb's timestamp,
+ *    then with tcp_model_timeout(icsk_probes_out), which ACKs reset — let
+ *    an answering peer live forever; commit 9d9b1ee0b2d1 "tcp: fix
+ *    TCP_USER_TIMEOUT with zero window" (Linux 5.11, backported to the
+ *    stable series) introduced icsk_probes_tstamp.  The cases assert the
+ *    current rule; on an older kernel zero_window_user_timeout_alive
+ *    fails, which is the point.)
  *  - the receiver answers a probe (an old sequence: tcp_send_dupack()) only
  *    if it answered no out-of-window segment within tcp_invalid_ratelimit
  *    (tcp_oow_rate_limited(), tcp_input.c), so a probe that follows an
@@ -233,10 +236,9 @@ static void zw_check_gaps(const struct zw_conn *c, const int64_t *pr, const int6
  * unreachable peer is dropped after three (zero_window_unreachable).
  * Which probes the server answers follows its tcp_invalid_ratelimit.
  */
-TF_CASE(zero_window_alive, .timeout_s = 30,
-        .proves = "seed 003: a slow reader's zero window is probed with backoff (capped at tcp_retries2) for as long as it answers: no error, ESTABLISHED")
+static void zw_alive(const struct zw *zp)
 {
-	const struct zw z = { .retries2 = 3, .window_ms = 9000 };
+	const struct zw z = *zp;
 	struct zw_conn c = { .cfd = -1, .sfd = -1 };
 	unsigned hz = tf_case_hz();
 	int64_t pr[64], ans[64];
@@ -297,6 +299,20 @@ TF_CASE(zero_window_alive, .timeout_s = 30,
 	fate_expect_state("server state after the window (sock_diag)", c.server, &c.sf,
 	                  TCP_ESTABLISHED);
 	zw_free(&c);
+}
+
+TF_CASE(zero_window_alive, .timeout_s = 30,
+        .proves = "seed 003: a slow reader's zero window is probed with backoff (capped at tcp_retries2=3) for as long as it answers: no error, ESTABLISHED")
+{
+	zw_alive(&(struct zw){ .retries2 = 3, .window_ms = 9000 });
+}
+
+/* The default tcp_retries2 (15): the backoff doubles on (0.2 s .. 54 s
+ * gaps) and the connection is still there two minutes later. */
+TF_CASE(zero_window_alive_long, .slow = true, .timeout_s = 170,
+        .proves = "seed 003: with the default tcp_retries2 a zero window that is answered is probed for two minutes (and on): no error, ESTABLISHED")
+{
+	zw_alive(&(struct zw){ .window_ms = 120000 });
 }
 
 /*

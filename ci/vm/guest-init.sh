@@ -6,6 +6,7 @@
 #   fd 0/1/2 = /dev/console = ttyS0   kernel log + this script's own chatter
 #   fd 3     = /dev/ttyS1             markers + each binary's stdout (TAP)
 #   fd 4     = /dev/ttyS2             each binary's stderr
+#   /dev/ttyS3                        --artifacts: /tmp/artifacts as tar.gz
 # /tfvm/config (written by tcpfate-vm) defines TFVM_* and tfvm_env/tfvm_jobs.
 
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
@@ -103,9 +104,9 @@ tfvm_run() {
 tfvm_jobs
 
 if [ "$TFVM_ARTIFACTS" = 1 ]; then
-	say ARTIFACTS BEGIN
-	tar -C /tmp/artifacts -cf - . | gzip -1 | base64 >&3
-	say ARTIFACTS END
+	# Binary-clean: ttyS3 is raw; the host unpacks it after qemu exits.
+	stty -F /dev/ttyS3 raw -echo 2>/dev/null
+	tar -C /tmp/artifacts -cf - . | gzip -1 >/dev/ttyS3
 fi
 say DONE
 # The last close of a tty waits until its bytes are sent.

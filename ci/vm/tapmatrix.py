@@ -261,12 +261,12 @@ def main():
                     rows.append(key)
                     cells[key] = [None] * len(labels)
                 cells[key][col] = t
-            if d.exit not in (None, "0") or d.bail:
-                key = f"{binary}: (exit status)"
-                if key not in cells:
-                    rows.append(key)
-                    cells[key] = [None] * len(labels)
-                cells[key][col] = ("bail out: " + d.bail) if d.bail else f"exit {d.exit}"
+            key = f"{binary}: (exit status)"
+            if key not in cells:
+                cells[key] = [None] * len(labels)
+            cells[key][col] = ("bail out: " + d.bail) if d.bail else f"exit {d.exit or '?'}"
+            if (d.exit not in (None, "0") or d.bail) and key not in rows:
+                rows.append(key)
 
     out = []
     out.append("| kernel | release | vm | pass | fail | skip | binaries with non-zero exit |")
