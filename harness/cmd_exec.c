@@ -1627,16 +1627,16 @@ static void print_result(struct run *R, bool ok, const char *skip, const char *d
 	if (skip || !R->client)
 		goto tail;
 	if (R->fault_done)
-		printf("  fault_at_s: %.3f          # after the client started\n",
+		printf("  fault_at_s: %.3f  # after the client started\n",
 		       s_of(R->fault_ns - R->client_start_ns));
 	if (R->healed)
-		printf("  healed_at_s: %.3f         # after the fault\n", s_of(R->heal_ns - R->fault_ns));
+		printf("  healed_at_s: %.3f  # after the fault\n", s_of(R->heal_ns - R->fault_ns));
 	if (R->client_done) {
 		describe_status(R->client_status, buf, sizeof buf);
 		ykv("client_status", buf);
 		printf("  client_ran_s: %.3f\n", s_of(R->client_exit_ns - R->client_start_ns));
 		if (R->fault_done)
-			printf("  detection_s: %.3f         # client exit - fault\n",
+			printf("  detection_s: %.3f  # client exit - fault\n",
 			       s_of(R->client_exit_ns - R->fault_ns));
 	} else {
 		ykv("client_status", "still running (killed by tcpfate)");
@@ -1666,7 +1666,7 @@ static void print_result(struct run *R, bool ok, const char *skip, const char *d
 			printf("  socket_options: \"not readable (%s): the model uses the host's sysctls\"\n",
 			       strerror(-R->w.knobs_err));
 		if (R->w.gone_ns >= 0 && R->fault_done)
-			printf("  socket_gone_s: %.3f       # after the fault (sampled every %lld ms)\n",
+			printf("  socket_gone_s: %.3f  # after the fault (sampled every %lld ms)\n",
 			       s_of(R->w.gone_ns - R->fault_ns), SAMPLE_NS / MS);
 	}
 	if (M && (o->model || o->expect_model)) {
@@ -1695,7 +1695,7 @@ static void print_result(struct run *R, bool ok, const char *skip, const char *d
 		}
 		if (M->have) {
 			ykv("  origin", M->origin_what);
-			printf("    origin_s: %+.3f          # relative to the fault%s\n",
+			printf("    origin_s: %+.3f  # relative to the fault%s\n",
 			       s_of(M->origin_ns - R->fault_ns),
 			       M->origin_approx ? " (approximate: not seen on the wire)" : "");
 			printf("    giveup_after_origin_s: {expected: %.3f, lo: %.3f, hi: %.3f",
@@ -1703,7 +1703,7 @@ static void print_result(struct run *R, bool ok, const char *skip, const char *d
 			if (R->client_done)
 				printf(", measured: %.3f", s_of(R->client_exit_ns - M->origin_ns));
 			printf("}\n");
-			printf("    expected_detection_s: %.3f   # model give-up - fault\n",
+			printf("    expected_detection_s: %.3f  # model give-up - fault\n",
 			       s_of(M->origin_ns + M->at_us * 1000 - R->fault_ns));
 			ykv("  expected_errno", M->err ? strerrorname_np(M->err) : "0");
 			if (M->tx_expected)

@@ -93,6 +93,17 @@ struct tf_proc {
 
 static int stop_carrier(void) { return SIGRTMIN + 2; }
 
+/* pidfd_send_signal(), or kill() where it is missing (valgrind): the PID
+ * cannot be reused while we have not reaped it. */
+static int send_sig(const tf_proc *p, int sig)
+{
+	if (syscall(SYS_pidfd_send_signal, p->pidfd, sig, NULL, 0) == 0)
+		return 0;
+	if (errno != ENOSYS)
+		return -errno;
+	return kill(p->pid, sig) < 0 ? -errno : 0;
+}
+
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)
@@ -461,7 +472,9 @@ static _Noreturn void supervisor(const struct launch *l)
 			child_fail(st, ST_STDIO, errno);
 		st = 3;
 	}
-	close_range(4, ~0U, 0);
+	if (close_range(4, ~0U, 0) < 0)            /* before Linux 5.9 */
+		for (int fd = 4; fd < 65536; fd++)
+			close(fd);
 
 	forwarded_set(&fwd);
 	for (int sig = 1; sig < NSIG; sig++)
@@ -824,9 +837,7 @@ int tf_proc_signal(tf_proc *p, int sig)
 	 * SIGSTOP cannot be caught: a carrier signal asks for it. */
 	if (sig == SIGSTOP)
 		s = stop_carrier();
-	if (syscall(SYS_pidfd_send_signal, p->pidfd, s, NULL, 0) < 0)
-		return -errno;
-	return 0;
+	return send_sig(p, s);
 }
 
 /* The supervisor has exited: its last record, then reap it. */
@@ -898,7 +909,7 @@ void tf_proc_free(tf_proc *p)
 	if (!p)
 		return;
 	if (p->started && !p->failed && !p->reaped && p->pidfd >= 0) {
-		syscall(SYS_pidfd_send_signal, p->pidfd, SIGKILL, NULL, 0);
+		send_sig(p, SIGKILL);
 		collect(p);
 	}
 	close_fd(&p->pidfd);

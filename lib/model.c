@@ -142,7 +142,9 @@ static struct band timer_band(unsigned hz, uint64_t d, bool from_tick)
 	uint64_t delta;
 	struct band b;
 
-	if (d == 0) /* expires == jiffies: the next tick (never armed by TCP) */
+	/* expires == jiffies fires on the next tick (TCP does arm 0: the
+	 * delayed ACK of a FIN on a connection that carried no data). */
+	if (d == 0)
 		d = 1;
 	delta = from_tick ? d - 1 : d;
 
@@ -153,6 +155,25 @@ static struct band timer_band(unsigned hz, uint64_t d, bool from_tick)
 	b.lo = from_tick ? d + 1 : d;
 	b.hi = d + (1ULL << (3 * lvl));
 	return b;
+}
+
+unsigned tf_model_wheel_gran(unsigned hz, uint64_t timer_jiffies)
+{
+	struct band b = timer_band(hz ? hz : 250, timer_jiffies, false);
+	return (unsigned)(b.hi - (timer_jiffies ? timer_jiffies : 1));
+}
+
+int tf_model_timer_band(unsigned hz, uint64_t timer_jiffies, bool from_tick, int64_t *lo_us,
+			int64_t *hi_us)
+{
+	struct band b;
+
+	if (!lo_us || !hi_us || hz < 100 || hz > 1000)
+		return -EINVAL;
+	b = timer_band(hz, timer_jiffies, from_tick);
+	*lo_us = (int64_t)jiffies_to_usecs(hz, b.lo);
+	*hi_us = (int64_t)jiffies_to_usecs(hz, b.hi);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */

@@ -101,7 +101,8 @@ int tf_sandbox_explain(int err, char *why, size_t n)
 		         strerror(err));
 	else if (err == EPERM)
 		snprintf(why, n, "cannot create user/network namespaces (%s): blocked by a "
-		         "container seccomp profile or missing CAP_SYS_ADMIN", strerror(err));
+		         "container seccomp profile, an unmapped uid (uid %u) or a missing "
+		         "CAP_SYS_ADMIN", strerror(err), (unsigned)geteuid());
 	else
 		snprintf(why, n, "cannot create namespaces: %s", strerror(err));
 	return -err;

@@ -121,6 +121,17 @@ int tf_model_hypothetical_step(unsigned attempt, uint32_t rto_base_ms, uint32_t 
  * if set, else tcp_model_timeout(retries2, TCP_RTO_MIN) at this HZ. */
 int tf_model_retries2_budget_ms(const tf_model *m, uint64_t *ms);
 
+/* --- the timer wheel (kernel/time/timer.c calc_wheel_index(), calc_index()) --- */
+/* Granularity, in jiffies, of the wheel level a timer armed for
+ * `timer_jiffies` lands on: 1, 8, 64, 512 ... */
+unsigned tf_model_wheel_gran(unsigned hz, uint64_t timer_jiffies);
+/* When a timer armed for `timer_jiffies` fires, in µs after arming:
+ * [d, d + gran] jiffies when armed at an arbitrary point inside a jiffy
+ * (a syscall, a softirq), [d + 1, d + gran] when armed from a timer
+ * callback on the tick.  No scheduling latency included. */
+int tf_model_timer_band(unsigned hz, uint64_t timer_jiffies, bool from_tick, int64_t *lo_us,
+                        int64_t *hi_us);
+
 /* --- schedules --- */
 /* Schedules return 0, -EINVAL (NULL), -ENOMEM, -E2BIG past 100000 events, or
  * -EOPNOTSUPP for what is not modelled (tf_model_syn() with neigh_failed).

@@ -46,6 +46,9 @@ typedef enum tf_topo_shape {
 
 /* Creates the world (sandbox) too; see tf_world_new() for its errors. */
 int  tf_topo_new(tf_topo_shape shape, tf_topo **ret);
+/* The shape inside an existing world (its hosts are added to w, which
+ * keeps them: tf_topo_free() then frees only the topology). */
+int  tf_topo_new_in(tf_world *w, tf_topo_shape shape, tf_topo **ret);
 void tf_topo_free(tf_topo *t);                    /* accepts NULL */
 static inline void tf_topo_freep(tf_topo **t) { tf_topo_free(*t); }
 

@@ -256,6 +256,7 @@ int tf_link_get_mtu(tf_host *h, const char *ifname, unsigned *mtu)
 
 struct tf_topo {
 	tf_topo_shape shape;
+	bool owns_world;
 	tf_world *world;
 	tf_host *client, *router, *server;
 };
@@ -299,20 +300,18 @@ static int topo_path(tf_topo *t)
 	return 0;
 }
 
-int tf_topo_new(tf_topo_shape shape, tf_topo **ret)
+int tf_topo_new_in(tf_world *w, tf_topo_shape shape, tf_topo **ret)
 {
 	tf_topo *t;
 	int r;
 
-	if (!ret || (shape != TF_TOPO_PAIR && shape != TF_TOPO_PATH))
+	if (!w || !ret || (shape != TF_TOPO_PAIR && shape != TF_TOPO_PATH))
 		return -EINVAL;
 	t = calloc(1, sizeof *t);
 	if (!t)
 		return -ENOMEM;
 	t->shape = shape;
-	r = tf_world_new(&t->world);
-	if (r < 0)
-		goto fail;
+	t->world = w;
 	if ((r = tf_host_new(t->world, "client", &t->client)) < 0 ||
 	    (r = tf_host_new(t->world, "server", &t->server)) < 0)
 		goto fail;
@@ -331,11 +330,32 @@ fail:
 	return r;
 }
 
+int tf_topo_new(tf_topo_shape shape, tf_topo **ret)
+{
+	tf_world *w = NULL;
+	int r;
+
+	if (!ret || (shape != TF_TOPO_PAIR && shape != TF_TOPO_PATH))
+		return -EINVAL;
+	r = tf_world_new(&w);
+	if (r < 0)
+		return r;
+	r = tf_topo_new_in(w, shape, ret);
+	if (r < 0) {
+		tf_world_free(w);
+		return r;
+	}
+	(*ret)->owns_world = true;
+	return 0;
+}
+
 void tf_topo_free(tf_topo *t)
 {
 	if (!t)
 		return;
-	tf_world_free(t->world);
+	/* Hosts belong to the world: a borrowed world keeps them. */
+	if (t->owns_world)
+		tf_world_free(t->world);
 	free(t);
 }
 

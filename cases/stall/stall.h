@@ -61,43 +61,27 @@ static inline unsigned stall_usecs_to_jiffies(uint64_t us, unsigned hz)
 /* ------------------------------------------------------------------ */
 
 /*
- * calc_wheel_index(): the level is the first whose range holds the delta,
- * LVL_START(n) = (LVL_SIZE - 1) << ((n - 1) * LVL_CLK_SHIFT) with
- * LVL_SIZE = 64, LVL_CLK_SHIFT = 3; level l has granularity
- * LVL_GRAN(l) = 1 << (3 l) jiffies (LVL_DEPTH 9 levels when HZ > 100, 8
- * otherwise).
- */
-static inline unsigned stall_wheel_gran(unsigned long delta, unsigned hz)
-{
-	unsigned depth = hz > 100 ? 9 : 8, lvl = 0;
-
-	while (lvl + 1 < depth && delta >= (63UL << (3 * lvl)))
-		lvl++;
-	return 1u << (3 * lvl);
-}
-
-/*
- * mod_timer(t, jiffies + n) called at an arbitrary moment inside a jiffy J
- * (from a syscall or a softirq, never from the tick itself): calc_index()
- * puts it in the bucket expiring at ((J + n) >> shift) + 1) << shift, i.e.
- * 1..gran jiffies after J + n ("The timer wheel has to guarantee that a
- * timer does not fire early ... Round up with level granularity"), and the
- * bucket runs on that jiffy's tick.  So the time from arming to firing is
- * in (n, n + gran] jiffies.  The band has no scheduling latency: the
- * caller's check adds tf_slack_us().
+ * mod_timer(t, jiffies + n) called at an arbitrary moment inside a jiffy
+ * (from a syscall or a softirq, never from the tick itself) fires after
+ * (n, n + gran] jiffies: the model's tf_model_timer_band() (calc_index()
+ * rounds the expiry up to the level's granularity).  No scheduling latency:
+ * the caller's check adds tf_slack_us().
  */
 typedef struct stall_band {
 	int64_t lo, mid, hi;   /* µs */
 	unsigned n, gran;      /* jiffies armed, wheel granularity */
 } stall_band;
 
+static inline unsigned stall_wheel_gran(unsigned long n, unsigned hz)
+{
+	return tf_model_wheel_gran(hz, n);
+}
+
 static inline stall_band stall_timer_band(unsigned n, unsigned hz)
 {
-	stall_band b = { .n = n, .gran = stall_wheel_gran(n, hz) };
-	int64_t j = stall_jiffy_us(hz);
+	stall_band b = { .n = n, .gran = tf_model_wheel_gran(hz, n) };
 
-	b.lo = (int64_t)n * j;
-	b.hi = (int64_t)(n + b.gran) * j;
+	tf_must(tf_model_timer_band(hz, n, false, &b.lo, &b.hi));
 	b.mid = (b.lo + b.hi) / 2;
 	return b;
 }

@@ -773,9 +773,34 @@ static void test_kind_names(void **state)
 	assert_string_equal(tf_tx_kind_name((tf_tx_kind)42), "?");
 }
 
+/* kernel/time/timer.c: level 0 below 63 jiffies (granularity 1), level 1
+ * below 504 (8), level 2 below 4032 (64); always rounded up. */
+static void timer_band_levels(void **state)
+{
+	int64_t lo, hi;
+
+	(void)state;
+	assert_int_equal(tf_model_wheel_gran(250, 51), 1);
+	assert_int_equal(tf_model_wheel_gran(250, 102), 8);
+	assert_int_equal(tf_model_wheel_gran(250, 1000), 64);
+	assert_int_equal(tf_model_wheel_gran(250, 15000), 512);
+	assert_int_equal(tf_model_timer_band(250, 51, false, &lo, &hi), 0);
+	assert_int_equal(lo, 204000);
+	assert_int_equal(hi, 208000);
+	assert_int_equal(tf_model_timer_band(250, 51, true, &lo, &hi), 0);
+	assert_int_equal(lo, 208000);
+	assert_int_equal(hi, 208000);
+	assert_int_equal(tf_model_timer_band(250, 102, true, &lo, &hi), 0);
+	assert_int_equal(lo, 412000);
+	assert_int_equal(hi, 440000);
+	assert_int_equal(tf_model_timer_band(7, 51, false, &lo, &hi), -EINVAL);
+	assert_int_equal(tf_model_timer_band(250, 51, false, NULL, &hi), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(timer_band_levels),
 		cmocka_unit_test(test_timeout_ms_seed),
 		cmocka_unit_test(test_hypothetical_table_120s),
 		cmocka_unit_test(test_hypothetical_table_1s),
