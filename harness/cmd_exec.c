@@ -913,6 +913,7 @@ struct mresult {
 	int64_t at_us, lo_us, hi_us; /* give-up after the origin */
 	int err;                     /* the errno the model expects */
 	unsigned packets_out;        /* segments in flight when the data was lost (0: unknown) */
+	int64_t rst_ns;              /* the client's RST on the wire (keepalive give-up), or -1 */
 	bool have;
 };
 
@@ -1005,6 +1006,7 @@ static void model_decide(struct run *R, struct mresult *M)
 	size_t idx[256];
 
 	memset(M, 0, sizeof *M);
+	M->rst_ns = -1;
 	M->origin_ns = R->fault_ns;
 	M->origin_what = "the fault";
 	if (fk == FK_KILL) {
@@ -1105,6 +1107,16 @@ static void model_decide(struct run *R, struct mresult *M)
 					M->origin_ns = last_rx;
 					M->origin_what = "the last segment the client received";
 					M->origin_approx = false;
+				}
+				/* Giving up on keepalive sends a RST (tcp_keepalive_timer()
+				 * -> tcp_send_active_reset()): the kernel's own moment. */
+				for (size_t i = 0; k == MK_KEEPALIVE && i < tf_capture_count(R->cap); i++) {
+					const tf_pkt *p = tf_capture_pkt(R->cap, i);
+					if (pkt_in(p, &w->flow) && (p->flags & TF_TCP_RST) &&
+					    p->ts_ns >= R->fault_ns) {
+						M->rst_ns = p->ts_ns;
+						break;
+					}
 				}
 			}
 		}
@@ -1703,6 +1715,9 @@ static void print_result(struct run *R, bool ok, const char *skip, const char *d
 			if (R->client_done)
 				printf(", measured: %.3f", s_of(R->client_exit_ns - M->origin_ns));
 			printf("}\n");
+			if (M->rst_ns >= 0)
+				printf("    rst_on_wire_s: %.3f  # the kernel gave up (its RST), after the origin\n",
+				       s_of(M->rst_ns - M->origin_ns));
 			printf("    expected_detection_s: %.3f  # model give-up - fault\n",
 			       s_of(M->origin_ns + M->at_us * 1000 - R->fault_ns));
 			ykv("  expected_errno", M->err ? strerrorname_np(M->err) : "0");

@@ -93,6 +93,9 @@ int64_t tf_slack_us(void);
 /* Soft check of a time in µs against [lo, hi] (slack added here). */
 bool tf_expect_time(const char *what, int64_t measured_us, int64_t expected_us,
                     int64_t lo_us, int64_t hi_us);
+/* Soft check of a bound: measured in [lo, hi] µs (slack added), for rules
+ * that give limits rather than a value ("before the next retransmission"). */
+bool tf_expect_range(const char *what, int64_t measured_us, int64_t lo_us, int64_t hi_us);
 /* Soft check of an integer (counts, errnos, states). */
 bool tf_expect_int(const char *what, long measured, long expected);
 /* Soft check of an errno, named symbolically in the report. */
@@ -111,8 +114,10 @@ void tf_check_schedule(const char *what, const tf_schedule *s, const int64_t *tx
 int tf_case_first_data(const tf_capture *c, const tf_flow *f, int64_t t_ns, uint32_t *seq);
 
 /* Wait for the socket's error, reading the capture as packets arrive and
- * sampling the socket's state (sock_diag) at each one: every sample must be
- * expect_state (-1: do not sample).  -ETIME if the deadline passed first. */
+ * sampling the socket's state (sock_diag) at each batch: every sample must
+ * be expect_state (-1: do not sample); a batch with the flow's own RST is
+ * not sampled (the socket ends right after it).  -ETIME if the deadline
+ * passed first. */
 int tf_case_wait_error(int fd, tf_capture *cap, tf_host *h, const tf_flow *f, int expect_state,
                        int timeout_ms, int *err, int64_t *at_ns);
 

@@ -16,6 +16,7 @@
 #include <netlink/route/route.h>
 #include <netlink/route/rule.h>
 #include <netlink/route/tc.h>
+#include <netlink/cache.h>
 
 #include "nl_private.h"
 #include "tf_fault.h"
@@ -29,9 +30,13 @@
 
 typedef enum { F_BLACKHOLE, F_LINK, F_MTU, F_ICMP, F_QDISC } fault_kind;
 
+#define TF_MAX_SAVED_ROUTES 16
+
 struct tf_fault {
 	fault_kind kind;
 	tf_host *host;
+	struct rtnl_route *routes[TF_MAX_SAVED_ROUTES];  /* link_down: flushed with the link */
+	size_t n_routes;
 	char ifname[IFNAMSIZ];
 	char dst[48];
 	unsigned old_mtu;
@@ -124,10 +129,48 @@ int tf_fault_blackhole(tf_host *h, const char *dst, tf_fault **ret)
 	return 0;
 }
 
+/* Routes through ifindex that the kernel deletes when the link goes down
+ * (fib_sync_down_dev(); the connected routes come back with the address,
+ * these do not). */
+static int save_routes(tf_fault *f, int ifindex)
+{
+	struct nl_cache *cache = NULL;
+	struct nl_object *o;
+
+	if (rtnl_route_alloc_cache(tf_host_nl(f->host), AF_INET, 0, &cache) < 0)
+		return -EIO;
+	for (o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		struct rtnl_route *rt = (struct rtnl_route *)o;
+		struct rtnl_nexthop *nh;
+
+		if (rtnl_route_get_protocol(rt) == RTPROT_KERNEL ||
+		    rtnl_route_get_table(rt) == RT_TABLE_LOCAL || rtnl_route_get_nnexthops(rt) != 1)
+			continue;
+		nh = rtnl_route_nexthop_n(rt, 0);
+		if (!nh || rtnl_route_nh_get_ifindex(nh) != ifindex)
+			continue;
+		if (f->n_routes >= TF_MAX_SAVED_ROUTES)
+			break;
+		f->routes[f->n_routes++] = (struct rtnl_route *)nl_object_clone(o);
+	}
+	nl_cache_free(cache);
+	return 0;
+}
+
+static int restore_routes(tf_fault *f)
+{
+	for (size_t i = 0; i < f->n_routes; i++) {
+		int r = rtnl_route_add(tf_host_nl(f->host), f->routes[i], NLM_F_CREATE | NLM_F_REPLACE);
+		if (r < 0)
+			return tf_nlerr(r);
+	}
+	return 0;
+}
+
 int tf_fault_link_down(tf_host *h, const char *ifname, tf_fault **ret)
 {
 	tf_fault *f = NULL;
-	int r = fault_alloc(F_LINK, h, ifname, &f);
+	int r = fault_alloc(F_LINK, h, ifname, &f), idx;
 
 	if (r < 0)
 		return r;
@@ -136,9 +179,12 @@ int tf_fault_link_down(tf_host *h, const char *ifname, tf_fault **ret)
 		return -EINVAL;
 	}
 	snprintf(f->desc, sizeof f->desc, "link %s down in %s", ifname, tf_host_name(h));
-	r = tf_link_set_up(h, ifname, false);
+	idx = tf_link_index(h, ifname);
+	r = idx < 0 ? idx : save_routes(f, idx);
+	if (r >= 0)
+		r = tf_link_set_up(h, ifname, false);
 	if (r < 0) {
-		free(f);
+		tf_fault_free(f);
 		return r;
 	}
 	*ret = f;
@@ -440,7 +486,11 @@ int tf_fault_heal(tf_fault *f)
 		r = blackhole_route(f->host, f->dst, RT_TABLE_MAIN, false);
 		break;
 	case F_LINK:
+		/* The replug: link up, then the routes the link-down flushed,
+		 * as a network manager would restore them. */
 		r = tf_link_set_up(f->host, f->ifname, true);
+		if (r >= 0)
+			r = restore_routes(f);
 		break;
 	case F_MTU:
 		r = tf_link_set_mtu(f->host, f->ifname, f->old_mtu);
@@ -461,4 +511,11 @@ int tf_fault_heal(tf_fault *f)
 
 const char *tf_fault_describe(const tf_fault *f) { return f ? f->desc : "(none)"; }
 
-void tf_fault_free(tf_fault *f) { free(f); }
+void tf_fault_free(tf_fault *f)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->n_routes; i++)
+		rtnl_route_put(f->routes[i]);
+	free(f);
+}

@@ -7,7 +7,9 @@
  * tf_fault_free() (the namespace dies with the case anyway).
  *
  *   blackhole   a blackhole route in a host: silent drop, no ICMP
- *   link_down   cable pull: a link down (and its veth peer loses carrier)
+ *   link_down   cable pull: a link down (and its veth peer loses carrier);
+ *               heal brings it up and restores the routes the kernel
+ *               flushed with it (a default route via that link)
  *   mtu         a link's MTU changed (restored on heal)
  *   icmp_block  ICMP from a host suppressed with a policy rule
  *               (ipproto icmp → a table whose only route is a blackhole)

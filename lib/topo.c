@@ -202,28 +202,29 @@ int tf_route_set_rto_min(tf_host *h, const char *dst, const char *via, const cha
 
 static int link_change(tf_host *h, const char *ifname, int up, unsigned mtu)
 {
-	struct rtnl_link *orig = NULL, *chg;
-	int r;
+	struct rtnl_link *orig, *chg;
+	int r = -ENOMEM;
 
-	if (!h || !ifname)
+	if (!h || !ifname || strlen(ifname) >= IFNAMSIZ)
 		return -EINVAL;
-	if (rtnl_link_get_kernel(tf_host_nl(h), 0, ifname, &orig) < 0)
-		return -ENODEV;
+	/* RTM_NEWLINK without NLM_F_CREATE, addressed by IFLA_IFNAME, changes
+	 * the existing link: one round trip, no RTM_GETLINK (libnl's
+	 * rtnl_link_change() insists on an ifindex).  A missing name: ENODEV. */
+	orig = NULL;
 	chg = rtnl_link_alloc();
-	if (!chg) {
-		rtnl_link_put(orig);
-		return -ENOMEM;
+	if (chg) {
+		rtnl_link_set_name(chg, ifname);
+		if (up == 1)
+			rtnl_link_set_flags(chg, IFF_UP);
+		else if (up == 0)
+			rtnl_link_unset_flags(chg, IFF_UP);
+		if (mtu)
+			rtnl_link_set_mtu(chg, mtu);
+		r = tf_nlerr(rtnl_link_add(tf_host_nl(h), chg, 0));
 	}
-	if (up == 1)
-		rtnl_link_set_flags(chg, IFF_UP);
-	else if (up == 0)
-		rtnl_link_unset_flags(chg, IFF_UP);
-	if (mtu)
-		rtnl_link_set_mtu(chg, mtu);
-	r = rtnl_link_change(tf_host_nl(h), orig, chg, 0);
 	rtnl_link_put(chg);
 	rtnl_link_put(orig);
-	return tf_nlerr(r);
+	return r;
 }
 
 int tf_link_set_up(tf_host *h, const char *ifname, bool up)
@@ -260,17 +261,6 @@ struct tf_topo {
 	tf_world *world;
 	tf_host *client, *router, *server;
 };
-
-/* Quiet hosts: no IPv6 (no DAD, MLD or router solicitations in captures). */
-static int host_quiet(tf_host *h)
-{
-	int r = tf_host_sysctl_set(h, "net.ipv6.conf.all.disable_ipv6", "1");
-	if (r == -ENOENT)   /* kernel without IPv6 */
-		r = 0;
-	if (r >= 0)
-		r = tf_host_sysctl_set(h, "net.ipv6.conf.default.disable_ipv6", "1");
-	return r == -ENOENT ? 0 : r;
-}
 
 static int topo_pair(tf_topo *t)
 {
@@ -316,9 +306,6 @@ int tf_topo_new_in(tf_world *w, tf_topo_shape shape, tf_topo **ret)
 	    (r = tf_host_new(t->world, "server", &t->server)) < 0)
 		goto fail;
 	if (shape == TF_TOPO_PATH && (r = tf_host_new(t->world, "router", &t->router)) < 0)
-		goto fail;
-	if ((r = host_quiet(t->client)) < 0 || (r = host_quiet(t->server)) < 0 ||
-	    (t->router && (r = host_quiet(t->router)) < 0))
 		goto fail;
 	r = shape == TF_TOPO_PAIR ? topo_pair(t) : topo_path(t);
 	if (r < 0)

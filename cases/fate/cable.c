@@ -55,11 +55,11 @@ static void cable_down(struct cable *c)
 	tf_topo_free(c->t);
 }
 
-/* The replug: link up, then the default route the link-down flushed. */
+/* The replug: link up; the heal restores the default route the link-down
+ * flushed (fib_sync_down_dev()). */
 static void replug(struct cable *c, tf_fault *pull)
 {
 	tf_must(tf_fault_heal(pull));
-	tf_must(tf_route_add(c->client, "default", FATE_CLIENT_GW, TF_IF_CLIENT));
 }
 
 /* ------------------------------------------------------------------ */
@@ -303,7 +303,6 @@ static void replug_during_retransmissions(bool after_icmp)
 	}
 	tf_must(tf_fault_heal(pull));
 	t_heal = tf_now_ns();
-	tf_must(tf_route_add(c.client, "default", FATE_CLIENT_GW, TF_IF_CLIENT));
 
 	tf_must(tf_capture_read(c.srv));
 	tf_must(tf_case_first_data(c.srv, &c.sf, t_sent, &seq));

@@ -66,11 +66,7 @@ enum { FATE_MEM_RMEM_ALLOC, FATE_MEM_RCVBUF, FATE_MEM_WMEM_ALLOC, FATE_MEM_SNDBU
  */
 static inline unsigned fate_wheel_gran(uint64_t d, unsigned hz)
 {
-	unsigned depth = hz > 100 ? 9 : 8, lvl = 0;
-
-	while (lvl + 1 < depth && d >= (63ULL << (3 * lvl)))
-		lvl++;
-	return 1u << (3 * lvl);
+	return tf_model_wheel_gran(hz, d);
 }
 
 typedef struct fate_band {
@@ -83,8 +79,7 @@ static inline fate_band fate_timer_band(unsigned hz, uint64_t d)
 {
 	fate_band b;
 
-	b.lo = (int64_t)d * fate_jiffy_us(hz);
-	b.hi = (int64_t)(d + fate_wheel_gran(d, hz)) * fate_jiffy_us(hz);
+	tf_must(tf_model_timer_band(hz, d, false, &b.lo, &b.hi));
 	b.mid = (b.lo + b.hi) / 2;
 	return b;
 }
@@ -445,63 +440,3 @@ static inline int fate_pipe_get(int fd, int timeout_ms)
 	return c;
 }
 
-/*
- * Wait for the socket's error like tf_case_wait_error(), sampling the
- * socket's state (sock_diag) whenever packets arrive on the capture — but
- * not for a batch holding a RST of the flow: keepalive's give-up sends one
- * (tcp_send_active_reset()) just before tcp_write_err() ends the socket,
- * so at that packet the socket is legitimately gone.
- */
-static inline int fate_wait_error(int fd, tf_capture *cap, tf_host *h, const tf_flow *f,
-                                  int expect_state, int timeout_ms, int *err, int64_t *at_ns)
-{
-	int64_t deadline = tf_mono_ns() + (int64_t)timeout_ms * 1000000;
-	long bad = 0, samples = 0;
-
-	for (;;) {
-		struct pollfd p[2] = {
-			{ .fd = fd, .events = POLLRDHUP },
-			{ .fd = tf_capture_fd(cap), .events = POLLIN },
-		};
-		int64_t left = deadline - tf_mono_ns();
-		int r;
-
-		if (left <= 0) {
-			*at_ns = tf_now_ns();
-			return -ETIME;
-		}
-		r = poll(p, 2, (int)(left / 1000000) + 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (p[1].revents & POLLIN) {
-			size_t from = tf_capture_count(cap);
-			int st = -1;
-
-			if (tf_capture_read(cap) > 0 && expect_state >= 0) {
-				bool rst = false;
-
-				for (size_t i = from; i < tf_capture_count(cap); i++) {
-					const tf_pkt *q = tf_capture_pkt(cap, i);
-					rst |= fate_in(q, f) && (q->flags & TF_TCP_RST);
-				}
-				if (!rst) {
-					samples++;
-					if (tf_tcp_diag_state(h, f, &st) < 0 || st != expect_state) {
-						bad++;
-						tf_note("state %s seen at a transmission (expected %s)",
-						        tf_tcp_state_name(st), tf_tcp_state_name(expect_state));
-					}
-				}
-			}
-		}
-		if (p[0].revents) {
-			*at_ns = tf_now_ns();
-			*err = tf_sock_error(fd);
-			if (expect_state >= 0 && samples > 0)
-				tf_expect_int("samples in the wrong state at the transmissions", bad, 0);
-			return 0;
-		}
-	}
-}

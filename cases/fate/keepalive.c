@@ -166,7 +166,7 @@ static void ka_dead(const struct ka *k)
 	        k->user_timeout_ms);
 	tf_diag("model_giveup_s", "%.3f", gv->at_us / 1e6);
 
-	int r = fate_wait_error(c.cfd, c.cap, c.client, &c.cf, TCP_ESTABLISHED,
+	int r = tf_case_wait_error(c.cfd, c.cap, c.client, &c.cf, TCP_ESTABLISHED,
 	                        (int)(gv->at_hi_us / 1000) + 3000, &err, &t_err);
 	if (r == -ETIME) {
 		tf_note("no socket error within the model's give-up + 3 s");
