@@ -166,6 +166,8 @@ static void usage(FILE *f)
 	"        sent:N  received:N    N payload bytes client->server / server->client\n"
 	"        bytes:N               N payload bytes either way\n"
 	"        line:REGEX            the client printed a line matching REGEX (POSIX ERE)\n"
+	"                              (its stdout is a pipe: programs that buffer it print\n"
+	"                              late; stderr, python3 -u or stdbuf -oL help)\n"
 	"      --heal-after SECONDS  undo the fault SECONDS after injecting it (replug)\n"
 	"\n"
 	"Expectations (none: measure and report only):\n"
@@ -611,6 +613,7 @@ struct run {
 	bool fault_failed;
 	char fault_desc[512];
 	char message[512];
+	char pcap_err[512];
 	struct watch w;
 	tf_model *m;
 };
@@ -1739,7 +1742,7 @@ tail:
 	if (R->cap_err)
 		ykv("capture", R->cap_err);
 	if (o->pcap && R->cap)
-		ykv("pcap", o->pcap);
+		ykv("pcap", R->pcap_err[0] ? R->pcap_err : o->pcap);
 	if (R->client)
 		yblock("client_output", &R->lout[0]);
 	if (R->server && (!ok || o->verbose)) {
@@ -1944,8 +1947,10 @@ static int run(struct run *R)
 		return EXIT_USAGE;
 	}
 
-	if (o->pcap && R->cap && (r = tf_capture_save(R->cap, o->pcap)) < 0)
+	if (o->pcap && R->cap && (r = tf_capture_save(R->cap, o->pcap)) < 0) {
 		fprintf(stderr, "tcpfate exec: cannot write %s: %s\n", o->pcap, strerror(-r));
+		snprintf(R->pcap_err, sizeof R->pcap_err, "not written (%s): %s", o->pcap, strerror(-r));
+	}
 
 	/* --- verdict --- */
 	bool ok = true;

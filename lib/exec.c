@@ -433,6 +433,17 @@ static void forwarded_set(sigset_t *s)
 
 static void nop_handler(int sig) { (void)sig; }
 
+/* clone(2) for where clone3 is refused with ENOSYS (container seccomp
+ * profiles, valgrind): the pidfd lands in parent_tid. */
+static pid_t clone_fallback(uint64_t flags, int *pidfd)
+{
+#if defined(__s390__) || defined(__CRIS__)
+	return (pid_t)syscall(SYS_clone, 0UL, (unsigned long)flags, pidfd, NULL, 0UL);
+#else
+	return (pid_t)syscall(SYS_clone, (unsigned long)flags, 0UL, pidfd, NULL, 0UL);
+#endif
+}
+
 /* PID 1 of the program's namespace.  Never returns. */
 static _Noreturn void supervisor(const struct launch *l)
 {
@@ -490,7 +501,10 @@ static _Noreturn void supervisor(const struct launch *l)
 	if (pipe2(errp, O_CLOEXEC) < 0)
 		child_fail(st, ST_PIPE, errno);
 
-	child = fork();
+	/* The raw system call, not fork(): glibc's fork handlers take locks
+	 * (malloc's) that another thread of the caller may have held at the
+	 * clone — nothing after the clone may depend on them. */
+	child = clone_fallback(SIGCHLD, NULL);
 	if (child < 0)
 		child_fail(st, ST_FORK, errno);
 	if (child == 0) {
@@ -554,17 +568,6 @@ static _Noreturn void supervisor(const struct launch *l)
 			}
 		}
 	}
-}
-
-/* clone(2) for where clone3 is refused with ENOSYS (container seccomp
- * profiles, valgrind): the pidfd lands in parent_tid. */
-static pid_t clone_fallback(uint64_t flags, int *pidfd)
-{
-#if defined(__s390__) || defined(__CRIS__)
-	return (pid_t)syscall(SYS_clone, 0UL, (unsigned long)flags, pidfd, NULL, 0UL);
-#else
-	return (pid_t)syscall(SYS_clone, (unsigned long)flags, 0UL, pidfd, NULL, 0UL);
-#endif
 }
 
 static char **build_envp(const tf_proc *p, const char **path)

@@ -36,7 +36,9 @@
  * machine's /etc/hosts and /proc are never touched.
  *
  * Every fd the caller gets is O_CLOEXEC; pipe read ends are O_NONBLOCK too.
- * The caller must not ignore SIGCHLD (SIG_IGN would auto-reap).
+ * The caller must not ignore SIGCHLD (SIG_IGN would auto-reap).  Safe in a
+ * multi-threaded caller: after the clone nothing allocates or takes a lock
+ * (raw clone3(), clone(2) where clone3 is refused; no fork() handlers).
  * Returns 0 or a negative errno; nothing here prints or exits.
  */
 #pragma once

@@ -121,6 +121,41 @@ int tf_model_hypothetical_step(unsigned attempt, uint32_t rto_base_ms, uint32_t 
  * if set, else tcp_model_timeout(retries2, TCP_RTO_MIN) at this HZ. */
 int tf_model_retries2_budget_ms(const tf_model *m, uint64_t *ms);
 
+/* --- RTT estimator out of steady state (tcp_rtt_estimator(), net/ipv4/tcp_input.c) --- */
+/* tp->rttvar_us after a run of RTT samples taken one per round trip (a
+ * request/response exchange: every sample ends an RTT, after(snd_una,
+ * rtt_seq)).  mdev_us[i] is tp->mdev_us after sample i (4 x tcpi_rttvar,
+ * read after each sample); mdev_us[0] is the connection's first sample,
+ * which sets rttvar_us = max(mdev_us, rto_min).  Each later sample raises
+ * rttvar_us to max(mdev_us, rto_min) if larger, else lets it decay by a
+ * quarter of the difference.  -EINVAL for NULL or n == 0. */
+int tf_model_rttvar_replay(uint32_t rto_min_us, const uint32_t *mdev_us, size_t n,
+                           uint32_t *rttvar_us);
+/* Use this tp->rttvar_us (from tf_model_rttvar_replay()) for the RTO
+ * instead of the steady-state choice max(4 x tcpi_rttvar, rto_min) of
+ * tf_model_set_rtt(); 0 goes back to that choice. [0] */
+int tf_model_set_rttvar_us(tf_model *m, uint32_t rttvar_us);
+
+/* --- random loss: sch_netem "loss P%" (net/sched/sch_netem.c loss_event()) --- */
+/* Probability that netem drops a packet for a loss of `percent`, encoded
+ * as tf_fault_netem() (libnl) does: loss = percent/100 x (2^32 - 1), and a
+ * packet is dropped when a uniform 32-bit random number is <= loss. */
+double tf_model_netem_loss_prob(double percent);
+/* Binomial(n, p): the band [lo, hi] with P(X < lo) <= tail and
+ * P(X > hi) <= tail, from exact sums of the probability mass function.
+ * -EINVAL for NULL, p outside [0, 1] or tail outside (0, 0.5). */
+int tf_model_binomial_band(unsigned n, double p, double tail, unsigned *lo, unsigned *hi);
+
+/* --- token bucket: sch_tbf (net/sched/sch_tbf.c tbf_dequeue()) --- */
+/* The least time, in µs, between the departure of the first byte of
+ * `bytes` (packet lengths as qdisc_pkt_len(): from the MAC header) and of
+ * the last one, through a token bucket of rate_Bps bytes/s that holds at
+ * most `burst` bytes of tokens and is full when the first packet leaves:
+ * max(0, bytes - burst) / rate.  A queue that never runs dry meets it
+ * exactly (the watchdog is armed for the exact deficit).  -EINVAL for a
+ * NULL or zero rate. */
+int tf_model_tbf_time_us(uint64_t rate_Bps, uint64_t burst, uint64_t bytes, uint64_t *us);
+
 /* --- the timer wheel (kernel/time/timer.c calc_wheel_index(), calc_index()) --- */
 /* Granularity, in jiffies, of the wheel level a timer armed for
  * `timer_jiffies` lands on: 1, 8, 64, 512 ... */
@@ -156,3 +191,118 @@ static inline void tf_schedule_freep(tf_schedule **s) { tf_schedule_free(*s); }
 #ifdef __cplusplus
 }
 #endif
+
+/* ===================================================================== */
+/* ==== model_unreach.c: the peer's link is down, the router says so ==== */
+/* ===================================================================== */
+/*
+ * A router forwards to a peer whose link lost carrier: its neighbour entry
+ * for the peer was flushed (neigh_carrier_down()), each new resolution
+ * fails after the solicitations and every packet it held comes back to
+ * the sender as an ICMP host unreachable (neigh_invalidate() ->
+ * arp_error_report() -> ipv4_link_failure()), within the ICMP rate limit
+ * (inet_peer_xrlim_allow()).  At the sender each of them sets sk_err_soft
+ * and may undo a backoff step (tcp_ld_RTO_revert(), RFC 6069), so the
+ * schedule differs from a silent peer's and the error is EHOSTUNREACH.
+ *
+ *   (a) router:  tf_model_neigh_failures()  packets reaching the router -> ICMP bursts
+ *   (b) sender:  tf_model_retrans_icmp()    ICMPs reaching the sender -> its schedule
+ *   (c) both:    tf_model_unreach()         the knobs alone -> schedule, bursts, errno
+ *
+ * Times are µs from t0, the sender's original transmission (on the
+ * capture's clock); bands as in tf_sched_event.  One segment in flight
+ * (tf_model_set_packets_out() 1), no TCP_USER_TIMEOUT: -EOPNOTSUPP
+ * otherwise, where it can be told.  Return 0 or a negative errno.
+ */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The router's neighbour table and ICMP limits on its link toward the
+ * peer; defaults in brackets are the kernel's (arp_tbl in net/ipv4/arp.c,
+ * icmp_sk_init() in net/ipv4/icmp.c). */
+typedef struct tf_neigh_params {
+	unsigned hz;                /* [250] 100..1000, must be the sender model's */
+	uint32_t retrans_time_ms;   /* [1000] net.ipv4.neigh.<dev>.retrans_time_ms */
+	unsigned ucast_solicit;     /* [3] net.ipv4.neigh.<dev>.ucast_solicit */
+	unsigned mcast_solicit;     /* [3] net.ipv4.neigh.<dev>.mcast_solicit */
+	unsigned app_solicit;       /* [0] net.ipv4.neigh.<dev>.app_solicit */
+	unsigned unres_qlen;        /* [101] net.ipv4.neigh.<dev>.unres_qlen (packets held) */
+	uint32_t icmp_ratelimit_ms; /* [1000] net.ipv4.icmp_ratelimit, 0 = none */
+	uint32_t icmp_ratemask;     /* [0x1818] net.ipv4.icmp_ratemask */
+} tf_neigh_params;
+
+/* The defaults above. */
+void tf_neigh_params_init(tf_neigh_params *p);
+
+/* One failed resolution: the ICMPs the router sends for what it held. */
+typedef struct tf_neigh_burst {
+	size_t   first;          /* index of the packet that started the resolution */
+	size_t   last;           /* index of the last packet held */
+	size_t   n_queued;       /* packets held when it failed (after unres_qlen drops) */
+	unsigned n_timers;       /* neigh_timer_handler() expiries until NUD_FAILED */
+	unsigned timer_jiffies;  /* each armed for max(retrans_time, HZ/100) */
+	int64_t  at_us, at_lo_us, at_hi_us;  /* the failure, i.e. every ICMP of the burst */
+	unsigned n_icmp;         /* ICMPs sent: expected (midpoint) ... */
+	unsigned n_icmp_lo, n_icmp_hi;       /* ... and every count the band allows */
+	bool     borderline;     /* a packet arrived inside [at_lo, at_hi]: it may
+	                          * belong to this resolution or start the next */
+	const char *rule;
+} tf_neigh_burst;
+
+/* (a) Packets reaching the router at arrive_us[0..n) (ascending, >= 0;
+ * the first finds no neighbour entry) -> the failed resolutions, in order,
+ * including one still pending after the last packet.  *ret is malloc()ed
+ * (free() it), NULL when *n_ret is 0 (mcast_solicit + app_solicit = 0:
+ * every packet is dropped without an ICMP).  -EINVAL (NULL, unsorted),
+ * -ERANGE (a parameter out of the kernel's range). */
+int tf_model_neigh_failures(const tf_neigh_params *p, const int64_t *arrive_us, size_t n,
+                            tf_neigh_burst **ret, size_t *n_ret);
+
+/* Why an event of tf_model_retrans_icmp() happened. */
+typedef struct tf_icmp_cause {
+	int     icmp;            /* index in icmp_us of the ICMP that armed or sent it;
+	                          * -1: its timer was armed by the previous event */
+	bool    immediate;       /* sent while that ICMP was handled (tcp_ld_RTO_revert()
+	                          * -> tcp_retransmit_timer()) */
+	int64_t after_us, after_lo_us, after_hi_us;  /* event - icmp_us[icmp] */
+} tf_icmp_cause;
+
+/* (b) The sender's schedule (tf_model_retrans()'s kinds; a retransmission
+ * sent or re-timed by an ICMP is TF_TX_RTO with a rule naming
+ * tcp_ld_RTO_revert()) given the ICMP host unreachables that reached it at
+ * icmp_us[0..n_icmp) (ascending, >= 0), as measured, like the RTT.  The
+ * give-up's errno is EHOSTUNREACH if an ICMP came before it.  With
+ * causes, *causes gets one entry per event (malloc()ed, free() it). */
+int tf_model_retrans_icmp(const tf_model *m, const int64_t *icmp_us, size_t n_icmp,
+                          tf_schedule **ret);
+int tf_model_retrans_icmp_causes(const tf_model *m, const int64_t *icmp_us, size_t n_icmp,
+                                 tf_schedule **ret, tf_icmp_cause **causes);
+
+/* (c) The closed loop, from the knobs alone: every packet the sender sends
+ * reaches the router at once (veth), every ICMP reaches the sender at once.
+ * Timers are simulated on the absolute jiffy grid (kernel/time/timer.c
+ * calc_index()), for every phase of t0 on the wheel and every order of
+ * same-tick events; runs that agree on what happens (kinds, causes, ICMP
+ * counts) form a variant, whose bands span its runs.  Variants are sorted
+ * by runs, most first.  -E2BIG past 100000 events or 16 variants. */
+typedef struct tf_unreach tf_unreach;
+int tf_model_unreach(const tf_model *m, const tf_neigh_params *p, tf_unreach **ret);
+size_t tf_unreach_variants(const tf_unreach *u);
+unsigned tf_unreach_runs(const tf_unreach *u, size_t v);     /* 0 past the end */
+unsigned tf_unreach_total_runs(const tf_unreach *u);
+/* The sender's schedule of variant v (TF_TX_GIVEUP last, errno). */
+const tf_schedule *tf_unreach_schedule(const tf_unreach *u, size_t v);
+/* Variant v's resolutions; first/last index its schedule's events. */
+size_t tf_unreach_bursts(const tf_unreach *u, size_t v);
+const tf_neigh_burst *tf_unreach_burst(const tf_unreach *u, size_t v, size_t i);
+/* Whether event i of variant v was sent while an ICMP of burst *burst was
+ * handled (tcp_ld_RTO_revert() -> tcp_retransmit_timer()). */
+bool tf_unreach_immediate(const tf_unreach *u, size_t v, size_t i, size_t *burst);
+void tf_unreach_free(tf_unreach *u);                        /* accepts NULL */
+static inline void tf_unreach_freep(tf_unreach **u) { tf_unreach_free(*u); }
+
+#ifdef __cplusplus
+}
+#endif
+/* ==== end of model_unreach.c ========================================= */
