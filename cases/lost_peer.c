@@ -27,7 +27,6 @@ static void lost_peer(long retries2)
 	_cleanup_close_ int cfd = -1, sfd = -1;
 	static const char msg[] = "is anyone there?\n";   /* the seed's 17 bytes */
 	tf_host *client = tf_topo_client(t);
-	struct tcp_info ti;
 	tf_run run;
 
 	tf_must(tf_host_sysctl_set_int(client, "net.ipv4.tcp_retries2", retries2));
@@ -37,13 +36,9 @@ static void lost_peer(long retries2)
 	tf_must(tf_fault_blackhole(tf_topo_router(t), tf_topo_server_cidr(t), &blackhole));
 
 	/* The model starts from this socket's own RTT estimate. */
-	tf_must(tf_tcp_info(cfd, &ti));
-	m = tf_case_model(client);
-	tf_must(tf_model_set_rtt(m, ti.tcpi_rtt, ti.tcpi_rttvar));
+	m = tf_case_model_sock(client, cfd);
+	tf_case_check_rto(m, cfd);
 	tf_must(tf_model_retrans(m, &s));
-	tf_expect_int("RTO in jiffies: kernel (tcpi_rto) vs model",
-	              (long)(((uint64_t)ti.tcpi_rto * tf_case_hz() + 999999) / 1000000),
-	              (long)tf_model_rto_jiffies(m));
 
 	const tf_sched_event *end = tf_schedule_event(s, tf_schedule_giveup(s));
 	tf_must(tf_run_send(client, cfd, cap, msg, sizeof msg - 1, (int)(end->at_hi_us / 1000) + 3000,

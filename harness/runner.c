@@ -293,6 +293,38 @@ tf_model *tf_case_model(tf_host *h)
 	return m;
 }
 
+tf_model *tf_case_model_sock(tf_host *h, int fd)
+{
+	tf_model *m = tf_case_model(h);
+	struct tcp_info ti;
+	int v, idle, intvl, cnt;
+
+	/* The socket's own state overrides the host's defaults: its RTT
+	 * estimate, and the options a program may have set on it. */
+	tf_must(tf_tcp_info(fd, &ti));
+	tf_must(tf_model_set_rtt(m, ti.tcpi_rtt, ti.tcpi_rttvar));
+	if (tf_sock_get_int(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &v) == 0 && v > 0)
+		tf_must(tf_model_set_user_timeout_ms(m, (uint32_t)v));
+	if (tf_sock_get_int(fd, IPPROTO_TCP, TCP_RTO_MAX_MS, &v) == 0 && v > 0)
+		tf_must(tf_model_set_rto_max_ms(m, (uint32_t)v));
+	/* getsockopt() answers the effective value, sysctl default included. */
+	if (tf_sock_get_int(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle) == 0 &&
+	    tf_sock_get_int(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl) == 0 &&
+	    tf_sock_get_int(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt) == 0)
+		tf_must(tf_model_set_keepalive(m, (uint32_t)idle, (uint32_t)intvl, (unsigned)cnt));
+	return m;
+}
+
+void tf_case_check_rto(const tf_model *m, int fd)
+{
+	struct tcp_info ti;
+
+	tf_must(tf_tcp_info(fd, &ti));
+	tf_expect_int("RTO in jiffies: kernel (tcpi_rto) vs model",
+	              (long)(((uint64_t)ti.tcpi_rto * tf_case_hz() + 999999) / 1000000),
+	              (long)tf_model_rto_jiffies(m));
+}
+
 tf_capture *tf_case_capture(tf_host *h, const char *ifname, const char *bpf, const char *label)
 {
 	tf_capture *c = NULL;

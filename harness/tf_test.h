@@ -76,6 +76,12 @@ unsigned tf_case_hz(void);                 /* kernel HZ, probed once */
 /* A model with HZ and the host's sysctl defaults (tcp_retries2,
  * tcp_early_retrans, tcp_rto_min_us, tcp_rto_max_ms ...) read from `h`. */
 tf_model *tf_case_model(tf_host *h);
+/* tf_case_model() plus what the socket says of itself: its RTT estimate
+ * (TCP_INFO) and its TCP_USER_TIMEOUT, TCP_RTO_MAX_MS and keepalive
+ * options. */
+tf_model *tf_case_model_sock(tf_host *h, int fd);
+/* Check the kernel's RTO for fd (tcpi_rto) against the model's, in jiffies. */
+void tf_case_check_rto(const tf_model *m, int fd);
 /* Set the model's tcp_retries2 (what a case that sets the sysctl itself
  * uses), honouring TF_MUTATE (see runner.c). */
 int tf_case_set_retries2(tf_model *m, unsigned n);

@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +45,7 @@
 struct tf_model {
 	unsigned hz;
 	uint32_t srtt_us, rttvar_us;
+	uint32_t rttvar_kernel_us;  /* tp->rttvar_us when known (replayed), else 0 */
 	uint32_t rto_min_us;
 	uint32_t rto_max_ms;
 	bool     rto_max_in_budget;
@@ -496,11 +498,143 @@ unsigned tf_model_rto_jiffies(const tf_model *m)
 	rttvar = 4ULL * m->rttvar_us;
 	if (rttvar < rto_min_eff_us(m))
 		rttvar = rto_min_eff_us(m);
+	/* Out of steady state (jitter) the caller replays the estimator:
+	 * tf_model_rttvar_replay() gives tp->rttvar_us itself. */
+	if (m->rttvar_kernel_us)
+		rttvar = m->rttvar_kernel_us;
 	rto = usecs_to_jiffies(m->hz, m->srtt_us + rttvar);
 	/* tcp_bound_rto(): min(icsk_rto, tcp_rto_max(sk)). */
 	if (rto > rto_max_j(m))
 		rto = rto_max_j(m);
 	return (unsigned)rto;
+}
+
+/* tcp_rtt_estimator(), net/ipv4/tcp_input.c (identical in 6.1, 6.12 and
+ * 6.18), for the part that decides tp->rttvar_us:
+ *	first sample:	mdev_us = 2 m;  rttvar_us = mdev_max_us = max(mdev_us, rto_min)
+ *	later samples:	if (mdev_us > mdev_max_us) {
+ *				mdev_max_us = mdev_us;
+ *				rttvar_us = max(rttvar_us, mdev_max_us);
+ *			}
+ *			if (after(snd_una, rtt_seq)) {		(one RTT has passed)
+ *				if (mdev_max_us < rttvar_us)
+ *					rttvar_us -= (rttvar_us - mdev_max_us) >> 2;
+ *				mdev_max_us = tcp_rto_min_us(sk);
+ *			}
+ * With one sample per round trip every sample after the first ends an
+ * RTT, so the decay runs at each of them, against max(rto_min, that
+ * sample's mdev_us) (against max(first rttvar_us, mdev_us) at the second
+ * sample: the first one does not reset mdev_max_us). */
+int tf_model_rttvar_replay(uint32_t rto_min_us, const uint32_t *mdev_us, size_t n,
+			   uint32_t *rttvar_us)
+{
+	uint32_t rttvar, mdev_max;
+
+	if (!mdev_us || !rttvar_us || n == 0)
+		return -EINVAL;
+	/* The first sample leaves mdev_max_us = rttvar_us (no reset yet). */
+	rttvar = mdev_max = mdev_us[0] > rto_min_us ? mdev_us[0] : rto_min_us;
+	for (size_t i = 1; i < n; i++) {
+		if (mdev_us[i] > mdev_max) {
+			mdev_max = mdev_us[i];
+			if (mdev_max > rttvar)
+				rttvar = mdev_max;
+		}
+		if (mdev_max < rttvar)
+			rttvar -= (rttvar - mdev_max) >> 2;
+		mdev_max = rto_min_us;
+	}
+	*rttvar_us = rttvar;
+	return 0;
+}
+
+int tf_model_set_rttvar_us(tf_model *m, uint32_t rttvar_us)
+{
+	if (!m)
+		return -EINVAL;
+	if (rttvar_us > TCP_RTO_MAX_MS * 1000u)
+		return -ERANGE;
+	m->rttvar_kernel_us = rttvar_us;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* sch_netem random loss, net/sched/sch_netem.c.
+ *
+ * loss_event(), CLG_RANDOM: drop when q->loss >= get_crandom(), where
+ * without correlation get_crandom() is a fresh uniform u32: 6.1 calls
+ * get_random_u32() (the kernel's CSPRNG, no seed), 6.8+ prandom_u32_state()
+ * of a per-qdisc PRNG seeded by TCA_NETEM_PRNG_SEED or, without it, from
+ * get_random_u64().  libnl has no seed attribute, so the draws are not
+ * reproducible: cases bound counts statistically.  q->loss comes from the
+ * "percent" as fault.c / tc encode it, percent / 100 * UINT32_MAX; a
+ * u32 r is <= loss for loss + 1 of the 2^32 values. */
+double tf_model_netem_loss_prob(double percent)
+{
+	uint32_t loss;
+
+	if (!(percent > 0.0))
+		return 0.0;	/* "q->loss && ...": 0 never drops */
+	loss = percent >= 100.0 ? UINT32_MAX : (uint32_t)(percent / 100.0 * (double)UINT32_MAX);
+	return ((double)loss + 1.0) / 4294967296.0;
+}
+
+/* log P(X = k) for X ~ Binomial(n, p), 0 < p < 1. */
+static double binom_logpmf(unsigned n, unsigned k, double p)
+{
+	return lgamma((double)n + 1) - lgamma((double)k + 1) - lgamma((double)(n - k) + 1) +
+	       (double)k * log(p) + (double)(n - k) * log1p(-p);
+}
+
+int tf_model_binomial_band(unsigned n, double p, double tail, unsigned *lo, unsigned *hi)
+{
+	double acc;
+	unsigned k;
+
+	if (!lo || !hi || !(p >= 0.0 && p <= 1.0) || !(tail > 0.0 && tail < 0.5))
+		return -EINVAL;
+	if (p == 0.0 || p == 1.0 || n == 0) {
+		*lo = *hi = p == 1.0 ? n : 0;
+		return 0;
+	}
+	/* lo: the largest k with P(X < k) <= tail. */
+	acc = 0.0;
+	for (k = 0; k <= n; k++) {
+		double pk = exp(binom_logpmf(n, k, p));
+
+		if (acc + pk > tail)
+			break;
+		acc += pk;
+	}
+	*lo = k;
+	/* hi: the smallest k with P(X > k) <= tail. */
+	acc = 0.0;
+	for (k = n; k > 0; k--) {
+		double pk = exp(binom_logpmf(n, k, p));
+
+		if (acc + pk > tail)
+			break;
+		acc += pk;
+	}
+	*hi = k;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* sch_tbf, net/sched/sch_tbf.c.
+ *
+ * tbf_dequeue(): toks = min(now - t_c, buffer) + tokens, capped at buffer
+ * (the bucket, q->buffer = the time `burst` bytes take at the rate); a
+ * packet of len = qdisc_pkt_len() leaves when toks >= psched_l2t_ns(len),
+ * else the watchdog is armed for the deficit, -toks ns ahead.  So from a
+ * full bucket, the bytes that leave in any interval dt are at most
+ * burst + rate * dt, and a queue that never empties reaches that. */
+int tf_model_tbf_time_us(uint64_t rate_Bps, uint64_t burst, uint64_t bytes, uint64_t *us)
+{
+	if (!us || rate_Bps == 0)
+		return -EINVAL;
+	*us = bytes <= burst ? 0 : ((bytes - burst) * USEC_PER_SEC + rate_Bps - 1) / rate_Bps;
+	return 0;
 }
 
 static unsigned ilog2_u64(uint64_t v)

@@ -40,7 +40,6 @@ static void retrans(const struct knobs *k)
 	_cleanup_(tf_schedule_freep) tf_schedule *s = NULL;
 	_cleanup_close_ int cfd = -1, sfd = -1;
 	tf_host *client = tf_topo_client(t);
-	struct tcp_info ti;
 	tf_run run;
 
 	/* Knobs that shape the RTT estimate go in before the connection. */
@@ -68,19 +67,11 @@ static void retrans(const struct knobs *k)
 
 	tf_must(tf_fault_blackhole(tf_topo_router(t), tf_topo_server_cidr(t), &blackhole));
 
-	tf_must(tf_tcp_info(cfd, &ti));
-	m = tf_case_model(client);     /* HZ and the host's sysctls */
-	tf_must(tf_model_set_rtt(m, ti.tcpi_rtt, ti.tcpi_rttvar));
-	if (k->route_rto_min_ms)       /* the route's metric wins over the sysctl: tcp_rto_min() */
+	m = tf_case_model_sock(client, cfd);  /* host sysctls + the socket's RTT and options */
+	if (k->route_rto_min_ms)               /* the route's metric wins over the sysctl: tcp_rto_min() */
 		tf_must(tf_model_set_rto_min_us(m, (uint32_t)k->route_rto_min_ms * 1000));
-	if (k->rto_max_opt_ms)
-		tf_must(tf_model_set_rto_max_ms(m, (uint32_t)k->rto_max_opt_ms));
-	if (k->user_timeout_ms)
-		tf_must(tf_model_set_user_timeout_ms(m, (uint32_t)k->user_timeout_ms));
+	tf_case_check_rto(m, cfd);
 	tf_must(tf_model_retrans(m, &s));
-	tf_expect_int("RTO in jiffies: kernel (tcpi_rto) vs model",
-	              (long)(((uint64_t)ti.tcpi_rto * tf_case_hz() + 999999) / 1000000),
-	              (long)tf_model_rto_jiffies(m));
 
 	const tf_sched_event *end = tf_schedule_event(s, tf_schedule_giveup(s));
 	tf_must(tf_run_send(client, cfd, cap, "x", 1, (int)(end->at_hi_us / 1000) + 3000, &run));

@@ -1,36 +1,255 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* exploratory: dump */
-#include "tf_test.h"
+/*
+ * Peer link down instead of a blackhole: EHOSTUNREACH, and its own
+ * schedule.
+ *
+ * Topology: client — router — server, established.  Fault: the server's
+ * link goes down (tf_fault_link_down(server, eth0)): the router's eth1
+ * loses carrier and its neighbour entry for the server is flushed
+ * (neigh_carrier_down()).  The client writes one byte.
+ *
+ * What the kernel does (rules in lib/model_unreach.c, with their functions):
+ * every packet the router forwards waits for an ARP resolution that fails
+ * after mcast_solicit solicitations retrans_time_ms apart; then it answers
+ * each with an ICMP host unreachable, as far as icmp_ratelimit lets it.
+ * Each ICMP sets the client's sk_err_soft and undoes one backoff step
+ * (tcp_ld_RTO_revert(), RFC 6069), so the first of a burst retransmits at
+ * once and the rest re-arm a shorter timer.  The give-up is still the
+ * tcp_retries2 budget from the first RTO retransmission, checked in
+ * tcp_retransmit_timer(), and its errno is sk_err_soft: EHOSTUNREACH.
+ *
+ * Expect, on the client's link: every transmission and the give-up where
+ * the closed-loop model puts them (tf_model_unreach(): from the knobs
+ * alone); every ICMP burst where and as large as it says, and where the
+ * router model puts it given the measured transmissions
+ * (tf_model_neigh_failures()); every transmission where the sender model
+ * puts it given the measured ICMPs (tf_model_retrans_icmp()), a burst's
+ * retransmission right after its ICMP; EHOSTUNREACH, no FIN/RST, the socket
+ * gone.  A blackhole with the same knobs (no ICMP) gives ETIMEDOUT on the
+ * plain schedule: proven by cases/retrans/retransmit.c (retries2_*) and
+ * cases/lost_peer.c; here only its model numbers are printed beside.
+ */
 #include <stdio.h>
+#include <arpa/inet.h>
 
-#define PORT 12346
+#include "tf_test.h"
 
-TF_CASE(peer_link_down_ehostunreach, .timeout_s = 40, .proves = "explore")
+#define PORT   12346
+#define FILTER "tcp port 12346 or icmp"
+#define RETRIES2 5
+/* The router's address on the client's link (tf_topo.h, path shape). */
+#define ROUTER_CLIENT_ADDR "198.18.1.1"
+/* The ICMPs of one burst leave in one neigh_timer_handler() call, µs
+ * apart: anything closer than this to the burst's first is in it. */
+#define BURST_SPAN_US 2000
+
+#define MAX_ICMP 256
+
+static long router_sysctl(tf_host *router, const char *key)
+{
+	long v;
+
+	tf_must(tf_host_sysctl_get_int(router, key, &v));
+	return v;
+}
+
+/* The router's neighbour and ICMP knobs toward the server, as it has them. */
+static void neigh_params(tf_host *router, tf_neigh_params *p)
+{
+	char key[96];
+
+	tf_neigh_params_init(p);
+	p->hz = tf_case_hz();
+#define NEIGH(field, knob)                                                              \
+	snprintf(key, sizeof key, "net.ipv4.neigh.%s.%s", TF_IF_ROUTER_SERVER, knob);    \
+	p->field = (unsigned)router_sysctl(router, key)
+	NEIGH(retrans_time_ms, "retrans_time_ms");
+	NEIGH(ucast_solicit, "ucast_solicit");
+	NEIGH(mcast_solicit, "mcast_solicit");
+	NEIGH(app_solicit, "app_solicit");
+	NEIGH(unres_qlen, "unres_qlen");
+#undef NEIGH
+	p->icmp_ratelimit_ms = (uint32_t)router_sysctl(router, "net.ipv4.icmp_ratelimit");
+	p->icmp_ratemask = (uint32_t)router_sysctl(router, "net.ipv4.icmp_ratemask");
+	tf_diag("router_neigh", "retrans_time_ms %u, ucast %u, mcast %u, app %u, unres_qlen %u; "
+	        "icmp_ratelimit %u ms, ratemask 0x%x", p->retrans_time_ms, p->ucast_solicit,
+	        p->mcast_solicit, p->app_solicit, p->unres_qlen, p->icmp_ratelimit_ms,
+	        p->icmp_ratemask);
+}
+
+/* The variant whose counts the run has (transmissions, ICMPs per burst);
+ * the most common one if none. */
+static size_t pick_variant(const tf_unreach *u, size_t n_tx, const size_t *burst_n, size_t n_b)
+{
+	for (size_t v = 0; v < tf_unreach_variants(u); v++) {
+		const tf_schedule *s = tf_unreach_schedule(u, v);
+		bool ok = tf_schedule_giveup(s) == n_tx;
+
+		for (size_t i = 0; ok && i < n_b; i++) {
+			const tf_neigh_burst *b = tf_unreach_burst(u, v, i);
+			ok = b && b->n_icmp == burst_n[i];
+		}
+		if (ok)
+			return v;
+	}
+	return 0;
+}
+
+TF_CASE(peer_link_down_ehostunreach, .timeout_s = 40,
+        .proves = "peer link down instead of a blackhole: the router's ICMP host unreachables undo backoff steps (RFC 6069), the socket still gives up on the tcp_retries2 budget, with EHOSTUNREACH")
 {
 	_cleanup_(tf_topo_freep) tf_topo *t = tf_case_topo(TF_TOPO_PATH);
 	_cleanup_(tf_fault_freep) tf_fault *down = NULL;
+	_cleanup_(tf_model_freep) tf_model *m = NULL;
+	_cleanup_(tf_unreach_freep) tf_unreach *u = NULL;
+	_cleanup_(tf_schedule_freep) tf_schedule *plain = NULL, *sb = NULL;
+	_cleanup_free_ tf_icmp_cause *causes = NULL;
+	_cleanup_free_ tf_neigh_burst *na = NULL;
 	_cleanup_close_ int cfd = -1, sfd = -1;
-	tf_host *client = tf_topo_client(t);
-	struct tcp_info ti;
+	tf_host *client = tf_topo_client(t), *router = tf_topo_router(t);
+	int64_t icmp_us[MAX_ICMP], tx_us[TF_RUN_MAX_TX], burst_at[MAX_ICMP];
+	size_t n_icmp = 0, burst_n[MAX_ICMP], n_bursts = 0, n_na = 0;
+	struct in_addr rtr;
+	tf_neigh_params np;
+	uint64_t budget_ms;
+	char label[160];
 	tf_run run;
 
-	tf_must(tf_host_sysctl_set_int(client, "net.ipv4.tcp_retries2", 5));
+	inet_pton(AF_INET, ROUTER_CLIENT_ADDR, &rtr);
+	tf_must(tf_host_sysctl_set_int(client, "net.ipv4.tcp_retries2", RETRIES2));
 	tf_must(tf_tcp_pair(client, tf_topo_server(t), tf_topo_server_addr(t), PORT, &cfd, &sfd));
-	tf_capture *cap = tf_case_capture(client, TF_IF_CLIENT, "tcp port 12346 or icmp", "client");
+	tf_capture *cap = tf_case_capture(client, TF_IF_CLIENT, FILTER, "client");
+
+	/* The models, from the knobs: the client's socket and sysctls, the
+	 * router's neighbour table and ICMP limits. */
+	m = tf_case_model_sock(client, cfd);
+	tf_must(tf_case_set_retries2(m, RETRIES2));
+	tf_case_check_rto(m, cfd);
+	tf_must(tf_model_retries2_budget_ms(m, &budget_ms));
+	neigh_params(router, &np);
+	tf_must(tf_model_unreach(m, &np, &u));
+	tf_must(tf_model_retrans(m, &plain));
+	tf_diag("model_variants", "%zu (of %u phase/order runs; the most common has %u)",
+	        tf_unreach_variants(u), tf_unreach_total_runs(u), tf_unreach_runs(u, 0));
+	const tf_schedule *s0 = tf_unreach_schedule(u, 0);
+	const tf_sched_event *end0 = tf_schedule_event(s0, tf_schedule_giveup(s0));
+	const tf_sched_event *pend = tf_schedule_event(plain, tf_schedule_giveup(plain));
+	tf_note("a blackhole with these knobs (no ICMP, tf_model_retrans()): %zu transmissions, "
+	        "%s after %.3f s — proven in cases/retrans/retransmit.c and cases/lost_peer.c",
+	        tf_schedule_giveup(plain), tf_errno_name(tf_schedule_errno(plain)), pend->at_us / 1e6);
+
+	/* The server's cable is pulled; the client writes into it. */
 	tf_must(tf_fault_link_down(tf_topo_server(t), TF_IF_SERVER, &down));
-	tf_must(tf_tcp_info(cfd, &ti));
-	tf_note("rtt %u rttvar %u rto %u", ti.tcpi_rtt, ti.tcpi_rttvar, ti.tcpi_rto);
-	tf_must(tf_run_send(client, cfd, cap, "x", 1, 25000, &run));
+	tf_must(tf_run_send(client, cfd, cap, "x", 1, (int)(end0->at_hi_us / 1000) + 3000, &run));
+	if (run.n_tx == 0)
+		tf_fail("the data never reached the client's link");
 	int64_t t0 = run.tx_ns[0];
-	for (size_t i = 0; i < tf_capture_count(cap); i++) {
+	for (size_t i = 0; i < run.n_tx; i++)
+		tx_us[i] = (run.tx_ns[i] - t0) / 1000;
+
+	/* The router's answers: ICMP host unreachable, before the error. */
+	for (size_t i = 0; i < tf_capture_count(cap) && n_icmp < MAX_ICMP; i++) {
 		const tf_pkt *p = tf_capture_pkt(cap, i);
-		if (p->ts_ns < t0)
+
+		if (p->proto != IPPROTO_ICMP || p->src.s_addr != rtr.s_addr || p->ts_ns < t0 ||
+		    (run.err_ns >= 0 && p->ts_ns > run.err_ns))
 			continue;
-		if (p->proto == IPPROTO_ICMP)
-			tf_note("icmp %u/%u at %.6f", p->icmp_type, p->icmp_code, (p->ts_ns - t0) / 1e9);
-		else
-			tf_note("tcp len %u at %.6f", p->payload, (p->ts_ns - t0) / 1e9);
+		if (p->icmp_type != 3 || p->icmp_code != 1) {
+			tf_note("ICMP %u/%u from the router", p->icmp_type, p->icmp_code);
+			continue;
+		}
+		icmp_us[n_icmp++] = (p->ts_ns - t0) / 1000;
 	}
-	tf_note("err %s at %.6f", tf_errno_name(run.err), (run.err_ns - t0) / 1e9);
-	tf_fail("explore");
+	for (size_t i = 0; i < n_icmp; i++) {
+		if (i && icmp_us[i] - burst_at[n_bursts - 1] < BURST_SPAN_US) {
+			burst_n[n_bursts - 1]++;
+			continue;
+		}
+		burst_at[n_bursts] = icmp_us[i];
+		burst_n[n_bursts++] = 1;
+	}
+	tf_diag("icmp_bursts", "%zu, %zu ICMP host unreachable before the error", n_bursts, n_icmp);
+
+	/* (c) The closed loop: count, every gap, the give-up, the errno. */
+	size_t v = pick_variant(u, run.n_tx, burst_n, n_bursts);
+	const tf_schedule *s = tf_unreach_schedule(u, v);
+	if (tf_unreach_variants(u) > 1)
+		tf_note("compared with model variant %zu (%u runs)", v, tf_unreach_runs(u, v));
+	tf_check_schedule("unreach", s, run.tx_ns, run.n_tx, run.err_ns);
+	tf_expect_errno("socket error", run.err, tf_schedule_errno(s));
+
+	size_t n_mb = 0;
+	const tf_sched_event *gv = tf_schedule_event(s, tf_schedule_giveup(s));
+	for (size_t i = 0; i < tf_unreach_bursts(u, v); i++)
+		if (tf_unreach_burst(u, v, i)->at_us < gv->at_us)
+			n_mb++;
+	tf_expect_int("ICMP bursts before the error", (long)n_bursts, (long)n_mb);
+	for (size_t i = 0; i < n_bursts && i < n_mb; i++) {
+		const tf_neigh_burst *b = tf_unreach_burst(u, v, i);
+
+		snprintf(label, sizeof label, "burst #%zu: ICMPs (%zu held, inet_peer_xrlim_allow())",
+		         i + 1, b->n_queued);
+		tf_expect_int(label, (long)burst_n[i], (long)b->n_icmp);
+		snprintf(label, sizeof label, "burst #%zu: time (closed loop)", i + 1);
+		tf_expect_time(label, burst_at[i], b->at_us, b->at_lo_us, b->at_hi_us);
+	}
+
+	/* (a) The router given the measured transmissions. */
+	tf_must(tf_model_neigh_failures(&np, tx_us, run.n_tx, &na, &n_na));
+	for (size_t i = 0; i < n_bursts && i < n_na; i++) {
+		snprintf(label, sizeof label,
+		         "burst #%zu: time after its first packet (%zu..%zu), router model",
+		         i + 1, na[i].first, na[i].last);
+		tf_expect_time(label, burst_at[i] - tx_us[na[i].first],
+		               na[i].at_us - tx_us[na[i].first], na[i].at_lo_us - tx_us[na[i].first],
+		               na[i].at_hi_us - tx_us[na[i].first]);
+		snprintf(label, sizeof label, "burst #%zu: ICMPs within the router model's %u..%u",
+		         i + 1, na[i].n_icmp_lo, na[i].n_icmp_hi);
+		tf_expect_int(label, burst_n[i] >= na[i].n_icmp_lo && burst_n[i] <= na[i].n_icmp_hi, 1);
+	}
+
+	/* (b) The client given the measured ICMPs: each transmission from
+	 * what armed or sent it — the previous transmission's timer, or an
+	 * ICMP (tcp_ld_RTO_revert()). */
+	tf_must(tf_model_retrans_icmp_causes(m, icmp_us, n_icmp, &sb, &causes));
+	size_t gb = tf_schedule_giveup(sb);
+	tf_expect_int("transmissions, sender model given the measured ICMPs", (long)run.n_tx,
+	              (long)gb);
+	tf_expect_errno("socket error, sender model", run.err, tf_schedule_errno(sb));
+	for (size_t i = 1; i <= gb; i++) {
+		const tf_sched_event *e = tf_schedule_event(sb, i);
+		const tf_icmp_cause *c = &causes[i];
+		int64_t at = i < run.n_tx ? tx_us[i]
+		           : i == gb && run.err_ns >= 0 ? (run.err_ns - t0) / 1000 : -1;
+
+		if (at < 0 || (i < gb && i >= run.n_tx))
+			break;
+		if (c->icmp >= 0) {
+			snprintf(label, sizeof label, "%s #%zu after ICMP #%d%s", tf_tx_kind_name(e->kind),
+			         i, c->icmp + 1, c->immediate ? " (sent while handling it)"
+			                                      : " (timer it re-armed)");
+			tf_expect_time(label, at - icmp_us[c->icmp], c->after_us, c->after_lo_us,
+			               c->after_hi_us);
+		} else {
+			snprintf(label, sizeof label, "%s #%zu gap, sender model", tf_tx_kind_name(e->kind), i);
+			tf_expect_time(label, at - tx_us[i - 1], e->gap_us, e->gap_lo_us, e->gap_hi_us);
+		}
+	}
+
+	/* The give-up is the budget rule's: tcp_write_timeout() at the first
+	 * expiry at least budget after retrans_stamp (the first RTO
+	 * retransmission), never between. */
+	size_t first_rto = 0;
+	for (size_t i = 0; i < tf_schedule_count(s) && !first_rto; i++)
+		if (tf_schedule_event(s, i)->kind == TF_TX_RTO)
+			first_rto = i;
+	if (first_rto && first_rto < run.n_tx && run.err_ns >= 0) {
+		int64_t b = (int64_t)budget_ms * 1000, rs = tx_us[first_rto];
+		tf_expect_time("give-up after retrans_stamp (budget .. budget + the last interval)",
+		               (run.err_ns - t0) / 1000 - rs, b + gv->gap_us / 2, b, b + gv->gap_hi_us);
+		tf_expect_int("transmissions a budget or more after retrans_stamp",
+		              tx_us[run.n_tx - 1] - rs >= b, 0);
+	}
+	tf_expect_int("FIN or RST on the wire", run.fin_rst, 0);
+	tf_expect_int("socket after give-up (sock_diag, -ENOENT = gone)", run.state_after, -ENOENT);
 }

@@ -797,10 +797,99 @@ static void timer_band_levels(void **state)
 	assert_int_equal(tf_model_timer_band(250, 51, false, NULL, &hi), -EINVAL);
 }
 
+/* tcp_rtt_estimator(): the first sample sets rttvar_us = max(mdev, rto_min)
+ * and leaves mdev_max_us = rttvar_us; every later sample (one per RTT)
+ * raises rttvar_us to its mdev_us or decays it by a quarter of the gap
+ * to max(mdev_us, rto_min). */
+static void rttvar_replay(void **state)
+{
+	const uint32_t first_only[] = { 100000 };
+	const uint32_t decay[] = { 100000, 40000, 40000 };
+	const uint32_t raise[] = { 20000, 30000, 80000 };
+	uint32_t r = 0;
+	tf_model *m = model();
+
+	(void)state;
+	assert_int_equal(tf_model_rttvar_replay(200000, first_only, 1, &r), 0);
+	assert_int_equal(r, 200000);
+	/* sample 1 finds mdev_max = rttvar (no decay); sample 2 decays
+	 * 100000 - (100000 - 40000) / 4 */
+	assert_int_equal(tf_model_rttvar_replay(10000, decay, 3, &r), 0);
+	assert_int_equal(r, 85000);
+	assert_int_equal(tf_model_rttvar_replay(10000, raise, 3, &r), 0);
+	assert_int_equal(r, 80000);
+	assert_int_equal(tf_model_rttvar_replay(10000, raise, 0, &r), -EINVAL);
+	assert_int_equal(tf_model_rttvar_replay(10000, NULL, 3, &r), -EINVAL);
+
+	/* __tcp_set_rto(): usecs_to_jiffies(srtt + rttvar_us) at HZ=250 */
+	assert_int_equal(tf_model_set_rto_min_us(m, 10000), 0);
+	assert_int_equal(tf_model_set_rtt(m, 50000, 10000), 0);
+	assert_int_equal(tf_model_rto_jiffies(m), 23);       /* 50 + max(4 x 10, 10) ms */
+	assert_int_equal(tf_model_set_rttvar_us(m, 85000), 0);
+	assert_int_equal(tf_model_rto_jiffies(m), 34);       /* 50 + 85 ms, rounded up */
+	assert_int_equal(tf_model_set_rttvar_us(m, 0), 0);
+	assert_int_equal(tf_model_rto_jiffies(m), 23);
+	assert_int_equal(tf_model_set_rttvar_us(NULL, 1), -EINVAL);
+	assert_int_equal(tf_model_set_rttvar_us(m, 120000001), -ERANGE);
+	tf_model_free(m);
+}
+
+/* Exact binomial tails (checked against sums of math.comb in Python):
+ * Binomial(100, 0.5) has the classic 95 % band 40..60. */
+static void binomial_band(void **state)
+{
+	unsigned lo = 0, hi = 0;
+
+	(void)state;
+	assert_int_equal(tf_model_binomial_band(100, 0.5, 0.025, &lo, &hi), 0);
+	assert_int_equal(lo, 40);
+	assert_int_equal(hi, 60);
+	assert_int_equal(tf_model_binomial_band(1000, 0.1, 1e-6, &lo, &hi), 0);
+	assert_int_equal(lo, 58);
+	assert_int_equal(hi, 148);
+	assert_int_equal(tf_model_binomial_band(500, 0.1, 1e-6, &lo, &hi), 0);
+	assert_int_equal(lo, 21);
+	assert_int_equal(hi, 85);
+	assert_int_equal(tf_model_binomial_band(10, 0.1, 0.01, &lo, &hi), 0);
+	assert_int_equal(lo, 0);
+	assert_int_equal(hi, 4);
+	assert_int_equal(tf_model_binomial_band(10, 0.0, 0.01, &lo, &hi), 0);
+	assert_int_equal(hi, 0);
+	assert_int_equal(tf_model_binomial_band(10, 1.0, 0.01, &lo, &hi), 0);
+	assert_int_equal(lo, 10);
+	assert_int_equal(tf_model_binomial_band(10, 1.5, 0.01, &lo, &hi), -EINVAL);
+	assert_int_equal(tf_model_binomial_band(10, 0.1, 0.0, &lo, &hi), -EINVAL);
+	assert_int_equal(tf_model_binomial_band(10, 0.1, 0.01, NULL, &hi), -EINVAL);
+
+	/* netem: loss = 10 % of UINT32_MAX = 429496729, dropped when r <= loss */
+	assert_true(tf_model_netem_loss_prob(10.0) == 429496730.0 / 4294967296.0);
+	assert_true(tf_model_netem_loss_prob(0.0) == 0.0);
+	assert_true(tf_model_netem_loss_prob(100.0) == 1.0);
+}
+
+/* sch_tbf: from a full bucket, `bytes` need (bytes - burst) / rate. */
+static void tbf_time(void **state)
+{
+	uint64_t us = 1;
+
+	(void)state;
+	assert_int_equal(tf_model_tbf_time_us(1000000, 16000, 2016000, &us), 0);
+	assert_int_equal(us, 2 * S);
+	assert_int_equal(tf_model_tbf_time_us(1000000, 16000, 16000, &us), 0);
+	assert_int_equal(us, 0);
+	assert_int_equal(tf_model_tbf_time_us(3, 0, 1, &us), 0);
+	assert_int_equal(us, 333334);                        /* rounded up */
+	assert_int_equal(tf_model_tbf_time_us(0, 1, 1, &us), -EINVAL);
+	assert_int_equal(tf_model_tbf_time_us(1, 1, 1, NULL), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(timer_band_levels),
+		cmocka_unit_test(rttvar_replay),
+		cmocka_unit_test(binomial_band),
+		cmocka_unit_test(tbf_time),
 		cmocka_unit_test(test_timeout_ms_seed),
 		cmocka_unit_test(test_hypothetical_table_120s),
 		cmocka_unit_test(test_hypothetical_table_1s),
