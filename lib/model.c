@@ -15,6 +15,7 @@
  * (tcp_time_stamp_ts() without the usec TS option), so the simulation
  * below does the same and converts to µs only for the events it emits.
  */
+#include "model_private.h"
 #include "tf_model.h"
 
 #include <errno.h>
@@ -60,11 +61,6 @@ struct tf_model {
 	bool     neigh_failed;
 };
 
-struct tf_schedule {
-	tf_sched_event *ev;
-	size_t n, cap;
-	int err;
-};
 
 static uint64_t tcp_rto_min_j(unsigned hz)      { return hz / 5; }          /* TCP_RTO_MIN */
 static uint64_t tcp_rto_max_j(unsigned hz)      { return 120ULL * hz; }     /* TCP_RTO_MAX */
@@ -122,7 +118,13 @@ static uint64_t jiffies_to_usecs(unsigned hz, uint64_t j)
  * and the next gap comes out shorter than the aligned value, while it
  * always stays inside [d+1, d+gran].  So the band is conservative and
  * its midpoint, the "expected" value, tends to be early by up to half a
- * granule per level >= 1 timer. */
+ * granule per level >= 1 timer.  The aligned case does land on the band's
+ * top: 6.1 and 6.12 under TCG with an RTO of 53 jiffies give up 432
+ * jiffies after a level-1 expiry, exactly d + gran (424 + 8), so what a
+ * check sees there is the top plus softirq and wake-up latency, which the
+ * caller's slack must cover (ci/vm/README.md, "The 6.1 discrepancy":
+ * calc_index() and calc_wheel_index() are identical in 6.1.192 and
+ * 6.12.117, and so is every TCP rule that decides that schedule). */
 
 struct band {
 	uint64_t lo, hi; /* jiffies */
@@ -759,6 +761,13 @@ static int giveup_errno(const tf_model *m)
  * 4. Give-up: at the first RTO expiry where now - retrans_stamp >=
  *    tcp_model_timeout(retries2, TCP_RTO_MIN) (or >= TCP_USER_TIMEOUT);
  *    nothing is sent then, tcp_write_err() raises the error.
+ *    retransmits_timed_out() compares in ms, (s32)(tcp_time_stamp(tp) -
+ *    retrans_stamp - timeout) >= 0, the same in 6.1.192 and 6.12.117 (and
+ *    6.18) for a connection without tcp_usec_ts; only 6.7+ connections
+ *    with the tcp_usec_ts route feature take the µs branch, which adds
+ *    jiffies_to_usecs(1) to the elapsed time (not modelled: nothing here
+ *    enables that feature).  retrans_stamp is tcp_skb_timestamp() of the
+ *    first RTO retransmission in both (tcp_retransmit_skb()).
  * Checked on 6.18 (veth, HZ=250): with retries2 5 every gap fell in its
  * band; with TCP_USER_TIMEOUT 3000 ms the error came one jiffy after 3 s
  * from the first RTO retransmission, 0.2 s later than 3 s from the probe:

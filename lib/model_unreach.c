@@ -57,10 +57,25 @@
  * that changes a number (6.18 keeps the retransmit timer in struct sock,
  * sk->tcp_retransmit_timer, a timer_list like before).
  *
+ * The three models.  (a) and (b) are open loops on measured inputs with
+ * lib/model.c's conservative bands (timer_band(): the wheel's rounding for
+ * an unknown alignment).  (c) simulates both hosts on the absolute jiffy
+ * grid, where level >= 1 timers fire on multiples of their granularity: a
+ * resolution armed at a failure tick F fails at exactly F + 768 jiffies,
+ * which decides the races (a burst against the sender's next expiry) that
+ * the conservative bands leave open.  It runs every phase of t0 on the
+ * wheel and every order of same-tick events (POL_*).  On a busy machine a
+ * callback runs one tick late now and then (seen on 6.18: the timer fires
+ * right after the next tick); the next aligned timer then absorbs it and
+ * its gap is shorter than on the grid, so (c)'s gap bands are widened to
+ * the mechanism's conservative band (fold()); the decisions have margins
+ * of several ticks.
+ *
  * Until model.c exposes getters (asked for), the sender's parameters (HZ,
  * PTO, rto_max) are read back from tf_model_retrans()'s plain schedule:
  * see tcp_from_model().
  */
+#include "model_private.h"
 #include "tf_model.h"
 
 #include <errno.h>
@@ -87,11 +102,6 @@
  * 6.2.7 as long as it is identical: keep in sync (lib/tests/test_unreach.c
  * checks the round trip); a private header shared with model.c is asked for.
  */
-struct tf_schedule {
-	tf_sched_event *ev;
-	size_t n, cap;
-	int err;
-};
 
 /* ------------------------------------------------------------------ */
 /* Jiffies, as lib/model.c (include/linux/jiffies.h): exact for HZ
@@ -115,36 +125,32 @@ static int64_t j2us(unsigned hz, int64_t j)
 
 /* ------------------------------------------------------------------ */
 /* Timer wheel, kernel/time/timer.c.  calc_wheel_index() picks the level
- * from delta = expires - base->clk (level n below LVL_START(n+1) = 63 <<
- * 3n, LVL_DEPTH 9 when HZ > 100) and calc_index() fires the timer at
- *	bucket_expiry = ((expires >> 3n) + 1) << 3n
+ * from delta = expires - base->clk (tf_model_wheel_gran() gives its
+ * granularity, 8^level) and calc_index() fires the timer at
+ *	bucket_expiry = (expires / gran + 1) * gran
  * on the absolute jiffy grid.  A timer armed at jiffy J for d jiffies has
  * expires = J + d; from a timer callback, or from a softirq that runs
  * after that tick's timers, base->clk = J + 1 (delta d - 1); from process
  * context at a random point of jiffy J, delta d.
  *
  * wheel_fire() is that rule exactly (closed loop, (c)).  timer_band() is
- * lib/model.c's timer_band(), copied: the band relative to the arming
+ * tf_model_timer_band() in jiffies: the band relative to the arming
  * instant when J's alignment is unknown, [d+1, d+gran] from a tick,
- * (d, d+gran] from anywhere in a jiffy ((a), (b)). */
+ * (d, d+gran] from anywhere in a jiffy ((a), (b), and (c)'s gaps). */
 
-static unsigned wheel_level(unsigned hz, uint64_t delta)
+static uint64_t wheel_gran(unsigned hz, uint64_t d, bool from_tick)
 {
-	unsigned depth = hz > 100 ? 9 : 8, lvl = 0;
-
-	while (lvl + 1 < depth && delta >= (63ULL << (3 * lvl)))
-		lvl++;
-	return lvl;
+	return tf_model_wheel_gran(hz, from_tick && d > 1 ? d - 1 : d);
 }
 
 static int64_t wheel_fire(unsigned hz, int64_t j, uint64_t d, bool from_tick)
 {
-	unsigned shift;
+	int64_t gran;
 
 	if (d == 0) /* expires == jiffies: the next tick */
 		return j + 1;
-	shift = 3 * wheel_level(hz, from_tick ? d - 1 : d);
-	return (((j + (int64_t)d) >> shift) + 1) << shift;
+	gran = (int64_t)wheel_gran(hz, d, from_tick);
+	return ((j + (int64_t)d) / gran + 1) * gran;
 }
 
 struct band {
@@ -158,7 +164,7 @@ static struct band timer_band(unsigned hz, uint64_t d, bool from_tick)
 	if (d == 0)
 		d = 1;
 	b.lo = from_tick ? d + 1 : d;
-	b.hi = d + (1ULL << (3 * wheel_level(hz, from_tick ? d - 1 : d)));
+	b.hi = d + wheel_gran(hz, d, from_tick);
 	return b;
 }
 
@@ -538,13 +544,15 @@ int tf_model_neigh_failures(const tf_neigh_params *p, const int64_t *arrive_us, 
 		b->at_lo_us = a + j2us(k.hz, lo_j);
 		b->at_hi_us = a + j2us(k.hz, hi_j);
 		b->at_us = (b->at_lo_us + b->at_hi_us) / 2;
-		/* Held: what arrives before it fails (midpoint decides). */
-		while (j < n && arrive_us[j] < b->at_us)
+		/* Held: what arrives before it can fail.  A packet inside the
+		 * band is taken to come after the failure: the retransmission
+		 * that the burst's first ICMP provokes (tcp_ld_RTO_revert())
+		 * always arrives there, right after it. */
+		while (j < n && arrive_us[j] < b->at_lo_us)
 			j++;
 		b->last = j - 1;
 		b->n_queued = j - i < k.qlen ? j - i : k.qlen;
-		b->borderline = (j < n && arrive_us[j] <= b->at_hi_us) ||
-		                arrive_us[j - 1] >= b->at_lo_us;
+		b->borderline = j < n && arrive_us[j] <= b->at_hi_us;
 		b->rule = b->borderline ? R_NEIGH_EDGE : R_NEIGH;
 		if (!k.rl) {
 			b->n_icmp = b->n_icmp_lo = b->n_icmp_hi = (unsigned)b->n_queued;
@@ -596,17 +604,38 @@ struct tb {
 	int64_t lo, hi; /* µs from t0 */
 };
 
+/* causes[i] of the event just pushed (when the caller wants causes). */
+static int cause_set(tf_icmp_cause **c, size_t *cap, const tf_schedule *s, int icmp, bool imm,
+		     int64_t lo, int64_t hi)
+{
+	if (!c)
+		return 0;
+	if (s->n > *cap) {
+		size_t nc = *cap ? *cap * 2 : 32;
+		tf_icmp_cause *cc = realloc(*c, nc * sizeof(*cc));
+
+		if (!cc)
+			return -ENOMEM;
+		*c = cc;
+		*cap = nc;
+	}
+	(*c)[s->n - 1] = (tf_icmp_cause){ .icmp = icmp, .immediate = imm, .after_us = (lo + hi) / 2,
+	                                  .after_lo_us = lo, .after_hi_us = hi };
+	return 0;
+}
+
 int tf_model_retrans_icmp_causes(const tf_model *m, const int64_t *icmp_us, size_t n_icmp,
 				 tf_schedule **ret, tf_icmp_cause **causes)
 {
 	struct tcp_p tp;
 	tf_schedule *s = NULL;
-	tf_icmp_cause *c = NULL;
+	tf_icmp_cause *c = NULL, **cp = causes ? &c : NULL;
 	size_t c_cap = 0, next = 0;
 	/* the retransmission timer: armed at `anchor` (an ICMP's time, or
 	 * the previous event's band) for d_lo..d_hi jiffies */
 	struct tb anchor = { 0, 0 }, last = { 0, 0 }, prev = { 0, 0 }, rs = { 0, 0 };
 	uint64_t d_lo, d_hi;
+	struct band rv = { 0, 0 };  /* a revert timer's gap from the last transmission */
 	int anchor_icmp = -1;
 	bool from_tick = false, tlp, soft = false, order_edge = false;
 	unsigned backoff = 0, retransmits = 0;
@@ -628,29 +657,12 @@ int tf_model_retrans_icmp_causes(const tf_model *m, const int64_t *icmp_us, size
 	if (r < 0)
 		return r;
 
-#define CAUSE(icmp_, imm_, lo_, hi_)                                                    \
-	do {                                                                            \
-		if (causes) {                                                           \
-			if (s->n > c_cap) {                                             \
-				size_t nc = c_cap ? c_cap * 2 : 32;                     \
-				tf_icmp_cause *cc = realloc(c, nc * sizeof(*cc));       \
-				if (!cc) {                                              \
-					r = -ENOMEM;                                    \
-					goto out;                                       \
-				}                                                       \
-				c = cc;                                                 \
-				c_cap = nc;                                             \
-			}                                                               \
-			c[s->n - 1] = (tf_icmp_cause){ .icmp = (icmp_), .immediate = (imm_), \
-				.after_lo_us = (lo_), .after_hi_us = (hi_),             \
-				.after_us = ((lo_) + (hi_)) / 2 };                      \
-		}                                                                       \
-	} while (0)
 
 	r = sched_push(s, TF_TX_ORIGINAL, 0, 0, 0, 0, 0, R_ORIGINAL);
 	if (r < 0)
 		goto out;
-	CAUSE(-1, false, 0, 0);
+	if ((r = cause_set(cp, &c_cap, s, -1, false, 0, 0)) < 0)
+		goto out;
 	tlp = tp.pto != 0;
 	d_lo = d_hi = tlp ? tp.pto : tp.rto;
 	rule = tlp ? R_TLP : R_RTO_FIRST;
@@ -662,6 +674,7 @@ int tf_model_retrans_icmp_causes(const tf_model *m, const int64_t *icmp_us, size
 		                anchor.hi + j2us(tp.hz, (int64_t)bhi.hi) };
 		int64_t fmid = (f.lo + f.hi) / 2;
 		int64_t glo, ghi;  /* gap from the previous event */
+		int64_t alo, ahi;  /* from the ICMP that armed it */
 
 		if (anchor_icmp < 0) {
 			glo = j2us(tp.hz, (int64_t)blo.lo);
@@ -669,6 +682,13 @@ int tf_model_retrans_icmp_causes(const tf_model *m, const int64_t *icmp_us, size
 		} else {
 			glo = f.lo - prev.hi;
 			ghi = f.hi - prev.lo;
+			/* re-armed by tcp_ld_RTO_revert(): (I - P) + rem + wheel
+			 * with rem = rto - ceil((I - P) / jiffy): [rto, rto + gran]
+			 * from the last transmission P, whatever P's band */
+			if (rv.hi && j2us(tp.hz, (int64_t)rv.lo) > glo)
+				glo = j2us(tp.hz, (int64_t)rv.lo);
+			if (rv.hi && j2us(tp.hz, (int64_t)rv.hi) < ghi)
+				ghi = j2us(tp.hz, (int64_t)rv.hi);
 		}
 
 		if (next < n_icmp && icmp_us[next] < fmid) {
@@ -698,6 +718,8 @@ int tf_model_retrans_icmp_causes(const tf_model *m, const int64_t *icmp_us, size
 			if (rem_hi > 0 && rem_lo + rem_hi > 0) {
 				d_lo = rem_lo > 0 ? (uint64_t)rem_lo : 1;
 				d_hi = (uint64_t)rem_hi;
+				rv.lo = rto_cur;
+				rv.hi = rto_cur + timer_band(tp.hz, d_hi, true).hi - d_hi;
 				anchor = (struct tb){ I, I };
 				anchor_icmp = (int)next;
 				from_tick = true; /* handled after the router's tick */
@@ -711,14 +733,16 @@ int tf_model_retrans_icmp_causes(const tf_model *m, const int64_t *icmp_us, size
 				               R_GIVEUP_REVERT);
 				if (r < 0)
 					goto out;
-				CAUSE((int)next, true, 0, 0);
+				if ((r = cause_set(cp, &c_cap, s, (int)next, true, 0, 0)) < 0)
+					goto out;
 				break;
 			}
 			r = sched_push(s, TF_TX_RTO, 0, I - prev.hi, I - prev.lo, I, I,
 			               rem_hi > 0 ? R_REVERT_NOW_EDGE : R_REVERT_NOW);
 			if (r < 0)
 				goto out;
-			CAUSE((int)next, true, 0, 0);
+			if ((r = cause_set(cp, &c_cap, s, (int)next, true, 0, 0)) < 0)
+				goto out;
 			prev = last = (struct tb){ I, I };
 			retransmits++;
 			backoff++;
@@ -726,6 +750,7 @@ int tf_model_retrans_icmp_causes(const tf_model *m, const int64_t *icmp_us, size
 			if (r < 0)
 				goto out;
 			d_hi = d_lo;
+			rv = (struct band){ 0, 0 };
 			anchor = (struct tb){ I, I };
 			anchor_icmp = (int)next;
 			from_tick = true;
@@ -736,6 +761,8 @@ int tf_model_retrans_icmp_causes(const tf_model *m, const int64_t *icmp_us, size
 		}
 
 		/* The timer fires. */
+		alo = f.lo - anchor.lo;
+		ahi = f.hi - anchor.hi;
 		if (next < n_icmp && icmp_us[next] <= f.hi)
 			order_edge = true;
 		if (tlp) {
@@ -743,7 +770,8 @@ int tf_model_retrans_icmp_causes(const tf_model *m, const int64_t *icmp_us, size
 			               order_edge ? R_ORDER_EDGE : rule);
 			if (r < 0)
 				goto out;
-			CAUSE(anchor_icmp, false, f.lo - anchor.lo, f.hi - anchor.hi);
+			if ((r = cause_set(cp, &c_cap, s, anchor_icmp, false, alo, ahi)) < 0)
+				goto out;
 			tlp = false;
 			d_lo = d_hi = tp.rto;
 			rule = R_RTO_AFTER_TLP;
@@ -760,7 +788,8 @@ int tf_model_retrans_icmp_causes(const tf_model *m, const int64_t *icmp_us, size
 					               : edge ? R_GIVEUP_ICMP_EDGE : R_GIVEUP_ICMP);
 					if (r < 0)
 						goto out;
-					CAUSE(anchor_icmp, false, f.lo - anchor.lo, f.hi - anchor.hi);
+					if ((r = cause_set(cp, &c_cap, s, anchor_icmp, false, alo, ahi)) < 0)
+						goto out;
 					break;
 				}
 			}
@@ -768,7 +797,8 @@ int tf_model_retrans_icmp_causes(const tf_model *m, const int64_t *icmp_us, size
 			               order_edge ? R_ORDER_EDGE : rule);
 			if (r < 0)
 				goto out;
-			CAUSE(anchor_icmp, false, f.lo - anchor.lo, f.hi - anchor.hi);
+			if ((r = cause_set(cp, &c_cap, s, anchor_icmp, false, alo, ahi)) < 0)
+				goto out;
 			if (!retransmits++)
 				rs = f;     /* tcp_retransmit_skb(): retrans_stamp */
 			backoff++;
@@ -780,10 +810,10 @@ int tf_model_retrans_icmp_causes(const tf_model *m, const int64_t *icmp_us, size
 		}
 		prev = last = anchor = f;
 		anchor_icmp = -1;
+		rv = (struct band){ 0, 0 };
 		from_tick = true;
 		order_edge = false;
 	}
-#undef CAUSE
 	s->err = soft ? EHOSTUNREACH : ETIMEDOUT;
 	r = 0;
 out:
@@ -823,6 +853,7 @@ struct sim_ev {
 	int64_t tick;
 	uint64_t timer_j;
 	const char *rule;
+	uint64_t blo, bhi;   /* gap band whatever the alignment (jiffies); 0, 0: none */
 };
 
 struct sim_burst {
@@ -844,6 +875,7 @@ struct sim {
 	/* sender */
 	int64_t c_timer;     /* tick it fires, -1 */
 	uint64_t c_timer_j;
+	struct band c_band;  /* its gap from the last transmission, any alignment */
 	const char *c_rule;
 	bool c_tlp, dead, soft;
 	unsigned backoff, retransmits;
@@ -878,6 +910,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t size)
 static int sim_tx(struct sim *s, int64_t k, tf_tx_kind kind, bool imm, int burst, uint64_t timer_j,
 		  const char *rule)
 {
+	struct band b = imm ? (struct band){ 0, 0 } : s->c_band;
 	int r;
 
 	if (s->n_ev >= MAX_EVENTS)
@@ -885,7 +918,7 @@ static int sim_tx(struct sim *s, int64_t k, tf_tx_kind kind, bool imm, int burst
 	r = grow((void **)&s->ev, &s->cap_ev, s->n_ev + 1, sizeof(*s->ev));
 	if (r < 0)
 		return r;
-	s->ev[s->n_ev] = (struct sim_ev){ kind, imm, burst, k, timer_j, rule };
+	s->ev[s->n_ev] = (struct sim_ev){ kind, imm, burst, k, timer_j, rule, b.lo, b.hi };
 	if (kind != TF_TX_GIVEUP) {
 		r = grow((void **)&s->pend, &s->cap_pend, s->n_pend + 1, sizeof(*s->pend));
 		if (r < 0)
@@ -902,6 +935,7 @@ static void c_arm(struct sim *s, int64_t k, uint64_t d, bool from_tick, const ch
 	s->c_timer = wheel_fire(s->tp->hz, k, d, from_tick);
 	s->c_timer_j = d;
 	s->c_rule = rule;
+	s->c_band = timer_band(s->tp->hz, d, from_tick);
 }
 
 /* retransmits_timed_out(): (s32)(now_ms - retrans_stamp - budget) >= 0 on
@@ -979,6 +1013,10 @@ static int c_icmp(struct sim *s, int64_t k, int burst)
 	rem = (int64_t)rto_cur - el;
 	if (rem > 0) {
 		c_arm(s, k, (uint64_t)rem, true, R_REVERT_TIMER);
+		/* From the last transmission P: (I - P) + [rem + 1, rem + gran]
+		 * with rem = rto - (I - P) - {0, 1}: [rto, rto + gran]. */
+		s->c_band.hi = rto_cur + (s->c_band.hi - (uint64_t)rem);
+		s->c_band.lo = rto_cur;
 		return 0;
 	}
 	return c_retransmit(s, k, true, burst, R_REVERT_NOW);
@@ -1219,6 +1257,14 @@ static int fold(tf_unreach *u, const struct sim *s, int64_t p)
 			} else {
 				glo = ghi = j2us(hz, s->ev[i].tick - s->ev[i - 1].tick);
 			}
+			/* A callback one tick late (the harness's slack) moves the
+			 * grid: gaps keep the band of their mechanism. */
+			if (s->ev[i].bhi) {
+				if (j2us(hz, (int64_t)s->ev[i].blo) < glo)
+					glo = j2us(hz, (int64_t)s->ev[i].blo);
+				if (j2us(hz, (int64_t)s->ev[i].bhi) > ghi)
+					ghi = j2us(hz, (int64_t)s->ev[i].bhi);
+			}
 		}
 		minmax(&v->ev[i].at_lo, &v->ev[i].at_hi, lo, hi, first);
 		minmax(&v->ev[i].gap_lo, &v->ev[i].gap_hi, glo, ghi, first);
@@ -1295,7 +1341,7 @@ int tf_model_unreach(const tf_model *m, const tf_neigh_params *p, tf_unreach **r
 		maxd = tp.pto;
 	if (nk.d > maxd)
 		maxd = nk.d;
-	phases = 1LL << (3 * wheel_level(tp.hz, maxd));
+	phases = (int64_t)tf_model_wheel_gran(tp.hz, maxd);
 
 	u = calloc(1, sizeof(*u));
 	if (!u)

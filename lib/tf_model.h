@@ -99,7 +99,9 @@ int tf_model_set_keepalive(tf_model *m, uint32_t idle_s, uint32_t intvl_s, unsig
  * failing assert the errno and, as a lower bound of the give-up, the first
  * RTO retransmission plus the budget.  tf_model_syn() returns -EOPNOTSUPP:
  * the first ICMP ends a SYN_SENT socket at once (tcp_v4_err()), at a time
- * set by the neighbour subsystem. */
+ * set by the neighbour subsystem.  The revert schedule itself, from the
+ * router's neighbour rules or from measured ICMP times, is
+ * tf_model_unreach() / tf_model_retrans_icmp() below. */
 int tf_model_set_neigh_failed(tf_model *m, bool yes);
 
 /* --- derived values --- */
@@ -245,8 +247,9 @@ typedef struct tf_neigh_burst {
 	int64_t  at_us, at_lo_us, at_hi_us;  /* the failure, i.e. every ICMP of the burst */
 	unsigned n_icmp;         /* ICMPs sent: expected (midpoint) ... */
 	unsigned n_icmp_lo, n_icmp_hi;       /* ... and every count the band allows */
-	bool     borderline;     /* a packet arrived inside [at_lo, at_hi]: it may
-	                          * belong to this resolution or start the next */
+	bool     borderline;     /* a packet arrived inside [at_lo, at_hi]: taken as
+	                          * after the failure (it starts the next resolution),
+	                          * as the retransmission the burst provokes is */
 	const char *rule;
 } tf_neigh_burst;
 
@@ -284,8 +287,11 @@ int tf_model_retrans_icmp_causes(const tf_model *m, const int64_t *icmp_us, size
  * Timers are simulated on the absolute jiffy grid (kernel/time/timer.c
  * calc_index()), for every phase of t0 on the wheel and every order of
  * same-tick events; runs that agree on what happens (kinds, causes, ICMP
- * counts) form a variant, whose bands span its runs.  Variants are sorted
- * by runs, most first.  -E2BIG past 100000 events or 16 variants. */
+ * counts) form a variant.  Its `at` bands (events, bursts) span its runs;
+ * its gap bands also hold whatever the grid's alignment, as
+ * tf_model_retrans()'s do (a callback one tick late re-aligns the next
+ * timer: the next gap shrinks).  Variants are sorted by runs, most first.
+ * -E2BIG past 100000 events or 16 variants. */
 typedef struct tf_unreach tf_unreach;
 int tf_model_unreach(const tf_model *m, const tf_neigh_params *p, tf_unreach **ret);
 size_t tf_unreach_variants(const tf_unreach *u);

@@ -250,7 +250,6 @@ static void replug_during_retransmissions(bool after_icmp)
 	uint8_t msg[1000], got[1000];
 	size_t idx[64], n, n_before = 0;
 	int64_t tx[64], t_sent, t_heal, t_icmp = -1, fail_us, earliest_us;
-	struct tcp_info ti;
 	struct in_addr gw;
 	uint32_t seq;
 	char label[128];
@@ -415,7 +414,6 @@ TF_CASE(cable_rst_after_reconnect, .timeout_s = 60,
 	_cleanup_(tf_fault_freep) tf_fault *pull = NULL;
 	_cleanup_(tf_model_freep) tf_model *m = NULL;
 	_cleanup_(tf_schedule_freep) tf_schedule *s = NULL;
-	struct tcp_info ti;
 	struct in_addr gw;
 	uint64_t budget_ms;
 	int64_t t_sent, t_err, t_heal;

@@ -224,14 +224,18 @@ TF_CASE(peer_link_down_ehostunreach, .timeout_s = 40,
 
 		if (at < 0 || (i < gb && i >= run.n_tx))
 			break;
-		if (c->icmp >= 0) {
-			snprintf(label, sizeof label, "%s #%zu after ICMP #%d%s", tf_tx_kind_name(e->kind),
-			         i, c->icmp + 1, c->immediate ? " (sent while handling it)"
-			                                      : " (timer it re-armed)");
+		if (c->icmp >= 0 && c->immediate) {
+			snprintf(label, sizeof label, "%s #%zu after ICMP #%d (sent while handling it)",
+			         tf_tx_kind_name(e->kind), i, c->icmp + 1);
 			tf_expect_time(label, at - icmp_us[c->icmp], c->after_us, c->after_lo_us,
 			               c->after_hi_us);
 		} else {
-			snprintf(label, sizeof label, "%s #%zu gap, sender model", tf_tx_kind_name(e->kind), i);
+			if (c->icmp >= 0)
+				snprintf(label, sizeof label, "%s #%zu gap, sender model (timer re-armed "
+				         "by ICMP #%d)", tf_tx_kind_name(e->kind), i, c->icmp + 1);
+			else
+				snprintf(label, sizeof label, "%s #%zu gap, sender model",
+				         tf_tx_kind_name(e->kind), i);
 			tf_expect_time(label, at - tx_us[i - 1], e->gap_us, e->gap_lo_us, e->gap_hi_us);
 		}
 	}

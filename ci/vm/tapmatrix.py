@@ -10,7 +10,8 @@ followed by "# exit: N".  (A bare TAP file works too.)
 One row per test ("binary: test name"), one column per kernel; a cell is
 pass / FAIL / skip (reason) / todo / missing, plus the key numbers found in
 the test's YAML block:
-  * every entry of a `key_numbers:` mapping, when there is one;
+  * every entry of a `key_numbers:` mapping, when there is one (block
+    form, or the one-line flow form `key_numbers: {a: 1, b: x}`);
   * otherwise every `measured*` field: top-level ones (`measured_ms: 127000.0`)
     and those inside the `checks:` list of the tcpfate harness
     (`- {what: "rto #1 gap", ..., measured_ms: 204.1, ...}`), named by `what`.
@@ -24,7 +25,7 @@ import sys
 
 TEST_RE = re.compile(r"^(not ok|ok)\b\s*(\d+)?\s*(?:-\s*)?(.*)$")
 DIRECTIVE_RE = re.compile(r"(?<!\\)#\s*(SKIP|TODO)\b\s*(.*)$", re.IGNORECASE)
-MAX_NUMBERS_SHOWN = 4
+MAX_NUMBERS_SHOWN = 5
 
 
 class Doc:
@@ -167,6 +168,14 @@ def key_numbers(yaml_lines):
         k, v = k.strip(), v.strip()
         if v in ("|", ">", "|-", ">-"):
             in_block = ind
+            continue
+        if k == "key_numbers" and v.startswith("{") and v.endswith("}"):
+            # the flow form a case writes on one line: {a: 1, b: x}
+            knum = [] if knum is None else knum
+            for part in split_flow(v[1:-1]):
+                if ":" in part:
+                    kk, vv = part.split(":", 1)
+                    knum.append((kk.strip(), unquote(vv)))
             continue
         if v == "":
             path.append((ind, k))

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """timing — how far the measured times of timing cases are from the model.
 
-    timing.py [--max-gap-ms 2000] [--json] LABEL=FILE.tap [LABEL=FILE.tap ...]
+    timing.py [--max-gap-ms 2000] [--json] [--list] [LABEL=]FILE.tap ...
 
 Reads the TAP (tcpfate-vm --tap-out, or a case binary's own output) and, for
 every time check of the tcpfate harness (`- {what: ..., expected_ms: E,
@@ -16,7 +16,8 @@ tens of ms wide and says nothing about latency), reports per LABEL:
              again: the latency that the slack (TF_SLACK_US) has to cover.
              0 inside the band, positive = late, negative = early.
 
-and the timing_error_median values of the cases.  One table row per LABEL;
+and the timing_error_median values of the cases, and the largest guest
+stall the VM's monitor saw ("# vm-stalls:", tcpfate-vm).  One table row per LABEL;
 with --json one JSON object per LABEL.  Standard library only.
 """
 import argparse
@@ -69,15 +70,24 @@ def main():
     ap.add_argument("--max-gap-ms", type=float, default=2000.0)
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--list", action="store_true", help="also list every check outside the band")
-    ap.add_argument("runs", nargs="+", metavar="LABEL=FILE")
+    ap.add_argument("runs", nargs="+", metavar="[LABEL=]FILE")
     args = ap.parse_args()
 
     rows = []
     for run in args.runs:
         label, sep, path = run.partition("=")
         if not sep:
-            ap.error(f"want LABEL=FILE, not {run!r}")
+            label, path = os.path.basename(run).removesuffix(".tap"), run
         errs, beyond, tems, outside, slacks, vm = [], [], [], [], set(), ""
+        stall = None
+        try:
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                for ln in fh:
+                    m = re.search(r"^# vm-stalls:.*\bmax_us=(\d+)", ln)
+                    if m:
+                        stall = max(stall or 0, int(m.group(1)))
+        except OSError:
+            pass
         for doc in parse_tap(path):
             vm = vm or doc.header.get("vm", "")
             binary = (doc.header.get("binary") or "?").split()[0]
@@ -107,6 +117,7 @@ def main():
             "late_beyond_band_ms_max": max([b for b in beyond if b > 0], default=0.0),
             "early_beyond_band_ms_max": -min([b for b in beyond if b < 0], default=0.0),
             "timing_error_median_max": max(tems) if tems else None,
+            "guest_stall_ms_max": stall / 1000.0 if stall is not None else None,
             "outside": outside,
         }
         rows.append(r)
@@ -119,14 +130,14 @@ def main():
         return "-" if x is None else fmt.format(x)
     print("| run | slack_us | gaps <= %g ms | median error ms | p90 abs error ms | max abs error ms "
           "| outside model band | max late beyond band ms | max early beyond band ms "
-          "| max timing_error_median |" % args.max_gap_ms)
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| max timing_error_median | guest stall max ms |" % args.max_gap_ms)
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['label']} | {','.join(map(str, r['slack_us'])) or '-'} | {r['checks']} | "
               f"{f(r['error_ms_median'], '{:+.2f}')} | {f(r['abs_error_ms_p90'])} | "
               f"{f(r['abs_error_ms_max'])} | {r['outside_band']} | "
               f"{r['late_beyond_band_ms_max']:.2f} | {r['early_beyond_band_ms_max']:.2f} | "
-              f"{f(r['timing_error_median_max'], '{:.3f}')} |")
+              f"{f(r['timing_error_median_max'], '{:.3f}')} | {f(r['guest_stall_ms_max'])} |")
     if args.list:
         for r in rows:
             for what, b, e, m in r["outside"]:
