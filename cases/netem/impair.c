@@ -181,9 +181,10 @@ static void expect_capture_complete(tf_capture *c, const char *label)
 	tf_expect_int(what, (long)dropped, 0);
 }
 
-/* Data frames of flow f in a capture: (seq, time), sorted by seq, then time. */
+/* Data frames of flow f in a capture, sorted by sequence number (relative
+ * to `base`, so a transfer across 2^32 sorts right), then time. */
 struct seg {
-	uint32_t seq;
+	uint32_t seq;   /* relative to the base */
 	uint32_t len;   /* TCP payload */
 	uint32_t wire;  /* as qdisc_pkt_len() counts it: IP length + Ethernet header */
 	int64_t ts;
@@ -205,7 +206,7 @@ static int seg_cmp(const void *a, const void *b)
 	return (x->ts > y->ts) - (x->ts < y->ts);
 }
 
-static struct seg *data_frames(const tf_capture *c, const tf_flow *f, size_t *n)
+static struct seg *data_frames(const tf_capture *c, const tf_flow *f, uint32_t base, size_t *n)
 {
 	struct seg *v = calloc(tf_capture_count(c) + 1, sizeof *v);
 	size_t k = 0;
@@ -216,7 +217,7 @@ static struct seg *data_frames(const tf_capture *c, const tf_flow *f, size_t *n)
 		const tf_pkt *p = tf_capture_pkt(c, i);
 
 		if (in_flow(p, f) && p->payload > 0)
-			v[k++] = (struct seg){ p->seq, p->payload, p->ip_len + 14u, p->ts_ns };
+			v[k++] = (struct seg){ p->seq - base, p->payload, p->ip_len + 14u, p->ts_ns };
 	}
 	qsort(v, k, sizeof *v, seg_cmp);
 	*n = k;
@@ -266,12 +267,14 @@ static void netem_loss(double percent, unsigned segments)
 	expect_capture_complete(cc, "client");
 	expect_capture_complete(sc, "server");
 
+	uint32_t isn1;
+	tf_must(tf_case_first_data(cc, &f, 0, &isn1));
 	/* Per segment (its first byte, seq): transmissions at the client,
 	 * arrivals at the server.  A first copy that arrived did so before
 	 * the second copy was sent: the path has no delay and a
 	 * retransmission waits at least a round trip (RACK, TLP, RTO). */
-	tx = data_frames(cc, &f, &ntx);
-	rx = data_frames(sc, &f, &nrx);
+	tx = data_frames(cc, &f, isn1, &ntx);
+	rx = data_frames(sc, &f, isn1, &nrx);
 	unsigned n = 0, first_lost = 0, resent = 0, spurious = 0, lost_not_resent = 0;
 	size_t j = 0;
 	for (size_t i = 0; i < ntx;) {
@@ -283,7 +286,7 @@ static void netem_loss(double percent, unsigned segments)
 			k++;
 		if (k - i >= 2)
 			t2 = tx[i + 1].ts;
-		while (j < nrx && (int32_t)(rx[j].seq - tx[i].seq) < 0)
+		while (j < nrx && rx[j].seq < tx[i].seq)
 			j++;
 		for (size_t r = j; r < nrx && rx[r].seq == tx[i].seq; r++)
 			if (rx[r].ts >= t1 && rx[r].ts < t2)
@@ -551,8 +554,10 @@ static void tbf_rate(uint64_t rate, uint32_t burst, size_t len)
 	expect_capture_complete(ci, "router-in");
 	expect_capture_complete(co, "router-out");
 
-	in = data_frames(ci, &f, &nin);
-	out = data_frames(co, &f, &nout);
+	uint32_t isn1;
+	tf_must(tf_case_first_data(ci, &f, 0, &isn1));
+	in = data_frames(ci, &f, isn1, &nin);
+	out = data_frames(co, &f, isn1, &nout);
 	/* The premise: nothing dropped, nothing resent (the queue limit is
 	 * twice the transfer). */
 	tf_expect_int("data frames out of the router vs in", (long)nout, (long)nin);
@@ -606,10 +611,11 @@ static void tbf_rate(uint64_t rate, uint32_t burst, size_t len)
 	tf_expect_int("departures in the window that left the queue empty", (long)dry, 0);
 
 	double rate_meas = win_us > 0 ? (double)after * 1e6 / (double)win_us : 0.0;
-	tf_diag("key_numbers", "{rate_Bps: %" PRIu64 ", burst_B: %u, measured_Bps: %.0f, error_pct: %+.2f, "
-	        "wire_bytes: %" PRIu64 ", span_s: %.3f, model_span_s: %.3f}",
-	        rate, burst, rate_meas, 100.0 * (rate_meas - (double)rate) / (double)rate, total,
-	        span_us / 1e6, model_us / 1e6);
+	tf_diag("throughput", "%.0f B/s in the steady window, %+.2f %% from the %" PRIu64 " B/s configured",
+	        rate_meas, 100.0 * (rate_meas - (double)rate) / (double)rate, rate);
+	tf_diag("key_numbers", "{rate_Bps: %" PRIu64 ", measured_Bps: %.0f, burst_B: %u, wire_bytes: %" PRIu64
+	        ", span_s: %.3f, model_span_s: %.3f}",
+	        rate, rate_meas, burst, total, span_us / 1e6, model_us / 1e6);
 }
 
 TF_CASE(tbf_rate_1MBps, .timeout_s = 60,
