@@ -368,8 +368,23 @@ int64_t tf_slack_us(void)
 
 static double ms(int64_t us) { return (double)us / 1000.0; }
 
+/* `what` inside a double-quoted YAML scalar: escape quotes and backslashes. */
+static const char *yq(const char *in, char *out, size_t n)
+{
+	size_t o = 0;
+
+	for (; *in && o + 2 < n; in++) {
+		if (*in == '"' || *in == '\\')
+			out[o++] = '\\';
+		out[o++] = *in;
+	}
+	out[o] = 0;
+	return out;
+}
+
 bool tf_expect_time(const char *what, int64_t measured, int64_t expected, int64_t lo, int64_t hi)
 {
+	char qw[512];
 	int64_t s = tf_slack_us();
 	bool ok = measured >= lo - s && measured <= hi + s;
 	/* packetdrill's default tolerance, the widest we allow silently. */
@@ -378,7 +393,7 @@ bool tf_expect_time(const char *what, int64_t measured, int64_t expected, int64_
 
 	recordf('C', "{what: \"%s\", expected_ms: %.3f, lo_ms: %.3f, hi_ms: %.3f, "
 	        "measured_ms: %.3f, error_ms: %+.3f, ok: %s%s}",
-	        what, ms(expected), ms(lo - s), ms(hi + s), ms(measured), ms(measured - expected),
+	        yq(what, qw, sizeof qw), ms(expected), ms(lo - s), ms(hi + s), ms(measured), ms(measured - expected),
 	        ok ? "true" : "false", wide ? ", wider_than_packetdrill: true" : "");
 	if (!ok) {
 		recordf('F', "%s: expected %.3f ms (tolerance %.3f..%.3f ms), measured %.3f ms",
@@ -390,10 +405,11 @@ bool tf_expect_time(const char *what, int64_t measured, int64_t expected, int64_
 
 bool tf_expect_range(const char *what, int64_t measured, int64_t lo, int64_t hi)
 {
+	char qw[512];
 	int64_t s = tf_slack_us();
 	bool ok = measured >= lo - s && measured <= hi + s;
 
-	recordf('C', "{what: \"%s\", lo_ms: %.3f, hi_ms: %.3f, measured_ms: %.3f, ok: %s}", what,
+	recordf('C', "{what: \"%s\", lo_ms: %.3f, hi_ms: %.3f, measured_ms: %.3f, ok: %s}", yq(what, qw, sizeof qw),
 	        ms(lo - s), ms(hi + s), ms(measured), ok ? "true" : "false");
 	if (!ok) {
 		recordf('F', "%s: expected within %.3f..%.3f ms, measured %.3f ms", what, ms(lo - s),
@@ -405,9 +421,10 @@ bool tf_expect_range(const char *what, int64_t measured, int64_t lo, int64_t hi)
 
 bool tf_expect_int(const char *what, long measured, long expected)
 {
+	char qw[512];
 	bool ok = measured == expected;
 
-	recordf('C', "{what: \"%s\", expected: %ld, measured: %ld, ok: %s}", what, expected,
+	recordf('C', "{what: \"%s\", expected: %ld, measured: %ld, ok: %s}", yq(what, qw, sizeof qw), expected,
 	        measured, ok ? "true" : "false");
 	if (!ok) {
 		recordf('F', "%s: expected %ld, measured %ld", what, expected, measured);
@@ -418,9 +435,10 @@ bool tf_expect_int(const char *what, long measured, long expected)
 
 bool tf_expect_errno(const char *what, int measured, int expected)
 {
+	char qw[512];
 	bool ok = measured == expected;
 
-	recordf('C', "{what: \"%s\", expected: %s, measured: %s, ok: %s}", what,
+	recordf('C', "{what: \"%s\", expected: %s, measured: %s, ok: %s}", yq(what, qw, sizeof qw),
 	        tf_errno_name(expected), tf_errno_name(measured), ok ? "true" : "false");
 	if (!ok) {
 		recordf('F', "%s: expected %s, measured %s", what, tf_errno_name(expected),
@@ -652,6 +670,132 @@ static int drain(int fd, struct buf *b)
 	return n > 0 ? 1 : (n == 0 || errno != EAGAIN) ? 0 : 1;
 }
 
+/*
+ * YAML out, in the subset TAP consumers read: prove's YAMLish has no flow
+ * collections, so a value written as {k: v, ...} or [a, b] is printed as
+ * block mappings and sequences.  Quoted strings and nesting are honoured.
+ */
+static const char *flow_skip_ws(const char *p)
+{
+	while (*p == ' ')
+		p++;
+	return p;
+}
+
+/* End of one flow item starting at p: the top-level ',' or closing bracket. */
+static const char *flow_item_end(const char *p)
+{
+	int depth = 0;
+	bool q = false;
+
+	for (; *p; p++) {
+		if (q) {
+			if (*p == '\\' && p[1])
+				p++;
+			else if (*p == '"')
+				q = false;
+			continue;
+		}
+		if (*p == '"')
+			q = true;
+		else if (*p == '{' || *p == '[')
+			depth++;
+		else if ((*p == '}' || *p == ']') && depth-- == 0)
+			return p;
+		else if (*p == ',' && depth == 0)
+			return p;
+	}
+	return p;
+}
+
+static void yaml_value(struct buf *out, const char *v, size_t n, int indent, bool in_seq);
+
+/* Emit "key: value" (or "- value" for a sequence item) at indent. */
+static void yaml_entry(struct buf *out, const char *key, size_t klen, const char *v, size_t n,
+                       int indent, bool dash)
+{
+	char pad[64];
+	int w = indent < 60 ? indent : 60;
+
+	while (n > 0 && v[n - 1] == ' ')
+		n--;
+	memset(pad, ' ', (size_t)w);
+	buf_add(out, pad, (size_t)w);
+	if (dash)
+		buf_add(out, "- ", 2);
+	if (key) {
+		buf_add(out, key, klen);
+		buf_add(out, ":", 1);
+	}
+	if (n > 0 && (v[0] == '{' || v[0] == '[') && (v[n - 1] == '}' || v[n - 1] == ']')) {
+		if (key) {
+			buf_add(out, "\n", 1);
+			yaml_value(out, v, n, indent + (dash ? 4 : 2), false);
+		} else {
+			/* "- {a: 1}" becomes "- a: 1" with the rest aligned under it */
+			struct buf tmp = { 0 };
+			yaml_value(&tmp, v, n, indent + 2, false);
+			if (tmp.p) {
+				const char *t = tmp.p + indent + 2;
+				buf_add(out, t, tmp.len - (size_t)(indent + 2));
+			}
+			free(tmp.p);
+		}
+		return;
+	}
+	if (key)
+		buf_add(out, " ", 1);
+	buf_add(out, v, n);
+	buf_add(out, "\n", 1);
+}
+
+static void yaml_value(struct buf *out, const char *v, size_t n, int indent, bool in_seq)
+{
+	bool map = v[0] == '{';
+	const char *p = v + 1, *end = v + n - 1;
+
+	(void)in_seq;
+	while (p < end) {
+		const char *e, *colon = NULL;
+
+		p = flow_skip_ws(p);
+		if (p >= end)
+			break;
+		e = flow_item_end(p);
+		if (e > end)
+			e = end;
+		if (map) {
+			for (const char *c = p; c < e; c++)
+				if (*c == ':') {
+					colon = c;
+					break;
+				}
+			if (colon) {
+				const char *val = flow_skip_ws(colon + 1);
+				yaml_entry(out, p, (size_t)(colon - p), val, (size_t)(e - val), indent, false);
+			}
+		} else {
+			yaml_entry(out, NULL, 0, p, (size_t)(e - p), indent, true);
+		}
+		p = e + 1;
+	}
+}
+
+/* A record "key: value" (D) or "{...}" list item (C) to block YAML. */
+static void yaml_record(struct buf *out, const char *rec, int indent, bool item)
+{
+	if (item) {
+		yaml_entry(out, NULL, 0, rec, strlen(rec), indent, true);
+		return;
+	}
+	const char *colon = strstr(rec, ": ");
+	if (!colon) {
+		yaml_entry(out, rec, strlen(rec), "", 0, indent, false);
+		return;
+	}
+	yaml_entry(out, rec, (size_t)(colon - rec), colon + 2, strlen(colon + 2), indent, false);
+}
+
 static int pidfd_open_(pid_t pid)
 {
 	return (int)syscall(SYS_pidfd_open, pid, 0);
@@ -773,8 +917,8 @@ static int run_one(const tf_case *c, unsigned num, const char *kernel)
 			continue;
 		const char *v = line + 2;
 		switch (line[0]) {
-		case 'D': buf_add(&diags, "  ", 2); buf_add(&diags, v, strlen(v)); buf_add(&diags, "\n", 1); break;
-		case 'C': buf_add(&checks, "    - ", 6); buf_add(&checks, v, strlen(v)); buf_add(&checks, "\n", 1); break;
+		case 'D': yaml_record(&diags, v, 2, false); break;
+		case 'C': yaml_record(&checks, v, 4, true); break;
 		case 'N': buf_add(&notes, v, strlen(v)); buf_add(&notes, "\n", 1); break;
 		case 'S': skip = v; break;
 		case 'F': failed_rec = true; buf_add(&fails, v, strlen(v)); buf_add(&fails, "\n", 1); break;

@@ -93,7 +93,8 @@ struct tally {
 static void report_tap(FILE *f, const char *bin, struct tally *t, bool verbose)
 {
 	char line[8192];
-	bool in_yaml = false, cur_failed = false;
+	bool in_yaml = false, cur_failed = false, in_giveup = false, in_fail = false;
+	double g_exp = 0, g_meas = 0;
 	char giveup[256] = "";
 
 	printf("%s\n", bin);
@@ -119,6 +120,7 @@ static void report_tap(FILE *f, const char *bin, struct tally *t, bool verbose)
 			}
 			cur_failed = !ok;
 			giveup[0] = 0;
+			in_giveup = in_fail = false;
 			continue;
 		}
 		if (strcmp(line, "  ---") == 0) {
@@ -133,22 +135,27 @@ static void report_tap(FILE *f, const char *bin, struct tally *t, bool verbose)
 		}
 		if (!in_yaml)
 			continue;
-		/* The headline number: when the application heard of it. */
-		if (strstr(line, "give-up after first transmission")) {
-			double e = 0, m = 0;
-			const char *pe = strstr(line, "expected_ms: "), *pm = strstr(line, "measured_ms: ");
-			if (pe && pm) {
-				e = atof(pe + 13);
-				m = atof(pm + 13);
-				snprintf(giveup, sizeof giveup, "error after %.3f s (model %.3f s)",
-				         m / 1000, e / 1000);
-			}
+		/* The headline number: when the application heard of it (the
+		 * check "give-up after first transmission", printed as a block
+		 * mapping: its expected_ms and measured_ms lines follow). */
+		if (strstr(line, "what:"))
+			in_giveup = strstr(line, "give-up after first transmission") != NULL;
+		else if (in_giveup && strstr(line, "expected_ms: "))
+			g_exp = atof(strstr(line, "expected_ms: ") + 13);
+		else if (in_giveup && strstr(line, "measured_ms: ")) {
+			g_meas = atof(strstr(line, "measured_ms: ") + 13);
+			snprintf(giveup, sizeof giveup, "error after %.3f s (model %.3f s)",
+			         g_meas / 1000, g_exp / 1000);
+			in_giveup = false;
 		}
+		/* A failed case: what failed, and where its artifacts are. */
+		if (strncmp(line, "  failures:", 11) == 0 || strncmp(line, "  message:", 10) == 0)
+			in_fail = true;
+		else if (strncmp(line, "  ", 2) == 0 && line[2] != ' ')
+			in_fail = false;
 		if ((cur_failed || verbose) &&
-		    (strstr(line, "ok: false") || strncmp(line, "    ", 4) == 0 ||
-		     strstr(line, "message:") || strstr(line, "timeline:") || strstr(line, ".pcap")))
-			if (!strstr(line, "ok: true") || verbose)
-				printf("      %s\n", line + 2);
+		    (in_fail || strstr(line, "timeline:") || strstr(line, ".pcap")))
+			printf("      %s\n", line + 2);
 	}
 }
 

@@ -130,6 +130,32 @@ def unquote(v):
     return v
 
 
+def fold_block_items(lines):
+    """The harness prints each check as a block mapping under "- " (prove's
+    YAMLish has no flow collections); fold each back into the one-line
+    flow form "- {k: v, ...}" the parser below reads."""
+    out, i = [], 0
+    while i < len(lines):
+        ln = lines[i]
+        s = ln.strip()
+        ind = len(ln) - len(ln.lstrip())
+        if s.startswith("- ") and ":" in s[2:] and not s[2:].lstrip().startswith("{"):
+            parts, j = [s[2:].strip()], i + 1
+            while j < len(lines):
+                l2 = lines[j]
+                i2 = len(l2) - len(l2.lstrip())
+                if i2 <= ind or l2.strip().startswith("- "):
+                    break
+                parts.append(l2.strip())
+                j += 1
+            out.append(" " * ind + "- {" + ", ".join(parts) + "}")
+            i = j
+            continue
+        out.append(ln)
+        i += 1
+    return out
+
+
 def key_numbers(yaml_lines, compare=None):
     """[(name, value)] of the key numbers of one test's YAML block.
 
@@ -140,7 +166,8 @@ def key_numbers(yaml_lines, compare=None):
     more, which are instance data such as sequence numbers), and top-level
     measured* fields.  Time values are named with "(ms)" so that differs()
     can apply its absolute floor."""
-    lines = [ln for ln in yaml_lines if ln.strip() and not ln.strip().startswith("#")]
+    lines = fold_block_items(
+        [ln for ln in yaml_lines if ln.strip() and not ln.strip().startswith("#")])
     if not lines:
         return []
     base = min(len(ln) - len(ln.lstrip()) for ln in lines)
