@@ -55,6 +55,21 @@ static void cable_down(struct cable *c)
 	tf_topo_free(c->t);
 }
 
+/* Both ends alive: no error pending (SO_ERROR) and ESTABLISHED (sock_diag). */
+static void expect_both_alive(struct cable *c, const char *when)
+{
+	char what[128];
+
+	snprintf(what, sizeof what, "client SO_ERROR %s", when);
+	tf_expect_errno(what, tf_sock_error(c->cfd), 0);
+	snprintf(what, sizeof what, "server SO_ERROR %s", when);
+	tf_expect_errno(what, tf_sock_error(c->sfd), 0);
+	snprintf(what, sizeof what, "client state %s (sock_diag)", when);
+	fate_expect_state(what, c->client, &c->cf, TCP_ESTABLISHED);
+	snprintf(what, sizeof what, "server state %s (sock_diag)", when);
+	fate_expect_state(what, c->server, &c->sf, TCP_ESTABLISHED);
+}
+
 /* The replug: link up; the heal restores the default route the link-down
  * flushed (fib_sync_down_dev()). */
 static void replug(struct cable *c, tf_fault *pull)
@@ -115,12 +130,7 @@ TF_CASE(cable_pulled_idle, .timeout_s = 30,
 	              (long)(ci1.segs_out - ci0.segs_out), 0);
 	tf_expect_int("segments the server's TCP sent while the cable was out (tcpi_segs_out)",
 	              (long)(si1.segs_out - si0.segs_out), 0);
-	tf_expect_errno("client SO_ERROR", tf_sock_error(c.cfd), 0);
-	tf_expect_errno("server SO_ERROR", tf_sock_error(c.sfd), 0);
-	fate_expect_state("client state after 3 s unplugged (sock_diag)", c.client, &c.cf,
-	                  TCP_ESTABLISHED);
-	fate_expect_state("server state after 3 s unplugged (sock_diag)", c.server, &c.sf,
-	                  TCP_ESTABLISHED);
+	expect_both_alive(&c, "after 3 s unplugged");
 
 	/* "does the original TCP connection still exist?" — use it. */
 	replug(&c, pull);
@@ -351,12 +361,7 @@ static void replug_during_retransmissions(bool after_icmp)
 	tf_expect_int("data segments crossing to the client after the replug (router's link) >= 1",
 	              fate_count(rtr, &(fate_match){ .flow = &c.sf, .payload = 1,
 	                                             .after_ns = t_heal }) >= 1, 1);
-	tf_expect_errno("server SO_ERROR", tf_sock_error(c.sfd), 0);
-	tf_expect_errno("client SO_ERROR", tf_sock_error(c.cfd), 0);
-	fate_expect_state("server state after the replug (sock_diag)", c.server, &c.sf,
-	                  TCP_ESTABLISHED);
-	fate_expect_state("client state after the replug (sock_diag)", c.client, &c.cf,
-	                  TCP_ESTABLISHED);
+	expect_both_alive(&c, "after the replug");
 	tf_must(tf_capture_read(c.srv));
 	tf_expect_int("FIN or RST on the server's link", (long)tf_capture_count_flags(c.srv, &c.sf, true,
 	              TF_TCP_FIN | TF_TCP_RST), 0);
