@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -75,7 +76,84 @@ static struct {
 	tf_world *world;         /* the sandbox of tf_case_topo(), lives until exit */
 	double err_ratio[256];   /* |measured-expected| / allowed for gaps <= 2 s */
 	size_t n_err;
+	struct wake_stats *wake; /* shared with the wake-up sentinel */
 } cur = { .fd = -1 };
+
+/* ---------- wake-up latency, measured in the same run ---------- */
+
+#define TF_SENTINEL_PERIOD_NS 5000000
+
+struct wake_stats {
+	int64_t max_late_ns;
+	int64_t samples;
+};
+
+/*
+ * A process of the case's own priority, in the case's process group, that
+ * sleeps until an absolute CLOCK_MONOTONIC instant every 5 ms and records
+ * how late it woke: what the scheduler does to a sleeping process on this
+ * host right now.  A separate process, not a thread: the case must stay
+ * single-threaded to unshare() a user namespace.
+ */
+static void sentinel_start(void)
+{
+	struct wake_stats *w = mmap(NULL, sizeof *w, PROT_READ | PROT_WRITE,
+	                            MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	pid_t parent = getpid(), pid;
+
+	if (w == MAP_FAILED)
+		return;
+	cur.wake = w;
+	pid = fork();
+	if (pid != 0)
+		return;   /* parent (or fork failed: no allowance beyond the slack) */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(0);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int fd = 0; fd < 3 && null >= 0; fd++)
+		dup2(null, fd);
+	syscall(SYS_close_range, 3U, ~0U, 0U);   /* the record pipe must close with the case */
+	struct timespec next;
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	for (;;) {
+		struct timespec now;
+		int64_t late;
+
+		next.tv_nsec += TF_SENTINEL_PERIOD_NS;
+		if (next.tv_nsec >= 1000000000) {
+			next.tv_nsec -= 1000000000;
+			next.tv_sec++;
+		}
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
+			;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		late = (int64_t)(now.tv_sec - next.tv_sec) * 1000000000 + (now.tv_nsec - next.tv_nsec);
+		if (late > __atomic_load_n(&w->max_late_ns, __ATOMIC_RELAXED))
+			__atomic_store_n(&w->max_late_ns, late, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&w->samples, 1, __ATOMIC_RELAXED);
+		if (late > TF_SENTINEL_PERIOD_NS)   /* overslept: do not catch up in a burst */
+			next = now;
+	}
+}
+
+int64_t tf_case_wakeup_allowance_us(void)
+{
+	int64_t late = cur.wake ? __atomic_load_n(&cur.wake->max_late_ns, __ATOMIC_RELAXED) : 0;
+	int64_t n = cur.wake ? __atomic_load_n(&cur.wake->samples, __ATOMIC_RELAXED) : 0;
+
+	(void)n;
+	return 2 * ((late + 999) / 1000);
+}
+
+static void report_wakeups(void)
+{
+	if (!cur.wake)
+		return;
+	tf_diag("wakeup_latency_max_us", "%lld  # worst of %lld timer wake-ups (every 5 ms) in this "
+	        "case; twice it is the allowance of application-side checks",
+	        (long long)(cur.wake->max_late_ns + 999) / 1000, (long long)cur.wake->samples);
+}
 
 static void record(char kind, const char *fmt, va_list ap)
 {
@@ -419,6 +497,36 @@ bool tf_expect_range(const char *what, int64_t measured, int64_t lo, int64_t hi)
 	return ok;
 }
 
+static bool expect_app(const char *what, int64_t measured, const int64_t *expected, int64_t lo,
+                       int64_t hi)
+{
+	char qw[512], exp[64] = "";
+	int64_t s = tf_slack_us(), a = tf_case_wakeup_allowance_us();
+	bool ok = measured >= lo - s && measured <= hi + s + a;
+
+	if (expected)
+		snprintf(exp, sizeof exp, "expected_ms: %.3f, ", ms(*expected));
+	recordf('C', "{what: \"%s\", side: application, %slo_ms: %.3f, hi_ms: %.3f, "
+	        "wakeup_allowance_ms: %.3f, measured_ms: %.3f, ok: %s}", yq(what, qw, sizeof qw), exp,
+	        ms(lo - s), ms(hi + s + a), ms(a), ms(measured), ok ? "true" : "false");
+	if (!ok) {
+		recordf('F', "%s (application side): expected within %.3f..%.3f ms (wake-up allowance "
+		        "%.3f ms), measured %.3f ms", what, ms(lo - s), ms(hi + s + a), ms(a), ms(measured));
+		cur.soft_failed = true;
+	}
+	return ok;
+}
+
+bool tf_expect_app_time(const char *what, int64_t measured, int64_t expected, int64_t lo, int64_t hi)
+{
+	return expect_app(what, measured, &expected, lo, hi);
+}
+
+bool tf_expect_app_range(const char *what, int64_t measured, int64_t lo, int64_t hi)
+{
+	return expect_app(what, measured, NULL, lo, hi);
+}
+
 bool tf_expect_int(const char *what, long measured, long expected)
 {
 	char qw[512];
@@ -499,12 +607,15 @@ void tf_check_schedule(const char *what, const tf_schedule *s, const int64_t *tx
 			cur.soft_failed = true;
 		} else if (n > 0) {
 			snprintf(label, sizeof label, "%s give-up after last transmission", what);
+			/* The give-up sends nothing: its moment is when the
+			 * application woke on the error (application side).  The
+			 * kernel side is the count and the gaps above. */
 			if (n == want)
-				tf_expect_time(label, (giveup_ns - tx_ns[n - 1]) / 1000, e->gap_us,
-				               e->gap_lo_us, e->gap_hi_us);
+				tf_expect_app_time(label, (giveup_ns - tx_ns[n - 1]) / 1000, e->gap_us,
+				                   e->gap_lo_us, e->gap_hi_us);
 			snprintf(label, sizeof label, "%s give-up after first transmission", what);
-			tf_expect_time(label, (giveup_ns - tx_ns[0]) / 1000, e->at_us, e->at_lo_us,
-			               e->at_hi_us);
+			tf_expect_app_time(label, (giveup_ns - tx_ns[0]) / 1000, e->at_us, e->at_lo_us,
+			                   e->at_hi_us);
 		}
 	}
 }
@@ -595,6 +706,7 @@ static void child_finish(void)
 
 	if (cur.skipped)
 		return;
+	report_wakeups();
 	if (cur.n_err > 0) {
 		double med;
 		qsort(cur.err_ratio, cur.n_err, sizeof cur.err_ratio[0], cmp_double);
@@ -628,6 +740,7 @@ static _Noreturn void child_run(const tf_case *c, int rec_fd)
 	/* Die with the runner; own process group so a timeout kills it all. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	setpgid(0, 0);
+	sentinel_start();
 	atexit(child_finish);
 	c->fn();
 	cur.finished = true;

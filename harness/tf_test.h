@@ -42,6 +42,11 @@ typedef struct tf_case {
 	unsigned timeout_s;   /* [60] the runner kills the case's process group after this */
 	bool slow;            /* only with --slow / --all (meson suite 'slow') */
 	const char *proves;   /* the seed sentence this case proves */
+	/* Non-NULL: the case runs alone (no other case of any tcpfate run of
+	 * this user at the same time); the reason is printed in its YAML.
+	 * Only for a case whose kernel-side measurement another case would
+	 * disturb — never to hide a flake. */
+	const char *exclusive;
 	struct tf_case *next;
 } tf_case;
 
@@ -99,6 +104,24 @@ int64_t tf_slack_us(void);
 /* Soft check of a time in µs against [lo, hi] (slack added here). */
 bool tf_expect_time(const char *what, int64_t measured_us, int64_t expected_us,
                     int64_t lo_us, int64_t hi_us);
+/*
+ * A moment an application saw (poll() woke on the error, connect() or
+ * read() returned): never a kernel timestamp.  Scheduling can only make it
+ * late, so the low edge is the model's (lo - slack) and the high edge gets
+ * the slack plus the wake-up allowance measured in this run
+ * (tf_case_wakeup_allowance_us()), named in the YAML.  The kernel-side
+ * cause of the same event is asserted with tf_expect_time() on its packet
+ * timestamps, without the allowance.
+ */
+bool tf_expect_app_time(const char *what, int64_t measured_us, int64_t expected_us,
+                        int64_t lo_us, int64_t hi_us);
+/* The same for a bound ("after the stall and before the next timer"). */
+bool tf_expect_app_range(const char *what, int64_t measured_us, int64_t lo_us, int64_t hi_us);
+/* Twice the worst wake-up latency of a timer measured in this case so far:
+ * a process of the case's own priority sleeps on CLOCK_MONOTONIC every
+ * 5 ms from the case's start and records how late it woke. */
+int64_t tf_case_wakeup_allowance_us(void);
+
 /* Soft check of a bound: measured in [lo, hi] µs (slack added), for rules
  * that give limits rather than a value ("before the next retransmission"). */
 bool tf_expect_range(const char *what, int64_t measured_us, int64_t lo_us, int64_t hi_us);
