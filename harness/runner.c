@@ -36,13 +36,12 @@
 
 #include "tf_test.h"
 #include "tf_timeline.h"
-
-#define TF_EXIT_SKIP 77
-#define TF_DEFAULT_TIMEOUT_S 60
+#include "runner_private.h"
 
 /* ---------- registry ---------- */
 
-static tf_case *cases_head, **cases_tail = &cases_head;
+tf_case *tf_cases_head;
+static tf_case **cases_tail = &tf_cases_head;
 
 void tf_case_register(tf_case *c)
 {
@@ -51,14 +50,7 @@ void tf_case_register(tf_case *c)
 	cases_tail = &c->next;
 }
 
-/* ---------- options shared by parent and child ---------- */
-
-static struct {
-	const char *artifacts;   /* root directory for artifacts */
-	bool keep;               /* save captures even on success */
-	bool timeline;           /* write the SVG timeline even on success */
-	const char *prog;
-} opt;
+struct tf_runner_opt tf_runner;
 
 /* ---------- child side ---------- */
 
@@ -252,7 +244,7 @@ int tf__must(int r, const char *what, const char *file, int line)
 	return r;
 }
 
-static int mkdir_p(const char *path)
+int tf_mkdir_p(const char *path)
 {
 	char tmp[PATH_MAX];
 	size_t len = strlen(path);
@@ -276,10 +268,15 @@ static int mkdir_p(const char *path)
 const char *tf_case_artifacts(void)
 {
 	if (!cur.artifacts[0]) {
-		snprintf(cur.artifacts, sizeof cur.artifacts, "%s/%s/%s", opt.artifacts, opt.prog,
+		snprintf(cur.artifacts, sizeof cur.artifacts, "%s/%s/%s", tf_runner.artifacts, tf_runner.prog,
 		         cur.c->name);
-		if (mkdir_p(cur.artifacts) < 0)
-			snprintf(cur.artifacts, sizeof cur.artifacts, "/tmp");
+		int r = tf_mkdir_p(cur.artifacts);
+		if (r < 0) {
+			/* never a shared fallback such as /tmp: nothing is saved */
+			tf_note("artifacts not saved: cannot create %s: %s", cur.artifacts, strerror(-r));
+			cur.artifacts[0] = 0;
+			return NULL;
+		}
 	}
 	return cur.artifacts;
 }
@@ -288,6 +285,9 @@ tf_topo *tf_case_topo(tf_topo_shape shape)
 {
 	tf_world *w = NULL;
 	tf_topo *t = NULL;
+	int64_t t0 = tf_mono_ns();
+	int slot = tf_admit_setup();   /* one builder per core, across every run */
+	int64_t t1 = tf_mono_ns();
 	int r = tf_world_new(&w);
 
 	/* No sandbox here is a missing capability: SKIP with the reason.
@@ -295,10 +295,16 @@ tf_topo *tf_case_topo(tf_topo_shape shape)
 	if (r < 0) {
 		char why[512];
 		tf_sandbox_explain(r, why, sizeof why);
+		if (tf_runner.fallback_why[0])
+			tf_skip("%s; no VM fallback either: %s", why, tf_runner.fallback_why);
 		tf_skip("%s", why);
 	}
 	cur.world = w;
 	tf_must(tf_topo_new_in(w, shape, &t));
+	if (slot >= 0)
+		close(slot);
+	tf_diag("setup_ms", "%.1f  # waited %.1f ms for a setup slot (one per core)",
+	        (double)(tf_mono_ns() - t1) / 1e6, (double)(t1 - t0) / 1e6);
 	tf_diag("sandbox", "%s", tf_world_in_userns(w) ?
 	        "user namespace (unprivileged path)" : "network namespaces as root");
 	return t;
@@ -703,6 +709,7 @@ static int cmp_double(const void *a, const void *b)
 static void child_finish(void)
 {
 	bool failed = !cur.finished || cur.soft_failed;
+	char qp[PATH_MAX * 2];
 
 	if (cur.skipped)
 		return;
@@ -716,30 +723,45 @@ static void child_finish(void)
 		tf_diag("timing_error_median", "%.3f  # of max(1 jiffy + 2 ms, 3%%), over %zu gaps <= 2 s",
 		        med, cur.n_err);
 	}
-	if (failed || opt.keep) {
+	if (failed || tf_runner.keep) {
 		for (size_t i = 0; i < cur.n_caps; i++) {
 			char path[PATH_MAX];
 			tf_capture_read(cur.caps[i]);
+			if (!tf_case_artifacts())
+				break;
 			snprintf(path, sizeof path, "%s/%s.pcap", tf_case_artifacts(), cur.cap_labels[i]);
 			if (tf_capture_save(cur.caps[i], path) == 0)
-				tf_diag(cur.cap_labels[i], "%s", path);
+				tf_diag(cur.cap_labels[i], "\"%s\"", yq(path, qp, sizeof qp));
 		}
 	}
-	if (cur.timeline && (failed || opt.timeline)) {
+	if (cur.timeline && (failed || tf_runner.timeline) && tf_case_artifacts()) {
 		char path[PATH_MAX];
 		snprintf(path, sizeof path, "%s/timeline.svg", tf_case_artifacts());
 		if (tf_timeline_write(cur.timeline, path) == 0)
-			tf_diag("timeline", "%s", path);
+			tf_diag("timeline", "\"%s\"", yq(path, qp, sizeof qp));
 	}
 }
 
-static _Noreturn void child_run(const tf_case *c, int rec_fd)
+_Noreturn void tf_child_run(const tf_case *c, int rec_fd)
 {
 	cur.c = c;
 	cur.fd = rec_fd;
 	/* Die with the runner; own process group so a timeout kills it all. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	setpgid(0, 0);
+	if (getppid() != tf_runner.pid)   /* the runner died before PR_SET_PDEATHSIG took */
+		_exit(1);
+	/* Every case holds the case lock shared; an exclusive one alone.
+	 * The runner's timeout starts once it is admitted (record 'A'). */
+	int lock = tf_admit_case(c->exclusive != NULL);
+	(void)lock;           /* held until exit */
+	recordf('A', "admitted");
+	if (c->exclusive)
+	{
+		char q[512];
+		tf_diag("exclusive", "\"%s\"  # runs alone: no other case at the same time",
+		        yq(c->exclusive, q, sizeof q));
+	}
 	sentinel_start();
 	atexit(child_finish);
 	c->fn();
@@ -747,459 +769,5 @@ static _Noreturn void child_run(const tf_case *c, int rec_fd)
 	if (cur.soft_failed)
 		fail_msg("%s: some expectations failed (see checks)", c->name);
 	exit(0);
-}
-
-/* ---------- parent side ---------- */
-
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static void buf_add(struct buf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 4096;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p)
-			return;
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = 0;
-}
-
-static int drain(int fd, struct buf *b)
-{
-	char tmp[4096];
-	ssize_t n = read(fd, tmp, sizeof tmp);
-
-	if (n > 0)
-		buf_add(b, tmp, (size_t)n);
-	return n > 0 ? 1 : (n == 0 || errno != EAGAIN) ? 0 : 1;
-}
-
-/*
- * YAML out, in the subset TAP consumers read: prove's YAMLish has no flow
- * collections, so a value written as {k: v, ...} or [a, b] is printed as
- * block mappings and sequences.  Quoted strings and nesting are honoured.
- */
-static const char *flow_skip_ws(const char *p)
-{
-	while (*p == ' ')
-		p++;
-	return p;
-}
-
-/* End of one flow item starting at p: the top-level ',' or closing bracket. */
-static const char *flow_item_end(const char *p)
-{
-	int depth = 0;
-	bool q = false;
-
-	for (; *p; p++) {
-		if (q) {
-			if (*p == '\\' && p[1])
-				p++;
-			else if (*p == '"')
-				q = false;
-			continue;
-		}
-		if (*p == '"')
-			q = true;
-		else if (*p == '{' || *p == '[')
-			depth++;
-		else if ((*p == '}' || *p == ']') && depth-- == 0)
-			return p;
-		else if (*p == ',' && depth == 0)
-			return p;
-	}
-	return p;
-}
-
-static void yaml_value(struct buf *out, const char *v, size_t n, int indent, bool in_seq);
-
-/* Emit "key: value" (or "- value" for a sequence item) at indent. */
-static void yaml_entry(struct buf *out, const char *key, size_t klen, const char *v, size_t n,
-                       int indent, bool dash)
-{
-	char pad[64];
-	int w = indent < 60 ? indent : 60;
-
-	while (n > 0 && v[n - 1] == ' ')
-		n--;
-	memset(pad, ' ', (size_t)w);
-	buf_add(out, pad, (size_t)w);
-	if (dash)
-		buf_add(out, "- ", 2);
-	if (key) {
-		buf_add(out, key, klen);
-		buf_add(out, ":", 1);
-	}
-	if (n > 0 && (v[0] == '{' || v[0] == '[') && (v[n - 1] == '}' || v[n - 1] == ']')) {
-		if (key) {
-			buf_add(out, "\n", 1);
-			yaml_value(out, v, n, indent + (dash ? 4 : 2), false);
-		} else {
-			/* "- {a: 1}" becomes "- a: 1" with the rest aligned under it */
-			struct buf tmp = { 0 };
-			yaml_value(&tmp, v, n, indent + 2, false);
-			if (tmp.p) {
-				const char *t = tmp.p + indent + 2;
-				buf_add(out, t, tmp.len - (size_t)(indent + 2));
-			}
-			free(tmp.p);
-		}
-		return;
-	}
-	if (key)
-		buf_add(out, " ", 1);
-	buf_add(out, v, n);
-	buf_add(out, "\n", 1);
-}
-
-static void yaml_value(struct buf *out, const char *v, size_t n, int indent, bool in_seq)
-{
-	bool map = v[0] == '{';
-	const char *p = v + 1, *end = v + n - 1;
-
-	(void)in_seq;
-	while (p < end) {
-		const char *e, *colon = NULL;
-
-		p = flow_skip_ws(p);
-		if (p >= end)
-			break;
-		e = flow_item_end(p);
-		if (e > end)
-			e = end;
-		if (map) {
-			for (const char *c = p; c < e; c++)
-				if (*c == ':') {
-					colon = c;
-					break;
-				}
-			if (colon) {
-				const char *val = flow_skip_ws(colon + 1);
-				yaml_entry(out, p, (size_t)(colon - p), val, (size_t)(e - val), indent, false);
-			}
-		} else {
-			yaml_entry(out, NULL, 0, p, (size_t)(e - p), indent, true);
-		}
-		p = e + 1;
-	}
-}
-
-/* A record "key: value" (D) or "{...}" list item (C) to block YAML. */
-static void yaml_record(struct buf *out, const char *rec, int indent, bool item)
-{
-	if (item) {
-		yaml_entry(out, NULL, 0, rec, strlen(rec), indent, true);
-		return;
-	}
-	const char *colon = strstr(rec, ": ");
-	if (!colon) {
-		yaml_entry(out, rec, strlen(rec), "", 0, indent, false);
-		return;
-	}
-	yaml_entry(out, rec, (size_t)(colon - rec), colon + 2, strlen(colon + 2), indent, false);
-}
-
-static int pidfd_open_(pid_t pid)
-{
-	return (int)syscall(SYS_pidfd_open, pid, 0);
-}
-
-/* Print `text` as a YAML literal block at the given indent. */
-static void yaml_block(const char *key, const char *text)
-{
-	const char *p = text;
-
-	printf("  %s: |\n", key);
-	while (*p) {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-		printf("    %.*s\n", (int)n, p);
-		p += n + (nl ? 1 : 0);
-	}
-}
-
-static void yaml_quote(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			putchar('\\');
-		putchar(*s);
-	}
-	putchar('"');
-}
-
-static int run_one(const tf_case *c, unsigned num, const char *kernel)
-{
-	int rec[2], out[2], pidfd;
-	struct buf rb = { 0 }, ob = { 0 };
-	unsigned timeout = c->timeout_s ? c->timeout_s : TF_DEFAULT_TIMEOUT_S;
-	int64_t start = tf_mono_ns(), deadline = start + (int64_t)timeout * 1000000000;
-	bool timed_out = false, rec_open = true, out_open = true;
-	int status = 0;
-	pid_t pid;
-
-	if (pipe2(rec, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
-		printf("not ok %u - %s\n  ---\n  message: \"pipe: %s\"\n  ...\n", num, c->name,
-		       strerror(errno));
-		return 1;
-	}
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0) {
-		printf("not ok %u - %s\n  ---\n  message: \"fork: %s\"\n  ...\n", num, c->name,
-		       strerror(errno));
-		return 1;
-	}
-	if (pid == 0) {
-		close(rec[0]);
-		close(out[0]);
-		dup2(out[1], STDOUT_FILENO);
-		dup2(out[1], STDERR_FILENO);
-		close(out[1]);
-		setvbuf(stdout, NULL, _IONBF, 0);
-		child_run(c, rec[1]);
-	}
-	setpgid(pid, pid);
-	close(rec[1]);
-	close(out[1]);
-	fcntl(rec[0], F_SETFL, O_NONBLOCK);
-	fcntl(out[0], F_SETFL, O_NONBLOCK);
-	pidfd = pidfd_open_(pid);
-
-	for (;;) {
-		struct pollfd p[3] = {
-			{ .fd = rec_open ? rec[0] : -1, .events = POLLIN },
-			{ .fd = out_open ? out[0] : -1, .events = POLLIN },
-			{ .fd = pidfd, .events = POLLIN },
-		};
-		int64_t left = deadline - tf_mono_ns();
-		int r;
-
-		if (left <= 0) {
-			/* Kill the whole group: the case and anything it started. */
-			kill(-pid, SIGKILL);
-			if (pidfd >= 0)
-				syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-			timed_out = true;
-			break;
-		}
-		r = poll(p, 3, (int)(left / 1000000) + 1);
-		if (r < 0 && errno != EINTR)
-			break;
-		if (p[0].revents)
-			rec_open = drain(rec[0], &rb);
-		if (p[1].revents)
-			out_open = drain(out[0], &ob);
-		if (!rec_open && !out_open)
-			break;
-		/* Child gone but a grandchild holds the pipes: do not wait for it. */
-		if (pidfd >= 0 && (p[2].revents & POLLIN) && !rec_open)
-			break;
-	}
-	waitpid(pid, &status, 0);
-	/* Anything still in the group (a server a case spawned) goes too. */
-	kill(-pid, SIGKILL);
-	while (drain(rec[0], &rb) == 1 && rb.len < (1 << 24))
-		;
-	while (drain(out[0], &ob) == 1 && ob.len < (1 << 24))
-		;
-	close(rec[0]);
-	close(out[0]);
-	if (pidfd >= 0)
-		close(pidfd);
-
-	/* Assemble the result. */
-	const char *skip = NULL;
-	bool failed_rec = false;
-	char *line, *save = NULL;
-	struct buf diags = { 0 }, checks = { 0 }, notes = { 0 }, fails = { 0 };
-	for (line = rb.p ? strtok_r(rb.p, "\n", &save) : NULL; line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (strlen(line) < 2)
-			continue;
-		const char *v = line + 2;
-		switch (line[0]) {
-		case 'D': yaml_record(&diags, v, 2, false); break;
-		case 'C': yaml_record(&checks, v, 4, true); break;
-		case 'N': buf_add(&notes, v, strlen(v)); buf_add(&notes, "\n", 1); break;
-		case 'S': skip = v; break;
-		case 'F': failed_rec = true; buf_add(&fails, v, strlen(v)); buf_add(&fails, "\n", 1); break;
-		}
-	}
-	bool ok;
-	const char *why = NULL;
-	char whybuf[128];
-	if (timed_out) {
-		ok = false;
-		snprintf(whybuf, sizeof whybuf, "timeout: killed after %u s", timeout);
-		why = whybuf;
-	} else if (WIFSIGNALED(status)) {
-		ok = false;
-		snprintf(whybuf, sizeof whybuf, "killed by signal %d (%s)", WTERMSIG(status),
-		         strsignal(WTERMSIG(status)));
-		why = whybuf;
-	} else if (WEXITSTATUS(status) == TF_EXIT_SKIP && skip) {
-		ok = true;
-	} else {
-		ok = WEXITSTATUS(status) == 0 && !failed_rec;
-		skip = NULL;
-	}
-
-	if (skip)
-		printf("ok %u - %s # SKIP %s\n", num, c->name, skip);
-	else
-		printf("%s %u - %s\n", ok ? "ok" : "not ok", num, c->name);
-	printf("  ---\n");
-	printf("  duration_ms: %.1f\n", (double)(tf_mono_ns() - start) / 1e6);
-	printf("  kernel: %s\n", kernel);
-	if (c->proves) {
-		printf("  proves: ");
-		yaml_quote(c->proves);
-		putchar('\n');
-	}
-	if (why) {
-		printf("  message: ");
-		yaml_quote(why);
-		putchar('\n');
-	}
-	if (diags.p)
-		fputs(diags.p, stdout);
-	if (checks.p)
-		printf("  checks:\n%s", checks.p);
-	if (notes.p)
-		yaml_block("notes", notes.p);
-	if (fails.p)
-		yaml_block("failures", fails.p);
-	if (ob.p && (!ok || getenv("TF_VERBOSE")))
-		yaml_block("output", ob.p);
-	printf("  ...\n");
-	fflush(stdout);
-	free(rb.p); free(ob.p); free(diags.p); free(checks.p); free(notes.p); free(fails.p);
-	return ok ? 0 : 1;
-}
-
-static bool selected_by_name(const tf_case *c, const char **names, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(c->name, names[i]) == 0)
-			return true;
-	return false;
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-	        "Usage: %s [OPTIONS]\n"
-	        "Run tcpfate cases against the running kernel; TAP version 13 on stdout.\n\n"
-	        "  -l, --list            list the cases and exit\n"
-	        "  -r, --run NAME        run only NAME (repeatable)\n"
-	        "      --slow            run only the slow cases\n"
-	        "      --all             run fast and slow cases\n"
-	        "  -a, --artifacts DIR   where failing cases leave pcaps and timelines\n"
-	        "                        [$TF_ARTIFACTS or ./tcpfate-artifacts]\n"
-	        "  -k, --keep            keep captures of passing cases too\n"
-	        "  -t, --timeline        write the SVG timeline of every timing case\n"
-	        "  -h, --help            this text\n", opt.prog);
-}
-
-int main(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "list", no_argument, NULL, 'l' },
-		{ "run", required_argument, NULL, 'r' },
-		{ "slow", no_argument, NULL, 'S' },
-		{ "all", no_argument, NULL, 'A' },
-		{ "artifacts", required_argument, NULL, 'a' },
-		{ "keep", no_argument, NULL, 'k' },
-		{ "timeline", no_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	const char *only[64];
-	size_t n_only = 0;
-	bool list = false, slow = false, all = false;
-	char kernel[128] = "?";
-	unsigned total = 0, num = 0, failed = 0;
-	int ch;
-
-	opt.prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
-	opt.artifacts = getenv("TF_ARTIFACTS") ? getenv("TF_ARTIFACTS") : "tcpfate-artifacts";
-	while ((ch = getopt_long(argc, argv, "lr:a:kth", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'l': list = true; break;
-		case 'r':
-			if (n_only >= TF_ARRAY_SIZE(only)) {
-				fprintf(stderr, "%s: too many --run options\n", opt.prog);
-				return 2;
-			}
-			only[n_only++] = optarg;
-			break;
-		case 'S': slow = true; break;
-		case 'A': all = true; break;
-		case 'a':
-			if (!*optarg) {
-				fprintf(stderr, "%s: --artifacts needs a directory\n", opt.prog);
-				return 2;
-			}
-			opt.artifacts = optarg;
-			break;
-		case 'k': opt.keep = true; break;
-		case 't': opt.timeline = true; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "%s: unexpected argument '%s'\n", opt.prog, argv[optind]);
-		usage(stderr);
-		return 2;
-	}
-	if (slow && all) {
-		fprintf(stderr, "%s: --slow and --all exclude each other\n", opt.prog);
-		return 2;
-	}
-	for (size_t i = 0; i < n_only; i++) {
-		bool found = false;
-		for (tf_case *c = cases_head; c; c = c->next)
-			found |= strcmp(c->name, only[i]) == 0;
-		if (!found) {
-			fprintf(stderr, "%s: no case named '%s' (see --list)\n", opt.prog, only[i]);
-			return 2;
-		}
-	}
-
-#define SELECTED(c) (n_only ? selected_by_name(c, only, n_only) : (all || (c)->slow == slow))
-
-	for (tf_case *c = cases_head; c; c = c->next) {
-		if (!SELECTED(c))
-			continue;
-		if (list)
-			printf("%s%s\n", c->name, c->slow ? " (slow)" : "");
-		total++;
-	}
-	if (list)
-		return 0;
-
-	tf_kernel_release(kernel, sizeof kernel);
-	signal(SIGPIPE, SIG_IGN);
-	printf("TAP version 13\n1..%u\n", total);
-	printf("# %s on Linux %s as uid %u\n", opt.prog, kernel, (unsigned)getuid());
-	for (tf_case *c = cases_head; c; c = c->next) {
-		if (!SELECTED(c))
-			continue;
-		failed += run_one(c, ++num, kernel);
-	}
-	return failed ? 1 : 0;
 }
 

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* What the two halves of the runner share: runner.c (inside a case's
+ * process) and runner_main.c (the parent that schedules and reports). */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "tf_test.h"
+
+#define TF_EXIT_SKIP 77
+#define TF_DEFAULT_TIMEOUT_S 60
+
+struct tf_runner_opt {
+	const char *artifacts;   /* root directory for artifacts */
+	bool keep;               /* save captures even on success */
+	bool timeline;           /* write the SVG timeline even on success */
+	const char *prog;
+	pid_t pid;               /* the runner (parent of every case) */
+	char fallback_why[512];  /* sandbox blocked and no VM fallback: why */
+};
+extern struct tf_runner_opt tf_runner;
+extern tf_case *tf_cases_head;
+
+/* In the forked child: run the case, report through rec_fd, exit. */
+_Noreturn void tf_child_run(const tf_case *c, int rec_fd);
+
+/* Admission (admit.c): an fd holding the lock (close it to release), or
+ * -errno (then run without: admission is for fairness, not correctness). */
+int tf_admit_setup(void);
+int tf_admit_case(bool exclusive);
+/* mkdir -p; 0 or -errno. */
+int tf_mkdir_p(const char *path);
+
+/* harness/vm_fallback.c: run argv in a guest kernel when the sandbox is
+ * blocked here; returns only when that is impossible (-errno, why set). */
+int tf_vm_fallback_exec(char *const argv[], const char *blocked_reason, char *why, size_t why_len);

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The runner and `tcpfate run` against hostile cases and binaries (TAP).
+#   test-runner.sh TCPFATE HOSTILE_BINARY
+set -u
+tcpfate=$1 hostile=$2
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+n=0 failed=0
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi; }
+echo "TAP version 13"
+echo "1..12"
+
+# 1-4: the case binary's own TAP under attack
+start=$(date +%s%N)
+"$hostile" >"$tmp/h.tap" 2>"$tmp/h.err"; rc=$?
+dur=$(( ($(date +%s%N) - start) / 1000000 ))
+results=$(grep -cE '^(not )?ok [0-9]+ ' "$tmp/h.tap")
+ok $([ "$results" = 5 ] && echo 0 || echo 1) "5 results for 5 cases, none forged by case output (got $results)"
+grep -q '^not ok 1 - closes_fds_and_sleeps' "$tmp/h.tap" && grep -A4 '^not ok 1 ' "$tmp/h.tap" | grep -q 'timeout' \
+  && [ "$dur" -lt 5500 ]; ok $? "a case that closes its pipes still times out (2 s; run took $dur ms)"
+prove -e cat "$tmp/h.tap" >"$tmp/prove.out" 2>&1
+grep -q 'Failed 3/5 subtests' "$tmp/prove.out" && ! grep -qi 'yaml\|unsupported\|parse' "$tmp/prove.out"
+ok $? "prove reads the stream: 3 of 5 failed, no YAML error"
+grep -q '^ok 4 - skips_honestly # SKIP a reason with \\# and \\\\ and ?$' "$tmp/h.tap"
+ok $? "skip reason escaped (\\#, \\\\, control characters replaced)"
+
+# 5: exit status
+[ $rc = 1 ]; ok $? "exit status 1 when a case failed (got $rc)"
+
+# 6-8: tcpfate run against lying binaries (TF_CASEDIR)
+mkdir "$tmp/cases"
+{ echo '#!/bin/sh'; echo 'printf "TAP version 13\n1..2\nnot ok 1 - real\n"'
+  echo 'head -c 8191 /dev/zero | tr "\0" x; echo "ok 2 - injected"'; } >"$tmp/cases/liar"
+{ echo '#!/bin/sh'; echo 'printf "TAP version 13\n1..1\nok 1 - fine\n"'; echo 'kill -9 $$'; } >"$tmp/cases/suicide"
+{ echo '#!/bin/sh'; echo 'printf "TAP version 13\n1..1\nok 1 - fine\n"'; } >"$tmp/cases/good"
+chmod +x "$tmp"/cases/*
+TF_CASEDIR=$tmp/cases "$tcpfate" run >"$tmp/run.out" 2>&1; rc=$?
+! grep -q 'injected' "$tmp/run.out"; ok $? "a line longer than any buffer is not split into a result"
+grep -q 'liar: plan 1..2, 1 results' "$tmp/run.out"; ok $? "plan checked against results"
+grep -q 'suicide killed by signal 9' "$tmp/run.out" && [ $rc = 1 ]; ok $? "a binary killed by a signal is a failure (exit $rc)"
+
+# 9: no shell: --artifacts is one argument, never a command
+TF_CASEDIR=$tmp/cases "$tcpfate" run --case good --artifacts "$tmp/a; touch $tmp/pwned" >/dev/null 2>&1
+[ ! -e "$tmp/pwned" ]; ok $? "--artifacts with a ; runs no command"
+
+# 10: an unusable artifacts directory is refused up front, no /tmp fallback
+"$hostile" --run passes --artifacts /proc/nonexistent/x >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc = 2 ] && grep -q 'cannot use artifacts directory' "$tmp/err"; ok $? "unusable --artifacts: exit 2 and a message (got $rc)"
+
+# 11-12: the runner dies with its parent, and its cases with it
+bash -c '"$1" --run sleeps_long >/dev/null 2>&1 & wait' _ "$hostile" &
+parent=$!
+for _ in $(seq 50); do pgrep -f -- "^$hostile --run sleeps_long" >/dev/null && break; sleep 0.1; done
+pgrep -f -- "^$hostile --run sleeps_long" >/dev/null; ok $? "runner started"
+kill -9 $parent; wait $parent 2>/dev/null
+gone=1
+for _ in $(seq 10); do   # polling: nothing signals another process's exit to us
+  pgrep -f -- "^$hostile" >/dev/null || { gone=0; break; }; sleep 0.1
+done
+[ $gone = 0 ]; ok $? "SIGKILL of the runner's parent: nothing of the run left 1 s later"
+pkill -9 -f -- "^$hostile" 2>/dev/null
+exit $failed
