@@ -50,6 +50,50 @@ void tf_case_register(tf_case *c)
 	cases_tail = &c->next;
 }
 
+static tf_variant *variants_head, **variants_tail = &variants_head;
+
+void tf_variant_register(tf_variant *v)
+{
+	v->next = NULL;
+	*variants_tail = v;
+	variants_tail = &v->next;
+}
+
+int tf_cases_expand(void)
+{
+	for (tf_case **pc = &tf_cases_head; *pc;) {
+		tf_case *c = *pc, *first = NULL, **tail = &first;
+
+		if (!c->fixture || c->variant) {
+			pc = &c->next;
+			continue;
+		}
+		for (tf_variant *v = variants_head; v; v = v->next) {
+			if (strcmp(v->fixture, c->fixture) != 0)
+				continue;
+			tf_case *n = malloc(sizeof *n);
+			char *name = NULL;
+			if (!n || asprintf(&name, "%s_%s", c->name, v->name) < 0) {
+				free(n);
+				return -ENOMEM;
+			}
+			*n = *c;
+			n->name = name;
+			n->variant = v->data;
+			*tail = n;
+			tail = &n->next;
+		}
+		if (!first) {           /* no variant: the case itself, variant NULL */
+			pc = &c->next;
+			continue;
+		}
+		*tail = c->next;        /* the variants replace the template */
+		*pc = first;
+		pc = tail;
+	}
+	return 0;
+}
+
 struct tf_runner_opt tf_runner;
 
 /* ---------- child side ---------- */
@@ -764,7 +808,10 @@ _Noreturn void tf_child_run(const tf_case *c, int rec_fd)
 	}
 	sentinel_start();
 	atexit(child_finish);
-	c->fn();
+	if (c->fn_v)
+		c->fn_v(c->variant);
+	else
+		c->fn();
 	cur.finished = true;
 	if (cur.soft_failed)
 		fail_msg("%s: some expectations failed (see checks)", c->name);
