@@ -22,61 +22,45 @@
 /* The sender's parameters.                                            */
 
 /*
- * Read back from tf_model_retrans()'s schedule of a silent peer (model.c):
- * event 1 is the TLP (timer = PTO) or the first RTO (timer = icsk_rto),
- * armed from process context, so its band starts at exactly
- * jiffies_to_usecs(timer) and gives HZ; the RTO timers double up to
- * rto_max (two equal ones show the cap).  Anything else — a timer that
- * neither doubles nor repeats — is TCP_USER_TIMEOUT's clamp
- * (tcp_clamp_rto_to_user_timeout()), not modelled with ICMPs.
+ * The sender's timers come from the model's state (tf_model_rto_jiffies(),
+ * tfm_pto_j(), tfm_rto_max_j()); the plain schedule of a silent peer
+ * (tf_model_retrans()) only says how far its backoff goes before the
+ * give-up: rmax_floor, the longest timer it arms, and whether rto_max cut
+ * one of them (rmax; 0 when the cap never applied).  Beyond that floor
+ * tfm_rto_backoff() refuses (-EOPNOTSUPP): tf_model_unreach() sizes its
+ * phases on it.  A timer that is not min(rto << k, rto_max) is
+ * TCP_USER_TIMEOUT's clamp (tcp_clamp_rto_to_user_timeout()), not modelled
+ * with ICMPs.
  */
 int tfm_tcp_from_model(const tf_model *m, struct tcp_p *tp)
 {
 	tf_schedule *s = NULL;
-	const tf_sched_event *e1;
-	uint64_t prev = 0, cand = 0, hz, ms;
+	uint64_t rmax, ms;
+	const char *rule;
+	unsigned k = 0;
 	size_t i;
 	int r;
 
 	memset(tp, 0, sizeof(*tp));
+	tp->hz = m->hz;
+	tp->rto = tf_model_rto_jiffies(m);
+	tp->pto = tfm_pto_j(m, &rule);
+	rmax = tfm_rto_max_j(m);
 	r = tf_model_retrans(m, &s);
 	if (r < 0)
 		return r;
 	r = -EOPNOTSUPP;
-	e1 = tf_schedule_event(s, 1);
-	if (!e1 || e1->kind == TF_TX_GIVEUP || e1->timer_jiffies == 0 || e1->gap_lo_us <= 0)
-		goto out;
-	hz = ((uint64_t)e1->timer_jiffies * USEC_PER_SEC + (uint64_t)e1->gap_lo_us / 2) /
-	     (uint64_t)e1->gap_lo_us;
-	if (hz < 100 || hz > 1000)
-		goto out;
-	tp->hz = (unsigned)hz;
-	tp->rto = tf_model_rto_jiffies(m);
-	tp->pto = e1->kind == TF_TX_TLP ? e1->timer_jiffies : 0;
-	for (i = tp->pto ? 2 : 1; i < tf_schedule_count(s); i++) {
+	for (i = tp->pto ? 2 : 1; i < tf_schedule_count(s); i++, k++) {
 		uint64_t d = tf_schedule_event(s, i)->timer_jiffies;
+		uint64_t v = k >= 40 ? UINT64_MAX : tp->rto << k;
 
-		if (!prev) {
-			if (d != tp->rto)
-				goto out;           /* first RTO clamped */
-		} else if (tp->rmax) {
-			if (d != tp->rmax)
-				goto out;
-		} else if (d == prev) {
-			tp->rmax = d;               /* capped: tcp_rto_max(sk) */
-		} else if (cand || d > 2 * prev || d < prev) {
-			goto out;
-		} else if (d < 2 * prev) {
-			cand = d;                   /* capped, or clamped */
-		}
-		if (cand && d == cand && prev == cand)
-			tp->rmax = cand;
+		if (d != (v < rmax ? v : rmax))
+			goto out;                   /* clamped */
+		if (v > rmax)
+			tp->rmax = rmax;            /* capped: tcp_rto_max(sk) */
 		if (d > tp->rmax_floor)
 			tp->rmax_floor = d;
-		prev = d;
 	}
-	if (cand && !tp->rmax)
-		goto out;
 	r = tf_model_retries2_budget_ms(m, &ms);
 	if (r < 0)
 		goto out;
@@ -97,7 +81,7 @@ int tfm_rto_backoff(const struct tcp_p *tp, unsigned backoff, uint64_t *ret)
 		return 0;
 	}
 	if (v > tp->rmax_floor)
-		return -EOPNOTSUPP; /* rto_max unknown past the plain schedule */
+		return -EOPNOTSUPP; /* past the plain schedule's longest timer */
 	*ret = v;
 	return 0;
 }

@@ -180,8 +180,8 @@ struct tcp_p {
 	unsigned hz;
 	uint64_t rto;        /* __tcp_set_rto() (TCP_TIMEOUT_INIT without a sample), jiffies */
 	uint64_t pto;        /* loss probe timer, 0: no TLP (tcp_early_retrans) */
-	uint64_t rmax;       /* rto_max in jiffies, 0: not reached by the plain schedule ... */
-	uint64_t rmax_floor; /* ... which armed timers up to this uncapped */
+	uint64_t rmax;       /* rto_max in jiffies, 0: no timer of the plain schedule capped ... */
+	uint64_t rmax_floor; /* ... whose longest timer is this */
 	uint64_t budget_us;  /* tcp_write_timeout()'s budget from retrans_stamp */
 };
 

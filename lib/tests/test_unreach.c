@@ -307,6 +307,40 @@ static void test_icmp_none_is_silent(void **state)
 }
 
 /*
+ * rto_max capping only the last timer: tcp_retries2 2 (budget 7 x 50 =
+ * 350 jiffies), rto_max 1000 ms (250 jiffies).  The plain schedule arms
+ * 51 (TLP), 51, 102, 204, then min(408, 250) = 250 for the give-up.  Read
+ * back from that schedule the last timer could have been TCP_USER_TIMEOUT's
+ * clamp, and the ICMP model refused (-EOPNOTSUPP); from the model's state
+ * rto_max is known, and the silent schedule is the plain one.
+ */
+static void test_icmp_cap_on_last_timer(void **state)
+{
+	tf_model *m = model();
+	tf_schedule *a = NULL, *b = NULL;
+	size_t g;
+
+	(void)state;
+	assert_int_equal(tf_model_set_retries2(m, 2), 0);
+	assert_int_equal(tf_model_set_rto_max_ms(m, 1000), 0);
+	assert_int_equal(tf_model_retrans(m, &a), 0);
+	g = tf_schedule_giveup(a);
+	assert_int_equal(g, 5);
+	assert_int_equal(ev(a, g)->timer_jiffies, 250);
+	assert_int_equal(tf_model_retrans_icmp(m, NULL, 0, &b), 0);
+	assert_int_equal(tf_schedule_count(b), tf_schedule_count(a));
+	for (size_t i = 0; i < tf_schedule_count(a); i++) {
+		assert_int_equal(ev(b, i)->kind, ev(a, i)->kind);
+		assert_int_equal(ev(b, i)->timer_jiffies, ev(a, i)->timer_jiffies);
+		assert_int_equal(ev(b, i)->at_lo_us, ev(a, i)->at_lo_us);
+		assert_int_equal(ev(b, i)->at_hi_us, ev(a, i)->at_hi_us);
+	}
+	tf_schedule_free(a);
+	tf_schedule_free(b);
+	tf_model_free(m);
+}
+
+/*
  * One ICMP at 3.0 s.  Before it: original, TLP [204, 208] ms, RTO 1
  * [412, 416], RTO 2 (102 jiffies, level 1: [103, 110]) [824, 856], RTO 3
  * (204: [205, 212]) [1644, 1704], backoff 3; the next expiry (408:
@@ -622,6 +656,7 @@ int main(void)
 		cmocka_unit_test(test_neigh_knobs),
 		cmocka_unit_test(test_neigh_invalid),
 		cmocka_unit_test(test_icmp_none_is_silent),
+		cmocka_unit_test(test_icmp_cap_on_last_timer),
 		cmocka_unit_test(test_icmp_one),
 		cmocka_unit_test(test_icmp_burst),
 		cmocka_unit_test(test_icmp_before_rto),
