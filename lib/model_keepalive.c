@@ -5,6 +5,7 @@
  */
 #include "model_private.h"
 #include "tf_model.h"
+
 #include <errno.h>
 
 /* Idle connection with SO_KEEPALIVE, silent peer.

@@ -182,11 +182,73 @@ static int64_t floor_div(int64_t a, int64_t b)
 	return a >= 0 ? a / b : -((-a + b - 1) / b);
 }
 
+/* One failed resolution in jiffies, relative to the packet that starts it:
+ * the first timer armed from its softirq, anywhere in a jiffy, the others
+ * from neigh_timer_handler(). */
+static struct band resolution_j(const struct neigh_k *k)
+{
+	struct band first = tfm_timer_band(k->hz, k->d, false);
+	struct band next = tfm_timer_band(k->hz, k->d, true);
+
+	return (struct band){ first.lo + (k->n_timers - 1) * next.lo,
+			      first.hi + (k->n_timers - 1) * next.hi };
+}
+
+int tf_model_neigh_resolution(const tf_neigh_params *p, tf_band *ret)
+{
+	struct neigh_k k;
+	struct band b;
+	int r;
+
+	if (!ret)
+		return -EINVAL;
+	r = tfm_neigh_derive(p, &k);
+	if (r < 0)
+		return r;
+	if (k.n_timers == 0)
+		return -ENOENT;
+	if (k.n_timers > TF_MODEL_MAX_EVENTS)
+		return -E2BIG;
+	b = resolution_j(&k);
+	ret->lo_us = j2us(k.hz, (int64_t)b.lo);
+	ret->hi_us = j2us(k.hz, (int64_t)b.hi);
+	ret->mid_us = (ret->lo_us + ret->hi_us) / 2;
+	ret->jiffies = (unsigned)k.d;
+	ret->gran = tf_model_wheel_gran(k.hz, k.d);
+	return 0;
+}
+
+/* linkwatch_schedule_work(): a non-urgent event waits until
+ * linkwatch_nextevent, at most HZ jiffies (a veth whose ifindex equals its
+ * peer's, as topologies built in fresh namespaces have, is not urgent:
+ * linkwatch_urgent_event() compares ifindex and iflink). */
+int tf_model_arp_failure(const tf_neigh_params *p, const tf_schedule *s, tf_arp_failure *ret)
+{
+	int64_t first_after = -1;
+	int r;
+
+	if (!p || !s || !ret)
+		return -EINVAL;
+	r = tf_model_neigh_resolution(p, &ret->resolution);
+	if (r < 0)
+		return r;
+	ret->evict_us = j2us(p->hz, p->hz);
+	for (size_t i = 0; i < tf_schedule_count(s) && first_after < 0; i++) {
+		const tf_sched_event *e = tf_schedule_event(s, i);
+
+		if (e->kind != TF_TX_GIVEUP && e->at_lo_us >= ret->evict_us)
+			first_after = e->at_hi_us;
+	}
+	ret->earliest_us = ret->resolution.lo_us;
+	ret->latest_us = (first_after < 0 ? ret->evict_us : first_after) + ret->resolution.hi_us;
+	return 0;
+}
+
 int tf_model_neigh_failures(const tf_neigh_params *p, const int64_t *arrive_us, size_t n,
 			    tf_neigh_burst **ret, size_t *n_ret)
 {
 	struct neigh_k k;
-	struct band first, next;
+	struct band res;
 	struct tokset toks = { 0 };
 	tf_neigh_burst *out = NULL;
 	int64_t lo_j, hi_j, jus, tok_mid = 0, prev_lo = 0, prev_hi = 0, prev_mid = 0;
@@ -208,13 +270,10 @@ int tf_model_neigh_failures(const tf_neigh_params *p, const int64_t *arrive_us, 
 	if (k.n_timers > TF_MODEL_MAX_EVENTS)
 		return -E2BIG;
 
-	/* The failure, relative to the packet that starts the resolution:
-	 * the first timer armed from its softirq, anywhere in a jiffy, the
-	 * others from neigh_timer_handler(). */
-	first = tfm_timer_band(k.hz, k.d, false);
-	next = tfm_timer_band(k.hz, k.d, true);
-	lo_j = (int64_t)(first.lo + (k.n_timers - 1) * next.lo);
-	hi_j = (int64_t)(first.hi + (k.n_timers - 1) * next.hi);
+	/* The failure, relative to the packet that starts the resolution. */
+	res = resolution_j(&k);
+	lo_j = (int64_t)res.lo;
+	hi_j = (int64_t)res.hi;
 	jus = j2us(k.hz, 1);
 	out = calloc(n, sizeof(*out));  /* at most one resolution per packet */
 	if (!out)

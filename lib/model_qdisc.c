@@ -5,6 +5,7 @@
  */
 #include "model_private.h"
 #include "tf_model.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>

@@ -6,6 +6,7 @@
  */
 #include "model_private.h"
 #include "tf_model.h"
+
 #include <errno.h>
 #include <stdlib.h>
 

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * model_sched.c — schedules: the builder every schedule model uses, and the
- * accessors of tf_schedule (see tf_model.h, "schedules").
+ * model_sched.c — schedules: the builder every schedule model uses, the
+ * accessors of tf_schedule, and which schedule a socket's timers start
+ * (see tf_model.h, "schedules" and "which schedule runs").
  */
 #include "model_private.h"
 #include "tf_model.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/tcp.h>
 
 /* Append an event whose times are already in µs. */
 int tfm_sched_push_us(tf_schedule *s, tf_tx_kind kind, uint64_t timer_j, int64_t gap_lo,
@@ -148,4 +151,81 @@ void tf_schedule_free(tf_schedule *s)
 		return;
 	free(s->ev);
 	free(s);
+}
+
+long tf_schedule_nth(const tf_schedule *s, tf_tx_kind kind, unsigned n)
+{
+	for (size_t i = 0; s && n && i < s->n; i++)
+		if (s->ev[i].kind == kind && --n == 0)
+			return (long)i;
+	return -1;
+}
+
+size_t tf_schedule_count_kind(const tf_schedule *s, tf_tx_kind kind)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; s && i < tf_schedule_giveup(s); i++)
+		k += s->ev[i].kind == kind;
+	return k;
+}
+
+size_t tf_schedule_head_tx(const tf_schedule *s, unsigned packets_out)
+{
+	size_t k = 0;
+
+	if (!s || s->idle)
+		return 0;
+	for (size_t i = 0; i < tf_schedule_giveup(s); i++) {
+		tf_tx_kind kk = s->ev[i].kind;
+
+		k += kk == TF_TX_ORIGINAL || kk == TF_TX_RTO || kk == TF_TX_SYN ||
+		     kk == TF_TX_SYN_RTO || (kk == TF_TX_TLP && packets_out <= 1);
+	}
+	return k;
+}
+
+/* ------------------------------------------------------------------ */
+/* Which schedule runs after the peer went away.
+ *
+ * The timers of an ESTABLISHED (or CLOSE_WAIT) socket, net/ipv4/tcp_timer.c
+ * and tcp_output.c: unacknowledged data keeps the retransmission timer
+ * (tcp_rearm_rto(), ICSK_TIME_RETRANS / LOSS_PROBE / REO_TIMEOUT: idiag
+ * timer 1); data queued with nothing in flight arms the zero-window probe
+ * timer instead (tcp_check_probe_timer(), timer 4), which probes rather
+ * than retransmits (tcp_probe_timer()); queued data the window lets out
+ * becomes unacknowledged at once; with nothing queued only SO_KEEPALIVE's
+ * sk_timer runs (tcp_set_keepalive(), timer 2).  An idle socket without
+ * keepalive has no timer: nothing ever notices the peer is gone. */
+tf_sched_kind tf_model_which_schedule(const tf_sock_timers *t)
+{
+	if (!t)
+		return TF_SCHED_NEVER;
+	if (t->state == TCP_SYN_SENT)
+		return TF_SCHED_SYN;
+	if (t->state != TCP_ESTABLISHED && t->state != TCP_CLOSE_WAIT)
+		return TF_SCHED_OTHER;
+	if ((t->timers_seen & (1u << TF_TIMER_RETRANS)) || (t->have_unacked && t->unacked > 0))
+		return TF_SCHED_RETRANS;
+	if (t->timer == TF_TIMER_PROBE0 || (t->timers_seen & (1u << TF_TIMER_PROBE0)))
+		return TF_SCHED_ZERO_WINDOW;
+	if (t->wqueue > 0)
+		return TF_SCHED_RETRANS;
+	if ((t->timers_seen & (1u << TF_TIMER_KEEPALIVE)) || t->keepalive > 0 ||
+	    (t->keepalive < 0 && t->timer == TF_TIMER_KEEPALIVE))
+		return TF_SCHED_KEEPALIVE;
+	return TF_SCHED_NEVER;
+}
+
+const char *tf_sched_kind_name(tf_sched_kind k)
+{
+	switch (k) {
+	case TF_SCHED_NEVER:       return "never";
+	case TF_SCHED_RETRANS:     return "retrans";
+	case TF_SCHED_SYN:         return "syn";
+	case TF_SCHED_KEEPALIVE:   return "keepalive";
+	case TF_SCHED_ZERO_WINDOW: return "zero-window";
+	case TF_SCHED_OTHER:       return "other";
+	}
+	return "?";
 }

@@ -5,6 +5,7 @@
  */
 #include "model_private.h"
 #include "tf_model.h"
+
 #include <errno.h>
 
 static const char R_RTO_CLAMP[] = "tcp_clamp_rto_to_user_timeout(): timer cut to TCP_USER_TIMEOUT";

@@ -6,7 +6,9 @@
  */
 #include "model_private.h"
 #include "tf_model.h"
+
 #include <errno.h>
+#include <stdint.h>
 
 /* ------------------------------------------------------------------ */
 /* Timer wheel, kernel/time/timer.c.
@@ -106,4 +108,55 @@ int64_t tfm_wheel_fire(unsigned hz, int64_t j, uint64_t d, bool from_tick)
 		return j + 1;
 	gran = (int64_t)tf_model_wheel_gran(hz, from_tick && d > 1 ? d - 1 : d);
 	return ((j + (int64_t)d) / gran + 1) * gran;
+}
+
+int tf_model_band(unsigned hz, uint64_t timer_jiffies, bool from_tick, tf_band *ret)
+{
+	struct band b;
+
+	if (!ret || hz < 100 || hz > 1000)
+		return -EINVAL;
+	b = tfm_timer_band(hz, timer_jiffies, from_tick);
+	ret->lo_us = (int64_t)jiffies_to_usecs(hz, b.lo);
+	ret->hi_us = (int64_t)jiffies_to_usecs(hz, b.hi);
+	ret->mid_us = (ret->lo_us + ret->hi_us) / 2;
+	ret->jiffies = timer_jiffies > UINT32_MAX ? UINT32_MAX : (unsigned)timer_jiffies;
+	ret->gran = (unsigned)(b.hi - (timer_jiffies ? timer_jiffies : 1));
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Jiffies and the default slack (tf_model.h).                         */
+
+static bool hz_ok(unsigned hz)
+{
+	return hz >= 100 && hz <= 1000;
+}
+
+uint64_t tf_us_to_jiffies(unsigned hz, uint64_t us)
+{
+	return hz_ok(hz) ? usecs_to_jiffies(hz, us) : 0;
+}
+
+uint64_t tf_ms_to_jiffies(unsigned hz, uint64_t ms)
+{
+	return hz_ok(hz) ? msecs_to_jiffies(hz, ms) : 0;
+}
+
+uint64_t tf_jiffies_to_us(unsigned hz, uint64_t jiffies)
+{
+	return hz_ok(hz) ? jiffies_to_usecs(hz, jiffies) : 0;
+}
+
+uint64_t tf_jiffies_to_ms(unsigned hz, uint64_t jiffies)
+{
+	return hz_ok(hz) ? jiffies_to_msecs(hz, jiffies) : 0;
+}
+
+int64_t tf_model_default_slack_us(unsigned hz)
+{
+	/* One jiffy of the timer softirq's deferral + 2 ms of wake-up and
+	 * capture: what runner.c's tf_slack_us() always added; `tcpfate
+	 * exec` added only the 2 ms (issue 12). */
+	return (int64_t)(USEC_PER_SEC / (hz_ok(hz) ? hz : 100)) + 2000;
 }
