@@ -27,6 +27,14 @@
 
 #include "tf_model.h"
 
+/* tf_util.h's installed macros (issue 12): a program that already has
+ * systemd's _cleanup_ keeps it, and TF_CLEANUP* exist either way. */
+#define _cleanup_(x) __attribute__((__cleanup__(x)))
+#include "tf_util.h"
+#if !defined(TF_CLEANUP) || !defined(TF_CLEANUP_FREE) || !defined(TF_CLEANUP_CLOSE)
+#error "tf_util.h has no prefixed cleanup macros"
+#endif
+
 #define MS 1000LL
 #define S  1000000LL
 
@@ -701,6 +709,29 @@ static void schedule_counts(void **state)
 	tf_model_free(m);
 }
 
+static int cleaned;
+
+static void count_cleanup(int *p)
+{
+	cleaned += *p;
+}
+
+static void cleanup_macros(void **state)
+{
+	(void)state;
+	cleaned = 0;
+	{
+		TF_CLEANUP(count_cleanup) int a = 1;
+		_cleanup_(count_cleanup) int b = 10;
+		TF_CLEANUP_FREE char *p = malloc(16);
+		_cleanup_close_ int fd = -1;
+
+		assert_non_null(p);
+		(void)a, (void)b, (void)fd;
+	}
+	assert_int_equal(cleaned, 11);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -713,6 +744,7 @@ int main(void)
 		cmocka_unit_test(arp_failure),
 		cmocka_unit_test(which_schedule),
 		cmocka_unit_test(schedule_counts),
+		cmocka_unit_test(cleanup_macros),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
