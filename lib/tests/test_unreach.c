@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit tests of lib/model_unreach.c: the router's failed resolutions (a),
- * the sender given ICMPs (b), the closed loop (c).  Pure arithmetic on
- * synthetic inputs.  Every expected number follows from the rules cited
- * in model_unreach.c, worked out in the comments; none is a measured time.
+ * Unit tests of the unreachable-peer model: the router's failed
+ * resolutions (a, lib/model_neigh.c), the sender given ICMPs (b,
+ * model_icmp.c), the closed loop (c, model_unreach.c).  Pure arithmetic on
+ * synthetic inputs.  Every expected number follows from the rules cited in
+ * model_unreach.c's header, worked out in the comments; none is a measured
+ * time.
  *
  * Common ground, HZ = 250 (4 ms a jiffy), arp_tbl defaults:
  *   neighbour timer d = retrans_time 1000 ms = 250 jiffies, wheel level 1
