@@ -73,3 +73,68 @@ int tf_model_keepalive(const tf_model *m, tf_schedule **ret)
 	}
 	return tfm_sched_end(&b, r, ret);
 }
+
+/* ------------------------------------------------------------------ */
+/* A live peer that answers every probe.
+ *
+ * tcp_keepalive_timer() fires keepalive_intvl_when() after a probe (armed
+ * in the timer callback that sent it); the answer, less than a jiffy after
+ * the probe, moved lrcvtime and rcv_tstamp, so keepalive_time_elapsed()
+ * (now - max of them) is < keepalive_time: no probe, the timer re-armed for
+ * keepalive_time - elapsed = idle - intvl jiffies.  The next probe comes
+ * keepalive_time after the answer: from idle - 1 jiffy (the answer's
+ * jiffy stamp) to idle + gran(idle - intvl) (the wheel on the re-arm).
+ * When intvl >= idle the expiry after a probe already finds the socket
+ * idle long enough and probes again: -EOPNOTSUPP (not modelled). */
+int tf_model_keepalive_answered_band(unsigned hz, uint32_t idle_s, uint32_t intvl_s,
+				     tf_band *ret)
+{
+	uint64_t idle_j = (uint64_t)idle_s * hz, intvl_j = (uint64_t)intvl_s * hz;
+
+	if (!ret || hz < 100 || hz > 1000)
+		return -EINVAL;
+	if (idle_j <= intvl_j)
+		return -EOPNOTSUPP;
+	ret->jiffies = (unsigned)(idle_j - intvl_j);
+	ret->gran = tf_model_wheel_gran(hz, idle_j - intvl_j);
+	ret->lo_us = (int64_t)jiffies_to_usecs(hz, idle_j - 1);
+	ret->hi_us = (int64_t)jiffies_to_usecs(hz, idle_j + ret->gran);
+	ret->mid_us = (ret->lo_us + ret->hi_us) / 2;
+	return 0;
+}
+
+/* Probe 1 in the schedule's first band (plus the answer's round trip, under
+ * a jiffy), each next one tf_model_keepalive_answered_band() after the
+ * previous answer. */
+int tf_model_keepalive_answered_count(const tf_model *m, int64_t window_us, unsigned *sure,
+				      unsigned *maybe)
+{
+	tf_schedule *s = NULL;
+	const tf_sched_event *first;
+	tf_band next;
+	int64_t lo, hi, jus;
+	int r;
+
+	if (!m || !sure || !maybe)
+		return -EINVAL;
+	*sure = *maybe = 0;
+	r = tf_model_keepalive_answered_band(m->hz, m->ka_idle_s, m->ka_intvl_s, &next);
+	if (r < 0)
+		return r;
+	r = tf_model_keepalive(m, &s);
+	if (r < 0)
+		return r;
+	first = tf_schedule_event(s, 1);
+	jus = (int64_t)(USEC_PER_SEC / m->hz);
+	for (lo = first->at_lo_us, hi = first->at_hi_us + jus; lo < window_us;
+	     lo += next.lo_us, hi += next.hi_us + jus) {
+		if (*maybe >= TF_MODEL_MAX_EVENTS) {
+			r = -E2BIG;
+			break;
+		}
+		(*maybe)++;
+		*sure += hi < window_us;
+	}
+	tf_schedule_free(s);
+	return r;
+}

@@ -221,6 +221,17 @@ int tf_model_retrans(const tf_model *m, tf_schedule **ret);
 int tf_model_syn(const tf_model *m, tf_schedule **ret);
 /* Idle connection with SO_KEEPALIVE, peer silent. */
 int tf_model_keepalive(const tf_model *m, tf_schedule **ret);
+/* Keepalive with a live peer that answers each probe: the next probe comes
+ * keepalive_time after the answer (tcp_keepalive_timer() re-arms for
+ * keepalive_time - keepalive_time_elapsed()), [idle - 1 jiffy,
+ * idle + gran(idle - intvl)]; -EOPNOTSUPP when intvl >= idle. */
+int tf_model_keepalive_answered_band(unsigned hz, uint32_t idle_s, uint32_t intvl_s,
+                                     tf_band *ret);
+/* Probes such a peer gets within window_us of event 0 (the last segment
+ * exchanged): *sure whatever the bands, *maybe at the earliest (they differ
+ * when the window's edge falls inside a band). */
+int tf_model_keepalive_answered_count(const tf_model *m, int64_t window_us, unsigned *sure,
+                                      unsigned *maybe);
 
 size_t tf_schedule_count(const tf_schedule *s);
 const tf_sched_event *tf_schedule_event(const tf_schedule *s, size_t i); /* NULL past the end */

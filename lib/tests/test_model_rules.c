@@ -612,6 +612,70 @@ static void arp_failure(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* model_keepalive.c: a live peer answering (fate/keepalive.c).        */
+
+static void old_ka_count(const tf_schedule *s, unsigned idle, unsigned intvl, unsigned hz,
+                         long window_ms, long *sure, long *maybe)
+{
+	const tf_sched_event *first = tf_schedule_event(s, 1);
+	uint64_t idle_j = (uint64_t)idle * hz, intvl_j = (uint64_t)intvl * hz;
+	unsigned g = tf_model_wheel_gran(hz, idle_j - intvl_j);
+	int64_t j_us = old_jiffy_us(hz);
+	int64_t alo = (int64_t)(idle_j - 1) * j_us, ahi = (int64_t)(idle_j + g) * j_us;
+
+	*sure = *maybe = 0;
+	for (int64_t lo = first->at_lo_us, hi = first->at_hi_us + j_us;
+	     lo < window_ms * 1000LL; lo += alo, hi += ahi + j_us) {
+		(*maybe)++;
+		*sure += hi < window_ms * 1000LL;
+	}
+}
+
+static void keepalive_answered(void **state)
+{
+	tf_band b;
+	tf_model *m = NULL;
+	unsigned sure, maybe;
+
+	(void)state;
+	/* idle 2 s, intvl 1 s at HZ=250: re-armed for 250 jiffies (level 1,
+	 * gran 8): [499, 508] jiffies after the answer */
+	assert_int_equal(tf_model_keepalive_answered_band(250, 2, 1, &b), 0);
+	assert_int_equal(b.lo_us, 499 * 4000);
+	assert_int_equal(b.hi_us, 508 * 4000);
+	assert_int_equal(b.jiffies, 250);
+	assert_int_equal(tf_model_keepalive_answered_band(250, 1, 1, &b), -EOPNOTSUPP);
+	assert_int_equal(tf_model_new(&m), 0);
+	assert_int_equal(tf_model_set_keepalive(m, 2, 1, 5), 0);
+	/* probe 1 at [2, 2.032] s (500 jiffies, level 1, gran 8: [500, 508]),
+	 * then +[1.996, 2.032] s +4 ms: 2, 3.996, 5.992 s in 7 s */
+	assert_int_equal(tf_model_keepalive_answered_count(m, 7 * S, &sure, &maybe), 0);
+	assert_int_equal(maybe, 3);
+	assert_int_equal(sure, 3);
+	for (size_t h = 0; h < 3; h++) {
+		unsigned hz = (unsigned[]){ 100, 250, 1000 }[h];
+
+		assert_int_equal(tf_model_set_hz(m, hz), 0);
+		for (unsigned idle = 2; idle < 40; idle += 3)
+			for (unsigned intvl = 1; intvl < idle; intvl += 2)
+				for (long w = 1000; w < 120000; w += 7919) {
+					tf_schedule *s = NULL;
+					long so, mo;
+
+					assert_int_equal(tf_model_set_keepalive(m, idle, intvl, 9), 0);
+					assert_int_equal(tf_model_keepalive(m, &s), 0);
+					old_ka_count(s, idle, intvl, hz, w, &so, &mo);
+					assert_int_equal(tf_model_keepalive_answered_count(m, w * MS, &sure,
+					                                                   &maybe), 0);
+					assert_int_equal(sure, so);
+					assert_int_equal(maybe, mo);
+					tf_schedule_free(s);
+				}
+	}
+	tf_model_free(m);
+}
+
+/* ------------------------------------------------------------------ */
 /* model_sched.c: which schedule, and what a capture counts of it.     */
 
 /* harness/cmd_exec.c model_decide()'s choice (fault kinds aside). */
@@ -742,6 +806,7 @@ int main(void)
 		cmocka_unit_test(ports_rules),
 		cmocka_unit_test(mss_rules),
 		cmocka_unit_test(arp_failure),
+		cmocka_unit_test(keepalive_answered),
 		cmocka_unit_test(which_schedule),
 		cmocka_unit_test(schedule_counts),
 		cmocka_unit_test(cleanup_macros),
