@@ -14,8 +14,8 @@
  * comes from them.
  *
  * Units: the kernel counts timers in jiffies and time stamps in ms
- * (tcp_time_stamp_ts() without the usec TS option), so the simulation
- * schedules do the same and convert to µs only for the events they emit.
+ * (tcp_time_stamp_ts() without the usec TS option), so the schedules do
+ * the same and convert to µs only for the events they emit.
  */
 #include "model_private.h"
 #include "tf_model.h"
