@@ -485,7 +485,7 @@ int64_t tf_slack_us(void)
 		 * (ksoftirqd, a busy CPU), so an event may land one tick after
 		 * its bucket; plus 2 ms for wake-up and capture.  The model's
 		 * band already carries the jiffy edge and the wheel's rounding. */
-		slack = 1000000 / tf_case_hz() + 2000;
+		slack = tf_model_default_slack_us(tf_case_hz());
 		if (e && tf_parse_long(e, 0, 10000000, &v) == 0)
 			slack = v;
 		tf_diag("slack_us", "%lld%s", (long long)slack,
