@@ -671,14 +671,16 @@ static bool drain_output(struct run *R, int who, int stream)
 		for (ssize_t i = 0; i < n; i++) {
 			char *part = L->part[stream - 1];
 			size_t *pl = &L->plen[stream - 1];
+			bool full = *pl == sizeof L->part[0] - 1;
 
-			if (buf[i] != '\n' && *pl < sizeof L->part[0] - 1) {
+			if (buf[i] != '\n' && !full) {
 				part[(*pl)++] = buf[i];
 				continue;
 			}
-			if (buf[i] != '\n')  /* over-long line: cut it here */
-				part[(*pl)++] = buf[i];
-			if (*pl && part[*pl - 1] == '\r')
+			/* A newline ends the line; a full buffer cuts an over-long
+			 * one here (the byte starts the next piece).  One byte is
+			 * always left for the terminating NUL. */
+			if (buf[i] == '\n' && *pl && part[*pl - 1] == '\r')
 				(*pl)--;
 			part[*pl] = 0;
 			if (who == 0 && R->o->have_re && !R->fault_done &&
@@ -686,6 +688,8 @@ static bool drain_output(struct run *R, int who, int stream)
 				matched = true;
 			lines_push(L, part, *pl);
 			*pl = 0;
+			if (buf[i] != '\n')
+				part[(*pl)++] = buf[i];
 		}
 	}
 }
