@@ -526,6 +526,105 @@ static int parse(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ text */
+
+/*
+ * Outside text (commands, paths, the programs' output) reaches TAP and
+ * YAML only through text_dup(): it cannot end a line, start a TAP
+ * directive, or carry what a YAML parser refuses.
+ */
+
+/* The UTF-8 character at s (n bytes left): its length and code point, or 0
+ * for a byte that starts no valid sequence (overlong, surrogate, beyond
+ * U+10FFFF, truncated). */
+static size_t utf8_char(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	uint32_t c = s[0], min;
+	size_t len;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if ((c & 0xe0) == 0xc0)
+		len = 2, c &= 0x1f, min = 0x80;
+	else if ((c & 0xf0) == 0xe0)
+		len = 3, c &= 0x0f, min = 0x800;
+	else if ((c & 0xf8) == 0xf0)
+		len = 4, c &= 0x07, min = 0x10000;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+/* Printable for YAML (c-printable) and on one TAP line: no C0 or C1
+ * control (NEL is a line break to YAML 1.1), DEL, line or paragraph
+ * separator, or non-character U+FFFE/U+FFFF. */
+static bool printable(uint32_t c)
+{
+	return c == '\t' || (c >= 0x20 && c < 0x7f) ||
+	       (c >= 0xa0 && c != 0x2028 && c != 0x2029 && c != 0xfffe && c != 0xffff);
+}
+
+enum text_mode {
+	TX_LINE,    /* a line of a literal block: controls '?' */
+	TX_QUOTED,  /* inside "...": '"' '\' escaped, controls \xNN, tab \t */
+	TX_TAP,     /* a TAP description: '#' and '\' escaped (TAP::Parser's
+	             * directive syntax), controls '?' */
+};
+
+/* A cleaned, NUL-terminated copy of s (n bytes); invalid UTF-8 becomes
+ * U+FFFD in every mode.  NULL only when out of memory. */
+static char *text_dup(const char *s, size_t n, enum text_mode mode)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	char *out = malloc(4 * n + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n;) {
+		uint32_t c = 0;
+		size_t l = utf8_char(u + i, n - i, &c);
+
+		if (l == 0) {
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+			continue;
+		}
+		if (mode == TX_QUOTED && (c == '"' || c == '\\')) {
+			*o++ = '\\';
+			*o++ = (char)c;
+		} else if (mode == TX_QUOTED && c == '\t') {
+			memcpy(o, "\\t", 2);
+			o += 2;
+		} else if (mode == TX_TAP && (c == '#' || c == '\\')) {
+			*o++ = '\\';
+			*o++ = (char)c;
+		} else if (printable(c)) {
+			memcpy(o, u + i, l);
+			o += l;
+		} else if (mode == TX_QUOTED && c <= 0xff) {
+			o += sprintf(o, "\\x%02x", (unsigned)c);  /* YAML: the code point */
+		} else {
+			*o++ = '?';
+		}
+		i += l;
+	}
+	*o = 0;
+	return out;
+}
+
 /* ------------------------------------------------------------------ output lines */
 
 struct lines {
@@ -539,14 +638,10 @@ struct lines {
 
 static void lines_push(struct lines *L, const char *s, size_t n)
 {
-	char *c = malloc(n + 1);
+	char *c = text_dup(s, n, TX_LINE);
 
 	if (!c)
 		return;
-	for (size_t i = 0; i < n; i++)
-		c[i] = (s[i] == '\t' || isprint((unsigned char)s[i]) || (unsigned char)s[i] >= 0x80)
-		       ? s[i] : '?';
-	c[n] = 0;
 	if (L->verbose)
 		fprintf(stderr, "[%s] %s\n", L->who, c);
 	free(L->ring[L->next]);
@@ -1381,37 +1476,52 @@ static int probe_netem(struct run *R)
 
 /* ------------------------------------------------------------------ YAML */
 
+/*
+ * Block YAML only: prove's YAMLish reader has no flow collections ({a: b},
+ * [a, b]), no multi-line quoted scalars and no indentation indicators (|2).
+ * Every scalar that can hold outside text is double-quoted on one line.
+ */
 static void yq(const char *s)
 {
-	putchar('"');
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			printf("\\x%02x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
+	char *c = text_dup(s ? s : "", s ? strlen(s) : 0, TX_QUOTED);
+
+	printf("\"%s\"", c ? c : "");
+	free(c);
 }
 
-static void ykv(const char *key, const char *val)
+static void ykv(int ind, const char *key, const char *val)
 {
-	printf("  %s: ", key);
+	printf("%*s%s: ", ind, "", key);
 	yq(val);
 	putchar('\n');
 }
 
-static void yblock(const char *key, const struct lines *L)
+/* Output lines (already cleaned, TX_LINE) as a literal block.  A block
+ * takes its indentation from its first line: one that starts with blanks
+ * would need "|2", which YAMLish does not read; such output goes in one
+ * quoted scalar instead. */
+static void yblock(int ind, const char *key, const struct lines *L)
 {
+	bool more = L->total > L->n;
+	const char *first = L->n ? lines_get(L, 0) : "";
+
 	if (!L->n)
 		return;
-	printf("  %s: |\n", key);
-	if (L->total > L->n)
-		printf("    [... %zu earlier lines]\n", L->total - L->n);
+	if (!more && (first[0] == ' ' || first[0] == '\t')) {
+		printf("%*s%s: \"", ind, "", key);
+		for (size_t i = 0; i < L->n; i++) {
+			char *c = text_dup(lines_get(L, i), strlen(lines_get(L, i)), TX_QUOTED);
+			printf("%s\\n", c ? c : "");
+			free(c);
+		}
+		printf("\"\n");
+		return;
+	}
+	printf("%*s%s: |\n", ind, "", key);
+	if (more)
+		printf("%*s[... %zu earlier lines]\n", ind + 2, "", L->total - L->n);
 	for (size_t i = 0; i < L->n; i++)
-		printf("    %s\n", lines_get(L, i));
+		printf("%*s%s\n", ind + 2, "", lines_get(L, i));
 }
 
 static double s_of(int64_t ns) { return (double)ns / 1e9; }
@@ -1601,46 +1711,80 @@ static void drain_all(struct run *R)
 
 /* ------------------------------------------------------------------ report */
 
+/* One check: what it asks, then "key: value" lines (values are numbers or
+ * quoted by check_str()), shown as a block mapping. */
 struct check {
-	char text[512];
+	char what[256];
+	char kv[512];
 	bool ok;
 };
+
+static void check_num(struct check *k, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void check_num(struct check *k, const char *key, const char *fmt, ...)
+{
+	size_t l = strlen(k->kv);
+	va_list ap;
+
+	snprintf(k->kv + l, sizeof k->kv - l, "%s: ", key);
+	l = strlen(k->kv);
+	va_start(ap, fmt);
+	vsnprintf(k->kv + l, sizeof k->kv - l, fmt, ap);
+	va_end(ap);
+	l = strlen(k->kv);
+	snprintf(k->kv + l, sizeof k->kv - l, "\n");
+}
+
+static void check_str(struct check *k, const char *key, const char *val)
+{
+	char *c = text_dup(val, strlen(val), TX_QUOTED);
+
+	check_num(k, key, "\"%s\"", c ? c : "");
+	free(c);
+}
 
 static void print_result(struct run *R, bool ok, const char *skip, const char *desc,
                          struct check *checks, size_t n_checks, const struct mresult *M)
 {
 	const struct opts *o = R->o;
 	char buf[128];
+	char *d = text_dup(desc, strlen(desc), TX_TAP);
+	char *k = text_dup(R->kernel, strlen(R->kernel), TX_LINE);
 
 	printf("TAP version 13\n1..1\n");
-	printf("# tcpfate exec on Linux %s (HZ=%u) as uid %u\n", R->kernel, R->hz, R->uid);
-	if (skip)
-		printf("ok 1 - %s # SKIP %s\n", desc, skip);
-	else
-		printf("%s 1 - %s\n", ok ? "ok" : "not ok", desc);
+	printf("# tcpfate exec on Linux %s (HZ=%u) as uid %u\n", k ? k : "", R->hz, R->uid);
+	if (skip) {
+		char *w = text_dup(skip, strlen(skip), TX_TAP);
+		printf("ok 1 - %s # SKIP %s\n", d ? d : "", w ? w : "");
+		free(w);
+	} else {
+		printf("%s 1 - %s\n", ok ? "ok" : "not ok", d ? d : "");
+	}
+	free(d);
+	free(k);
 	printf("  ---\n");
 	printf("  duration_ms: %.1f\n", (double)(tf_now_ns() - R->t0_ns) / 1e6);
-	printf("  kernel: %s\n", R->kernel);
+	ykv(2, "kernel", R->kernel);
 	printf("  hz: %u\n", R->hz);
 	if (R->t)
-		ykv("sandbox", R->userns ? "user namespace (unprivileged path)"
-		                         : "network namespaces as root");
-	ykv("topology", o->shape_name);
+		ykv(2, "sandbox", R->userns ? "user namespace (unprivileged path)"
+		                            : "network namespaces as root");
+	ykv(2, "topology", o->shape_name);
 	if (o->server_cmd)
-		ykv("server", o->server_cmd);
-	ykv("client", o->client_text);
+		ykv(2, "server", o->server_cmd);
+	ykv(2, "client", o->client_text);
 	if (o->n_sysctl) {
-		printf("  client_sysctls: [");
+		printf("  client_sysctls:\n");
 		for (size_t i = 0; i < o->n_sysctl; i++) {
-			printf("%s", i ? ", " : "");
+			printf("    - ");
 			yq(o->sysctl[i]);
+			putchar('\n');
 		}
-		printf("]\n");
 	}
-	ykv("fault", o->fault_text);
+	ykv(2, "fault", o->fault_text);
 	if (R->fault_desc[0])
-		ykv("fault_applied", R->fault_desc);
-	ykv("trigger", o->trig == TR_AT ? "at" : o->trig_text);
+		ykv(2, "fault_applied", R->fault_desc);
+	ykv(2, "trigger", o->trig == TR_AT ? "at" : o->trig_text);
 	if (o->trig == TR_AT)
 		printf("  at_s: %.3f\n", s_of(o->at_ns));
 	if (skip || !R->client)
@@ -1652,109 +1796,131 @@ static void print_result(struct run *R, bool ok, const char *skip, const char *d
 		printf("  healed_at_s: %.3f  # after the fault\n", s_of(R->heal_ns - R->fault_ns));
 	if (R->client_done) {
 		describe_status(R->client_status, buf, sizeof buf);
-		ykv("client_status", buf);
+		ykv(2, "client_status", buf);
 		printf("  client_ran_s: %.3f\n", s_of(R->client_exit_ns - R->client_start_ns));
 		if (R->fault_done)
 			printf("  detection_s: %.3f  # client exit - fault\n",
 			       s_of(R->client_exit_ns - R->fault_ns));
 	} else {
-		ykv("client_status", "still running (killed by tcpfate)");
+		ykv(2, "client_status", "still running (killed by tcpfate)");
 		if (R->fault_done)
 			printf("  running_after_fault_s: %.3f\n", s_of(R->end_ns - R->fault_ns));
 	}
 	if (R->w.have) {
 		char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
 		const tf_tcp_sock *s = &R->w.first;
+		static const char *const timers[] = { "none", "retransmit", "keepalive", "time-wait",
+		                                      "zero-window-probe" };
 
 		inet_ntop(AF_INET, &R->w.flow.src, a, sizeof a);
 		inet_ntop(AF_INET, &R->w.flow.dst, b, sizeof b);
-		static const char *const timers[] = { "none", "retransmit", "keepalive", "time-wait",
-		                                      "zero-window-probe" };
-		printf("  socket: {flow: \"%s:%u > %s:%u\", state: %s, timer: %s, unacked: %u, "
-		       "srtt_us: %u, rttvar_us: %u, seen: %s}\n", a, R->w.flow.sport, b,
-		       R->w.flow.dport, tf_tcp_state_name(s->state),
-		       s->timer < TF_ARRAY_SIZE(timers) ? timers[s->timer] : "?",
-		       s->has_info ? s->info.tcpi_unacked : 0, s->has_info ? s->info.tcpi_rtt : 0,
-		       s->has_info ? s->info.tcpi_rttvar : 0, R->w.at_fault ? "at the fault" : "after the fault");
-		if (R->w.knobs)
-			printf("  socket_options: {SO_KEEPALIVE: %d, TCP_KEEPIDLE: %d, TCP_KEEPINTVL: %d, "
-			       "TCP_KEEPCNT: %d, TCP_USER_TIMEOUT: %d, TCP_SYNCNT: %d}\n",
-			       R->w.keepalive, R->w.ka_idle, R->w.ka_intvl, R->w.ka_cnt,
-			       R->w.user_timeout_ms, R->w.syncnt);
-		else if (R->w.knobs_err)
+		printf("  socket:\n");
+		printf("    flow: \"%s:%u > %s:%u\"\n", a, R->w.flow.sport, b, R->w.flow.dport);
+		printf("    state: %s\n", tf_tcp_state_name(s->state));
+		printf("    timer: %s\n", s->timer < TF_ARRAY_SIZE(timers) ? timers[s->timer] : "\"?\"");
+		printf("    unacked: %u\n", s->has_info ? s->info.tcpi_unacked : 0);
+		printf("    srtt_us: %u\n", s->has_info ? s->info.tcpi_rtt : 0);
+		printf("    rttvar_us: %u\n", s->has_info ? s->info.tcpi_rttvar : 0);
+		printf("    seen: \"%s\"\n", R->w.at_fault ? "at the fault" : "after the fault");
+		if (R->w.knobs) {
+			printf("  socket_options:\n");
+			printf("    SO_KEEPALIVE: %d\n", R->w.keepalive);
+			printf("    TCP_KEEPIDLE: %d\n", R->w.ka_idle);
+			printf("    TCP_KEEPINTVL: %d\n", R->w.ka_intvl);
+			printf("    TCP_KEEPCNT: %d\n", R->w.ka_cnt);
+			printf("    TCP_USER_TIMEOUT: %d\n", R->w.user_timeout_ms);
+			printf("    TCP_SYNCNT: %d\n", R->w.syncnt);
+		} else if (R->w.knobs_err) {
 			printf("  socket_options: \"not readable (%s): the model uses the host's sysctls\"\n",
 			       strerror(-R->w.knobs_err));
+		}
 		if (R->w.gone_ns >= 0 && R->fault_done)
 			printf("  socket_gone_s: %.3f  # after the fault (sampled every %lld ms)\n",
 			       s_of(R->w.gone_ns - R->fault_ns), SAMPLE_NS / MS);
 	}
 	if (M && (o->model || o->expect_model)) {
 		printf("  model:\n");
-		ykv("  schedule", mkind_name(M->kind));
+		ykv(4, "schedule", mkind_name(M->kind));
 		if (M->why)
-			ykv("  note", M->why);
+			ykv(4, "note", M->why);
 		if (R->m) {
 			long v;
-			printf("    knobs: {hz: %u", R->hz);
+			printf("    knobs:\n");
+			printf("      hz: %u\n", R->hz);
 			if (tf_host_sysctl_get_int(tf_topo_client(R->t), "net.ipv4.tcp_retries2", &v) == 0)
-				printf(", tcp_retries2: %ld", v);
+				printf("      tcp_retries2: %ld\n", v);
 			if (tf_host_sysctl_get_int(tf_topo_client(R->t), "net.ipv4.tcp_syn_retries", &v) == 0)
-				printf(", tcp_syn_retries: %ld", v);
-			if (R->w.knobs)
-				printf(", keepalive: [%d, %d, %d], user_timeout_ms: %d, syncnt: %d",
-				       R->w.ka_idle, R->w.ka_intvl, R->w.ka_cnt, R->w.user_timeout_ms,
-				       R->w.syncnt);
-			if (R->w.have && R->w.first.has_info)
-				printf(", srtt_us: %u, rttvar_us: %u, rto_jiffies: %u",
-				       R->w.first.info.tcpi_rtt, R->w.first.info.tcpi_rttvar,
-				       tf_model_rto_jiffies(R->m));
+				printf("      tcp_syn_retries: %ld\n", v);
+			if (R->w.knobs) {
+				printf("      keepalive:\n        - %d\n        - %d\n        - %d\n",
+				       R->w.ka_idle, R->w.ka_intvl, R->w.ka_cnt);
+				printf("      user_timeout_ms: %d\n", R->w.user_timeout_ms);
+				printf("      syncnt: %d\n", R->w.syncnt);
+			}
+			if (R->w.have && R->w.first.has_info) {
+				printf("      srtt_us: %u\n", R->w.first.info.tcpi_rtt);
+				printf("      rttvar_us: %u\n", R->w.first.info.tcpi_rttvar);
+				printf("      rto_jiffies: %u\n", tf_model_rto_jiffies(R->m));
+			}
 			if (M->packets_out)
-				printf(", packets_out: %u", M->packets_out);
-			printf("}\n");
+				printf("      packets_out: %u\n", M->packets_out);
 		}
 		if (M->have) {
-			ykv("  origin", M->origin_what);
+			ykv(4, "origin", M->origin_what);
 			printf("    origin_s: %+.3f  # relative to the fault%s\n",
 			       s_of(M->origin_ns - R->fault_ns),
 			       M->origin_approx ? " (approximate: not seen on the wire)" : "");
-			printf("    giveup_after_origin_s: {expected: %.3f, lo: %.3f, hi: %.3f",
-			       (double)M->at_us / 1e6, (double)M->lo_us / 1e6, (double)M->hi_us / 1e6);
+			printf("    giveup_after_origin_s:\n");
+			printf("      expected: %.3f\n", (double)M->at_us / 1e6);
+			printf("      lo: %.3f\n", (double)M->lo_us / 1e6);
+			printf("      hi: %.3f\n", (double)M->hi_us / 1e6);
 			if (R->client_done)
-				printf(", measured: %.3f", s_of(R->client_exit_ns - M->origin_ns));
-			printf("}\n");
+				printf("      measured: %.3f\n", s_of(R->client_exit_ns - M->origin_ns));
 			if (M->rst_ns >= 0)
 				printf("    rst_on_wire_s: %.3f  # the kernel gave up (its RST), after the origin\n",
 				       s_of(M->rst_ns - M->origin_ns));
 			printf("    expected_detection_s: %.3f  # model give-up - fault\n",
 			       s_of(M->origin_ns + M->at_us * 1000 - R->fault_ns));
-			ykv("  expected_errno", M->err ? strerrorname_np(M->err) : "0");
+			ykv(4, "expected_errno", M->err ? strerrorname_np(M->err) : "0");
 			if (M->tx_expected)
-				printf("    transmissions: {expected: %ld, measured: %ld}\n", M->tx_expected,
-				       M->tx_measured);
+				printf("    transmissions:\n      expected: %ld\n      measured: %ld\n",
+				       M->tx_expected, M->tx_measured);
 			if (R->healed && R->heal_ns < M->origin_ns + M->at_us * 1000)
-				ykv("  heal", "healed before the model's give-up: the connection should survive");
+				ykv(4, "heal", "healed before the model's give-up: the connection should survive");
 		}
 	}
 	if (n_checks) {
 		printf("  checks:\n");
-		for (size_t i = 0; i < n_checks; i++)
-			printf("    - {%s, ok: %s}\n", checks[i].text, checks[i].ok ? "true" : "false");
+		for (size_t i = 0; i < n_checks; i++) {
+			const char *l = checks[i].kv;
+
+			printf("    - what: ");
+			yq(checks[i].what);
+			putchar('\n');
+			while (*l) {
+				const char *nl = strchr(l, '\n');
+				size_t n = nl ? (size_t)(nl - l) : strlen(l);
+				printf("      %.*s\n", (int)n, l);
+				l += n + (nl ? 1 : 0);
+			}
+			printf("      ok: %s\n", checks[i].ok ? "true" : "false");
+		}
 	}
 tail:
 	if (R->message[0])
-		ykv("message", R->message);
+		ykv(2, "message", R->message);
 	if (R->cap_err)
-		ykv("capture", R->cap_err);
+		ykv(2, "capture", R->cap_err);
 	if (o->pcap && R->cap)
-		ykv("pcap", R->pcap_err[0] ? R->pcap_err : o->pcap);
+		ykv(2, "pcap", R->pcap_err[0] ? R->pcap_err : o->pcap);
 	if (R->client)
-		yblock("client_output", &R->lout[0]);
+		yblock(2, "client_output", &R->lout[0]);
 	if (R->server && (!ok || o->verbose)) {
 		if (R->server_done) {
 			describe_status(R->server_status, buf, sizeof buf);
-			ykv("server_status", buf);
+			ykv(2, "server_status", buf);
 		}
-		yblock("server_output", &R->lout[1]);
+		yblock(2, "server_output", &R->lout[1]);
 	}
 	printf("  ...\n");
 	fflush(stdout);
@@ -1800,7 +1966,7 @@ static void print_lines_stderr(const char *who, const struct lines *L)
 static int run(struct run *R)
 {
 	const struct opts *o = R->o;
-	struct check checks[8];
+	struct check checks[8] = { 0 };
 	size_t nc = 0;
 	struct mresult M = { 0 };
 	char desc[1100], why[512], st[64];
@@ -1984,13 +2150,14 @@ static int run(struct run *R)
 			bool c = R->client_done && det <= o->exit_within_ns &&
 			         !(WIFEXITED(R->client_status) && WEXITSTATUS(R->client_status) == 0);
 			struct check *k = &checks[nc++];
-			if (R->client_done)
-				snprintf(k->text, sizeof k->text, "what: \"client exits non-zero within %.3f s "
-				         "of the fault\", measured_s: %.3f, status: \"%s\"",
-				         s_of(o->exit_within_ns), s_of(det), st);
-			else
-				snprintf(k->text, sizeof k->text, "what: \"client exits non-zero within %.3f s "
-				         "of the fault\", measured: \"still running\"", s_of(o->exit_within_ns));
+			snprintf(k->what, sizeof k->what, "client exits non-zero within %.3f s of the fault",
+			         s_of(o->exit_within_ns));
+			if (R->client_done) {
+				check_num(k, "measured_s", "%.3f", s_of(det));
+				check_str(k, "status", st);
+			} else {
+				check_str(k, "measured", "still running");
+			}
 			k->ok = c;
 			ok &= c;
 		}
@@ -2000,10 +2167,11 @@ static int run(struct run *R)
 			bool c = R->client_done ? det > o->running_ns
 			                        : R->end_ns - R->fault_ns >= o->running_ns;
 			struct check *k = &checks[nc++];
-			snprintf(k->text, sizeof k->text, "what: \"client still running %.3f s after the "
-			         "fault\", measured: \"%s\", watched_s: %.3f", s_of(o->running_ns),
-			         R->client_done ? st : "still running",
-			         s_of((R->client_done ? R->client_exit_ns : R->end_ns) - R->fault_ns));
+			snprintf(k->what, sizeof k->what, "client still running %.3f s after the fault",
+			         s_of(o->running_ns));
+			check_str(k, "measured", R->client_done ? st : "still running");
+			check_num(k, "watched_s", "%.3f",
+			          s_of((R->client_done ? R->client_exit_ns : R->end_ns) - R->fault_ns));
 			k->ok = c;
 			ok &= c;
 		}
@@ -2011,8 +2179,9 @@ static int run(struct run *R)
 			bool c = R->client_done && WIFEXITED(R->client_status) &&
 			         WEXITSTATUS(R->client_status) == o->status;
 			struct check *k = &checks[nc++];
-			snprintf(k->text, sizeof k->text, "what: \"client exit status\", expected: %d, "
-			         "measured: \"%s\"", o->status, R->client_done ? st : "still running");
+			snprintf(k->what, sizeof k->what, "client exit status");
+			check_num(k, "expected", "%d", o->status);
+			check_str(k, "measured", R->client_done ? st : "still running");
 			k->ok = c;
 			ok &= c;
 		}
@@ -2020,12 +2189,15 @@ static int run(struct run *R)
 			struct check *k = &checks[nc++];
 			if (M.kind == MK_NEVER) {
 				bool c = !R->client_done;
-				snprintf(k->text, sizeof k->text, "what: \"model: the kernel never gives up "
-				         "(%s)\", measured: \"%s\"", M.why, R->client_done ? st : "still running");
+				snprintf(k->what, sizeof k->what, "model: the kernel never gives up (%s)", M.why);
+				check_str(k, "measured", R->client_done ? st : "still running");
 				k->ok = c;
 			} else if (!M.have || M.kind == MK_NA) {
-				snprintf(k->text, sizeof k->text, "what: \"model\", measured: \"not applicable: "
-				         "%s\"", M.why ? M.why : "no schedule for this socket");
+				char na[300];
+				snprintf(k->what, sizeof k->what, "model");
+				snprintf(na, sizeof na, "not applicable: %s",
+				         M.why ? M.why : "no schedule for this socket");
+				check_str(k, "measured", na);
 				k->ok = false;
 			} else {
 				int64_t s = slack_us(), a = exit_allowance_us();
@@ -2033,17 +2205,20 @@ static int run(struct run *R)
 				int64_t meas = R->client_done ? (R->client_exit_ns - M.origin_ns) / 1000 : -1;
 				bool c = R->client_done && meas >= lo && meas <= hi &&
 				         !(WIFEXITED(R->client_status) && WEXITSTATUS(R->client_status) == 0);
-				if (R->client_done)
-					snprintf(k->text, sizeof k->text, "what: \"client exits when the kernel "
-					         "gives up (%s), after %s\", expected_s: %.3f, lo_s: %.3f, hi_s: "
-					         "%.3f, measured_s: %.3f, error_ms: %+.1f", mkind_name(M.kind),
-					         M.origin_what, (double)M.at_us / 1e6, (double)lo / 1e6,
-					         (double)hi / 1e6, (double)meas / 1e6,
-					         (double)(meas - M.at_us) / 1e3);
-				else
-					snprintf(k->text, sizeof k->text, "what: \"client exits when the kernel "
-					         "gives up (%s)\", expected_s: %.3f, measured: \"still running\"",
-					         mkind_name(M.kind), (double)M.at_us / 1e6);
+				if (R->client_done) {
+					snprintf(k->what, sizeof k->what, "client exits when the kernel gives up "
+					         "(%s), after %s", mkind_name(M.kind), M.origin_what);
+					check_num(k, "expected_s", "%.3f", (double)M.at_us / 1e6);
+					check_num(k, "lo_s", "%.3f", (double)lo / 1e6);
+					check_num(k, "hi_s", "%.3f", (double)hi / 1e6);
+					check_num(k, "measured_s", "%.3f", (double)meas / 1e6);
+					check_num(k, "error_ms", "%+.1f", (double)(meas - M.at_us) / 1e3);
+				} else {
+					snprintf(k->what, sizeof k->what, "client exits when the kernel gives up "
+					         "(%s)", mkind_name(M.kind));
+					check_num(k, "expected_s", "%.3f", (double)M.at_us / 1e6);
+					check_str(k, "measured", "still running");
+				}
 				k->ok = c;
 			}
 			ok &= k->ok;
