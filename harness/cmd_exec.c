@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -2247,9 +2248,17 @@ static int run(struct run *R)
 
 int tf_cmd_exec(int argc, char **argv)
 {
+	pid_t parent = getppid();
 	struct opts o;
 	struct run R;
 	int r;
+
+	/* Die with the parent (a cancelled CI job, an OOM-killed meson test):
+	 * the programs' supervisors die with us (tf_exec.h), and everything
+	 * in their namespaces with them.  A parent gone before the prctl has
+	 * already reparented us: check. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		raise(SIGKILL);
 
 	r = parse(argc, argv, &o);
 	if (r != 0) {
