@@ -702,7 +702,10 @@ struct run {
 	size_t n_faults;
 	int sigfd;
 	int64_t t0_ns;               /* tcpfate started */
-	int64_t client_start_ns, fault_ns, heal_ns, next_sample_ns, deadline_ns, end_ns;
+	int64_t client_start_ns, fault_ns, heal_ns, end_ns;   /* tf_now_ns(): the packets' clock */
+	/* Scheduling runs on CLOCK_MONOTONIC: a step of the wall clock
+	 * (NTP, settimeofday) must not end the run early or stretch it. */
+	int64_t t0_mono, client_start_mono, fault_mono, next_sample_mono, deadline_mono;
 	bool fault_done, healed, client_done, server_done, interrupted;
 	int client_status, server_status;
 	int64_t client_exit_ns, server_exit_ns;
@@ -1426,6 +1429,7 @@ static int inject(struct run *R)
 		break;
 	}
 	R->fault_ns = tf_now_ns();
+	R->fault_mono = tf_mono_ns();
 	R->fault_done = true;
 	if (r < 0) {
 		R->fault_failed = true;
@@ -1559,7 +1563,7 @@ static int loop(struct run *R, int phase)
 	int64_t next_probe = 0, probe_ns = 5 * MS;
 
 	for (;;) {
-		int64_t now = tf_now_ns(), wake = R->deadline_ns;
+		int64_t now = tf_mono_ns(), wake = R->deadline_mono;
 		struct pollfd pf[8];
 		tf_proc *procs[2] = { R->client, R->server };
 		int map[8], n = 0, r;
@@ -1576,12 +1580,12 @@ static int loop(struct run *R, int phase)
 				next_probe = now + probe_ns;
 				probe_ns = probe_ns * 2 > 100 * MS ? 100 * MS : probe_ns * 2;
 			}
-			if (now >= R->deadline_ns)
+			if (now >= R->deadline_mono)
 				return 0;
 			if (next_probe < wake)
 				wake = next_probe;
 		} else {
-			if (!R->fault_done && o->trig == TR_AT && now >= R->client_start_ns + o->at_ns) {
+			if (!R->fault_done && o->trig == TR_AT && now >= R->client_start_mono + o->at_ns) {
 				inject(R);
 				if (R->fault_failed)
 					return 0;
@@ -1589,33 +1593,33 @@ static int loop(struct run *R, int phase)
 				continue;
 			}
 			if (R->fault_done && o->heal_after_ns >= 0 && !R->healed &&
-			    now >= R->fault_ns + o->heal_after_ns) {
+			    now >= R->fault_mono + o->heal_after_ns) {
 				heal(R);
 				continue;
 			}
-			if (R->fault_done && !R->client_done && now >= R->next_sample_ns) {
+			if (R->fault_done && !R->client_done && now >= R->next_sample_mono) {
 				sample(R);
-				R->next_sample_ns = now + SAMPLE_NS;
+				R->next_sample_mono = now + SAMPLE_NS;
 			}
-			if (R->client_done || now >= R->deadline_ns)
+			if (R->client_done || now >= R->deadline_mono)
 				return 0;
 			if (R->fault_done) {
 				int64_t end = -1;
 				if (o->running_ns >= 0)
-					end = R->fault_ns + o->running_ns;
+					end = R->fault_mono + o->running_ns;
 				else if (o->exit_within_ns >= 0 && !o->expect_model)
-					end = R->fault_ns + o->exit_within_ns;
+					end = R->fault_mono + o->exit_within_ns;
 				if (end >= 0 && now >= end)
 					return 0;
 				if (end >= 0 && end < wake)
 					wake = end;
 				if (o->heal_after_ns >= 0 && !R->healed &&
-				    R->fault_ns + o->heal_after_ns < wake)
-					wake = R->fault_ns + o->heal_after_ns;
-				if (!R->client_done && R->next_sample_ns < wake)
-					wake = R->next_sample_ns;
-			} else if (o->trig == TR_AT && R->client_start_ns + o->at_ns < wake) {
-				wake = R->client_start_ns + o->at_ns;
+				    R->fault_mono + o->heal_after_ns < wake)
+					wake = R->fault_mono + o->heal_after_ns;
+				if (!R->client_done && R->next_sample_mono < wake)
+					wake = R->next_sample_mono;
+			} else if (o->trig == TR_AT && R->client_start_mono + o->at_ns < wake) {
+				wake = R->client_start_mono + o->at_ns;
 			}
 		}
 
@@ -1639,7 +1643,7 @@ static int loop(struct run *R, int phase)
 			pf[n] = (struct pollfd){ .fd = tf_capture_fd(R->cap), .events = POLLIN };
 			map[n++] = 3;
 		}
-		int64_t left = wake - tf_now_ns();
+		int64_t left = wake - tf_mono_ns();
 		r = poll(pf, (nfds_t)n, left <= 0 ? 0 : (int)((left + MS - 1) / MS));
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -1690,11 +1694,11 @@ static int loop(struct run *R, int phase)
 static void after_inject(struct run *R)
 {
 	sample(R);
-	R->next_sample_ns = tf_now_ns() + SAMPLE_NS;
+	R->next_sample_mono = tf_mono_ns() + SAMPLE_NS;
 	if (!R->o->timeout_given && (R->o->model || R->o->expect_model)) {
 		int64_t hi = model_predict_hi_us(R);
-		if (hi > 0 && R->fault_ns + hi * 1000 + 10 * NS > R->deadline_ns)
-			R->deadline_ns = R->fault_ns + hi * 1000 + 10 * NS;
+		if (hi > 0 && R->fault_mono + hi * 1000 + 10 * NS > R->deadline_mono)
+			R->deadline_mono = R->fault_mono + hi * 1000 + 10 * NS;
 	}
 }
 
@@ -1975,6 +1979,7 @@ static int run(struct run *R)
 	int r;
 
 	R->t0_ns = tf_now_ns();
+	R->t0_mono = tf_mono_ns();
 	R->uid = (unsigned)getuid();
 	R->fault_ns = R->heal_ns = R->client_exit_ns = R->server_exit_ns = -1;
 	R->w.gone_ns = -1;
@@ -2061,7 +2066,7 @@ static int run(struct run *R)
 		}
 	}
 
-	R->deadline_ns = R->t0_ns + o->timeout_ns;
+	R->deadline_mono = R->t0_mono + o->timeout_ns;
 	if (o->server_cmd) {
 		if (start_proc(R, tf_topo_server(R->t), o->server_cmd, NULL, "server", &R->lout[1],
 		               &R->server) < 0)
@@ -2094,13 +2099,15 @@ static int run(struct run *R)
 	               &R->client) < 0)
 		return EXIT_USAGE;
 	R->client_start_ns = tf_proc_start_ns(R->client);
-	R->deadline_ns = R->t0_ns + o->timeout_ns;
+	/* The same instant on the monotonic clock. */
+	R->client_start_mono = tf_mono_ns() - (tf_now_ns() - R->client_start_ns);
+	R->deadline_mono = R->t0_mono + o->timeout_ns;
 	if (o->trig == TR_AT && !o->timeout_given &&
-	    R->client_start_ns + o->at_ns + 10 * NS > R->deadline_ns)
-		R->deadline_ns = R->client_start_ns + o->at_ns + 10 * NS;
+	    R->client_start_mono + o->at_ns + 10 * NS > R->deadline_mono)
+		R->deadline_mono = R->client_start_mono + o->at_ns + 10 * NS;
 	if (!o->timeout_given && o->running_ns >= 0)
-		R->deadline_ns = R->client_start_ns + (o->trig == TR_AT ? o->at_ns : 0) +
-		                 o->running_ns + DEFAULT_TIMEOUT_S * NS;
+		R->deadline_mono = R->client_start_mono + (o->trig == TR_AT ? o->at_ns : 0) +
+		                   o->running_ns + DEFAULT_TIMEOUT_S * NS;
 
 	loop(R, PH_RUN);
 	R->end_ns = tf_now_ns();
@@ -2137,7 +2144,7 @@ static int run(struct run *R)
 			         "(trigger %s): nothing was measured", st, o->trig_text);
 		} else {
 			snprintf(R->message, sizeof R->message, "the trigger '%s' did not fire within "
-			         "the timeout (%.0f s)", o->trig_text, s_of(R->deadline_ns - R->t0_ns));
+			         "the timeout (%.0f s)", o->trig_text, s_of(R->deadline_mono - R->t0_mono));
 		}
 	}
 	if (R->fault_done && !R->fault_failed && (o->model || o->expect_model)) {
