@@ -34,6 +34,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -321,6 +322,29 @@ static int parse_trigger(struct opts *o, const char *s)
 	return bad("--on takes established, sent:N, received:N, bytes:N or line:REGEX, not '%s'", s);
 }
 
+/* --pcap replaces a regular file at most: never a device, a FIFO, a
+ * directory or a symbolic link (saving writes a temporary and renames it
+ * over the name).  Its directory must exist. */
+static int check_pcap_path(const char *path)
+{
+	struct stat st;
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return bad("--pcap: '%s' exists and is not a regular file", path);
+	if (slash) {
+		if ((size_t)(slash - path) >= sizeof dir)
+			return bad("--pcap: '%s': name too long", path);
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash == path ? 1 : slash - path), path);
+	} else {
+		snprintf(dir, sizeof dir, ".");
+	}
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return bad("--pcap: no directory '%s' to write '%s' in", dir, path);
+	return 0;
+}
+
 /* 0 ok, 1 help printed, -1 bad usage (message printed). */
 static int parse(int argc, char **argv, struct opts *o)
 {
@@ -458,6 +482,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			if (!*optarg)
 				return bad("--pcap needs a file name");
 			o->pcap = optarg;
+			if (check_pcap_path(optarg) < 0)
+				return -1;
 			break;
 		case 'v':
 			o->verbose = true;
@@ -2117,14 +2143,21 @@ static int run(struct run *R)
 		tf_capture_read(R->cap);
 
 	/* A shell that could not find or run the command says so with 127 or
-	 * 126 (POSIX): that is a client that cannot start, not a measurement. */
-	if (R->client_done && !R->fault_done && o->client_cmd && WIFEXITED(R->client_status) &&
-	    (WEXITSTATUS(R->client_status) == 127 || WEXITSTATUS(R->client_status) == 126)) {
+	 * 126 (POSIX): that is a client that cannot start, not a measurement.
+	 * After the fault (--at 0) it is still no measurement: a failure,
+	 * unless that status was what --expect-status asked for. */
+	bool shell_failed = R->client_done && o->client_cmd && WIFEXITED(R->client_status) &&
+	                    (WEXITSTATUS(R->client_status) == 127 ||
+	                     WEXITSTATUS(R->client_status) == 126) &&
+	                    !(o->have_status && o->status == WEXITSTATUS(R->client_status));
+	if (shell_failed && !R->fault_done) {
 		bad("the client could not start (the shell exited %d):", WEXITSTATUS(R->client_status));
 		print_lines_stderr("client", &R->lout[0]);
 		return EXIT_USAGE;
 	}
 
+	/* A capture asked for and not written is a failed run: CI keeps the
+	 * file as evidence and must not find it missing after a pass. */
 	if (o->pcap && R->cap && (r = tf_capture_save(R->cap, o->pcap)) < 0) {
 		fprintf(stderr, "tcpfate exec: cannot write %s: %s\n", o->pcap, strerror(-r));
 		snprintf(R->pcap_err, sizeof R->pcap_err, "not written (%s): %s", o->pcap, strerror(-r));
@@ -2146,6 +2179,18 @@ static int run(struct run *R)
 			snprintf(R->message, sizeof R->message, "the trigger '%s' did not fire within "
 			         "the timeout (%.0f s)", o->trig_text, s_of(R->deadline_mono - R->t0_mono));
 		}
+	}
+	if (ok && shell_failed) {
+		ok = false;
+		snprintf(R->message, sizeof R->message, "the client's shell exited %d: a command was "
+		         "not found (127) or not executable (126); see client_output",
+		         WEXITSTATUS(R->client_status));
+		fprintf(stderr, "tcpfate exec: %s\n", R->message);
+	}
+	if (ok && R->pcap_err[0]) {
+		ok = false;
+		snprintf(R->message, sizeof R->message, "the capture asked for with --pcap was %.400s",
+		         R->pcap_err);
 	}
 	if (R->fault_done && !R->fault_failed && (o->model || o->expect_model)) {
 		model_decide(R, &M);
