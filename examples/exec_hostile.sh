@@ -95,7 +95,7 @@ check_stream() {
 }
 
 echo "TAP version 13"
-echo "1..9"
+echo "1..10"
 
 # 1. A '# TODO' in the client command must not turn a failure into a TODO.
 run --fault blackhole --on 'line:never printed' --client 'exit 3 # todo: retry'
@@ -155,8 +155,17 @@ if command -v python3 >/dev/null 2>&1; then
 	else
 		check_stream "a run with the model (knobs, socket options, checks)" PASS
 	fi
+	# The band's slack is the runner's: 1 jiffy + 2 ms, stated.
+	hz=$(sed -n 's/^  hz: //p' "$tmp/out")
+	slack=$(sed -n 's/^    slack_us: \([0-9]*\).*/\1/p' "$tmp/out")
+	if [ -n "$hz" ] && [ "$hz" -gt 0 ] && [ "${slack:-x}" = $((1000000 / hz + 2000)) ]; then
+		ok "the model's band slack is 1 jiffy + 2 ms ($slack us at HZ=$hz), stated"
+	else
+		not_ok "the model's band slack is 1 jiffy + 2 ms, stated" "hz '$hz', slack_us '$slack'"
+	fi
 else
 	ok "a run with the model # SKIP python3 not found"
+	ok "the model's band slack # SKIP python3 not found"
 fi
 
 # 8. A newline in a --client-sysctl value is refused; the key is echoed safely.

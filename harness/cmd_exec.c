@@ -947,12 +947,17 @@ static void sample(struct run *R)
 
 /* --- the model --- */
 
-static int64_t slack_us(void)
+/* The runner's rule (tf_slack_us()): one jiffy, as a timer's softirq can
+ * be deferred to the next tick, plus 2 ms for wake-up and capture; added
+ * to each side of the model's band.  TF_SLACK_US overrides. */
+static int64_t slack_us(unsigned hz)
 {
 	const char *e = getenv("TF_SLACK_US");
 	long v;
 
-	return e && tf_parse_long(e, 0, 10000000, &v) == 0 ? v : 2000;
+	if (e && tf_parse_long(e, 0, 10000000, &v) == 0)
+		return v;
+	return (hz ? 1000000 / hz : 10000) + 2000;
 }
 
 static int64_t exit_allowance_us(void)
@@ -1896,6 +1901,10 @@ static void print_result(struct run *R, bool ok, const char *skip, const char *d
 			if (M->packets_out)
 				printf("      packets_out: %u\n", M->packets_out);
 		}
+		printf("    slack_us: %lld  # %s, on each side of the band\n",
+		       (long long)slack_us(R->hz), getenv("TF_SLACK_US") ? "TF_SLACK_US" : "1 jiffy + 2 ms");
+		printf("    exit_allowance_ms: %lld  # model give-up to the client's exit, late side\n",
+		       (long long)exit_allowance_us() / 1000);
 		if (M->have) {
 			ykv(4, "origin", M->origin_what);
 			printf("    origin_s: %+.3f  # relative to the fault%s\n",
@@ -2253,7 +2262,7 @@ static int run(struct run *R)
 				check_str(k, "measured", na);
 				k->ok = false;
 			} else {
-				int64_t s = slack_us(), a = exit_allowance_us();
+				int64_t s = slack_us(R->hz), a = exit_allowance_us();
 				int64_t lo = M.lo_us - s, hi = M.hi_us + s + a;
 				int64_t meas = R->client_done ? (R->client_exit_ns - M.origin_ns) / 1000 : -1;
 				bool c = R->client_done && meas >= lo && meas <= hi &&
