@@ -14,7 +14,8 @@ trap 'rm -rf "$tmp"' EXIT
 
 have_prove=no have_yaml=no
 command -v prove >/dev/null 2>&1 && have_prove=yes
-python3 -c 'import yaml' >/dev/null 2>&1 && have_yaml=yes
+py=${PYTHON:-python3}
+"$py" -c "import yaml" >/dev/null 2>&1 && have_yaml=yes
 
 if "$tcpfate" exec --fault none --at 0 --expect-status 0 --client true 2>/dev/null | grep -q '# SKIP'; then
 	echo "1..0 # SKIP no sandbox here"
@@ -57,7 +58,7 @@ prove_says() {
 
 # yaml_ok: the YAML block of the stream loads with a strict parser.
 yaml_ok() {
-	python3 - "$tmp/out" <<'EOF'
+	"$py" - "$tmp/out" <<'EOF'
 import sys, yaml
 raw = open(sys.argv[1], 'rb').read()
 text = raw.decode('utf-8')            # invalid UTF-8 fails here
