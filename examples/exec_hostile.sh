@@ -144,12 +144,12 @@ run --fault none --at 0 --expect-status 0 --pcap "$tmp/a # b: c/x.pcap" --client
 check_stream "a --pcap path with a hash and a colon" PASS
 
 # 7. Client sysctls, socket options, knobs, checks: block YAML (an idle
-#    keepalive client, with the model).
+#    keepalive client, with the model; its timing is the examples' job).
 if command -v python3 >/dev/null 2>&1; then
 	run --server "python3 $(dirname "$0")/sink_server.py 8080" --wait-server 8080 \
 		--client-sysctl net.ipv4.tcp_keepalive_time=1 --client-sysctl net.ipv4.tcp_keepalive_intvl=1 \
 		--client-sysctl net.ipv4.tcp_keepalive_probes=2 \
-		--fault blackhole --on 'line:request sent' --expect-model \
+		--fault blackhole --on 'line:request sent' --model --expect-exit-within 30 \
 		--client "python3 $(dirname "$0")/idle_client.py server 8080 --keepalive"
 	if [ "$st" -ne 0 ]; then
 		not_ok "keepalive run with the model: exit 0" "exit $st: $(cat "$tmp/err")"
