@@ -22,8 +22,11 @@ run() {  # run RETRIES2 -> $tmp/out.RETRIES2, status in $tmp/st.RETRIES2
 
 giveup() {  # giveup RETRIES2 -> "expected measured": the kernel's give-up after
 	    # the first transmission of the lost data, model and measurement
-	sed -n 's/^    giveup_after_origin_s: {expected: \([0-9.]*\),.*measured: \([0-9.]*\)}.*/\1 \2/p' \
-		"$tmp/out.$1" | head -n 1
+	awk '/^    giveup_after_origin_s:$/ { g = 1; next }
+	     g && /^      expected: / { e = $2 }
+	     g && /^      measured: / { m = $2 }
+	     g && !/^      / { g = 0 }
+	     END { if (e != "" && m != "") print e, m }' "$tmp/out.$1"
 }
 
 report() {  # report RETRIES2

@@ -453,8 +453,11 @@ static _Noreturn void supervisor(const struct launch *l)
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		child_fail(st, ST_PDEATHSIG, errno);
-	/* The caller may have died before the prctl: then nobody holds the
-	 * read end of the status pipe any more. */
+	/* The caller may have died before the prctl.  getppid() cannot tell
+	 * (it is 0 here: the parent is outside our new PID namespace), the
+	 * status pipe can: the caller's exit closes its read end before the
+	 * kernel sends death signals (exit_files() before exit_notify()),
+	 * so either the read end is gone now or SIGKILL is still to come. */
 	struct pollfd pf = { .fd = st, .events = POLLOUT };
 	if (poll(&pf, 1, 0) == 1 && (pf.revents & POLLERR))
 		_exit(127);

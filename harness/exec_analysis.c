@@ -1,0 +1,582 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * tcpfate exec: what the kernel alone would have done, and the verdict.
+ *
+ * Which of the kernel's schedules decides (retransmission, SYN, keepalive,
+ * none) comes from the client's socket as sock_diag saw it at the fault;
+ * where the schedule starts comes from the capture; the numbers come from
+ * tf_model (lib/), built from the client host's sysctls and the socket's
+ * own options.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "exec_private.h"
+#include "tf_sandbox.h"
+#include "tf_util.h"
+
+/* --- the model --- */
+
+/* The runner's rule (tf_slack_us()): one jiffy, as a timer's softirq can
+ * be deferred to the next tick, plus 2 ms for wake-up and capture; added
+ * to each side of the model's band.  TF_SLACK_US overrides. */
+int64_t tf_exec_slack_us(unsigned hz)
+{
+	const char *e = getenv("TF_SLACK_US");
+	long v;
+
+	if (e && tf_parse_long(e, 0, 10000000, &v) == 0)
+		return v;
+	return (hz ? 1000000 / hz : 10000) + 2000;
+}
+
+int64_t tf_exec_exit_allowance_us(void)
+{
+	const char *e = getenv("TF_EXEC_EXIT_MS");
+	long v;
+
+	return (e && tf_parse_long(e, 0, 100000, &v) == 0 ? v : EXIT_ALLOWANCE_MS) * 1000;
+}
+
+/* A model with HZ and the client host's sysctls, then the socket's own
+ * options when we could read them. */
+static int model_for_client(struct tf_exec_run *R, tf_model **ret)
+{
+	tf_host *h = tf_topo_client(R->t);
+	tf_model *m = NULL;
+	long v, idle = 7200, intvl = 75, cnt = 9;
+	int r;
+
+	if ((r = tf_model_new(&m)) < 0)
+		return r;
+	if ((r = tf_model_set_hz(m, R->res->hz)) < 0)
+		goto fail;
+	if (tf_host_sysctl_get_int(h, "net.ipv4.tcp_retries2", &v) == 0 &&
+	    (r = tf_model_set_retries2(m, (unsigned)v)) < 0)
+		goto fail;
+	if (tf_host_sysctl_get_int(h, "net.ipv4.tcp_early_retrans", &v) == 0 &&
+	    (r = tf_model_set_early_retrans(m, (int)v)) < 0)
+		goto fail;
+	if (tf_host_sysctl_get_int(h, "net.ipv4.tcp_rto_min_us", &v) == 0 &&
+	    (r = tf_model_set_rto_min_us(m, (uint32_t)v)) < 0)
+		goto fail;
+	if (tf_host_sysctl_get_int(h, "net.ipv4.tcp_rto_max_ms", &v) == 0) {
+		if ((r = tf_model_set_rto_max_ms(m, (uint32_t)v)) < 0 ||
+		    (r = tf_model_set_rto_max_in_budget(m, true)) < 0)
+			goto fail;
+	}
+	if (tf_host_sysctl_get_int(h, "net.ipv4.tcp_syn_retries", &v) == 0 &&
+	    (r = tf_model_set_syn_retries(m, (unsigned)v)) < 0)
+		goto fail;
+	if (tf_host_sysctl_get_int(h, "net.ipv4.tcp_syn_linear_timeouts", &v) == 0 &&
+	    (r = tf_model_set_syn_linear_timeouts(m, (int)v)) < 0)
+		goto fail;
+	tf_host_sysctl_get_int(h, "net.ipv4.tcp_keepalive_time", &idle);
+	tf_host_sysctl_get_int(h, "net.ipv4.tcp_keepalive_intvl", &intvl);
+	tf_host_sysctl_get_int(h, "net.ipv4.tcp_keepalive_probes", &cnt);
+	if (R->res->w.knobs) {
+		/* getsockopt() answers the effective values (the socket's own, or
+		 * the sysctl's when it has none). */
+		idle = R->res->w.ka_idle;
+		intvl = R->res->w.ka_intvl;
+		cnt = R->res->w.ka_cnt;
+		if ((r = tf_model_set_syn_retries(m, (unsigned)R->res->w.syncnt)) < 0)
+			goto fail;
+		if (R->res->w.user_timeout_ms > 0 &&
+		    (r = tf_model_set_user_timeout_ms(m, (uint32_t)R->res->w.user_timeout_ms)) < 0)
+			goto fail;
+		if (R->res->w.rto_max_ms > 0 &&
+		    (r = tf_model_set_rto_max_ms(m, (uint32_t)R->res->w.rto_max_ms)) < 0)
+			goto fail;
+	}
+	if ((r = tf_model_set_keepalive(m, (uint32_t)idle, (uint32_t)intvl, (unsigned)cnt)) < 0)
+		goto fail;
+	if (R->res->w.have && R->res->w.first.has_info && R->res->w.first.info.tcpi_rtt) {
+		/* (A connecting socket has no RTT sample yet: srtt 0.) */
+		const struct tcp_info *ti = &R->res->w.first.info;
+		if ((r = tf_model_set_rtt(m, ti->tcpi_rtt, ti->tcpi_rttvar)) < 0)
+			goto fail;
+		if (ti->tcpi_unacked > 1 && (r = tf_model_set_packets_out(m, ti->tcpi_unacked)) < 0)
+			goto fail;
+	}
+	/* A pulled cable: the next hop's ARP fails, the error is EHOSTUNREACH. */
+	if (R->o->fault->kind == FK_CABLE && (r = tf_model_set_neigh_failed(m, true)) < 0)
+		goto fail;
+	*ret = m;
+	return 0;
+fail:
+	tf_model_free(m);
+	return r;
+}
+
+const char *tf_exec_mkind_name(enum mkind k)
+{
+	switch (k) {
+	case MK_RETRANS: return "retrans";
+	case MK_SYN: return "syn";
+	case MK_KEEPALIVE: return "keepalive";
+	case MK_NEVER: return "never";
+	case MK_NA: return "not applicable";
+	default: return "none";
+	}
+}
+
+static bool pkt_in(const tf_pkt *p, const tf_flow *f)
+{
+	return p->proto == IPPROTO_TCP && p->src.s_addr == f->src.s_addr &&
+	       p->dst.s_addr == f->dst.s_addr && p->sport == f->sport && p->dport == f->dport;
+}
+
+/*
+ * From the capture of the watched flow: the highest ACK the server sent
+ * (the client's snd_una), and the last segment the client received before
+ * its first keepalive probe (a segment at snd_una - 1 carrying at most one
+ * byte, tcp_write_wakeup()): where keepalive_time_elapsed() counts from.
+ */
+static bool last_ack(const struct tf_exec_run *R, const tf_flow *f, uint32_t *ack,
+                     int64_t *last_rx_ns)
+{
+	tf_flow rf = tf_flow_reverse(*f);
+	bool have = false;
+	size_t n = tf_capture_count(R->cap);
+
+	*last_rx_ns = -1;
+	for (size_t i = 0; i < n; i++) {
+		const tf_pkt *p = tf_capture_pkt(R->cap, i);
+
+		if (!pkt_in(p, &rf) || !(p->flags & TF_TCP_ACK))
+			continue;
+		if (!have || (int32_t)(p->ack - *ack) > 0)
+			*ack = p->ack;
+		have = true;
+	}
+	for (size_t i = 0; have && i < n; i++) {
+		const tf_pkt *p = tf_capture_pkt(R->cap, i);
+
+		if (pkt_in(p, &rf))
+			*last_rx_ns = p->ts_ns;
+		else if (pkt_in(p, f) && p->seq == *ack - 1 && p->payload <= 1 &&
+		         !(p->flags & (TF_TCP_SYN | TF_TCP_FIN | TF_TCP_RST)))
+			break;   /* the first keepalive probe */
+	}
+	return have;
+}
+
+/*
+ * Segments in flight (tcp_skb_pcount() summed: bytes / MSS, rounded up)
+ * when the head was first retransmitted: what tcp_schedule_loss_probe()
+ * saw.  It picks the probe timeout: one segment out waits rto_min, more
+ * wait TCP_TIMEOUT_MIN (net/ipv4/tcp_output.c) — a knob, like srtt.
+ */
+static unsigned in_flight(const struct tf_exec_run *R, const tf_flow *f, uint32_t una,
+                          int64_t before_ns)
+{
+	uint32_t far = 0;
+	unsigned mss = R->res->w.first.has_info && R->res->w.first.info.tcpi_snd_mss ?
+	               R->res->w.first.info.tcpi_snd_mss : 1448;
+
+	for (size_t i = 0; i < tf_capture_count(R->cap); i++) {
+		const tf_pkt *p = tf_capture_pkt(R->cap, i);
+		uint32_t end;
+
+		if (p->ts_ns >= before_ns)
+			break;
+		if (p->proto != IPPROTO_TCP || p->src.s_addr != f->src.s_addr ||
+		    p->dst.s_addr != f->dst.s_addr || p->sport != f->sport ||
+		    p->dport != f->dport || !p->payload)
+			continue;
+		end = p->seq + p->payload - una;
+		if ((int32_t)end > 0 && end > far)
+			far = end;
+	}
+	return far ? (far + mss - 1) / mss : 1;
+}
+
+/* Which of the kernel's schedules ran after the fault, from where. */
+static void model_decide(struct tf_exec_run *R, struct tf_exec_model *M)
+{
+	const struct tf_exec_watch *w = &R->res->w;
+	enum fault_kind fk = R->o->fault->kind;
+	size_t idx[256];
+
+	memset(M, 0, sizeof *M);
+	M->rst_ns = -1;
+	M->origin_ns = R->res->fault_ns;
+	M->origin_what = "the fault";
+	if (fk == FK_KILL) {
+		M->kind = MK_NA;
+		M->why = "the server's kernel answers (FIN, then RST): no timer decides";
+		return;
+	}
+	if (fk == FK_STOP) {
+		M->kind = MK_NA;
+		M->why = "the server's kernel still ACKs: TCP sees a healthy, silent peer";
+		return;
+	}
+	if (fk == FK_LOSS || fk == FK_DELAY || fk == FK_NONE) {
+		M->kind = MK_NA;
+		M->why = fk == FK_NONE ? "no fault" : "loss and delay do not end a connection";
+		return;
+	}
+	if (!w->have) {
+		M->kind = MK_NA;
+		M->why = "the client had no connection to the server after the fault";
+		return;
+	}
+	if (w->first.state == TCP_SYN_SENT) {
+		M->kind = MK_SYN;
+	} else if (w->first.state == TCP_ESTABLISHED || w->first.state == TCP_CLOSE_WAIT) {
+		/* Data outstanding at the fault, or retransmitted later (an idle
+		 * client that spoke again): the retransmission timer decides. */
+		if ((w->timers & (1u << 1)) ||
+		    (w->first.has_info && w->first.info.tcpi_unacked > 0))
+			M->kind = MK_RETRANS;
+		else if (w->first.timer == 4 || (w->timers & (1u << 4))) {
+			M->kind = MK_NA;
+			M->why = "not modelled: the client's data was waiting for the receive window "
+			         "(zero-window probes, tcp_probe_timer())";
+			return;
+		} else if (w->first.wqueue > 0)
+			M->kind = MK_RETRANS;
+		else if ((w->timers & (1u << 2)) || (w->knobs && w->keepalive) ||
+		         (!w->knobs && w->first.timer == 2))
+			M->kind = MK_KEEPALIVE;
+		else
+			M->kind = MK_NEVER;
+	} else {
+		M->kind = MK_NA;
+		M->why = "the client's connection was neither connecting nor established at the fault";
+		return;
+	}
+	enum mkind k = M->kind;
+	if (fk == FK_CABLE && k == MK_RETRANS) {
+		/* Measured here: with the link without carrier, transmissions
+		 * fail locally (ARP) and the timer stops following a silent
+		 * peer's schedule; tf_model covers keepalive under a pulled
+		 * cable, not this. */
+		M->kind = MK_NA;
+		M->why = "not modelled: data in flight while the client's own link has no carrier "
+		         "(local transmit failures change the retransmission timer)";
+		return;
+	}
+	if (fk == FK_MTU && k == MK_KEEPALIVE) {
+		M->kind = MK_NA;
+		M->why = "keepalive probes are small: they cross the MTU black hole and are answered";
+		return;
+	}
+	if (k == MK_NEVER) {
+		M->why = "idle, without keepalive: no timer runs, the kernel never notices";
+		return;
+	}
+
+	/* The origin of the schedule, from the capture when it saw it. */
+	M->origin_approx = true;
+	if (R->cap) {
+		if (k == MK_SYN) {
+			size_t n = tf_capture_syns(R->cap, &w->flow, idx, TF_ARRAY_SIZE(idx));
+			if (n) {
+				M->origin_ns = tf_capture_pkt(R->cap, idx[0])->ts_ns;
+				M->origin_what = "the first SYN";
+				M->origin_approx = false;
+				M->tx_measured = (long)n;
+			}
+		} else {
+			uint32_t una = 0;
+			int64_t last_rx = -1;
+			if (last_ack(R, &w->flow, &una, &last_rx)) {
+				if (k == MK_RETRANS) {
+					size_t n = tf_capture_tx_of(R->cap, &w->flow, una, idx,
+					                            TF_ARRAY_SIZE(idx));
+					if (n) {
+						M->origin_ns = tf_capture_pkt(R->cap, idx[0])->ts_ns;
+						M->origin_what = "the first transmission of the "
+						                 "unacknowledged data";
+						M->origin_approx = false;
+						M->tx_measured = (long)n;
+						M->packets_out = in_flight(R, &w->flow, una,
+						        n > 1 ? tf_capture_pkt(R->cap, idx[1])->ts_ns
+						              : INT64_MAX);
+					}
+				} else if (k == MK_KEEPALIVE && last_rx >= 0) {
+					M->origin_ns = last_rx;
+					M->origin_what = "the last segment the client received";
+					M->origin_approx = false;
+				}
+				/* Giving up on keepalive sends a RST (tcp_keepalive_timer()
+				 * -> tcp_send_active_reset()): the kernel's own moment. */
+				for (size_t i = 0; k == MK_KEEPALIVE && i < tf_capture_count(R->cap); i++) {
+					const tf_pkt *p = tf_capture_pkt(R->cap, i);
+					if (pkt_in(p, &w->flow) && (p->flags & TF_TCP_RST) &&
+					    p->ts_ns >= R->res->fault_ns) {
+						M->rst_ns = p->ts_ns;
+						break;
+					}
+				}
+			}
+		}
+	}
+	if (M->origin_approx && k == MK_KEEPALIVE && w->first.has_info) {
+		/* tcpi_last_ack_recv: ms since the last ACK the socket received. */
+		M->origin_ns = w->first_ns - (int64_t)w->first.info.tcpi_last_ack_recv * MS;
+		M->origin_what = "the last segment received (tcp_info)";
+	}
+}
+
+static void model_compute(struct tf_exec_run *R, struct tf_exec_model *M)
+{
+	tf_schedule *s = NULL;
+	int r;
+
+	if (!R->m && model_for_client(R, &R->m) < 0)
+		return;
+	if (M->packets_out)
+		tf_model_set_packets_out(R->m, M->packets_out);
+	switch (M->kind) {
+	case MK_RETRANS:   r = tf_model_retrans(R->m, &s); break;
+	case MK_SYN:       r = tf_model_syn(R->m, &s); break;
+	case MK_KEEPALIVE: r = tf_model_keepalive(R->m, &s); break;
+	default: return;
+	}
+	if (r == -EOPNOTSUPP) {
+		M->why = M->kind == MK_SYN && R->o->fault->kind == FK_CABLE
+		         ? "not modelled: a connecting socket ends at the first ICMP host unreachable "
+		           "of a failed ARP, after the neighbour's resolution time"
+		         : "not modelled by tf_model for these knobs";
+		M->kind = MK_NA;
+		return;
+	}
+	if (r < 0 || !s) {
+		M->why = "the model refused the knobs";
+		M->kind = MK_NA;
+		return;
+	}
+	size_t g = tf_schedule_giveup(s);
+	const tf_sched_event *e = tf_schedule_event(s, g);
+	if (e && e->kind == TF_TX_GIVEUP) {
+		M->at_us = e->at_us;
+		M->lo_us = e->at_lo_us;
+		M->hi_us = e->at_hi_us;
+		M->err = tf_schedule_errno(s);
+		/* Transmissions of the head segment (or the SYN): the tail
+		 * loss probe resends the head only when it is the only one
+		 * out; keepalive probes are not counted. */
+		M->tx_expected = 0;
+		for (size_t i = 0; i < g && M->kind != MK_KEEPALIVE; i++) {
+			tf_tx_kind kk = tf_schedule_event(s, i)->kind;
+			if (kk == TF_TX_ORIGINAL || kk == TF_TX_RTO || kk == TF_TX_SYN ||
+			    kk == TF_TX_SYN_RTO || (kk == TF_TX_TLP && M->packets_out <= 1))
+				M->tx_expected++;
+		}
+		M->have = true;
+	}
+	tf_schedule_free(s);
+}
+
+/* Before anything happened: a rough upper bound for the deadline. */
+int64_t tf_exec_model_predict_hi_us(struct tf_exec_run *R)
+{
+	struct tf_exec_model M;
+
+	model_decide(R, &M);
+	if (M.kind == MK_NA || M.kind == MK_NEVER || M.kind == MK_NONE)
+		return -1;
+	model_compute(R, &M);
+	return M.have ? M.hi_us : -1;
+}
+
+/* --- the verdict --- */
+
+static void check_num(struct tf_exec_check *k, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void check_num(struct tf_exec_check *k, const char *key, const char *fmt, ...)
+{
+	size_t l = strlen(k->kv);
+	va_list ap;
+
+	snprintf(k->kv + l, sizeof k->kv - l, "%s: ", key);
+	l = strlen(k->kv);
+	va_start(ap, fmt);
+	vsnprintf(k->kv + l, sizeof k->kv - l, fmt, ap);
+	va_end(ap);
+	l = strlen(k->kv);
+	snprintf(k->kv + l, sizeof k->kv - l, "\n");
+}
+
+static void check_str(struct tf_exec_check *k, const char *key, const char *val)
+{
+	char *c = tf_exec_text_dup(val, strlen(val), TX_QUOTED);
+
+	check_num(k, key, "\"%s\"", c ? c : "");
+	free(c);
+}
+
+/*
+ * The verdict: what the run says against what was asked.  The model's
+ * view first (with --model or --expect-model), then one check per
+ * expectation, then the one-line description.
+ */
+void tf_exec_judge(struct tf_exec_run *R, bool shell_failed)
+{
+	const struct tf_exec_opts *o = R->o;
+	struct tf_exec_result *res = R->res;
+	struct tf_exec_check *checks = res->checks;
+	struct tf_exec_model M = { 0 };
+	char *desc = res->desc;
+	size_t nc = 0;
+	char st[64];
+
+	/* --- verdict --- */
+	bool ok = true;
+	if (res->interrupted) {
+		ok = false;
+	} else if (res->fault_failed) {
+		ok = false;
+	} else if (!res->fault_done) {
+		ok = false;
+		if (res->client_done) {
+			tf_exec_describe_status(res->client_status, st, sizeof st);
+			snprintf(res->message, sizeof res->message, "the client %s before the fault "
+			         "(trigger %s): nothing was measured", st, o->trig_text);
+		} else {
+			snprintf(res->message, sizeof res->message, "the trigger '%s' did not fire within "
+			         "the timeout (%.0f s)", o->trig_text, s_of(R->deadline_mono - R->t0_mono));
+		}
+	}
+	if (ok && shell_failed) {
+		ok = false;
+		snprintf(res->message, sizeof res->message, "the client's shell exited %d: a command was "
+		         "not found (127) or not executable (126); see client_output",
+		         WEXITSTATUS(res->client_status));
+		res->message_to_stderr = true;
+	}
+	if (ok && res->pcap_err[0]) {
+		ok = false;
+		snprintf(res->message, sizeof res->message, "the capture asked for with --pcap was %.400s",
+		         res->pcap_err);
+	}
+	if (res->fault_done && !res->fault_failed && (o->model || o->expect_model)) {
+		model_decide(R, &M);
+		model_compute(R, &M);
+		if (R->m) {
+			/* The knobs it used, read while the host still exists. */
+			tf_host *h = tf_topo_client(R->t);
+			long v;
+
+			M.have_knobs = true;
+			M.retries2 = M.syn_retries = -1;
+			if (tf_host_sysctl_get_int(h, "net.ipv4.tcp_retries2", &v) == 0)
+				M.retries2 = v;
+			if (tf_host_sysctl_get_int(h, "net.ipv4.tcp_syn_retries", &v) == 0)
+				M.syn_retries = v;
+			M.rto_jiffies = tf_model_rto_jiffies(R->m);
+		}
+	}
+	int64_t det = res->client_done && res->fault_done ? res->client_exit_ns - res->fault_ns : -1;
+	tf_exec_describe_status(res->client_status, st, sizeof st);
+	if (res->fault_done && !res->fault_failed && !res->interrupted) {
+		if (o->exit_within_ns >= 0) {
+			bool c = res->client_done && det <= o->exit_within_ns &&
+			         !(WIFEXITED(res->client_status) && WEXITSTATUS(res->client_status) == 0);
+			struct tf_exec_check *k = &checks[nc++];
+			snprintf(k->what, sizeof k->what, "client exits non-zero within %.3f s of the fault",
+			         s_of(o->exit_within_ns));
+			if (res->client_done) {
+				check_num(k, "measured_s", "%.3f", s_of(det));
+				check_str(k, "status", st);
+			} else {
+				check_str(k, "measured", "still running");
+			}
+			k->ok = c;
+			ok &= c;
+		}
+		if (o->running_ns >= 0) {
+			/* Still running, and watched for long enough (--timeout may
+			 * have ended the run first). */
+			bool c = res->client_done ? det > o->running_ns
+			                        : res->end_ns - res->fault_ns >= o->running_ns;
+			struct tf_exec_check *k = &checks[nc++];
+			snprintf(k->what, sizeof k->what, "client still running %.3f s after the fault",
+			         s_of(o->running_ns));
+			check_str(k, "measured", res->client_done ? st : "still running");
+			check_num(k, "watched_s", "%.3f",
+			          s_of((res->client_done ? res->client_exit_ns : res->end_ns) - res->fault_ns));
+			k->ok = c;
+			ok &= c;
+		}
+		if (o->have_status) {
+			bool c = res->client_done && WIFEXITED(res->client_status) &&
+			         WEXITSTATUS(res->client_status) == o->status;
+			struct tf_exec_check *k = &checks[nc++];
+			snprintf(k->what, sizeof k->what, "client exit status");
+			check_num(k, "expected", "%d", o->status);
+			check_str(k, "measured", res->client_done ? st : "still running");
+			k->ok = c;
+			ok &= c;
+		}
+		if (o->expect_model) {
+			struct tf_exec_check *k = &checks[nc++];
+			if (M.kind == MK_NEVER) {
+				bool c = !res->client_done;
+				snprintf(k->what, sizeof k->what, "model: the kernel never gives up (%s)", M.why);
+				check_str(k, "measured", res->client_done ? st : "still running");
+				k->ok = c;
+			} else if (!M.have || M.kind == MK_NA) {
+				char na[300];
+				snprintf(k->what, sizeof k->what, "model");
+				snprintf(na, sizeof na, "not applicable: %s",
+				         M.why ? M.why : "no schedule for this socket");
+				check_str(k, "measured", na);
+				k->ok = false;
+			} else {
+				int64_t s = tf_exec_slack_us(res->hz), a = tf_exec_exit_allowance_us();
+				int64_t lo = M.lo_us - s, hi = M.hi_us + s + a;
+				int64_t meas = res->client_done ? (res->client_exit_ns - M.origin_ns) / 1000 : -1;
+				bool c = res->client_done && meas >= lo && meas <= hi &&
+				         !(WIFEXITED(res->client_status) && WEXITSTATUS(res->client_status) == 0);
+				if (res->client_done) {
+					snprintf(k->what, sizeof k->what, "client exits when the kernel gives up "
+					         "(%s), after %s", tf_exec_mkind_name(M.kind), M.origin_what);
+					check_num(k, "expected_s", "%.3f", (double)M.at_us / 1e6);
+					check_num(k, "lo_s", "%.3f", (double)lo / 1e6);
+					check_num(k, "hi_s", "%.3f", (double)hi / 1e6);
+					check_num(k, "measured_s", "%.3f", (double)meas / 1e6);
+					check_num(k, "error_ms", "%+.1f", (double)(meas - M.at_us) / 1e3);
+				} else {
+					snprintf(k->what, sizeof k->what, "client exits when the kernel gives up "
+					         "(%s)", tf_exec_mkind_name(M.kind));
+					check_num(k, "expected_s", "%.3f", (double)M.at_us / 1e6);
+					check_str(k, "measured", "still running");
+				}
+				k->ok = c;
+			}
+			ok &= k->ok;
+		}
+	}
+
+	/* The one-line description: what happened. */
+	if (res->fault_done && !res->fault_failed && o->fault->kind == FK_NONE) {
+		if (res->client_done)
+			snprintf(desc, sizeof res->desc, "baseline: client %s after %.3f s", st,
+			         s_of(res->client_exit_ns - res->client_start_ns));
+		else
+			snprintf(desc, sizeof res->desc, "baseline: client still running after %.3f s",
+			         s_of(tf_now_ns() - res->client_start_ns));
+	} else if (res->fault_done && !res->fault_failed) {
+		if (res->client_done)
+			snprintf(desc, sizeof res->desc, "%s: client %s, %.3f s after the fault", o->fault_text,
+			         st, s_of(det));
+		else
+			snprintf(desc, sizeof res->desc, "%s: client still running %.3f s after the fault",
+			         o->fault_text, s_of(tf_now_ns() - res->fault_ns));
+	}
+	res->have_model = o->model || o->expect_model;
+	res->M = M;
+	res->n_checks = nc;
+	res->verdict = ok ? TF_EXEC_V_OK : TF_EXEC_V_NOT_OK;
+}

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * tcpfate exec: breaking the network (tf_fault.h) or the server process,
+ * and healing it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "exec_private.h"
+#include "tf_util.h"
+
+static int add_fault(struct tf_exec_run *R, int r, tf_fault *f)
+{
+	if (r < 0)
+		return r;
+	R->faults[R->n_faults++] = f;
+	char *d = R->res->fault_desc;
+	size_t dn = sizeof R->res->fault_desc;
+
+	if (d[0])
+		strncat(d, "; ", dn - strlen(d) - 1);
+	strncat(d, tf_fault_describe(f), dn - strlen(d) - 1);
+	return 0;
+}
+
+static int netem_both(struct tf_exec_run *R, const tf_netem *ne)
+{
+	tf_fault *f = NULL;
+	tf_host *a, *b;
+	const char *ia, *ib;
+	int r;
+
+	if (tf_topo_router(R->t)) {
+		a = b = tf_topo_router(R->t);
+		ia = TF_IF_ROUTER_CLIENT;
+		ib = TF_IF_ROUTER_SERVER;
+	} else {
+		a = tf_topo_client(R->t);
+		b = tf_topo_server(R->t);
+		ia = TF_IF_CLIENT;
+		ib = TF_IF_SERVER;
+	}
+	r = tf_fault_netem(a, ia, ne, &f);
+	if ((r = add_fault(R, r, f)) < 0)
+		return r;
+	r = tf_fault_netem(b, ib, ne, &f);
+	return add_fault(R, r, f);
+}
+
+static int netem_params(const struct tf_exec_opts *o, double loss, tf_netem **ret)
+{
+	tf_netem *ne = NULL;
+	int r = tf_netem_new(&ne);
+
+	if (r < 0)
+		return r;
+	if (o->fault->kind == FK_DELAY)
+		r = tf_netem_set_delay(ne, o->delay_ms * 1000u);
+	else
+		r = tf_netem_set_loss(ne, loss);
+	if (r < 0) {
+		tf_netem_free(ne);
+		return r;
+	}
+	*ret = ne;
+	return 0;
+}
+
+static int blackhole_both(struct tf_exec_run *R)
+{
+	tf_host *router = tf_topo_router(R->t);
+	char client_cidr[32];
+	tf_fault *f = NULL;
+	int r;
+
+	snprintf(client_cidr, sizeof client_cidr, "%s/32", tf_topo_client_addr(R->t));
+	r = tf_fault_blackhole(router, tf_topo_server_cidr(R->t), &f);
+	if ((r = add_fault(R, r, f)) < 0)
+		return r;
+	r = tf_fault_blackhole(router, client_cidr, &f);
+	return add_fault(R, r, f);
+}
+
+int tf_exec_inject(struct tf_exec_run *R)
+{
+	const struct tf_exec_opts *o = R->o;
+	tf_host *router = tf_topo_router(R->t);
+	tf_fault *f = NULL;
+	tf_netem *ne = NULL;
+	int r = 0;
+
+	switch (o->fault->kind) {
+	case FK_NONE:
+		snprintf(R->res->fault_desc, sizeof R->res->fault_desc, "none");
+		break;
+	case FK_BLACKHOLE:
+		r = blackhole_both(R);
+		break;
+	case FK_CABLE:
+		/* The client's cable, pulled at the far end: the client's own
+		 * link stays up but loses carrier, as with a switch port. */
+		if (router)
+			r = tf_fault_link_down(router, TF_IF_ROUTER_CLIENT, &f);
+		else
+			r = tf_fault_link_down(tf_topo_server(R->t), TF_IF_SERVER, &f);
+		r = add_fault(R, r, f);
+		break;
+	case FK_MTU:
+		/* ICMP first, so no "fragmentation needed" escapes. */
+		r = tf_fault_icmp_block(router, &f);
+		if ((r = add_fault(R, r, f)) < 0)
+			break;
+		r = tf_fault_mtu(router, TF_IF_ROUTER_CLIENT, o->mtu, &f);
+		if ((r = add_fault(R, r, f)) < 0)
+			break;
+		r = tf_fault_mtu(router, TF_IF_ROUTER_SERVER, o->mtu, &f);
+		r = add_fault(R, r, f);
+		break;
+	case FK_LOSS:
+	case FK_DELAY:
+		r = netem_params(o, o->loss_pct, &ne);
+		if (r >= 0)
+			r = netem_both(R, ne);
+		tf_netem_free(ne);
+		break;
+	case FK_KILL:
+		r = tf_proc_signal(R->server, SIGKILL);
+		snprintf(R->res->fault_desc, sizeof R->res->fault_desc,
+		         "SIGKILL to the server's processes");
+		break;
+	case FK_VANISH:
+		/* Silence first: whatever the dying server's kernel sends
+		 * (FIN, RST) is dropped by the router. */
+		r = blackhole_both(R);
+		if (r >= 0 && R->server && !R->res->server_done) {
+			r = tf_proc_signal(R->server, SIGKILL);
+			strncat(R->res->fault_desc, "; SIGKILL to the server's processes",
+			        sizeof R->res->fault_desc - strlen(R->res->fault_desc) - 1);
+		}
+		break;
+	case FK_STOP:
+		r = tf_proc_signal(R->server, SIGSTOP);
+		snprintf(R->res->fault_desc, sizeof R->res->fault_desc,
+		         "SIGSTOP to the server's processes");
+		break;
+	}
+	R->res->fault_ns = tf_now_ns();
+	R->fault_mono = tf_mono_ns();
+	R->res->fault_done = true;
+	if (r < 0) {
+		R->res->fault_failed = true;
+		snprintf(R->res->message, sizeof R->res->message, "could not inject the fault '%s': %s",
+		         o->fault_text, strerror(-r));
+	}
+	return r;
+}
+
+int tf_exec_heal(struct tf_exec_run *R)
+{
+	int r = 0, e;
+
+	for (size_t i = R->n_faults; i-- > 0;)
+		if ((e = tf_fault_heal(R->faults[i])) < 0 && r == 0)
+			r = e;
+	if (R->o->fault->kind == FK_STOP && (e = tf_proc_signal(R->server, SIGCONT)) < 0 && r == 0)
+		r = e;
+	R->res->heal_ns = tf_now_ns();
+	R->res->healed = true;
+	if (r < 0)
+		snprintf(R->res->message, sizeof R->res->message, "could not heal the fault: %s",
+		         strerror(-r));
+	return r;
+}
+
+/* Is sch_netem here?  Try it on the link the fault will use, then undo. */
+int tf_exec_probe_netem(struct tf_exec_run *R)
+{
+	tf_netem *ne = NULL;
+	tf_fault *f = NULL;
+	tf_host *h = tf_topo_router(R->t) ? tf_topo_router(R->t) : tf_topo_client(R->t);
+	const char *ifn = tf_topo_router(R->t) ? TF_IF_ROUTER_SERVER : TF_IF_CLIENT;
+	int r = netem_params(R->o, 0.0, &ne);
+
+	if (r == -EINVAL && R->o->fault->kind == FK_LOSS) {
+		/* loss 0 may be refused as "no fault": probe with the real one */
+		r = netem_params(R->o, R->o->loss_pct, &ne);
+	}
+	if (r < 0)
+		return r;
+	r = tf_fault_netem(h, ifn, ne, &f);
+	tf_netem_free(ne);
+	if (r >= 0) {
+		tf_fault_heal(f);
+		tf_fault_free(f);
+	}
+	return r;
+}

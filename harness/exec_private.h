@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Inside one tcpfate exec run: the live objects (topology, programs,
+ * capture, faults, model) next to the result being filled in.  Shared by
+ * exec_run.c (event loop), exec_fault.c (injection) and exec_analysis.c
+ * (model choice, verdict); nothing outside them sees it.
+ */
+#pragma once
+
+#include "exec_scenario.h"
+#include "tf_capture.h"
+#include "tf_exec.h"
+#include "tf_fault.h"
+#include "tf_model.h"
+#include "tf_topo.h"
+
+#define NS          1000000000LL
+#define MS          1000000LL
+#define SAMPLE_NS   (100 * MS)    /* sock_diag sample of the client's socket */
+/* Between the kernel's give-up and the program's exit: the error wakes the
+ * program at once, but it still has to report and exit.  Stated here, added
+ * to the model's band on the late side only; TF_EXEC_EXIT_MS overrides. */
+#define EXIT_ALLOWANCE_MS 100
+
+struct tf_exec_run {
+	const struct tf_exec_opts *o;
+	struct tf_exec_result *res;
+	tf_topo *t;
+	tf_capture *cap;
+	size_t cap_seen;
+	uint16_t synack_port;        /* client port of the last SYN-ACK seen */
+	tf_proc *server, *client;
+	tf_fault *faults[4];
+	size_t n_faults;
+	int sigfd;
+	tf_model *m;
+	/* Scheduling runs on CLOCK_MONOTONIC: a step of the wall clock
+	 * (NTP, settimeofday) must not end the run early or stretch it. */
+	int64_t t0_mono, client_start_mono, fault_mono, next_sample_mono, deadline_mono;
+};
+
+static inline double s_of(int64_t ns) { return (double)ns / 1e9; }
+
+/* exec_fault.c */
+int tf_exec_inject(struct tf_exec_run *R);
+int tf_exec_heal(struct tf_exec_run *R);
+/* Is sch_netem here?  0, -EOPNOTSUPP, or another -errno. */
+int tf_exec_probe_netem(struct tf_exec_run *R);
+
+/* exec_analysis.c */
+/* Before anything happened: a rough upper bound of the model's give-up
+ * after the fault (us), or -1. */
+int64_t tf_exec_model_predict_hi_us(struct tf_exec_run *R);
+/* After the run, the capture still open: the model's view (res->M) with
+ * --model/--expect-model, the checks, the verdict and the description. */
+void tf_exec_judge(struct tf_exec_run *R, bool shell_failed);
+int64_t tf_exec_slack_us(unsigned hz);
+int64_t tf_exec_exit_allowance_us(void);
+const char *tf_exec_mkind_name(enum mkind k);

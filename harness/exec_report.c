@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * tcpfate exec: the result as TAP version 13 with a YAML block.
+ *
+ * Block YAML only: prove's YAMLish reader has no flow collections ({a: b},
+ * [a, b]), no multi-line quoted scalars and no indentation indicators (|2).
+ * Every scalar that can hold outside text goes through tf_exec_text_dup().
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec_private.h"
+#include "tf_sock.h"
+#include "tf_util.h"
+
+/* Outside text, double-quoted on one line. */
+static void yq(FILE *f, const char *s)
+{
+	char *c = tf_exec_text_dup(s ? s : "", s ? strlen(s) : 0, TX_QUOTED);
+
+	fprintf(f, "\"%s\"", c ? c : "");
+	free(c);
+}
+
+static void ykv(FILE *f, int ind, const char *key, const char *val)
+{
+	fprintf(f, "%*s%s: ", ind, "", key);
+	yq(f, val);
+	fputc('\n', f);
+}
+
+/* Output lines (already cleaned, TX_LINE) as a literal block.  A block
+ * takes its indentation from its first line: one that starts with blanks
+ * would need "|2", which YAMLish does not read; such output goes in one
+ * quoted scalar instead. */
+static void yblock(FILE *f, int ind, const char *key, const struct tf_exec_lines *L)
+{
+	bool more = L->total > L->n;
+	const char *first = L->n ? tf_exec_lines_get(L, 0) : "";
+
+	if (!L->n)
+		return;
+	if (!more && (first[0] == ' ' || first[0] == '\t')) {
+		fprintf(f, "%*s%s: \"", ind, "", key);
+		for (size_t i = 0; i < L->n; i++) {
+			char *c = tf_exec_text_dup(tf_exec_lines_get(L, i), strlen(tf_exec_lines_get(L, i)), TX_QUOTED);
+			fprintf(f, "%s\\n", c ? c : "");
+			free(c);
+		}
+		fprintf(f, "\"\n");
+		return;
+	}
+	fprintf(f, "%*s%s: |\n", ind, "", key);
+	if (more)
+		fprintf(f, "%*s[... %zu earlier lines]\n", ind + 2, "", L->total - L->n);
+	for (size_t i = 0; i < L->n; i++)
+		fprintf(f, "%*s%s\n", ind + 2, "", tf_exec_lines_get(L, i));
+}
+
+void tf_exec_report_plan(FILE *f, const struct tf_exec_result *r, unsigned n_tests)
+{
+	char *k = tf_exec_text_dup(r->kernel, strlen(r->kernel), TX_LINE);
+
+	fprintf(f, "TAP version 13\n1..%u\n", n_tests);
+	fprintf(f, "# tcpfate exec on Linux %s (HZ=%u) as uid %u\n", k ? k : "", r->hz, r->uid);
+	free(k);
+}
+
+void tf_exec_report_tap(FILE *f, const struct tf_exec_opts *o, const struct tf_exec_result *r,
+                        unsigned num)
+{
+	bool ok = r->verdict == TF_EXEC_V_OK, skip = r->verdict == TF_EXEC_V_SKIP;
+	const struct tf_exec_model *M = r->have_model ? &r->M : NULL;
+	const struct tf_exec_check *checks = r->checks;
+	size_t n_checks = r->n_checks;
+	char buf[128];
+	char *d = tf_exec_text_dup(r->desc, strlen(r->desc), TX_TAP);
+
+	if (skip) {
+		char *w = tf_exec_text_dup(r->skip, strlen(r->skip), TX_TAP);
+		fprintf(f, "ok %u - %s # SKIP %s\n", num, d ? d : "", w ? w : "");
+		free(w);
+	} else {
+		fprintf(f, "%s %u - %s\n", ok ? "ok" : "not ok", num, d ? d : "");
+	}
+	free(d);
+	fprintf(f, "  ---\n");
+	fprintf(f, "  duration_ms: %.1f\n", (double)r->duration_ns / 1e6);
+	ykv(f, 2, "kernel", r->kernel);
+	fprintf(f, "  hz: %u\n", r->hz);
+	if (r->sandbox)
+		ykv(f, 2, "sandbox", r->userns ? "user namespace (unprivileged path)"
+		                            : "network namespaces as root");
+	ykv(f, 2, "topology", o->shape_name);
+	if (o->server_cmd)
+		ykv(f, 2, "server", o->server_cmd);
+	ykv(f, 2, "client", o->client_text);
+	if (o->n_sysctl) {
+		fprintf(f, "  client_sysctls:\n");
+		for (size_t i = 0; i < o->n_sysctl; i++) {
+			fprintf(f, "    - ");
+			yq(f, o->sysctl[i]);
+			fputc('\n', f);
+		}
+	}
+	ykv(f, 2, "fault", o->fault_text);
+	if (r->fault_desc[0])
+		ykv(f, 2, "fault_applied", r->fault_desc);
+	ykv(f, 2, "trigger", o->trig == TR_AT ? "at" : o->trig_text);
+	if (o->trig == TR_AT)
+		fprintf(f, "  at_s: %.3f\n", s_of(o->at_ns));
+	if (skip || !r->client_started)
+		goto tail;
+	if (r->fault_done)
+		fprintf(f, "  fault_at_s: %.3f  # after the client started\n",
+		           s_of(r->fault_ns - r->client_start_ns));
+	if (r->healed)
+		fprintf(f, "  healed_at_s: %.3f  # after the fault\n", s_of(r->heal_ns - r->fault_ns));
+	if (r->client_done) {
+		tf_exec_describe_status(r->client_status, buf, sizeof buf);
+		ykv(f, 2, "client_status", buf);
+		fprintf(f, "  client_ran_s: %.3f\n", s_of(r->client_exit_ns - r->client_start_ns));
+		if (r->fault_done)
+			fprintf(f, "  detection_s: %.3f  # client exit - fault\n",
+			           s_of(r->client_exit_ns - r->fault_ns));
+	} else {
+		ykv(f, 2, "client_status", "still running (killed by tcpfate)");
+		if (r->fault_done)
+			fprintf(f, "  running_after_fault_s: %.3f\n", s_of(r->end_ns - r->fault_ns));
+	}
+	if (r->w.have) {
+		char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+		const tf_tcp_sock *s = &r->w.first;
+		static const char *const timers[] = { "none", "retransmit", "keepalive", "time-wait",
+		                                      "zero-window-probe" };
+
+		inet_ntop(AF_INET, &r->w.flow.src, a, sizeof a);
+		inet_ntop(AF_INET, &r->w.flow.dst, b, sizeof b);
+		fprintf(f, "  socket:\n");
+		fprintf(f, "    flow: \"%s:%u > %s:%u\"\n", a, r->w.flow.sport, b, r->w.flow.dport);
+		fprintf(f, "    state: %s\n", tf_tcp_state_name(s->state));
+		fprintf(f, "    timer: %s\n", s->timer < TF_ARRAY_SIZE(timers) ? timers[s->timer] : "\"?\"");
+		fprintf(f, "    unacked: %u\n", s->has_info ? s->info.tcpi_unacked : 0);
+		fprintf(f, "    srtt_us: %u\n", s->has_info ? s->info.tcpi_rtt : 0);
+		fprintf(f, "    rttvar_us: %u\n", s->has_info ? s->info.tcpi_rttvar : 0);
+		fprintf(f, "    seen: \"%s\"\n", r->w.at_fault ? "at the fault" : "after the fault");
+		if (r->w.knobs) {
+			fprintf(f, "  socket_options:\n");
+			fprintf(f, "    SO_KEEPALIVE: %d\n", r->w.keepalive);
+			fprintf(f, "    TCP_KEEPIDLE: %d\n", r->w.ka_idle);
+			fprintf(f, "    TCP_KEEPINTVL: %d\n", r->w.ka_intvl);
+			fprintf(f, "    TCP_KEEPCNT: %d\n", r->w.ka_cnt);
+			fprintf(f, "    TCP_USER_TIMEOUT: %d\n", r->w.user_timeout_ms);
+			fprintf(f, "    TCP_SYNCNT: %d\n", r->w.syncnt);
+		} else if (r->w.knobs_err) {
+			fprintf(f, "  socket_options: \"not readable (%s): the model uses the host's sysctls\"\n",
+			           strerror(-r->w.knobs_err));
+		}
+		if (r->w.gone_ns >= 0 && r->fault_done)
+			fprintf(f, "  socket_gone_s: %.3f  # after the fault (sampled every %lld ms)\n",
+			           s_of(r->w.gone_ns - r->fault_ns), SAMPLE_NS / MS);
+	}
+	if (M && (o->model || o->expect_model)) {
+		fprintf(f, "  model:\n");
+		ykv(f, 4, "schedule", tf_exec_mkind_name(M->kind));
+		if (M->why)
+			ykv(f, 4, "note", M->why);
+		if (M->have_knobs) {
+			fprintf(f, "    knobs:\n");
+			fprintf(f, "      hz: %u\n", r->hz);
+			if (M->retries2 >= 0)
+				fprintf(f, "      tcp_retries2: %ld\n", M->retries2);
+			if (M->syn_retries >= 0)
+				fprintf(f, "      tcp_syn_retries: %ld\n", M->syn_retries);
+			if (r->w.knobs) {
+				fprintf(f, "      keepalive:\n        - %d\n        - %d\n        - %d\n",
+				        r->w.ka_idle, r->w.ka_intvl, r->w.ka_cnt);
+				fprintf(f, "      user_timeout_ms: %d\n", r->w.user_timeout_ms);
+				fprintf(f, "      syncnt: %d\n", r->w.syncnt);
+			}
+			if (r->w.have && r->w.first.has_info) {
+				fprintf(f, "      srtt_us: %u\n", r->w.first.info.tcpi_rtt);
+				fprintf(f, "      rttvar_us: %u\n", r->w.first.info.tcpi_rttvar);
+				fprintf(f, "      rto_jiffies: %u\n", M->rto_jiffies);
+			}
+			if (M->packets_out)
+				fprintf(f, "      packets_out: %u\n", M->packets_out);
+		}
+		fprintf(f, "    slack_us: %lld  # %s, on each side of the band\n",
+		        (long long)tf_exec_slack_us(r->hz),
+		        getenv("TF_SLACK_US") ? "TF_SLACK_US" : "1 jiffy + 2 ms");
+		fprintf(f, "    exit_allowance_ms: %lld  # model give-up to the client's exit, late side\n",
+		           (long long)tf_exec_exit_allowance_us() / 1000);
+		if (M->have) {
+			ykv(f, 4, "origin", M->origin_what);
+			fprintf(f, "    origin_s: %+.3f  # relative to the fault%s\n",
+			           s_of(M->origin_ns - r->fault_ns),
+			           M->origin_approx ? " (approximate: not seen on the wire)" : "");
+			fprintf(f, "    giveup_after_origin_s:\n");
+			fprintf(f, "      expected: %.3f\n", (double)M->at_us / 1e6);
+			fprintf(f, "      lo: %.3f\n", (double)M->lo_us / 1e6);
+			fprintf(f, "      hi: %.3f\n", (double)M->hi_us / 1e6);
+			if (r->client_done)
+				fprintf(f, "      measured: %.3f\n", s_of(r->client_exit_ns - M->origin_ns));
+			if (M->rst_ns >= 0)
+				fprintf(f, "    rst_on_wire_s: %.3f  # the kernel gave up (its RST), after the origin\n",
+				           s_of(M->rst_ns - M->origin_ns));
+			fprintf(f, "    expected_detection_s: %.3f  # model give-up - fault\n",
+			           s_of(M->origin_ns + M->at_us * 1000 - r->fault_ns));
+			ykv(f, 4, "expected_errno", M->err ? strerrorname_np(M->err) : "0");
+			if (M->tx_expected)
+				fprintf(f, "    transmissions:\n      expected: %ld\n      measured: %ld\n",
+				           M->tx_expected, M->tx_measured);
+			if (r->healed && r->heal_ns < M->origin_ns + M->at_us * 1000)
+				ykv(f, 4, "heal", "healed before the model's give-up: the connection should survive");
+		}
+	}
+	if (n_checks) {
+		fprintf(f, "  checks:\n");
+		for (size_t i = 0; i < n_checks; i++) {
+			const char *l = checks[i].kv;
+
+			fprintf(f, "    - what: ");
+			yq(f, checks[i].what);
+			fputc('\n', f);
+			while (*l) {
+				const char *nl = strchr(l, '\n');
+				size_t n = nl ? (size_t)(nl - l) : strlen(l);
+				fprintf(f, "      %.*s\n", (int)n, l);
+				l += n + (nl ? 1 : 0);
+			}
+			fprintf(f, "      ok: %s\n", checks[i].ok ? "true" : "false");
+		}
+	}
+tail:
+	if (r->message[0])
+		ykv(f, 2, "message", r->message);
+	if (r->cap_err)
+		ykv(f, 2, "capture", r->cap_err);
+	if (o->pcap && r->captured)
+		ykv(f, 2, "pcap", r->pcap_err[0] ? r->pcap_err : o->pcap);
+	if (r->client_started)
+		yblock(f, 2, "client_output", &r->out[0]);
+	if (r->server_started && (!ok || o->verbose)) {
+		if (r->server_done) {
+			tf_exec_describe_status(r->server_status, buf, sizeof buf);
+			ykv(f, 2, "server_status", buf);
+		}
+		yblock(f, 2, "server_output", &r->out[1]);
+	}
+	fprintf(f, "  ...\n");
+	fflush(f);
+}
