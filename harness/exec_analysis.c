@@ -36,12 +36,13 @@ int64_t tf_exec_slack_us(unsigned hz)
 	return (hz ? 1000000 / hz : 10000) + 2000;
 }
 
-int64_t tf_exec_exit_allowance_us(void)
+int64_t tf_exec_exit_allowance_us(const struct tf_exec_result *res)
 {
 	const char *e = getenv("TF_EXEC_EXIT_MS");
 	long v;
 
-	return (e && tf_parse_long(e, 0, 100000, &v) == 0 ? v : EXIT_ALLOWANCE_MS) * 1000;
+	return (e && tf_parse_long(e, 0, 100000, &v) == 0 ? v : EXIT_ALLOWANCE_MS) * 1000 +
+	       2 * res->wake_max_us;
 }
 
 /* A model with HZ and the client host's sysctls, then the socket's own
@@ -431,6 +432,9 @@ void tf_exec_judge(struct tf_exec_run *R, bool shell_failed)
 	size_t nc = 0;
 	char st[64];
 
+	res->wake_max_us = tf_sentinel_max_late_us(R->wake);
+	res->wake_samples = tf_sentinel_samples(R->wake);
+
 	/* --- verdict --- */
 	bool ok = true;
 	if (res->interrupted) {
@@ -534,7 +538,7 @@ void tf_exec_judge(struct tf_exec_run *R, bool shell_failed)
 				check_str(k, "measured", na);
 				k->ok = false;
 			} else {
-				int64_t s = tf_exec_slack_us(res->hz), a = tf_exec_exit_allowance_us();
+				int64_t s = tf_exec_slack_us(res->hz), a = tf_exec_exit_allowance_us(res);
 				int64_t lo = M.lo_us - s, hi = M.hi_us + s + a;
 				int64_t meas = res->client_done ? (res->client_exit_ns - M.origin_ns) / 1000 : -1;
 				bool c = res->client_done && meas >= lo && meas <= hi &&

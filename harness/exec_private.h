@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include "sentinel.h"
 #include "exec_scenario.h"
 #include "tf_capture.h"
 #include "tf_exec.h"
@@ -24,6 +25,7 @@
 
 struct tf_exec_run {
 	const struct tf_exec_opts *o;
+	tf_sentinel *wake;           /* wake-up latency of this host, measured in the run */
 	struct tf_exec_result *res;
 	tf_topo *t;
 	tf_capture *cap;
@@ -55,5 +57,8 @@ int64_t tf_exec_model_predict_hi_us(struct tf_exec_run *R);
  * --model/--expect-model, the checks, the verdict and the description. */
 void tf_exec_judge(struct tf_exec_run *R, bool shell_failed);
 int64_t tf_exec_slack_us(unsigned hz);
-int64_t tf_exec_exit_allowance_us(void);
+/* The client's exit, late side: EXIT_ALLOWANCE_MS for a program's own exit
+ * path (TF_EXEC_EXIT_MS overrides) plus twice the worst wake-up latency the
+ * sentinel measured in this run. */
+int64_t tf_exec_exit_allowance_us(const struct tf_exec_result *res);
 const char *tf_exec_mkind_name(enum mkind k);

@@ -193,8 +193,12 @@ void tf_exec_report_tap(FILE *f, const struct tf_exec_opts *o, const struct tf_e
 		fprintf(f, "    slack_us: %lld  # %s, on each side of the band\n",
 		        (long long)tf_exec_slack_us(r->hz),
 		        getenv("TF_SLACK_US") ? "TF_SLACK_US" : "1 jiffy + 2 ms");
-		fprintf(f, "    exit_allowance_ms: %lld  # model give-up to the client's exit, late side\n",
-		           (long long)tf_exec_exit_allowance_us() / 1000);
+		fprintf(f, "    exit_allowance_ms: %lld  # late side: %s ms for the program's exit "
+		        "+ 2 x the worst wake-up latency measured in this run\n",
+		        (long long)tf_exec_exit_allowance_us(r) / 1000,
+		        getenv("TF_EXEC_EXIT_MS") ? "TF_EXEC_EXIT_MS" : "100");
+		fprintf(f, "    wakeup_latency_max_us: %lld  # worst of %lld timer wake-ups, every 5 ms\n",
+		        (long long)r->wake_max_us, (long long)r->wake_samples);
 		if (M->have) {
 			ykv(f, 4, "origin", M->origin_what);
 			fprintf(f, "    origin_s: %+.3f  # relative to the fault%s\n",

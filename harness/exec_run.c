@@ -172,9 +172,9 @@ static void sample(struct tf_exec_run *R)
 	struct tf_exec_watch *w = &R->res->w;
 
 	inet_pton(AF_INET, tf_topo_server_addr(R->t), &srv);
-	if (tf_host_tcp_sockets(tf_topo_client(R->t),
-	                        ~(TF_TCPF(TCP_LISTEN) | TF_TCPF(TCP_TIME_WAIT)), socks,
-	                        TF_ARRAY_SIZE(socks), &n) < 0)
+	if (tf_tcp_diag_list(tf_topo_client(R->t),
+	                     ~(TF_TCPF(TCP_LISTEN) | TF_TCPF(TCP_TIME_WAIT)), socks,
+	                     TF_ARRAY_SIZE(socks), &n) < 0)
 		return;
 	if (n > TF_ARRAY_SIZE(socks))
 		n = TF_ARRAY_SIZE(socks);
@@ -225,8 +225,8 @@ static bool server_listening(struct tf_exec_run *R)
 	tf_tcp_sock socks[64];
 	size_t n = 0;
 
-	if (tf_host_tcp_sockets(tf_topo_server(R->t), TF_TCPF(TCP_LISTEN), socks,
-	                        TF_ARRAY_SIZE(socks), &n) < 0)
+	if (tf_tcp_diag_list(tf_topo_server(R->t), TF_TCPF(TCP_LISTEN), socks,
+	                     TF_ARRAY_SIZE(socks), &n) < 0)
 		return false;
 	if (R->o->wait_port < 0)
 		return n > 0;
@@ -631,7 +631,9 @@ int tf_exec_scenario_run(const struct tf_exec_opts *o, int sigfd, struct tf_exec
 		res->hz = 0;
 	snprintf(res->desc, sizeof res->desc, "%s: %s", o->fault_text, o->client_text);
 
+	tf_sentinel_start(&R.wake);   /* failing, the allowance is the fixed part */
 	r = scenario(&R);
+	tf_sentinel_stop(R.wake);
 
 	/* Nothing left behind: the programs (and their namespaces), then the
 	 * world. */

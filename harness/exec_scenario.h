@@ -181,6 +181,7 @@ struct tf_exec_result {
 	char pcap_err[512];
 
 	struct tf_exec_watch w;
+	int64_t wake_max_us, wake_samples;  /* the wake-up sentinel (sentinel.h) */
 	bool have_model;             /* --model or --expect-model */
 	struct tf_exec_model M;
 	struct tf_exec_check checks[TF_EXEC_MAX_CHECKS];

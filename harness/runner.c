@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -37,6 +36,7 @@
 #include "tf_test.h"
 #include "tf_timeline.h"
 #include "runner_private.h"
+#include "sentinel.h"
 
 /* ---------- registry ---------- */
 
@@ -112,74 +112,12 @@ static struct {
 	tf_world *world;         /* the sandbox of tf_case_topo(), lives until exit */
 	double err_ratio[256];   /* |measured-expected| / allowed for gaps <= 2 s */
 	size_t n_err;
-	struct wake_stats *wake; /* shared with the wake-up sentinel */
+	tf_sentinel *wake;       /* the wake-up sentinel (dies with the case) */
 } cur = { .fd = -1 };
-
-/* ---------- wake-up latency, measured in the same run ---------- */
-
-#define TF_SENTINEL_PERIOD_NS 5000000
-
-struct wake_stats {
-	int64_t max_late_ns;
-	int64_t samples;
-};
-
-/*
- * A process of the case's own priority, in the case's process group, that
- * sleeps until an absolute CLOCK_MONOTONIC instant every 5 ms and records
- * how late it woke: what the scheduler does to a sleeping process on this
- * host right now.  A separate process, not a thread: the case must stay
- * single-threaded to unshare() a user namespace.
- */
-static void sentinel_start(void)
-{
-	struct wake_stats *w = mmap(NULL, sizeof *w, PROT_READ | PROT_WRITE,
-	                            MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	pid_t parent = getpid(), pid;
-
-	if (w == MAP_FAILED)
-		return;
-	cur.wake = w;
-	pid = fork();
-	if (pid != 0)
-		return;   /* parent (or fork failed: no allowance beyond the slack) */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(0);
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	for (int fd = 0; fd < 3 && null >= 0; fd++)
-		dup2(null, fd);
-	syscall(SYS_close_range, 3U, ~0U, 0U);   /* the record pipe must close with the case */
-	struct timespec next;
-	clock_gettime(CLOCK_MONOTONIC, &next);
-	for (;;) {
-		struct timespec now;
-		int64_t late;
-
-		next.tv_nsec += TF_SENTINEL_PERIOD_NS;
-		if (next.tv_nsec >= 1000000000) {
-			next.tv_nsec -= 1000000000;
-			next.tv_sec++;
-		}
-		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
-			;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		late = (int64_t)(now.tv_sec - next.tv_sec) * 1000000000 + (now.tv_nsec - next.tv_nsec);
-		if (late > __atomic_load_n(&w->max_late_ns, __ATOMIC_RELAXED))
-			__atomic_store_n(&w->max_late_ns, late, __ATOMIC_RELAXED);
-		__atomic_add_fetch(&w->samples, 1, __ATOMIC_RELAXED);
-		if (late > TF_SENTINEL_PERIOD_NS)   /* overslept: do not catch up in a burst */
-			next = now;
-	}
-}
 
 int64_t tf_case_wakeup_allowance_us(void)
 {
-	int64_t late = cur.wake ? __atomic_load_n(&cur.wake->max_late_ns, __ATOMIC_RELAXED) : 0;
-	int64_t n = cur.wake ? __atomic_load_n(&cur.wake->samples, __ATOMIC_RELAXED) : 0;
-
-	(void)n;
-	return 2 * ((late + 999) / 1000);
+	return tf_sentinel_allowance_us(cur.wake);
 }
 
 static void report_wakeups(void)
@@ -188,7 +126,7 @@ static void report_wakeups(void)
 		return;
 	tf_diag("wakeup_latency_max_us", "%lld  # worst of %lld timer wake-ups (every 5 ms) in this "
 	        "case; twice it is the allowance of application-side checks",
-	        (long long)(cur.wake->max_late_ns + 999) / 1000, (long long)cur.wake->samples);
+	        (long long)tf_sentinel_max_late_us(cur.wake), (long long)tf_sentinel_samples(cur.wake));
 }
 
 static void record(char kind, const char *fmt, va_list ap)
@@ -806,7 +744,7 @@ _Noreturn void tf_child_run(const tf_case *c, int rec_fd)
 		tf_diag("exclusive", "\"%s\"  # runs alone: no other case at the same time",
 		        yq(c->exclusive, q, sizeof q));
 	}
-	sentinel_start();
+	tf_sentinel_start(&cur.wake);   /* failing, the allowance is 0 */
 	atexit(child_finish);
 	if (c->fn_v)
 		c->fn_v(c->variant);

@@ -2,7 +2,7 @@
 /*
  * Real programs inside hosts: a supervisor (PID 1 of a PID namespace of its
  * own) that joins the host, prepares the program's view and forks it; and
- * sock_diag to see the programs' sockets.  See tf_exec.h.
+ * a program's socket, duplicated.  See tf_exec.h.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -27,11 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <linux/inet_diag.h>
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
 #include <linux/sched.h>
-#include <linux/sock_diag.h>
 
 #include "tf_exec.h"
 #include "tf_util.h"
@@ -927,86 +923,6 @@ void tf_proc_free(tf_proc *p)
 	free(p->hosts);
 	free(p->cwd);
 	free(p);
-}
-
-/* --- sock_diag --- */
-
-int tf_host_tcp_sockets(tf_host *h, uint32_t states, tf_tcp_sock *out, size_t max, size_t *n_out)
-{
-	_cleanup_close_ int fd = -1;
-	struct {
-		struct nlmsghdr nlh;
-		struct inet_diag_req_v2 req;
-	} msg = {
-		.nlh = { .nlmsg_len = sizeof msg, .nlmsg_type = SOCK_DIAG_BY_FAMILY,
-		         .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1 },
-		.req = { .sdiag_family = AF_INET, .sdiag_protocol = IPPROTO_TCP,
-		         .idiag_ext = 1 << (INET_DIAG_INFO - 1), .idiag_states = states },
-	};
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	_Alignas(struct nlmsghdr) char buf[32768];
-	size_t n = 0;
-
-	if (!h || !n_out || (max && !out))
-		return -EINVAL;
-	/* The diag socket must be made inside the host to see its sockets. */
-	fd = tf_host_socket(h, AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG);
-	if (fd < 0)
-		return fd;
-	if (sendto(fd, &msg, sizeof msg, 0, (struct sockaddr *)&sa, sizeof sa) < 0)
-		return -errno;
-	for (;;) {
-		int len = (int)recv(fd, buf, sizeof buf, 0);
-		struct nlmsghdr *nh;
-
-		if (len < 0 && errno == EINTR)
-			continue;
-		if (len < 0)
-			return -errno;
-		if (len == 0)
-			return -EIO;
-		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, len); nh = NLMSG_NEXT(nh, len)) {
-			if (nh->nlmsg_type == NLMSG_DONE) {
-				*n_out = n;
-				return 0;
-			}
-			if (nh->nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr *e = NLMSG_DATA(nh);
-				return e->error < 0 ? e->error : -EIO;
-			}
-			if (nh->nlmsg_type != SOCK_DIAG_BY_FAMILY)
-				continue;
-			struct inet_diag_msg *m = NLMSG_DATA(nh);
-			if (nh->nlmsg_len < NLMSG_LENGTH(sizeof *m))
-				continue;
-			if (n < max) {
-				tf_tcp_sock *s = &out[n];
-				int alen = (int)(nh->nlmsg_len - NLMSG_LENGTH(sizeof *m));
-				struct rtattr *a = (struct rtattr *)(m + 1);
-
-				memset(s, 0, sizeof *s);
-				memcpy(&s->flow.src, m->id.idiag_src, 4);
-				memcpy(&s->flow.dst, m->id.idiag_dst, 4);
-				s->flow.sport = ntohs(m->id.idiag_sport);
-				s->flow.dport = ntohs(m->id.idiag_dport);
-				s->state = m->idiag_state;
-				s->timer = m->idiag_timer;
-				s->timer_count = m->idiag_retrans;
-				s->expires_ms = m->idiag_expires;
-				s->rqueue = m->idiag_rqueue;
-				s->wqueue = m->idiag_wqueue;
-				s->inode = m->idiag_inode;
-				for (; RTA_OK(a, alen); a = RTA_NEXT(a, alen))
-					if (a->rta_type == INET_DIAG_INFO) {
-						size_t l = RTA_PAYLOAD(a);
-						memcpy(&s->info, RTA_DATA(a),
-						       l < sizeof s->info ? l : sizeof s->info);
-						s->has_info = true;
-					}
-			}
-			n++;
-		}
-	}
 }
 
 /* --- a program's socket, duplicated --- */

@@ -314,48 +314,107 @@ static int diag_connect(void *arg)
 	return idiagnl_connect(sk) < 0 ? -EIO : 0;
 }
 
-int tf_tcp_diag_state(tf_host *h, const tf_flow *f, int *state)
+/* One sock_diag dump (libnl idiag) of host h's IPv4 TCP sockets whose state
+ * is in `states`: the diag socket is bound inside the host to see them. */
+static int diag_dump(tf_host *h, uint32_t states, struct nl_sock **ret_sk, struct nl_cache **ret)
 {
-	struct nl_sock *sk;
+	struct nl_sock *sk = nl_socket_alloc();
+	int r;
+
+	if (!sk)
+		return -ENOMEM;
+	r = tf_host_run(h, diag_connect, sk);
+	if (r < 0) {
+		nl_socket_free(sk);
+		return r;
+	}
+	fcntl(nl_socket_get_fd(sk), F_SETFD, FD_CLOEXEC);
+	if (idiagnl_msg_alloc_cache(sk, AF_INET, (int)states, ret) < 0) {
+		nl_socket_free(sk);
+		return -EIO;
+	}
+	*ret_sk = sk;
+	return 0;
+}
+
+/* One socket of the dump; false when it is not IPv4. */
+static bool diag_sock(struct idiagnl_msg *m, tf_tcp_sock *s)
+{
+	struct nl_addr *src = idiagnl_msg_get_src(m), *dst = idiagnl_msg_get_dst(m);
+
+	memset(s, 0, sizeof *s);
+	/* inet_diag carries 16-byte address fields; IPv4 uses the first 4. */
+	if (!src || !dst || nl_addr_get_len(src) < 4 || nl_addr_get_len(dst) < 4)
+		return false;
+	memcpy(&s->flow.src, nl_addr_get_binary_addr(src), 4);
+	memcpy(&s->flow.dst, nl_addr_get_binary_addr(dst), 4);
+	/* libnl hands the ports over in network order. */
+	s->flow.sport = ntohs(idiagnl_msg_get_sport(m));
+	s->flow.dport = ntohs(idiagnl_msg_get_dport(m));
+	s->state = idiagnl_msg_get_state(m);
+	s->timer = idiagnl_msg_get_timer(m);
+	s->timer_count = idiagnl_msg_get_retrans(m);
+	s->expires_ms = idiagnl_msg_get_expires(m);
+	s->rqueue = idiagnl_msg_get_rqueue(m);
+	s->wqueue = idiagnl_msg_get_wqueue(m);
+	s->inode = idiagnl_msg_get_inode(m);
+	s->info = idiagnl_msg_get_tcpinfo(m);
+	/* libnl zeroes tcp_info when INET_DIAG_INFO was absent; a socket's
+	 * tcpi_state is never 0 (TCP_ESTABLISHED is 1). */
+	s->has_info = s->info.tcpi_state != 0;
+	return true;
+}
+
+int tf_tcp_diag_list(tf_host *h, uint32_t states, tf_tcp_sock *out, size_t max, size_t *n_out)
+{
+	struct nl_sock *sk = NULL;
 	struct nl_cache *cache = NULL;
 	struct nl_object *o;
-	int r, found = -ENOENT;
+	tf_tcp_sock s;
+	size_t n = 0;
+	int r;
+
+	if (!h || !n_out || (max && !out))
+		return -EINVAL;
+	r = diag_dump(h, states, &sk, &cache);
+	if (r < 0)
+		return r;
+	for (o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		if (!diag_sock((struct idiagnl_msg *)o, &s))
+			continue;
+		if (n < max)
+			out[n] = s;
+		n++;
+	}
+	*n_out = n;
+	nl_cache_free(cache);
+	nl_socket_free(sk);
+	return 0;
+}
+
+int tf_tcp_diag_state(tf_host *h, const tf_flow *f, int *state)
+{
+	struct nl_sock *sk = NULL;
+	struct nl_cache *cache = NULL;
+	struct nl_object *o;
+	tf_tcp_sock s;
+	int r;
 
 	if (!h || !f || !state)
 		return -EINVAL;
-	sk = nl_socket_alloc();
-	if (!sk)
-		return -ENOMEM;
-	/* The diag socket must be bound inside the host to see its sockets. */
-	r = tf_host_run(h, diag_connect, sk);
+	r = diag_dump(h, IDIAGNL_SS_ALL, &sk, &cache);
 	if (r < 0)
-		goto out;
-	fcntl(nl_socket_get_fd(sk), F_SETFD, FD_CLOEXEC);
-	r = idiagnl_msg_alloc_cache(sk, AF_INET, IDIAGNL_SS_ALL, &cache);
-	if (r < 0) {
-		r = -EIO;
-		goto out;
-	}
+		return r;
+	r = -ENOENT;
 	for (o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
-		struct idiagnl_msg *m = (struct idiagnl_msg *)o;
-		struct nl_addr *src = idiagnl_msg_get_src(m), *dst = idiagnl_msg_get_dst(m);
-
-		/* libnl hands the ports over in network order. */
-		if (ntohs(idiagnl_msg_get_sport(m)) != f->sport ||
-		    ntohs(idiagnl_msg_get_dport(m)) != f->dport)
+		if (!diag_sock((struct idiagnl_msg *)o, &s) || s.flow.sport != f->sport ||
+		    s.flow.dport != f->dport || s.flow.src.s_addr != f->src.s_addr ||
+		    s.flow.dst.s_addr != f->dst.s_addr)
 			continue;
-		/* inet_diag carries 16-byte address fields; IPv4 uses the first 4. */
-		if (!src || !dst || nl_addr_get_len(src) < 4 || nl_addr_get_len(dst) < 4)
-			continue;
-		if (memcmp(nl_addr_get_binary_addr(src), &f->src, 4) != 0 ||
-		    memcmp(nl_addr_get_binary_addr(dst), &f->dst, 4) != 0)
-			continue;
-		*state = idiagnl_msg_get_state(m);
-		found = 0;
+		*state = s.state;
+		r = 0;
 		break;
 	}
-	r = found;
-out:
 	nl_cache_free(cache);
 	nl_socket_free(sk);
 	return r;

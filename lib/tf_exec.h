@@ -52,6 +52,7 @@
 
 #include "tf_capture.h"
 #include "tf_sandbox.h"
+#include "tf_sock.h"
 #include "tf_topo.h"
 
 #ifdef __cplusplus
@@ -139,29 +140,7 @@ int64_t tf_proc_exit_ns(const tf_proc *p);
 void tf_proc_free(tf_proc *p);
 static inline void tf_proc_freep(tf_proc **p) { tf_proc_free(*p); }
 
-/* --- what the programs' sockets are doing --- */
-/* One TCP socket of a host, as sock_diag (inet_diag) reports it. */
-typedef struct tf_tcp_sock {
-	tf_flow  flow;           /* local → remote */
-	int      state;          /* TCP_ESTABLISHED ... TCP_LISTEN (<netinet/tcp.h>) */
-	unsigned timer;          /* 0 none, 1 retransmit (and TLP), 2 keepalive,
-	                          * 3 TIME_WAIT, 4 zero-window probe */
-	unsigned timer_count;    /* retransmissions / probes so far (idiag_retrans) */
-	uint32_t expires_ms;     /* until that timer fires */
-	uint32_t rqueue, wqueue; /* idiag_rqueue, idiag_wqueue */
-	uint64_t inode;          /* the socket's inode: "socket:[inode]" in /proc/PID/fd */
-	bool     has_info;
-	struct tcp_info info;    /* INET_DIAG_INFO, when has_info */
-} tf_tcp_sock;
-
-/* Bits for `states`: TF_TCPF(TCP_LISTEN) | TF_TCPF(TCP_ESTABLISHED); ~0u all. */
-#define TF_TCPF(s) (1u << (s))
-
-/*
- * The IPv4 TCP sockets of host h whose state is in `states`: up to max
- * written into out, the total count in *n (may exceed max).
- */
-int  tf_host_tcp_sockets(tf_host *h, uint32_t states, tf_tcp_sock *out, size_t max, size_t *n);
+/* --- what the programs' sockets are doing (their list: tf_tcp_diag_list(), tf_sock.h) --- */
 /*
  * A duplicate (pidfd_getfd(), O_CLOEXEC) of the socket with this inode,
  * taken from whichever process of p's namespace holds it, so the caller

@@ -66,10 +66,34 @@ int tf_tcp_info(int fd, struct tcp_info *ti);
 /* The direction local → peer of a connected socket. */
 int tf_sock_flow(int fd, tf_flow *f);
 
+/* --- sock_diag (libnl idiag): the sockets of a host, as the kernel sees them --- */
+
+/* One TCP socket of a host, as sock_diag (inet_diag) reports it. */
+typedef struct tf_tcp_sock {
+	tf_flow  flow;           /* local → remote */
+	int      state;          /* TCP_ESTABLISHED ... TCP_LISTEN (<netinet/tcp.h>) */
+	unsigned timer;          /* 0 none, 1 retransmit (and TLP), 2 keepalive,
+	                          * 3 TIME_WAIT, 4 zero-window probe */
+	unsigned timer_count;    /* retransmissions / probes so far (idiag_retrans) */
+	uint32_t expires_ms;     /* until that timer fires */
+	uint32_t rqueue, wqueue; /* idiag_rqueue, idiag_wqueue */
+	uint64_t inode;          /* the socket's inode: "socket:[inode]" in /proc/PID/fd */
+	bool     has_info;
+	struct tcp_info info;    /* INET_DIAG_INFO, when has_info */
+} tf_tcp_sock;
+
+/* Bits for `states`: TF_TCPF(TCP_LISTEN) | TF_TCPF(TCP_ESTABLISHED); ~0u all. */
+#define TF_TCPF(s) (1u << (s))
+
 /*
- * sock_diag (libnl idiag) in host h: the TCP state (TCP_ESTABLISHED, ...,
- * as in <netinet/tcp.h>) of the socket with this local → remote flow, or
- * -ENOENT when the host has no such socket any more.
+ * The IPv4 TCP sockets of host h whose state is in `states`: up to max
+ * written into out, the total count in *n (may exceed max).
+ */
+int tf_tcp_diag_list(tf_host *h, uint32_t states, tf_tcp_sock *out, size_t max, size_t *n);
+/*
+ * The TCP state (TCP_ESTABLISHED, ..., as in <netinet/tcp.h>) of host h's
+ * socket with this local → remote flow, or -ENOENT when the host has no
+ * such socket any more.
  */
 int tf_tcp_diag_state(tf_host *h, const tf_flow *f, int *state);
 const char *tf_tcp_state_name(int state);
