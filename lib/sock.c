@@ -17,76 +17,149 @@
 #include "tf_sock.h"
 #include "tf_util.h"
 
-static int sockaddr_of(const char *addr, uint16_t port, struct sockaddr_in *sa)
+/* An address string's sockaddr: IPv6 when it has a colon (brackets and
+ * zone ids are not accepted), IPv4 otherwise; NULL is IPv4's any. */
+static int sockaddr_of(const char *addr, uint16_t port, struct sockaddr_storage *ss,
+                       socklen_t *len)
 {
-	memset(sa, 0, sizeof *sa);
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons(port);
-	if (!addr)
-		sa->sin_addr.s_addr = htonl(INADDR_ANY);
-	else if (inet_pton(AF_INET, addr, &sa->sin_addr) != 1)
-		return -EINVAL;
+	memset(ss, 0, sizeof *ss);
+	if (addr && strchr(addr, ':')) {
+		struct sockaddr_in6 *sa = (struct sockaddr_in6 *)ss;
+
+		sa->sin6_family = AF_INET6;
+		sa->sin6_port = htons(port);
+		if (inet_pton(AF_INET6, addr, &sa->sin6_addr) != 1)
+			return -EINVAL;
+		*len = sizeof *sa;
+	} else {
+		struct sockaddr_in *sa = (struct sockaddr_in *)ss;
+
+		sa->sin_family = AF_INET;
+		sa->sin_port = htons(port);
+		if (!addr)
+			sa->sin_addr.s_addr = htonl(INADDR_ANY);
+		else if (inet_pton(AF_INET, addr, &sa->sin_addr) != 1)
+			return -EINVAL;
+		*len = sizeof *sa;
+	}
+	return 0;
+}
+
+/* One end of a flow from a socket address.  An IPv4-mapped IPv6 address
+ * (a dual-stack socket talking IPv4) is IPv4: that is what is on the wire. */
+static int flow_end(const struct sockaddr_storage *ss, sa_family_t *fam, struct in_addr *a4,
+                    struct in6_addr *a6, uint16_t *port)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sa = (const struct sockaddr_in *)ss;
+
+		*fam = AF_INET;
+		*a4 = sa->sin_addr;
+		memset(a6, 0, sizeof *a6);
+		*port = ntohs(sa->sin_port);
+		return 0;
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sa = (const struct sockaddr_in6 *)ss;
+
+		*port = ntohs(sa->sin6_port);
+		if (IN6_IS_ADDR_V4MAPPED(&sa->sin6_addr)) {
+			*fam = AF_INET;
+			memcpy(a4, sa->sin6_addr.s6_addr + 12, 4);
+			memset(a6, 0, sizeof *a6);
+		} else {
+			*fam = AF_INET6;
+			a4->s_addr = 0;
+			*a6 = sa->sin6_addr;
+		}
+		return 0;
+	}
+	return -EAFNOSUPPORT;
+}
+
+/* The flow local -> remote from two socket addresses; both ends must agree
+ * on the family. */
+static int flow_of(const struct sockaddr_storage *l, const struct sockaddr_storage *p,
+                   tf_flow *f)
+{
+	sa_family_t fl = 0, fp = 0;
+	tf_flow n = { 0 };
+	int r;
+
+	if ((r = flow_end(l, &fl, &n.src, &n.src6, &n.sport)) < 0 ||
+	    (r = flow_end(p, &fp, &n.dst, &n.dst6, &n.dport)) < 0)
+		return r;
+	if (fl != fp)
+		return -EAFNOSUPPORT;
+	/* IPv4 flows keep family 0, as every tf_flow made before IPv6. */
+	n.family = fl == AF_INET6 ? AF_INET6 : 0;
+	*f = n;
 	return 0;
 }
 
 int tf_tcp_listen(tf_host *h, const char *addr, uint16_t port, int *ret_fd)
 {
 	_cleanup_close_ int fd = -1;
-	struct sockaddr_in sa;
+	struct sockaddr_storage sa;
+	socklen_t sl;
 	int r;
 
 	if (!ret_fd)
 		return -EINVAL;
-	r = sockaddr_of(addr, port, &sa);
+	r = sockaddr_of(addr, port, &sa, &sl);
 	if (r < 0)
 		return r;
-	fd = tf_host_socket(h, AF_INET, SOCK_STREAM, 0);
+	fd = tf_host_socket(h, sa.ss_family, SOCK_STREAM, 0);
 	if (fd < 0)
 		return fd;
 	r = tf_sock_set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
 	if (r < 0)
 		return r;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 128) < 0)
+	if (bind(fd, (struct sockaddr *)&sa, sl) < 0 || listen(fd, 128) < 0)
 		return -errno;
 	*ret_fd = fd;
 	fd = -1;
 	return 0;
 }
 
-int tf_tcp_socket(tf_host *h, int *ret_fd)
+int tf_tcp_socket_af(tf_host *h, int family, int *ret_fd)
 {
 	int fd;
 
-	if (!ret_fd)
+	if (!ret_fd || (family != AF_INET && family != AF_INET6))
 		return -EINVAL;
-	fd = tf_host_socket(h, AF_INET, SOCK_STREAM, 0);
+	fd = tf_host_socket(h, family, SOCK_STREAM, 0);
 	if (fd < 0)
 		return fd;
 	*ret_fd = fd;
 	return 0;
 }
 
+int tf_tcp_socket(tf_host *h, int *ret_fd)
+{
+	return tf_tcp_socket_af(h, AF_INET, ret_fd);
+}
+
 int tf_tcp_connect_fd(int fd, const char *addr, uint16_t port, tf_flow *flow)
 {
-	struct sockaddr_in sa, l;
-	socklen_t ll = sizeof l;
+	struct sockaddr_storage sa, l;
+	socklen_t sl, ll = sizeof l;
 	int fl, r;
 
-	r = sockaddr_of(addr, port, &sa);
+	r = sockaddr_of(addr, port, &sa, &sl);
 	if (r < 0 || !addr)
 		return -EINVAL;
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 && errno != EINPROGRESS)
+	if (connect(fd, (struct sockaddr *)&sa, sl) < 0 && errno != EINPROGRESS)
 		return -errno;
 	if (flow) {
 		if (getsockname(fd, (struct sockaddr *)&l, &ll) < 0)
 			return -errno;
-		flow->src = l.sin_addr;
-		flow->sport = ntohs(l.sin_port);
-		flow->dst = sa.sin_addr;
-		flow->dport = port;
+		r = flow_of(&l, &sa, flow);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -94,18 +167,19 @@ int tf_tcp_connect_fd(int fd, const char *addr, uint16_t port, tf_flow *flow)
 int tf_tcp_connect_start(tf_host *h, const char *addr, uint16_t port, int *ret_fd)
 {
 	_cleanup_close_ int fd = -1;
-	struct sockaddr_in sa;
+	struct sockaddr_storage sa;
+	socklen_t sl;
 	int r;
 
 	if (!ret_fd || !addr)
 		return -EINVAL;
-	r = sockaddr_of(addr, port, &sa);
+	r = sockaddr_of(addr, port, &sa, &sl);
 	if (r < 0)
 		return r;
-	fd = tf_host_socket(h, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	fd = tf_host_socket(h, sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return fd;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 && errno != EINPROGRESS)
+	if (connect(fd, (struct sockaddr *)&sa, sl) < 0 && errno != EINPROGRESS)
 		return -errno;
 	*ret_fd = fd;
 	fd = -1;
@@ -183,7 +257,7 @@ int tf_tcp_pair(tf_host *client, tf_host *server, const char *server_addr, uint1
 	r = tf_tcp_listen(server, server_addr, port, &lfd);
 	if (r < 0)
 		return r;
-	/* The first packet also resolves ARP: allow a generous 5 s. */
+	/* The first packet also resolves ARP or ND: allow a generous 5 s. */
 	r = tf_tcp_connect(client, server_addr, port, 5000, &cfd);
 	if (r < 0)
 		return r;
@@ -293,7 +367,7 @@ int tf_tcp_info(int fd, struct tcp_info *ti)
 
 int tf_sock_flow(int fd, tf_flow *f)
 {
-	struct sockaddr_in l, p;
+	struct sockaddr_storage l, p;
 	socklen_t ll = sizeof l, pl = sizeof p;
 
 	if (!f)
@@ -301,11 +375,7 @@ int tf_sock_flow(int fd, tf_flow *f)
 	if (getsockname(fd, (struct sockaddr *)&l, &ll) < 0 ||
 	    getpeername(fd, (struct sockaddr *)&p, &pl) < 0)
 		return -errno;
-	f->src = l.sin_addr;
-	f->dst = p.sin_addr;
-	f->sport = ntohs(l.sin_port);
-	f->dport = ntohs(p.sin_port);
-	return 0;
+	return flow_of(&l, &p, f);
 }
 
 static int diag_connect(void *arg)
@@ -320,9 +390,15 @@ int tf_tcp_diag_state(tf_host *h, const tf_flow *f, int *state)
 	struct nl_cache *cache = NULL;
 	struct nl_object *o;
 	int r, found = -ENOENT;
+	bool v6 = tf_flow_is_v6(f);
+	const void *fsrc, *fdst;
+	unsigned alen;
 
 	if (!h || !f || !state)
 		return -EINVAL;
+	fsrc = v6 ? (const void *)&f->src6 : (const void *)&f->src;
+	fdst = v6 ? (const void *)&f->dst6 : (const void *)&f->dst;
+	alen = v6 ? 16 : 4;
 	sk = nl_socket_alloc();
 	if (!sk)
 		return -ENOMEM;
@@ -331,7 +407,10 @@ int tf_tcp_diag_state(tf_host *h, const tf_flow *f, int *state)
 	if (r < 0)
 		goto out;
 	fcntl(nl_socket_get_fd(sk), F_SETFD, FD_CLOEXEC);
-	r = idiagnl_msg_alloc_cache(sk, AF_INET, IDIAGNL_SS_ALL, &cache);
+	/* IPv6 sockets are listed by an AF_INET6 request (inet_diag keeps one
+	 * hash per family).  An IPv4 flow of a dual-stack AF_INET6 socket is
+	 * only in the AF_INET6 list, as ::ffff:a.b.c.d: not looked for. */
+	r = idiagnl_msg_alloc_cache(sk, v6 ? AF_INET6 : AF_INET, IDIAGNL_SS_ALL, &cache);
 	if (r < 0) {
 		r = -EIO;
 		goto out;
@@ -345,10 +424,10 @@ int tf_tcp_diag_state(tf_host *h, const tf_flow *f, int *state)
 		    ntohs(idiagnl_msg_get_dport(m)) != f->dport)
 			continue;
 		/* inet_diag carries 16-byte address fields; IPv4 uses the first 4. */
-		if (!src || !dst || nl_addr_get_len(src) < 4 || nl_addr_get_len(dst) < 4)
+		if (!src || !dst || nl_addr_get_len(src) < alen || nl_addr_get_len(dst) < alen)
 			continue;
-		if (memcmp(nl_addr_get_binary_addr(src), &f->src, 4) != 0 ||
-		    memcmp(nl_addr_get_binary_addr(dst), &f->dst, 4) != 0)
+		if (memcmp(nl_addr_get_binary_addr(src), fsrc, alen) != 0 ||
+		    memcmp(nl_addr_get_binary_addr(dst), fdst, alen) != 0)
 			continue;
 		*state = idiagnl_msg_get_state(m);
 		found = 0;

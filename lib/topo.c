@@ -1,10 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <linux/if.h>
+#include <linux/if_addr.h>
+#include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
@@ -55,13 +62,22 @@ int tf_link_index(tf_host *h, const char *ifname)
 
 int tf_link_ifindex(tf_host *h, const char *ifname) { return tf_link_index(h, ifname); }
 
+/* The family of an address string: IPv6 has colons, IPv4 never does. */
+static int str_family(const char *s)
+{
+	return s && strchr(s, ':') ? AF_INET6 : AF_INET;
+}
+
+/* "default" stays IPv4's 0.0.0.0/0 (every caller before IPv6 meant it);
+ * IPv6's default is "::/0", or "default" next to an IPv6 gateway
+ * (route_build()). */
 int tf_nl_addr(const char *s, struct nl_addr **ret)
 {
 	if (!s)
 		return -EINVAL;
 	if (strcmp(s, "default") == 0)
 		s = "0.0.0.0/0";
-	return nl_addr_parse(s, AF_INET, ret) < 0 ? -EINVAL : 0;
+	return nl_addr_parse(s, str_family(s), ret) < 0 ? -EINVAL : 0;
 }
 
 int tf_veth_add(tf_host *a, const char *ifa, tf_host *b, const char *ifb)
@@ -91,28 +107,128 @@ int tf_veth_add(tf_host *a, const char *ifa, tf_host *b, const char *ifb)
 	return r;
 }
 
+/* A socket in h listening to IPv6 address events (RTNLGRP_IPV6_IFADDR),
+ * opened before the address is added so its event cannot be missed. */
+static int addr6_events_open(tf_host *h)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_IPV6_IFADDR };
+	int fd = tf_host_socket(h, AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK, NETLINK_ROUTE);
+
+	if (fd < 0)
+		return fd;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* Does this RTM_NEWADDR say `a` on ifindex is usable (not tentative)? */
+static bool addr6_ready(const struct nlmsghdr *nh, int ifindex, const struct in6_addr *a)
+{
+	const struct ifaddrmsg *ifa = NLMSG_DATA(nh);
+	const struct rtattr *rta;
+	uint32_t flags;
+	int len;
+	bool match = false;
+
+	if (nh->nlmsg_type != RTM_NEWADDR || nh->nlmsg_len < NLMSG_LENGTH(sizeof *ifa) ||
+	    ifa->ifa_family != AF_INET6 || (int)ifa->ifa_index != ifindex)
+		return false;
+	flags = ifa->ifa_flags;
+	len = (int)(nh->nlmsg_len - NLMSG_LENGTH(sizeof *ifa));
+	for (rta = IFA_RTA(ifa); RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+		if ((rta->rta_type == IFA_ADDRESS || rta->rta_type == IFA_LOCAL) &&
+		    RTA_PAYLOAD(rta) == sizeof *a && memcmp(RTA_DATA(rta), a, sizeof *a) == 0)
+			match = true;
+		else if (rta->rta_type == IFA_FLAGS && RTA_PAYLOAD(rta) == sizeof(uint32_t))
+			memcpy(&flags, RTA_DATA(rta), sizeof flags);
+	}
+	return match && !(flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED));
+}
+
+/*
+ * Wait for the kernel to announce the address usable.  With IFA_F_NODAD
+ * it is never tentative (ipv6_add_addr(), net/ipv6/addrconf.c), but it
+ * joins its solicited-node group — without which it answers no neighbour
+ * solicitation — in the DAD work, which then sends RTM_NEWADDR
+ * (addrconf_dad_begin() -> addrconf_dad_completed() -> ipv6_ifa_notify()).
+ * That notification is the event; no sleep.
+ */
+static int addr6_wait(int fd, int ifindex, const struct in6_addr *a, int timeout_ms)
+{
+	int64_t deadline = tf_mono_ns() + (int64_t)timeout_ms * 1000000;
+	char buf[8192] __attribute__((aligned(4)));
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int64_t left = deadline - tf_mono_ns();
+		ssize_t n;
+		int r;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		r = poll(&p, 1, (int)((left + 999999) / 1000000));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			continue;
+		n = recv(fd, buf, sizeof buf, 0);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0)
+			return errno == ENOBUFS ? -ENOBUFS : -errno;
+		for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n);
+		     nh = NLMSG_NEXT(nh, n))
+			if (addr6_ready(nh, ifindex, a))
+				return 0;
+	}
+}
+
 int tf_addr_add(tf_host *h, const char *ifname, const char *cidr)
 {
 	struct rtnl_addr *addr;
 	struct nl_addr *local = NULL;
-	int idx, r;
+	_cleanup_close_ int evfd = -1;
+	int idx, r, fam = str_family(cidr);
 
 	idx = tf_link_index(h, ifname);
 	if (idx < 0)
 		return idx;
-	if (!cidr || nl_addr_parse(cidr, AF_INET, &local) < 0)
+	if (!cidr || nl_addr_parse(cidr, fam, &local) < 0)
 		return -EINVAL;
+	if (fam == AF_INET6) {
+		evfd = addr6_events_open(h);
+		if (evfd < 0) {
+			nl_addr_put(local);
+			return evfd;
+		}
+	}
 	addr = rtnl_addr_alloc();
 	if (!addr) {
 		nl_addr_put(local);
 		return -ENOMEM;
 	}
 	rtnl_addr_set_ifindex(addr, idx);
-	rtnl_addr_set_family(addr, AF_INET);
+	rtnl_addr_set_family(addr, fam);
+	/* No duplicate address detection: the sandbox's links are ours, and
+	 * DAD would keep the address tentative (unusable) for a second. */
+	if (fam == AF_INET6)
+		rtnl_addr_set_flags(addr, IFA_F_NODAD);
 	r = rtnl_addr_set_local(addr, local);
 	if (r >= 0)
 		r = rtnl_addr_add(tf_host_nl(h), addr, 0);
 	rtnl_addr_put(addr);
+	if (r >= 0 && fam == AF_INET6) {
+		struct in6_addr a;
+
+		memcpy(&a, nl_addr_get_binary_addr(local), sizeof a);
+		nl_addr_put(local);
+		return addr6_wait(evfd, idx, &a, 5000);
+	}
 	nl_addr_put(local);
 	return tf_nlerr(r);
 }
@@ -123,7 +239,7 @@ static int route_build(tf_host *h, const char *dst, const char *via, const char 
 	struct rtnl_route *rt;
 	struct rtnl_nexthop *nh;
 	struct nl_addr *d = NULL, *gw = NULL;
-	int idx = 0, r;
+	int idx = 0, r, fam;
 
 	if (!h || (!via && !ifname))
 		return -EINVAL;
@@ -132,10 +248,16 @@ static int route_build(tf_host *h, const char *dst, const char *via, const char 
 		if (idx < 0)
 			return idx;
 	}
+	/* The family is the gateway's, else the destination's; "default"
+	 * beside an IPv6 gateway is IPv6's default. */
+	fam = via ? str_family(via) : str_family(dst);
+	if (dst && strcmp(dst, "default") == 0 && fam == AF_INET6)
+		dst = "::/0";
 	r = tf_nl_addr(dst, &d);
 	if (r < 0)
 		return r;
-	if (via && nl_addr_parse(via, AF_INET, &gw) < 0) {
+	if (nl_addr_get_family(d) != fam ||
+	    (via && nl_addr_parse(via, fam, &gw) < 0)) {
 		nl_addr_put(d);
 		return -EINVAL;
 	}
@@ -148,7 +270,7 @@ static int route_build(tf_host *h, const char *dst, const char *via, const char 
 		nl_addr_put(gw);
 		return -ENOMEM;
 	}
-	rtnl_route_set_family(rt, AF_INET);
+	rtnl_route_set_family(rt, (uint8_t)fam);
 	rtnl_route_set_dst(rt, d);
 	rtnl_route_set_table(rt, RT_TABLE_MAIN);
 	rtnl_route_set_protocol(rt, RTPROT_STATIC);
@@ -232,10 +354,29 @@ int tf_link_set_up(tf_host *h, const char *ifname, bool up)
 	return link_change(h, ifname, up ? 1 : 0, 0);
 }
 
+bool tf_link_has_ipv6(tf_host *h, const char *ifname)
+{
+	char key[64];
+	long off = 1;
+
+	if (!h || !ifname || strlen(ifname) >= IFNAMSIZ)
+		return false;
+	snprintf(key, sizeof key, "net.ipv6.conf.%s.disable_ipv6", ifname);
+	return tf_host_sysctl_get_int(h, key, &off) >= 0 && off == 0;
+}
+
 int tf_link_set_mtu(tf_host *h, const char *ifname, unsigned mtu)
 {
 	/* 68 is IPv4's minimum (RFC 791); 65535 veth's maximum. */
 	if (mtu < 68 || mtu > 65535)
+		return -ERANGE;
+	/* Below IPV6_MIN_MTU (1280, RFC 8200 §5) the kernel does not refuse:
+	 * it silently tears IPv6 down on the link (addrconf_notify()
+	 * NETDEV_CHANGEMTU -> addrconf_ifdown(), net/ipv6/addrconf.c) and its
+	 * addresses do not come back with a larger MTU.  A link carrying IPv6
+	 * refuses it instead; disable IPv6 on the link first
+	 * (net.ipv6.conf.<if>.disable_ipv6=1) to go below on IPv4 alone. */
+	if (mtu < 1280 && tf_link_has_ipv6(h, ifname))
 		return -ERANGE;
 	return link_change(h, ifname, -1, mtu);
 }
@@ -262,13 +403,34 @@ struct tf_topo {
 	tf_host *client, *router, *server;
 };
 
+/*
+ * IPv6 on the host's links: the sandbox turns IPv6 off in every new host
+ * (quiet captures), so it is turned back on for the links created from
+ * here on (the "default" entries are what a new device copies,
+ * ipv6_add_dev()), without automatic link-local addresses (addr_gen_mode
+ * 1, "none"): no DAD probe, no router solicitation on the wire (the router
+ * gets fe80::1 on its links, see topo_path()).  MLD reports for the
+ * solicited-node groups remain.
+ */
+static int host_ipv6(tf_host *h)
+{
+	int r = tf_host_sysctl_set(h, "net.ipv6.conf.default.disable_ipv6", "0");
+
+	if (r >= 0)
+		r = tf_host_sysctl_set(h, "net.ipv6.conf.default.addr_gen_mode", "1");
+	return r;
+}
+
 static int topo_pair(tf_topo *t)
 {
 	int r;
 
-	if ((r = tf_veth_add(t->client, TF_IF_CLIENT, t->server, TF_IF_SERVER)) < 0 ||
+	if ((r = host_ipv6(t->client)) < 0 || (r = host_ipv6(t->server)) < 0 ||
+	    (r = tf_veth_add(t->client, TF_IF_CLIENT, t->server, TF_IF_SERVER)) < 0 ||
 	    (r = tf_addr_add(t->client, TF_IF_CLIENT, "198.18.0.1/24")) < 0 ||
-	    (r = tf_addr_add(t->server, TF_IF_SERVER, "198.18.0.2/24")) < 0)
+	    (r = tf_addr_add(t->server, TF_IF_SERVER, "198.18.0.2/24")) < 0 ||
+	    (r = tf_addr_add(t->client, TF_IF_CLIENT, "2001:2::1/64")) < 0 ||
+	    (r = tf_addr_add(t->server, TF_IF_SERVER, "2001:2::2/64")) < 0)
 		return r;
 	return 0;
 }
@@ -277,7 +439,9 @@ static int topo_path(tf_topo *t)
 {
 	int r;
 
-	if ((r = tf_veth_add(t->client, TF_IF_CLIENT, t->router, TF_IF_ROUTER_CLIENT)) < 0 ||
+	if ((r = host_ipv6(t->client)) < 0 || (r = host_ipv6(t->router)) < 0 ||
+	    (r = host_ipv6(t->server)) < 0 ||
+	    (r = tf_veth_add(t->client, TF_IF_CLIENT, t->router, TF_IF_ROUTER_CLIENT)) < 0 ||
 	    (r = tf_veth_add(t->router, TF_IF_ROUTER_SERVER, t->server, TF_IF_SERVER)) < 0 ||
 	    (r = tf_addr_add(t->client, TF_IF_CLIENT, "198.18.1.2/24")) < 0 ||
 	    (r = tf_addr_add(t->router, TF_IF_ROUTER_CLIENT, "198.18.1.1/24")) < 0 ||
@@ -285,7 +449,23 @@ static int topo_path(tf_topo *t)
 	    (r = tf_addr_add(t->server, TF_IF_SERVER, "198.18.2.2/24")) < 0 ||
 	    (r = tf_route_add(t->client, "default", "198.18.1.1", TF_IF_CLIENT)) < 0 ||
 	    (r = tf_route_add(t->server, "default", "198.18.2.1", TF_IF_SERVER)) < 0 ||
-	    (r = tf_host_sysctl_set(t->router, "net.ipv4.ip_forward", "1")) < 0)
+	    (r = tf_host_sysctl_set(t->router, "net.ipv4.ip_forward", "1")) < 0 ||
+	    /* forwarding before the addresses: the router then joins the
+	     * all-routers group once, and never solicits routers */
+	    (r = tf_host_sysctl_set(t->router, "net.ipv6.conf.all.forwarding", "1")) < 0 ||
+	    (r = tf_addr_add(t->client, TF_IF_CLIENT, "2001:2:0:1::2/64")) < 0 ||
+	    (r = tf_addr_add(t->router, TF_IF_ROUTER_CLIENT, "2001:2:0:1::1/64")) < 0 ||
+	    (r = tf_addr_add(t->router, TF_IF_ROUTER_SERVER, "2001:2:0:2::1/64")) < 0 ||
+	    (r = tf_addr_add(t->server, TF_IF_SERVER, "2001:2:0:2::2/64")) < 0 ||
+	    /* A router needs a link-local address: it solicits a neighbour
+	     * for a forwarded packet from one (ndisc_solicit() uses the
+	     * packet's source only when it is the router's own; otherwise
+	     * ndisc_send_ns() takes ipv6_get_lladdr() and sends nothing
+	     * without it).  The hosts' own packets carry their own source. */
+	    (r = tf_addr_add(t->router, TF_IF_ROUTER_CLIENT, "fe80::1/64")) < 0 ||
+	    (r = tf_addr_add(t->router, TF_IF_ROUTER_SERVER, "fe80::1/64")) < 0 ||
+	    (r = tf_route_add(t->client, "default", "2001:2:0:1::1", TF_IF_CLIENT)) < 0 ||
+	    (r = tf_route_add(t->server, "default", "2001:2:0:2::1", TF_IF_SERVER)) < 0)
 		return r;
 	return 0;
 }
@@ -351,17 +531,65 @@ tf_host *tf_topo_client(const tf_topo *t) { return t ? t->client : NULL; }
 tf_host *tf_topo_server(const tf_topo *t) { return t ? t->server : NULL; }
 tf_host *tf_topo_router(const tf_topo *t) { return t ? t->router : NULL; }
 
-const char *tf_topo_client_addr(const tf_topo *t)
+/* Addresses by shape, node and family: [shape][node][v6]. */
+static const char *const addrs[2][4][2] = {
+	[TF_TOPO_PAIR] = {
+		[TF_NODE_CLIENT] = { "198.18.0.1", "2001:2::1" },
+		[TF_NODE_SERVER] = { "198.18.0.2", "2001:2::2" },
+	},
+	[TF_TOPO_PATH] = {
+		[TF_NODE_CLIENT]        = { "198.18.1.2", "2001:2:0:1::2" },
+		[TF_NODE_SERVER]        = { "198.18.2.2", "2001:2:0:2::2" },
+		[TF_NODE_ROUTER_CLIENT] = { "198.18.1.1", "2001:2:0:1::1" },
+		[TF_NODE_ROUTER_SERVER] = { "198.18.2.1", "2001:2:0:2::1" },
+	},
+};
+static const char *const cidrs[2][4][2] = {
+	[TF_TOPO_PAIR] = {
+		[TF_NODE_CLIENT] = { "198.18.0.1/32", "2001:2::1/128" },
+		[TF_NODE_SERVER] = { "198.18.0.2/32", "2001:2::2/128" },
+	},
+	[TF_TOPO_PATH] = {
+		[TF_NODE_CLIENT]        = { "198.18.1.2/32", "2001:2:0:1::2/128" },
+		[TF_NODE_SERVER]        = { "198.18.2.2/32", "2001:2:0:2::2/128" },
+		[TF_NODE_ROUTER_CLIENT] = { "198.18.1.1/32", "2001:2:0:1::1/128" },
+		[TF_NODE_ROUTER_SERVER] = { "198.18.2.1/32", "2001:2:0:2::1/128" },
+	},
+};
+
+static const char *lookup(const char *const tab[2][4][2], const tf_topo *t, tf_topo_node n,
+                          int family)
 {
-	return !t ? NULL : t->shape == TF_TOPO_PAIR ? "198.18.0.1" : "198.18.1.2";
+	if (!t || (unsigned)n > TF_NODE_ROUTER_SERVER || (family != AF_INET && family != AF_INET6))
+		return NULL;
+	return tab[t->shape][n][family == AF_INET6];   /* NULL: a pair has no router */
 }
 
-const char *tf_topo_server_addr(const tf_topo *t)
+const char *tf_topo_addr(const tf_topo *t, tf_topo_node n, int family)
 {
-	return !t ? NULL : t->shape == TF_TOPO_PAIR ? "198.18.0.2" : "198.18.2.2";
+	return lookup(addrs, t, n, family);
 }
 
-const char *tf_topo_server_cidr(const tf_topo *t)
+const char *tf_topo_cidr(const tf_topo *t, tf_topo_node n, int family)
 {
-	return !t ? NULL : t->shape == TF_TOPO_PAIR ? "198.18.0.2/32" : "198.18.2.2/32";
+	return lookup(cidrs, t, n, family);
+}
+
+const char *tf_topo_client_addr(const tf_topo *t) { return tf_topo_addr(t, TF_NODE_CLIENT, AF_INET); }
+const char *tf_topo_server_addr(const tf_topo *t) { return tf_topo_addr(t, TF_NODE_SERVER, AF_INET); }
+const char *tf_topo_server_cidr(const tf_topo *t) { return tf_topo_cidr(t, TF_NODE_SERVER, AF_INET); }
+const char *tf_topo_client_addr6(const tf_topo *t) { return tf_topo_addr(t, TF_NODE_CLIENT, AF_INET6); }
+const char *tf_topo_server_addr6(const tf_topo *t) { return tf_topo_addr(t, TF_NODE_SERVER, AF_INET6); }
+const char *tf_topo_server_cidr6(const tf_topo *t) { return tf_topo_cidr(t, TF_NODE_SERVER, AF_INET6); }
+
+const char *tf_topo_router_addr(const tf_topo *t, tf_topo_side side)
+{
+	return tf_topo_addr(t, side == TF_SIDE_SERVER ? TF_NODE_ROUTER_SERVER : TF_NODE_ROUTER_CLIENT,
+	                    AF_INET);
+}
+
+const char *tf_topo_router_addr6(const tf_topo *t, tf_topo_side side)
+{
+	return tf_topo_addr(t, side == TF_SIDE_SERVER ? TF_NODE_ROUTER_SERVER : TF_NODE_ROUTER_CLIENT,
+	                    AF_INET6);
 }
