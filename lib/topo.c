@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,70 +149,77 @@ static bool addr6_ready(const struct nlmsghdr *nh, int ifindex, const struct in6
 	return match && !(flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED));
 }
 
+/* An IPv6 address being added: where, and whether it is usable yet. */
+struct addr6 {
+	tf_host *h;
+	const char *ifname, *cidr;
+	int fd;                 /* the host's event socket (shared, owned by the first) */
+	bool own_fd, done;
+	int idx;
+	struct in6_addr a;
+};
+
 /*
- * Wait for the kernel to announce the address usable.  With IFA_F_NODAD
+ * Wait for the kernel to announce each address usable.  With IFA_F_NODAD
  * it is never tentative (ipv6_add_addr(), net/ipv6/addrconf.c), but it
  * joins its solicited-node group — without which it answers no neighbour
  * solicitation — in the DAD work, which then sends RTM_NEWADDR
  * (addrconf_dad_begin() -> addrconf_dad_completed() -> ipv6_ifa_notify()).
- * That notification is the event; no sleep.
+ * That notification is the event; no sleep.  All of them are awaited
+ * together, so the works of several addresses run in parallel.
  */
-static int addr6_wait(int fd, int ifindex, const struct in6_addr *a, int timeout_ms)
+static int addr6_wait(struct addr6 *v, size_t n, int timeout_ms)
 {
 	int64_t deadline = tf_mono_ns() + (int64_t)timeout_ms * 1000000;
 	char buf[8192] __attribute__((aligned(4)));
 
 	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p[16];
+		size_t np = 0, left_n = 0;
 		int64_t left = deadline - tf_mono_ns();
-		ssize_t n;
 		int r;
 
+		for (size_t i = 0; i < n; i++) {
+			left_n += !v[i].done;
+			if (v[i].own_fd && np < TF_ARRAY_SIZE(p))
+				p[np++] = (struct pollfd){ .fd = v[i].fd, .events = POLLIN };
+		}
+		if (left_n == 0)
+			return 0;
 		if (left <= 0)
 			return -ETIMEDOUT;
-		r = poll(&p, 1, (int)((left + 999999) / 1000000));
+		r = poll(p, np, (int)((left + 999999) / 1000000));
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
 			return -errno;
-		if (r == 0)
-			continue;
-		n = recv(fd, buf, sizeof buf, 0);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n < 0)
-			return errno == ENOBUFS ? -ENOBUFS : -errno;
-		for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n);
-		     nh = NLMSG_NEXT(nh, n))
-			if (addr6_ready(nh, ifindex, a))
-				return 0;
+		for (size_t k = 0; k < np; k++) {
+			ssize_t len;
+
+			if (!(p[k].revents & (POLLIN | POLLERR)))
+				continue;
+			len = recv(p[k].fd, buf, sizeof buf, 0);
+			if (len < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			if (len < 0)
+				return -errno;   /* ENOBUFS: events lost, cannot tell */
+			for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)len);
+			     nh = NLMSG_NEXT(nh, len))
+				for (size_t i = 0; i < n; i++)
+					if (v[i].fd == p[k].fd && !v[i].done &&
+					    addr6_ready(nh, v[i].idx, &v[i].a))
+						v[i].done = true;
+		}
 	}
 }
 
-int tf_addr_add(tf_host *h, const char *ifname, const char *cidr)
+static int addr_send(tf_host *h, int idx, int fam, struct nl_addr *local)
 {
-	struct rtnl_addr *addr;
-	struct nl_addr *local = NULL;
-	_cleanup_close_ int evfd = -1;
-	int idx, r, fam = str_family(cidr);
+	struct rtnl_addr *addr = rtnl_addr_alloc();
+	int r;
 
-	idx = tf_link_index(h, ifname);
-	if (idx < 0)
-		return idx;
-	if (!cidr || nl_addr_parse(cidr, fam, &local) < 0)
-		return -EINVAL;
-	if (fam == AF_INET6) {
-		evfd = addr6_events_open(h);
-		if (evfd < 0) {
-			nl_addr_put(local);
-			return evfd;
-		}
-	}
-	addr = rtnl_addr_alloc();
-	if (!addr) {
-		nl_addr_put(local);
+	if (!addr)
 		return -ENOMEM;
-	}
 	rtnl_addr_set_ifindex(addr, idx);
 	rtnl_addr_set_family(addr, fam);
 	/* No duplicate address detection: the sandbox's links are ours, and
@@ -222,15 +230,71 @@ int tf_addr_add(tf_host *h, const char *ifname, const char *cidr)
 	if (r >= 0)
 		r = rtnl_addr_add(tf_host_nl(h), addr, 0);
 	rtnl_addr_put(addr);
-	if (r >= 0 && fam == AF_INET6) {
-		struct in6_addr a;
-
-		memcpy(&a, nl_addr_get_binary_addr(local), sizeof a);
-		nl_addr_put(local);
-		return addr6_wait(evfd, idx, &a, 5000);
-	}
-	nl_addr_put(local);
 	return tf_nlerr(r);
+}
+
+/* Add the IPv6 addresses v[0..n) (at most 16 hosts), then wait for all. */
+static int addrs6_add(struct addr6 *v, size_t n)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		v[i].fd = -1;
+		v[i].own_fd = false;
+	}
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		struct nl_addr *local = NULL;
+
+		v[i].done = false;
+		for (size_t j = 0; j < i; j++)
+			if (v[j].h == v[i].h)
+				v[i].fd = v[j].fd;
+		if (v[i].fd < 0) {
+			r = addr6_events_open(v[i].h);
+			if (r < 0)
+				break;
+			v[i].fd = r;
+			v[i].own_fd = true;
+		}
+		r = v[i].idx = tf_link_index(v[i].h, v[i].ifname);
+		if (r < 0)
+			break;
+		if (!v[i].cidr || str_family(v[i].cidr) != AF_INET6 ||
+		    nl_addr_parse(v[i].cidr, AF_INET6, &local) < 0) {
+			r = -EINVAL;
+			break;
+		}
+		memcpy(&v[i].a, nl_addr_get_binary_addr(local), sizeof v[i].a);
+		r = addr_send(v[i].h, v[i].idx, AF_INET6, local);
+		nl_addr_put(local);
+	}
+	if (r >= 0)
+		r = addr6_wait(v, n, 5000);
+	for (size_t i = 0; i < n; i++)
+		if (v[i].own_fd)
+			close(v[i].fd);
+	return r;
+}
+
+int tf_addr_add(tf_host *h, const char *ifname, const char *cidr)
+{
+	struct nl_addr *local = NULL;
+	int idx, r;
+
+	if (!h || !cidr)
+		return -EINVAL;
+	if (str_family(cidr) == AF_INET6) {
+		struct addr6 a = { .h = h, .ifname = ifname, .cidr = cidr };
+		return addrs6_add(&a, 1);
+	}
+	idx = tf_link_index(h, ifname);
+	if (idx < 0)
+		return idx;
+	if (nl_addr_parse(cidr, AF_INET, &local) < 0)
+		return -EINVAL;
+	r = addr_send(h, idx, AF_INET, local);
+	nl_addr_put(local);
+	return r;
 }
 
 static int route_build(tf_host *h, const char *dst, const char *via, const char *ifname,
@@ -412,35 +476,58 @@ struct tf_topo {
  * gets fe80::1 on its links, see topo_path()).  MLD reports for the
  * solicited-node groups remain.
  */
-static int host_ipv6(tf_host *h)
+static int write_proc(const char *path, const char *v)
 {
-	int r = tf_host_sysctl_set(h, "net.ipv6.conf.default.disable_ipv6", "0");
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	size_t n = strlen(v);
+
+	if (fd < 0)
+		return -errno;
+	return write(fd, v, n) == (ssize_t)n ? 0 : -EIO;
+}
+
+/* Runs inside the host: /proc/sys/net is the opener's namespace's.  One
+ * namespace switch for all of them (this is on every case's setup path). */
+static int ipv6_on_here(void *router)
+{
+	int r = write_proc("/proc/sys/net/ipv6/conf/default/disable_ipv6", "0");
 
 	if (r >= 0)
-		r = tf_host_sysctl_set(h, "net.ipv6.conf.default.addr_gen_mode", "1");
+		r = write_proc("/proc/sys/net/ipv6/conf/default/addr_gen_mode", "1");
+	/* forwarding before the links exist: they inherit it, and the router
+	 * never solicits routers */
+	if (r >= 0 && router)
+		r = write_proc("/proc/sys/net/ipv6/conf/all/forwarding", "1");
 	return r;
+}
+
+static int host_ipv6(tf_host *h, bool router)
+{
+	return tf_host_run(h, ipv6_on_here, router ? h : NULL);
 }
 
 static int topo_pair(tf_topo *t)
 {
 	int r;
 
-	if ((r = host_ipv6(t->client)) < 0 || (r = host_ipv6(t->server)) < 0 ||
+	if ((r = host_ipv6(t->client, false)) < 0 || (r = host_ipv6(t->server, false)) < 0 ||
 	    (r = tf_veth_add(t->client, TF_IF_CLIENT, t->server, TF_IF_SERVER)) < 0 ||
 	    (r = tf_addr_add(t->client, TF_IF_CLIENT, "198.18.0.1/24")) < 0 ||
-	    (r = tf_addr_add(t->server, TF_IF_SERVER, "198.18.0.2/24")) < 0 ||
-	    (r = tf_addr_add(t->client, TF_IF_CLIENT, "2001:2::1/64")) < 0 ||
-	    (r = tf_addr_add(t->server, TF_IF_SERVER, "2001:2::2/64")) < 0)
+	    (r = tf_addr_add(t->server, TF_IF_SERVER, "198.18.0.2/24")) < 0)
 		return r;
-	return 0;
+	struct addr6 v6[] = {
+		{ .h = t->client, .ifname = TF_IF_CLIENT, .cidr = "2001:2::1/64" },
+		{ .h = t->server, .ifname = TF_IF_SERVER, .cidr = "2001:2::2/64" },
+	};
+	return addrs6_add(v6, TF_ARRAY_SIZE(v6));
 }
 
 static int topo_path(tf_topo *t)
 {
 	int r;
 
-	if ((r = host_ipv6(t->client)) < 0 || (r = host_ipv6(t->router)) < 0 ||
-	    (r = host_ipv6(t->server)) < 0 ||
+	if ((r = host_ipv6(t->client, false)) < 0 || (r = host_ipv6(t->router, true)) < 0 ||
+	    (r = host_ipv6(t->server, false)) < 0 ||
 	    (r = tf_veth_add(t->client, TF_IF_CLIENT, t->router, TF_IF_ROUTER_CLIENT)) < 0 ||
 	    (r = tf_veth_add(t->router, TF_IF_ROUTER_SERVER, t->server, TF_IF_SERVER)) < 0 ||
 	    (r = tf_addr_add(t->client, TF_IF_CLIENT, "198.18.1.2/24")) < 0 ||
@@ -449,21 +536,22 @@ static int topo_path(tf_topo *t)
 	    (r = tf_addr_add(t->server, TF_IF_SERVER, "198.18.2.2/24")) < 0 ||
 	    (r = tf_route_add(t->client, "default", "198.18.1.1", TF_IF_CLIENT)) < 0 ||
 	    (r = tf_route_add(t->server, "default", "198.18.2.1", TF_IF_SERVER)) < 0 ||
-	    (r = tf_host_sysctl_set(t->router, "net.ipv4.ip_forward", "1")) < 0 ||
-	    /* forwarding before the addresses: the router then joins the
-	     * all-routers group once, and never solicits routers */
-	    (r = tf_host_sysctl_set(t->router, "net.ipv6.conf.all.forwarding", "1")) < 0 ||
-	    (r = tf_addr_add(t->client, TF_IF_CLIENT, "2001:2:0:1::2/64")) < 0 ||
-	    (r = tf_addr_add(t->router, TF_IF_ROUTER_CLIENT, "2001:2:0:1::1/64")) < 0 ||
-	    (r = tf_addr_add(t->router, TF_IF_ROUTER_SERVER, "2001:2:0:2::1/64")) < 0 ||
-	    (r = tf_addr_add(t->server, TF_IF_SERVER, "2001:2:0:2::2/64")) < 0 ||
-	    /* A router needs a link-local address: it solicits a neighbour
-	     * for a forwarded packet from one (ndisc_solicit() uses the
-	     * packet's source only when it is the router's own; otherwise
-	     * ndisc_send_ns() takes ipv6_get_lladdr() and sends nothing
-	     * without it).  The hosts' own packets carry their own source. */
-	    (r = tf_addr_add(t->router, TF_IF_ROUTER_CLIENT, "fe80::1/64")) < 0 ||
-	    (r = tf_addr_add(t->router, TF_IF_ROUTER_SERVER, "fe80::1/64")) < 0 ||
+	    (r = tf_host_sysctl_set(t->router, "net.ipv4.ip_forward", "1")) < 0)
+		return r;
+	struct addr6 v6[] = {
+		{ .h = t->client, .ifname = TF_IF_CLIENT, .cidr = "2001:2:0:1::2/64" },
+		{ .h = t->router, .ifname = TF_IF_ROUTER_CLIENT, .cidr = "2001:2:0:1::1/64" },
+		{ .h = t->router, .ifname = TF_IF_ROUTER_SERVER, .cidr = "2001:2:0:2::1/64" },
+		{ .h = t->server, .ifname = TF_IF_SERVER, .cidr = "2001:2:0:2::2/64" },
+		/* A router needs a link-local address: it solicits a neighbour
+		 * for a forwarded packet from one (ndisc_solicit() uses the
+		 * packet's source only when it is the router's own; otherwise
+		 * ndisc_send_ns() takes ipv6_get_lladdr() and sends nothing
+		 * without it).  The hosts' own packets carry their own source. */
+		{ .h = t->router, .ifname = TF_IF_ROUTER_CLIENT, .cidr = "fe80::1/64" },
+		{ .h = t->router, .ifname = TF_IF_ROUTER_SERVER, .cidr = "fe80::1/64" },
+	};
+	if ((r = addrs6_add(v6, TF_ARRAY_SIZE(v6))) < 0 ||
 	    (r = tf_route_add(t->client, "default", "2001:2:0:1::1", TF_IF_CLIENT)) < 0 ||
 	    (r = tf_route_add(t->server, "default", "2001:2:0:2::1", TF_IF_SERVER)) < 0)
 		return r;
