@@ -276,6 +276,23 @@ static int addrs6_add(struct addr6 *v, size_t n)
 	return r;
 }
 
+/* For fault.c (declared there: nl_private.h is not this file's owner's):
+ * an event socket in h, and the wait for addresses a[0..n) on ifindex. */
+int tf__addr6_events_open(tf_host *h);
+int tf__addr6_wait(int fd, int ifindex, const struct in6_addr *a, size_t n, int timeout_ms);
+int tf__addr6_events_open(tf_host *h) { return addr6_events_open(h); }
+
+int tf__addr6_wait(int fd, int ifindex, const struct in6_addr *a, size_t n, int timeout_ms)
+{
+	struct addr6 v[16];
+
+	if (fd < 0 || n > TF_ARRAY_SIZE(v))
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		v[i] = (struct addr6){ .fd = fd, .own_fd = i == 0, .idx = ifindex, .a = a[i] };
+	return addr6_wait(v, n, timeout_ms);
+}
+
 int tf_addr_add(tf_host *h, const char *ifname, const char *cidr)
 {
 	struct nl_addr *local = NULL;
@@ -494,6 +511,10 @@ static int ipv6_on_here(void *router)
 
 	if (r >= 0)
 		r = write_proc("/proc/sys/net/ipv6/conf/default/addr_gen_mode", "1");
+	/* A cable pull keeps the addresses, as IPv4 does (without it,
+	 * addrconf_ifdown() deletes them on link down, for good). */
+	if (r >= 0)
+		r = write_proc("/proc/sys/net/ipv6/conf/default/keep_addr_on_down", "1");
 	/* forwarding before the links exist: they inherit it, and the router
 	 * never solicits routers */
 	if (r >= 0 && router)
