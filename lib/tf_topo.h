@@ -53,6 +53,14 @@ int tf_link_get_mtu(tf_host *h, const char *ifname, unsigned *mtu);
 /* ifindex (> 0) or -errno. */
 int tf_link_ifindex(tf_host *h, const char *ifname);
 
+/* IPv6 on the links created in h from now on (the sandbox turns it off in
+ * every new host, for quiet captures): net.ipv6.conf.default.disable_ipv6
+ * 0, no automatic link-local addresses (addr_gen_mode 1: no DAD probe nor
+ * router solicitation), keep_addr_on_down 1 (a cable pull keeps the
+ * addresses, as IPv4 does); with `router`, IPv6 forwarding.  The ready
+ * shapes call it; a case building its own links calls it first. */
+int tf_host_ipv6_on(tf_host *h, bool router);
+
 /* --- ready shapes --- */
 typedef struct tf_topo tf_topo;
 typedef enum tf_topo_shape {

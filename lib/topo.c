@@ -233,8 +233,19 @@ static int addr_send(tf_host *h, int idx, int fam, struct nl_addr *local)
 	return tf_nlerr(r);
 }
 
-/* Add the IPv6 addresses v[0..n) (at most 16 hosts), then wait for all. */
-static int addrs6_add(struct addr6 *v, size_t n)
+static void addrs6_close(struct addr6 *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].own_fd) {
+			close(v[i].fd);
+			v[i].own_fd = false;
+		}
+}
+
+/* Send the IPv6 addresses v[0..n) (at most 16 hosts) without waiting:
+ * their DAD works run while the caller does other set-up;
+ * addrs6_finish() waits for them (and closes, whatever the outcome). */
+static int addrs6_start(struct addr6 *v, size_t n)
 {
 	int r = 0;
 
@@ -268,12 +279,24 @@ static int addrs6_add(struct addr6 *v, size_t n)
 		r = addr_send(v[i].h, v[i].idx, AF_INET6, local);
 		nl_addr_put(local);
 	}
+	if (r < 0)
+		addrs6_close(v, n);
+	return r;
+}
+
+static int addrs6_finish(struct addr6 *v, size_t n, int r)
+{
 	if (r >= 0)
 		r = addr6_wait(v, n, 5000);
-	for (size_t i = 0; i < n; i++)
-		if (v[i].own_fd)
-			close(v[i].fd);
+	addrs6_close(v, n);
 	return r;
+}
+
+static int addrs6_add(struct addr6 *v, size_t n)
+{
+	int r = addrs6_start(v, n);
+
+	return r < 0 ? r : addrs6_finish(v, n, r);
 }
 
 /* For fault.c (declared there: nl_private.h is not this file's owner's):
@@ -522,43 +545,36 @@ static int ipv6_on_here(void *router)
 	return r;
 }
 
-static int host_ipv6(tf_host *h, bool router)
+int tf_host_ipv6_on(tf_host *h, bool router)
 {
+	if (!h)
+		return -EINVAL;
 	return tf_host_run(h, ipv6_on_here, router ? h : NULL);
 }
+
+static int host_ipv6(tf_host *h, bool router) { return tf_host_ipv6_on(h, router); }
 
 static int topo_pair(tf_topo *t)
 {
 	int r;
 
-	if ((r = host_ipv6(t->client, false)) < 0 || (r = host_ipv6(t->server, false)) < 0 ||
-	    (r = tf_veth_add(t->client, TF_IF_CLIENT, t->server, TF_IF_SERVER)) < 0 ||
-	    (r = tf_addr_add(t->client, TF_IF_CLIENT, "198.18.0.1/24")) < 0 ||
-	    (r = tf_addr_add(t->server, TF_IF_SERVER, "198.18.0.2/24")) < 0)
-		return r;
 	struct addr6 v6[] = {
 		{ .h = t->client, .ifname = TF_IF_CLIENT, .cidr = "2001:2::1/64" },
 		{ .h = t->server, .ifname = TF_IF_SERVER, .cidr = "2001:2::2/64" },
 	};
-	return addrs6_add(v6, TF_ARRAY_SIZE(v6));
+
+	if ((r = host_ipv6(t->client, false)) < 0 || (r = host_ipv6(t->server, false)) < 0 ||
+	    (r = tf_veth_add(t->client, TF_IF_CLIENT, t->server, TF_IF_SERVER)) < 0 ||
+	    (r = addrs6_start(v6, TF_ARRAY_SIZE(v6))) < 0)
+		return r;
+	/* IPv4 while the IPv6 addresses' works run */
+	if ((r = tf_addr_add(t->client, TF_IF_CLIENT, "198.18.0.1/24")) >= 0)
+		r = tf_addr_add(t->server, TF_IF_SERVER, "198.18.0.2/24");
+	return addrs6_finish(v6, TF_ARRAY_SIZE(v6), r);
 }
 
 static int topo_path(tf_topo *t)
 {
-	int r;
-
-	if ((r = host_ipv6(t->client, false)) < 0 || (r = host_ipv6(t->router, true)) < 0 ||
-	    (r = host_ipv6(t->server, false)) < 0 ||
-	    (r = tf_veth_add(t->client, TF_IF_CLIENT, t->router, TF_IF_ROUTER_CLIENT)) < 0 ||
-	    (r = tf_veth_add(t->router, TF_IF_ROUTER_SERVER, t->server, TF_IF_SERVER)) < 0 ||
-	    (r = tf_addr_add(t->client, TF_IF_CLIENT, "198.18.1.2/24")) < 0 ||
-	    (r = tf_addr_add(t->router, TF_IF_ROUTER_CLIENT, "198.18.1.1/24")) < 0 ||
-	    (r = tf_addr_add(t->router, TF_IF_ROUTER_SERVER, "198.18.2.1/24")) < 0 ||
-	    (r = tf_addr_add(t->server, TF_IF_SERVER, "198.18.2.2/24")) < 0 ||
-	    (r = tf_route_add(t->client, "default", "198.18.1.1", TF_IF_CLIENT)) < 0 ||
-	    (r = tf_route_add(t->server, "default", "198.18.2.1", TF_IF_SERVER)) < 0 ||
-	    (r = tf_host_sysctl_set(t->router, "net.ipv4.ip_forward", "1")) < 0)
-		return r;
 	struct addr6 v6[] = {
 		{ .h = t->client, .ifname = TF_IF_CLIENT, .cidr = "2001:2:0:1::2/64" },
 		{ .h = t->router, .ifname = TF_IF_ROUTER_CLIENT, .cidr = "2001:2:0:1::1/64" },
@@ -572,11 +588,27 @@ static int topo_path(tf_topo *t)
 		{ .h = t->router, .ifname = TF_IF_ROUTER_CLIENT, .cidr = "fe80::1/64" },
 		{ .h = t->router, .ifname = TF_IF_ROUTER_SERVER, .cidr = "fe80::1/64" },
 	};
-	if ((r = addrs6_add(v6, TF_ARRAY_SIZE(v6))) < 0 ||
-	    (r = tf_route_add(t->client, "default", "2001:2:0:1::1", TF_IF_CLIENT)) < 0 ||
-	    (r = tf_route_add(t->server, "default", "2001:2:0:2::1", TF_IF_SERVER)) < 0)
+	int r;
+
+	if ((r = host_ipv6(t->client, false)) < 0 || (r = host_ipv6(t->router, true)) < 0 ||
+	    (r = host_ipv6(t->server, false)) < 0 ||
+	    (r = tf_veth_add(t->client, TF_IF_CLIENT, t->router, TF_IF_ROUTER_CLIENT)) < 0 ||
+	    (r = tf_veth_add(t->router, TF_IF_ROUTER_SERVER, t->server, TF_IF_SERVER)) < 0 ||
+	    (r = addrs6_start(v6, TF_ARRAY_SIZE(v6))) < 0)
 		return r;
-	return 0;
+	/* IPv4, and the IPv6 routes (their gateways are on-link already: the
+	 * prefix routes come with the addresses, inet6_addr_add()), while the
+	 * IPv6 addresses' works run; then wait for those. */
+	(void)((r = tf_addr_add(t->client, TF_IF_CLIENT, "198.18.1.2/24")) < 0 ||
+	    (r = tf_addr_add(t->router, TF_IF_ROUTER_CLIENT, "198.18.1.1/24")) < 0 ||
+	    (r = tf_addr_add(t->router, TF_IF_ROUTER_SERVER, "198.18.2.1/24")) < 0 ||
+	    (r = tf_addr_add(t->server, TF_IF_SERVER, "198.18.2.2/24")) < 0 ||
+	    (r = tf_route_add(t->client, "default", "198.18.1.1", TF_IF_CLIENT)) < 0 ||
+	    (r = tf_route_add(t->server, "default", "198.18.2.1", TF_IF_SERVER)) < 0 ||
+	    (r = tf_host_sysctl_set(t->router, "net.ipv4.ip_forward", "1")) < 0 ||
+	    (r = tf_route_add(t->client, "default", "2001:2:0:1::1", TF_IF_CLIENT)) < 0 ||
+	    (r = tf_route_add(t->server, "default", "2001:2:0:2::1", TF_IF_SERVER)) < 0);
+	return addrs6_finish(v6, TF_ARRAY_SIZE(v6), r);
 }
 
 int tf_topo_new_in(tf_world *w, tf_topo_shape shape, tf_topo **ret)
