@@ -257,9 +257,14 @@ static int addrs6_start(struct addr6 *v, size_t n)
 		struct nl_addr *local = NULL;
 
 		v[i].done = false;
+		v[i].idx = 0;
+		/* one event socket per host, one ifindex lookup per link */
 		for (size_t j = 0; j < i; j++)
-			if (v[j].h == v[i].h)
+			if (v[j].h == v[i].h) {
 				v[i].fd = v[j].fd;
+				if (v[i].ifname && v[j].ifname && strcmp(v[i].ifname, v[j].ifname) == 0)
+					v[i].idx = v[j].idx;
+			}
 		if (v[i].fd < 0) {
 			r = addr6_events_open(v[i].h);
 			if (r < 0)
@@ -267,7 +272,8 @@ static int addrs6_start(struct addr6 *v, size_t n)
 			v[i].fd = r;
 			v[i].own_fd = true;
 		}
-		r = v[i].idx = tf_link_index(v[i].h, v[i].ifname);
+		if (v[i].idx <= 0)
+			r = v[i].idx = tf_link_index(v[i].h, v[i].ifname);
 		if (r < 0)
 			break;
 		if (!v[i].cidr || str_family(v[i].cidr) != AF_INET6 ||
