@@ -11,6 +11,11 @@
  *                            after the router's Packet Too Big / frag
  *                            needed for a 1280 link, the PMTU is 1280 and
  *                            the MSS 1280 - 40 or - 60.
+ *   pmtu_blackhole_ipv{4,6}  the router suppresses ICMP/ICMPv6 (set before the
+ *                            connection: IPv6 neighbour discovery still works)
+ *                            and its link to the server is 1280: no too-big
+ *                            reaches the client, the PMTU stays 1500,
+ *                            TCP_USER_TIMEOUT ends the stall (ETIMEDOUT).
  *   peer_link_down_ipv6      the server's link down: the router's neighbour
  *                            discovery fails and it answers with ICMPv6
  *                            Address Unreachable, which tcp_v6_err() does
@@ -315,5 +320,54 @@ TF_CASE(peer_link_down_ipv6, .timeout_s = 40,
 	tf_expect_errno("socket error", run.err, EHOSTUNREACH);
 	tf_expect_int("FIN or RST on the wire", run.fin_rst, 0);
 	tf_expect_int("socket after give-up (sock_diag, -ENOENT = gone)", run.state_after, -ENOENT);
+	free(k);
+}
+
+TF_CASE_F(fam, pmtu_blackhole, .timeout_s = 30,
+          .proves = "a PMTU black hole on each family: the router's too-big suppressed; "
+                    "over IPv6 neighbour discovery (ICMPv6 too) still works")
+{
+	_cleanup_(tf_fault_freep) tf_fault *icmp = NULL, *mtu = NULL;
+	_cleanup_close_ int cfd = -1, sfd = -1;
+	static char data[8000];
+	tf_pkt *k = calloc(MAX_PKTS, sizeof *k);
+	struct tcp_info ti;
+	long too_big = 0, big_tx = 0;
+	size_t nk;
+	int err = 0;
+	int64_t at;
+
+	if (!k)
+		tf_fail("out of memory");
+	/* Before any packet: the router must still resolve its neighbours
+	 * (NDP is ICMPv6, but never routed through the FIB the rule acts on). */
+	tf_must(tf_fault_icmp_block(self->router, &icmp));
+	tf_diag("fault", "%s", tf_fault_describe(icmp));
+	tf_must(tf_tcp_pair(self->client, self->server, self->server_addr, 12363, &cfd, &sfd));
+	tf_note("connection established through the router with ICMP and ICMPv6 suppressed");
+	tf_must(tf_fault_mtu(self->router, TF_IF_ROUTER_SERVER, TF_IPV6_MIN_MTU, &mtu));
+	tf_capture *cap = tf_case_capture(self->client, TF_IF_CLIENT,
+	                                  "tcp port 12363 or icmp or icmp6", "client");
+	/* The socket's own deadline ends the stall: an event to wait for. */
+	tf_must(tf_sock_set_int(cfd, IPPROTO_TCP, TCP_USER_TIMEOUT, 1500));
+	memset(data, 'x', sizeof data);
+	tf_must(tf_sock_send_all(cfd, data, sizeof data));
+	tf_must(tf_sock_wait_error(cfd, 10000, &err, &at));
+	tf_expect_errno("socket error", err, ETIMEDOUT);
+	tf_must(tf_tcp_info(cfd, &ti));
+	tf_expect_int("tcpi_pmtu (never learned)", ti.tcpi_pmtu, 1500);
+	nk = packets(cap, k, MAX_PKTS);
+	for (size_t i = 0; i < nk; i++) {
+		bool v6 = k[i].family == AF_INET6;
+		if ((v6 && k[i].proto == IPPROTO_ICMPV6 && k[i].icmp_type == 2) ||
+		    (!v6 && k[i].proto == IPPROTO_ICMP && k[i].icmp_type == 3 && k[i].icmp_code == 4))
+			too_big++;
+		if (k[i].proto == IPPROTO_TCP && k[i].ip_len > TF_IPV6_MIN_MTU)
+			big_tx++;
+	}
+	tf_expect_int("too-big messages reaching the client", too_big, 0);
+	tf_diag("segments_over_1280", "%ld", big_tx);
+	if (big_tx < 2)
+		tf_expect_int("segments over 1280 sent (and resent) anyway, at least 2", big_tx, 2);
 	free(k);
 }
