@@ -10,6 +10,7 @@
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
+#include <netlink/route/addr.h>
 #include <netlink/route/qdisc.h>
 #include <netlink/route/qdisc/netem.h>
 #include <netlink/route/qdisc/tbf.h>
@@ -28,6 +29,12 @@
 #define TF_ICMP_TABLE 0x7466
 #define TF_ICMP_PRIO  100
 
+/* topo.c's IPv6 address events (see there). */
+int tf__addr6_events_open(tf_host *h);
+int tf__addr6_wait(int fd, int ifindex, const struct in6_addr *a, size_t n, int timeout_ms);
+
+#define TF_MAX_SAVED_ADDR6 8
+
 typedef enum { F_BLACKHOLE, F_LINK, F_MTU, F_ICMP, F_QDISC } fault_kind;
 
 #define TF_MAX_SAVED_ROUTES 16
@@ -38,8 +45,11 @@ struct tf_fault {
 	struct rtnl_route *routes[TF_MAX_SAVED_ROUTES];  /* link_down: flushed with the link */
 	size_t n_routes;
 	char ifname[IFNAMSIZ];
+	struct in6_addr addr6[TF_MAX_SAVED_ADDR6];  /* link_down: awaited on heal */
+	size_t n_addr6;
 	char dst[48];
 	unsigned old_mtu;
+	bool icmp6;          /* icmp_block: the IPv6 rule was added too */
 	bool healed;
 	char desc[128];
 };
@@ -83,7 +93,10 @@ static int blackhole_route(tf_host *h, const char *dst, uint32_t table, bool add
 		nl_addr_put(d);
 		return -ENOMEM;
 	}
-	rtnl_route_set_family(rt, AF_INET);
+	/* The family is the destination's: an IPv6 /128 is blackholed by
+	 * the IPv6 FIB (ip6_route_info_create(): RTN_BLACKHOLE routes
+	 * discard silently, dst_discard(), as IPv4's do). */
+	rtnl_route_set_family(rt, (uint8_t)nl_addr_get_family(d));
 	rtnl_route_set_dst(rt, d);
 	rtnl_route_set_table(rt, table);
 	rtnl_route_set_type(rt, RTN_BLACKHOLE);
@@ -132,19 +145,21 @@ int tf_fault_blackhole(tf_host *h, const char *dst, tf_fault **ret)
 /* Routes through ifindex that the kernel deletes when the link goes down
  * (fib_sync_down_dev(); the connected routes come back with the address,
  * these do not). */
-static int save_routes(tf_fault *f, int ifindex)
+static int save_routes_af(tf_fault *f, int ifindex, int family)
 {
 	struct nl_cache *cache = NULL;
 	struct nl_object *o;
 
-	if (rtnl_route_alloc_cache(tf_host_nl(f->host), AF_INET, 0, &cache) < 0)
+	if (rtnl_route_alloc_cache(tf_host_nl(f->host), family, 0, &cache) < 0)
 		return -EIO;
 	for (o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
 		struct rtnl_route *rt = (struct rtnl_route *)o;
 		struct rtnl_nexthop *nh;
 
 		if (rtnl_route_get_protocol(rt) == RTPROT_KERNEL ||
-		    rtnl_route_get_table(rt) == RT_TABLE_LOCAL || rtnl_route_get_nnexthops(rt) != 1)
+		    rtnl_route_get_table(rt) == RT_TABLE_LOCAL || rtnl_route_get_nnexthops(rt) != 1 ||
+		    /* IPv6 lists multicast and reject routes it made itself */
+		    rtnl_route_get_type(rt) != RTN_UNICAST)
 			continue;
 		nh = rtnl_route_nexthop_n(rt, 0);
 		if (!nh || rtnl_route_nh_get_ifindex(nh) != ifindex)
@@ -155,6 +170,63 @@ static int save_routes(tf_fault *f, int ifindex)
 	}
 	nl_cache_free(cache);
 	return 0;
+}
+
+/* The link's IPv6 addresses, to wait for on heal: with keep_addr_on_down
+ * (the ready shapes set it) they stay, and on link up they go through the
+ * DAD work again (fixup_permanent_addr() -> addrconf_dad_start()) before
+ * answering neighbour solicitations. */
+static int save_addr6(tf_fault *f, int ifindex)
+{
+	struct nl_cache *cache = NULL;
+	struct nl_object *o;
+
+	if (rtnl_addr_alloc_cache(tf_host_nl(f->host), &cache) < 0)
+		return -EIO;
+	for (o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		struct rtnl_addr *a = (struct rtnl_addr *)o;
+		struct nl_addr *l = rtnl_addr_get_local(a);
+
+		if (rtnl_addr_get_family(a) != AF_INET6 || rtnl_addr_get_ifindex(a) != ifindex ||
+		    !l || nl_addr_get_len(l) != sizeof(struct in6_addr) ||
+		    f->n_addr6 >= TF_MAX_SAVED_ADDR6)
+			continue;
+		memcpy(&f->addr6[f->n_addr6++], nl_addr_get_binary_addr(l), sizeof(struct in6_addr));
+	}
+	nl_cache_free(cache);
+	return 0;
+}
+
+/* Both families: a link down flushes the IPv6 routes through it too
+ * (rt6_sync_down_dev(), net/ipv6/route.c). */
+static int save_routes(tf_fault *f, int ifindex)
+{
+	int r = save_routes_af(f, ifindex, AF_INET);
+
+	if (r >= 0)
+		r = save_routes_af(f, ifindex, AF_INET6);
+	if (r >= 0)
+		r = save_addr6(f, ifindex);
+	return r;
+}
+
+static int link_up_wait6(tf_fault *f)
+{
+	_cleanup_close_ int fd = -1;
+	int idx, r;
+
+	if (f->n_addr6 == 0)
+		return tf_link_set_up(f->host, f->ifname, true);
+	idx = tf_link_index(f->host, f->ifname);
+	if (idx < 0)
+		return idx;
+	fd = tf__addr6_events_open(f->host);
+	if (fd < 0)
+		return fd;
+	r = tf_link_set_up(f->host, f->ifname, true);
+	if (r >= 0)
+		r = tf__addr6_wait(fd, idx, f->addr6, f->n_addr6, 5000);
+	return r;
 }
 
 static int restore_routes(tf_fault *f)
@@ -198,6 +270,11 @@ int tf_fault_mtu(tf_host *h, const char *ifname, unsigned mtu, tf_fault **ret)
 
 	if (mtu < 68 || mtu > 65535 || !ifname)
 		return -ERANGE;
+	/* IPv6's minimum link MTU is 1280 (RFC 8200 §5); below it the kernel
+	 * silently removes IPv6 from the link (tf_link_set_mtu()): refused on
+	 * a link carrying IPv6, before anything changes. */
+	if (mtu < 1280 && tf_link_has_ipv6(h, ifname))
+		return -ERANGE;
 	r = fault_alloc(F_MTU, h, ifname, &f);
 	if (r < 0)
 		return r;
@@ -214,23 +291,46 @@ int tf_fault_mtu(tf_host *h, const char *ifname, unsigned mtu, tf_fault **ret)
 	return 0;
 }
 
-static int icmp_rule(tf_host *h, bool add)
+static int icmp_rule(tf_host *h, int family, bool add)
 {
 	struct rtnl_rule *rule = rtnl_rule_alloc();
 	int r;
 
 	if (!rule)
 		return -ENOMEM;
-	rtnl_rule_set_family(rule, AF_INET);
+	rtnl_rule_set_family(rule, family);
 	rtnl_rule_set_prio(rule, TF_ICMP_PRIO);
 	rtnl_rule_set_table(rule, TF_ICMP_TABLE);
 	rtnl_rule_set_action(rule, FR_ACT_TO_TBL);
-	r = rtnl_rule_set_ipproto(rule, IPPROTO_ICMP);
+	r = rtnl_rule_set_ipproto(rule, family == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
 	if (r >= 0)
 		r = add ? rtnl_rule_add(tf_host_nl(h), rule, NLM_F_CREATE | NLM_F_EXCL)
 		        : rtnl_rule_delete(tf_host_nl(h), rule, 0);
 	rtnl_rule_put(rule);
 	return tf_nlerr(r);
+}
+
+static const char *any_of(int family) { return family == AF_INET6 ? "::/0" : "default"; }
+
+static int icmp_block(tf_host *h, int family)
+{
+	int r = blackhole_route(h, any_of(family), TF_ICMP_TABLE, true);
+
+	if (r >= 0) {
+		r = icmp_rule(h, family, true);
+		if (r < 0)
+			blackhole_route(h, any_of(family), TF_ICMP_TABLE, false);
+	}
+	return r;
+}
+
+static int icmp_unblock(tf_host *h, int family)
+{
+	int r = icmp_rule(h, family, false);
+
+	if (r >= 0)
+		r = blackhole_route(h, any_of(family), TF_ICMP_TABLE, false);
+	return r;
 }
 
 int tf_fault_icmp_block(tf_host *h, tf_fault **ret)
@@ -240,14 +340,27 @@ int tf_fault_icmp_block(tf_host *h, tf_fault **ret)
 
 	if (r < 0)
 		return r;
-	snprintf(f->desc, sizeof f->desc, "icmp suppressed from %s", tf_host_name(h));
+	snprintf(f->desc, sizeof f->desc, "icmp and icmpv6 suppressed from %s", tf_host_name(h));
 	/* ICMP the host generates (icmp_route_lookup()) or forwards is looked
-	 * up with the ICMP protocol in the flow, so the rule catches both. */
-	r = blackhole_route(h, "default", TF_ICMP_TABLE, true);
+	 * up with the ICMP protocol in the flow, so the rule catches both.
+	 * ICMPv6 errors the same way (icmpv6_route_lookup(), ip6_route_input()
+	 * set flowi6_proto); neighbour discovery and MLD do not go through
+	 * the FIB at all (ndisc_send_skb() and mld_sendpack() take
+	 * icmp6_dst_alloc(): a route for the device), so they pass: the
+	 * link keeps working and only ICMPv6 errors and echo replies (Packet
+	 * Too Big, Destination Unreachable, Time Exceeded ...) vanish.
+	 * (Matching one ICMPv6 type would need nf_tables; libnl has no nft
+	 * and libnftnl is not a dependency: the rule is the mechanism.) */
+	r = icmp_block(h, AF_INET);
 	if (r >= 0) {
-		r = icmp_rule(h, true);
-		if (r < 0)
-			blackhole_route(h, "default", TF_ICMP_TABLE, false);
+		r = icmp_block(h, AF_INET6);
+		/* a kernel without IPv6: nothing to suppress */
+		if (r == -EAFNOSUPPORT || r == -EOPNOTSUPP)
+			r = 0;
+		else if (r >= 0)
+			f->icmp6 = true;
+		else
+			icmp_unblock(h, AF_INET);
 	}
 	if (r < 0) {
 		free(f);
@@ -488,7 +601,7 @@ int tf_fault_heal(tf_fault *f)
 	case F_LINK:
 		/* The replug: link up, then the routes the link-down flushed,
 		 * as a network manager would restore them. */
-		r = tf_link_set_up(f->host, f->ifname, true);
+		r = link_up_wait6(f);
 		if (r >= 0)
 			r = restore_routes(f);
 		break;
@@ -496,9 +609,9 @@ int tf_fault_heal(tf_fault *f)
 		r = tf_link_set_mtu(f->host, f->ifname, f->old_mtu);
 		break;
 	case F_ICMP:
-		r = icmp_rule(f->host, false);
-		if (r >= 0)
-			r = blackhole_route(f->host, "default", TF_ICMP_TABLE, false);
+		r = icmp_unblock(f->host, AF_INET);
+		if (r >= 0 && f->icmp6)
+			r = icmp_unblock(f->host, AF_INET6);
 		break;
 	case F_QDISC:
 		r = qdisc_del(f->host, f->ifname);

@@ -62,3 +62,14 @@ int tf_probe_tcp_sockopt(tf_host *h, int level, int opt, int value)
 	 * the value back. */
 	return got == value ? 1 : 0;
 }
+
+int tf_probe_ipv6(tf_host *h)
+{
+	_cleanup_close_ int fd = tf_host_socket(h, AF_INET6, SOCK_STREAM, 0);
+
+	if (fd == -EAFNOSUPPORT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	return tf_host_sysctl_exists(h, "net.ipv6.conf.default.disable_ipv6") ? 1 : 0;
+}

@@ -17,76 +17,149 @@
 #include "tf_sock.h"
 #include "tf_util.h"
 
-static int sockaddr_of(const char *addr, uint16_t port, struct sockaddr_in *sa)
+/* An address string's sockaddr: IPv6 when it has a colon (brackets and
+ * zone ids are not accepted), IPv4 otherwise; NULL is IPv4's any. */
+static int sockaddr_of(const char *addr, uint16_t port, struct sockaddr_storage *ss,
+                       socklen_t *len)
 {
-	memset(sa, 0, sizeof *sa);
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons(port);
-	if (!addr)
-		sa->sin_addr.s_addr = htonl(INADDR_ANY);
-	else if (inet_pton(AF_INET, addr, &sa->sin_addr) != 1)
-		return -EINVAL;
+	memset(ss, 0, sizeof *ss);
+	if (addr && strchr(addr, ':')) {
+		struct sockaddr_in6 *sa = (struct sockaddr_in6 *)ss;
+
+		sa->sin6_family = AF_INET6;
+		sa->sin6_port = htons(port);
+		if (inet_pton(AF_INET6, addr, &sa->sin6_addr) != 1)
+			return -EINVAL;
+		*len = sizeof *sa;
+	} else {
+		struct sockaddr_in *sa = (struct sockaddr_in *)ss;
+
+		sa->sin_family = AF_INET;
+		sa->sin_port = htons(port);
+		if (!addr)
+			sa->sin_addr.s_addr = htonl(INADDR_ANY);
+		else if (inet_pton(AF_INET, addr, &sa->sin_addr) != 1)
+			return -EINVAL;
+		*len = sizeof *sa;
+	}
+	return 0;
+}
+
+/* One end of a flow from a socket address.  An IPv4-mapped IPv6 address
+ * (a dual-stack socket talking IPv4) is IPv4: that is what is on the wire. */
+static int flow_end(const struct sockaddr_storage *ss, sa_family_t *fam, struct in_addr *a4,
+                    struct in6_addr *a6, uint16_t *port)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sa = (const struct sockaddr_in *)ss;
+
+		*fam = AF_INET;
+		*a4 = sa->sin_addr;
+		memset(a6, 0, sizeof *a6);
+		*port = ntohs(sa->sin_port);
+		return 0;
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sa = (const struct sockaddr_in6 *)ss;
+
+		*port = ntohs(sa->sin6_port);
+		if (IN6_IS_ADDR_V4MAPPED(&sa->sin6_addr)) {
+			*fam = AF_INET;
+			memcpy(a4, sa->sin6_addr.s6_addr + 12, 4);
+			memset(a6, 0, sizeof *a6);
+		} else {
+			*fam = AF_INET6;
+			a4->s_addr = 0;
+			*a6 = sa->sin6_addr;
+		}
+		return 0;
+	}
+	return -EAFNOSUPPORT;
+}
+
+/* The flow local -> remote from two socket addresses; both ends must agree
+ * on the family. */
+static int flow_of(const struct sockaddr_storage *l, const struct sockaddr_storage *p,
+                   tf_flow *f)
+{
+	sa_family_t fl = 0, fp = 0;
+	tf_flow n = { 0 };
+	int r;
+
+	if ((r = flow_end(l, &fl, &n.src, &n.src6, &n.sport)) < 0 ||
+	    (r = flow_end(p, &fp, &n.dst, &n.dst6, &n.dport)) < 0)
+		return r;
+	if (fl != fp)
+		return -EAFNOSUPPORT;
+	/* IPv4 flows keep family 0, as every tf_flow made before IPv6. */
+	n.family = fl == AF_INET6 ? AF_INET6 : 0;
+	*f = n;
 	return 0;
 }
 
 int tf_tcp_listen(tf_host *h, const char *addr, uint16_t port, int *ret_fd)
 {
 	_cleanup_close_ int fd = -1;
-	struct sockaddr_in sa;
+	struct sockaddr_storage sa;
+	socklen_t sl;
 	int r;
 
 	if (!ret_fd)
 		return -EINVAL;
-	r = sockaddr_of(addr, port, &sa);
+	r = sockaddr_of(addr, port, &sa, &sl);
 	if (r < 0)
 		return r;
-	fd = tf_host_socket(h, AF_INET, SOCK_STREAM, 0);
+	fd = tf_host_socket(h, sa.ss_family, SOCK_STREAM, 0);
 	if (fd < 0)
 		return fd;
 	r = tf_sock_set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
 	if (r < 0)
 		return r;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 128) < 0)
+	if (bind(fd, (struct sockaddr *)&sa, sl) < 0 || listen(fd, 128) < 0)
 		return -errno;
 	*ret_fd = fd;
 	fd = -1;
 	return 0;
 }
 
-int tf_tcp_socket(tf_host *h, int *ret_fd)
+int tf_tcp_socket_af(tf_host *h, int family, int *ret_fd)
 {
 	int fd;
 
-	if (!ret_fd)
+	if (!ret_fd || (family != AF_INET && family != AF_INET6))
 		return -EINVAL;
-	fd = tf_host_socket(h, AF_INET, SOCK_STREAM, 0);
+	fd = tf_host_socket(h, family, SOCK_STREAM, 0);
 	if (fd < 0)
 		return fd;
 	*ret_fd = fd;
 	return 0;
 }
 
+int tf_tcp_socket(tf_host *h, int *ret_fd)
+{
+	return tf_tcp_socket_af(h, AF_INET, ret_fd);
+}
+
 int tf_tcp_connect_fd(int fd, const char *addr, uint16_t port, tf_flow *flow)
 {
-	struct sockaddr_in sa, l;
-	socklen_t ll = sizeof l;
+	struct sockaddr_storage sa, l;
+	socklen_t sl, ll = sizeof l;
 	int fl, r;
 
-	r = sockaddr_of(addr, port, &sa);
+	r = sockaddr_of(addr, port, &sa, &sl);
 	if (r < 0 || !addr)
 		return -EINVAL;
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 && errno != EINPROGRESS)
+	if (connect(fd, (struct sockaddr *)&sa, sl) < 0 && errno != EINPROGRESS)
 		return -errno;
 	if (flow) {
 		if (getsockname(fd, (struct sockaddr *)&l, &ll) < 0)
 			return -errno;
-		flow->src = l.sin_addr;
-		flow->sport = ntohs(l.sin_port);
-		flow->dst = sa.sin_addr;
-		flow->dport = port;
+		r = flow_of(&l, &sa, flow);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -94,18 +167,19 @@ int tf_tcp_connect_fd(int fd, const char *addr, uint16_t port, tf_flow *flow)
 int tf_tcp_connect_start(tf_host *h, const char *addr, uint16_t port, int *ret_fd)
 {
 	_cleanup_close_ int fd = -1;
-	struct sockaddr_in sa;
+	struct sockaddr_storage sa;
+	socklen_t sl;
 	int r;
 
 	if (!ret_fd || !addr)
 		return -EINVAL;
-	r = sockaddr_of(addr, port, &sa);
+	r = sockaddr_of(addr, port, &sa, &sl);
 	if (r < 0)
 		return r;
-	fd = tf_host_socket(h, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	fd = tf_host_socket(h, sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return fd;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 && errno != EINPROGRESS)
+	if (connect(fd, (struct sockaddr *)&sa, sl) < 0 && errno != EINPROGRESS)
 		return -errno;
 	*ret_fd = fd;
 	fd = -1;
@@ -183,7 +257,7 @@ int tf_tcp_pair(tf_host *client, tf_host *server, const char *server_addr, uint1
 	r = tf_tcp_listen(server, server_addr, port, &lfd);
 	if (r < 0)
 		return r;
-	/* The first packet also resolves ARP: allow a generous 5 s. */
+	/* The first packet also resolves ARP or ND: allow a generous 5 s. */
 	r = tf_tcp_connect(client, server_addr, port, 5000, &cfd);
 	if (r < 0)
 		return r;
@@ -293,7 +367,7 @@ int tf_tcp_info(int fd, struct tcp_info *ti)
 
 int tf_sock_flow(int fd, tf_flow *f)
 {
-	struct sockaddr_in l, p;
+	struct sockaddr_storage l, p;
 	socklen_t ll = sizeof l, pl = sizeof p;
 
 	if (!f)
@@ -301,11 +375,7 @@ int tf_sock_flow(int fd, tf_flow *f)
 	if (getsockname(fd, (struct sockaddr *)&l, &ll) < 0 ||
 	    getpeername(fd, (struct sockaddr *)&p, &pl) < 0)
 		return -errno;
-	f->src = l.sin_addr;
-	f->dst = p.sin_addr;
-	f->sport = ntohs(l.sin_port);
-	f->dport = ntohs(p.sin_port);
-	return 0;
+	return flow_of(&l, &p, f);
 }
 
 static int diag_connect(void *arg)
@@ -314,9 +384,12 @@ static int diag_connect(void *arg)
 	return idiagnl_connect(sk) < 0 ? -EIO : 0;
 }
 
-/* One sock_diag dump (libnl idiag) of host h's IPv4 TCP sockets whose state
- * is in `states`: the diag socket is bound inside the host to see them. */
-static int diag_dump(tf_host *h, uint32_t states, struct nl_sock **ret_sk, struct nl_cache **ret)
+/* One sock_diag dump (libnl idiag) of host h's TCP sockets of one family
+ * whose state is in `states`: the diag socket is bound inside the host to
+ * see them.  inet_diag keeps one hash per family: an IPv4 flow of a
+ * dual-stack AF_INET6 socket is only in the AF_INET6 list (::ffff:a.b.c.d). */
+static int diag_dump(tf_host *h, int family, uint32_t states, struct nl_sock **ret_sk,
+                     struct nl_cache **ret)
 {
 	struct nl_sock *sk = nl_socket_alloc();
 	int r;
@@ -329,7 +402,7 @@ static int diag_dump(tf_host *h, uint32_t states, struct nl_sock **ret_sk, struc
 		return r;
 	}
 	fcntl(nl_socket_get_fd(sk), F_SETFD, FD_CLOEXEC);
-	if (idiagnl_msg_alloc_cache(sk, AF_INET, (int)states, ret) < 0) {
+	if (idiagnl_msg_alloc_cache(sk, family, (int)states, ret) < 0) {
 		nl_socket_free(sk);
 		return -EIO;
 	}
@@ -337,17 +410,24 @@ static int diag_dump(tf_host *h, uint32_t states, struct nl_sock **ret_sk, struc
 	return 0;
 }
 
-/* One socket of the dump; false when it is not IPv4. */
-static bool diag_sock(struct idiagnl_msg *m, tf_tcp_sock *s)
+/* One socket of a dump of `family`; false when its addresses are missing. */
+static bool diag_sock(struct idiagnl_msg *m, int family, tf_tcp_sock *s)
 {
 	struct nl_addr *src = idiagnl_msg_get_src(m), *dst = idiagnl_msg_get_dst(m);
+	unsigned alen = family == AF_INET6 ? 16 : 4;
 
 	memset(s, 0, sizeof *s);
 	/* inet_diag carries 16-byte address fields; IPv4 uses the first 4. */
-	if (!src || !dst || nl_addr_get_len(src) < 4 || nl_addr_get_len(dst) < 4)
+	if (!src || !dst || nl_addr_get_len(src) < alen || nl_addr_get_len(dst) < alen)
 		return false;
-	memcpy(&s->flow.src, nl_addr_get_binary_addr(src), 4);
-	memcpy(&s->flow.dst, nl_addr_get_binary_addr(dst), 4);
+	if (family == AF_INET6) {
+		s->flow.family = AF_INET6;
+		memcpy(&s->flow.src6, nl_addr_get_binary_addr(src), 16);
+		memcpy(&s->flow.dst6, nl_addr_get_binary_addr(dst), 16);
+	} else {
+		memcpy(&s->flow.src, nl_addr_get_binary_addr(src), 4);
+		memcpy(&s->flow.dst, nl_addr_get_binary_addr(dst), 4);
+	}
 	/* libnl hands the ports over in network order. */
 	s->flow.sport = ntohs(idiagnl_msg_get_sport(m));
 	s->flow.dport = ntohs(idiagnl_msg_get_dport(m));
@@ -376,11 +456,11 @@ int tf_tcp_diag_list(tf_host *h, uint32_t states, tf_tcp_sock *out, size_t max, 
 
 	if (!h || !n_out || (max && !out))
 		return -EINVAL;
-	r = diag_dump(h, states, &sk, &cache);
+	r = diag_dump(h, AF_INET, states, &sk, &cache);
 	if (r < 0)
 		return r;
 	for (o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
-		if (!diag_sock((struct idiagnl_msg *)o, &s))
+		if (!diag_sock((struct idiagnl_msg *)o, AF_INET, &s))
 			continue;
 		if (n < max)
 			out[n] = s;
@@ -402,14 +482,17 @@ int tf_tcp_diag_state(tf_host *h, const tf_flow *f, int *state)
 
 	if (!h || !f || !state)
 		return -EINVAL;
-	r = diag_dump(h, IDIAGNL_SS_ALL, &sk, &cache);
+	int family = tf_flow_is_v6(f) ? AF_INET6 : AF_INET;
+	r = diag_dump(h, family, IDIAGNL_SS_ALL, &sk, &cache);
 	if (r < 0)
 		return r;
 	r = -ENOENT;
 	for (o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
-		if (!diag_sock((struct idiagnl_msg *)o, &s) || s.flow.sport != f->sport ||
-		    s.flow.dport != f->dport || s.flow.src.s_addr != f->src.s_addr ||
-		    s.flow.dst.s_addr != f->dst.s_addr)
+		if (!diag_sock((struct idiagnl_msg *)o, family, &s) || s.flow.sport != f->sport ||
+		    s.flow.dport != f->dport)
+			continue;
+		if (family == AF_INET6 ? !tf_in6_eq(&s.flow.src6, &f->src6) || !tf_in6_eq(&s.flow.dst6, &f->dst6)
+		                       : s.flow.src.s_addr != f->src.s_addr || s.flow.dst.s_addr != f->dst.s_addr)
 			continue;
 		*state = s.state;
 		r = 0;

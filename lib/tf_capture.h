@@ -50,6 +50,17 @@ typedef struct tf_pkt {
 	uint16_t       win;            /* raw window field */
 	uint32_t       payload;        /* TCP payload bytes */
 	uint8_t        icmp_type, icmp_code; /* when proto == IPPROTO_ICMP */
+	/* --- IPv6 (tf_pkt_decode_ipv6(), lib/capture_ipv6.c) --- */
+	/* 0 or AF_INET: IPv4, src/dst above.  AF_INET6: src6/dst6 below, and
+	 * src/dst are 0.0.0.0 (so IPv4 code comparing .s_addr never matches a
+	 * real IPv4 flow by accident; family-aware code uses tf_flow_addr_eq()).
+	 * For IPv6, ip_len is 40 + the Payload Length (0 when that does not
+	 * fit 16 bits), df is true (routers never fragment IPv6, RFC 8200 §5),
+	 * and proto is the last Next Header after the extension headers
+	 * (IPPROTO_ICMPV6 with icmp_type/icmp_code from the ICMPv6 header). */
+	sa_family_t    family;
+	struct in6_addr src6, dst6;
+	uint32_t       icmp6_mtu;      /* ICMPv6 Packet Too Big: the MTU field */
 } tf_pkt;
 
 /* A direction of a TCP connection, addresses and ports in host order
@@ -57,6 +68,9 @@ typedef struct tf_pkt {
 typedef struct tf_flow {
 	struct in_addr src, dst;
 	uint16_t       sport, dport;
+	/* --- IPv6: as in tf_pkt (0/AF_INET = src/dst, AF_INET6 = src6/dst6) --- */
+	sa_family_t    family;
+	struct in6_addr src6, dst6;
 } tf_flow;
 
 int  tf_capture_new(tf_host *h, const char *ifname, tf_capture **ret);
@@ -131,6 +145,48 @@ int  tf_capture_inject(tf_capture *c, const uint8_t *frame, size_t len, int64_t 
  * capture adopts the file's link type; a non-empty one must match it
  * (-EINVAL).  All or nothing.  Returns the number of new decoded packets. */
 int  tf_capture_load(tf_capture *c, const char *pcap_path);
+
+/* --- IPv6 (lib/capture_ipv6.c) --- */
+/* Decode one IPv6 packet, `ip` pointing at its fixed header and `len` the
+ * bytes captured from there.  Extension headers (Hop-by-Hop, Routing,
+ * Fragment, Destination Options, AH, Mobility, HIP, Shim6) are skipped
+ * within both `len` and the Payload Length; a non-first fragment decodes
+ * with its L4 fields zero, as in tf_pkt_decode().  Lengths come from the
+ * Payload Length (0, a jumbogram without the option: from `len`).
+ * Returns 0, or -EINVAL for anything that is not a well-formed IPv6
+ * packet up to the end of its transport header.  out->ts_ns is 0. */
+int tf_pkt_decode_ipv6(const uint8_t *ip, size_t len, tf_pkt *out);
+
+static inline bool tf_flow_is_v6(const tf_flow *f) { return f && f->family == AF_INET6; }
+static inline bool tf_pkt_is_v6(const tf_pkt *p) { return p && p->family == AF_INET6; }
+
+/* Whether p's addresses are f's (p travels in direction f), family first:
+ * an IPv6 packet never matches an IPv4 flow nor the reverse.  Ports and
+ * proto are the caller's (tf_pkt_in_flow()). */
+static inline bool tf_in6_eq(const struct in6_addr *a, const struct in6_addr *b)
+{
+	unsigned char d = 0;
+
+	for (int i = 0; i < 16; i++)
+		d |= (unsigned char)(a->s6_addr[i] ^ b->s6_addr[i]);
+	return d == 0;
+}
+static inline bool tf_flow_addr_eq(const tf_pkt *p, const tf_flow *f)
+{
+	if (tf_pkt_is_v6(p) != tf_flow_is_v6(f))
+		return false;
+	if (tf_flow_is_v6(f))
+		return tf_in6_eq(&p->src6, &f->src6) && tf_in6_eq(&p->dst6, &f->dst6);
+	return p->src.s_addr == f->src.s_addr && p->dst.s_addr == f->dst.s_addr;
+}
+
+/* The reverse of a flow, both families (tf_flow_reverse() predates src6:
+ * this is what it becomes at the merge). */
+static inline tf_flow tf_flow_reverse_any(tf_flow f)
+{
+	return (tf_flow){ .src = f.dst, .dst = f.src, .sport = f.dport, .dport = f.sport,
+	                  .family = f.family, .src6 = f.dst6, .dst6 = f.src6 };
+}
 
 #ifdef __cplusplus
 }

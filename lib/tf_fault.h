@@ -6,13 +6,24 @@
  * tf_fault_heal() (so "unplug, then replug" is heal), and left as it is by
  * tf_fault_free() (the namespace dies with the case anyway).
  *
- *   blackhole   a blackhole route in a host: silent drop, no ICMP
+ *   blackhole   a blackhole route in a host: silent drop, no ICMP; the
+ *               family is the destination's ("2001:2:0:2::2/128")
  *   link_down   cable pull: a link down (and its veth peer loses carrier);
  *               heal brings it up and restores the routes the kernel
- *               flushed with it (a default route via that link)
- *   mtu         a link's MTU changed (restored on heal)
- *   icmp_block  ICMP from a host suppressed with a policy rule
- *               (ipproto icmp → a table whose only route is a blackhole)
+ *               flushed with it (a default route via that link), both
+ *               families, and returns once the link's IPv6 addresses are
+ *               usable again.  Over IPv6 the router's neighbour discovery
+ *               fails where IPv4's ARP would (ICMPv6 address unreachable)
+ *   mtu         a link's MTU changed (restored on heal); below 1280 on a
+ *               link carrying IPv6: -ERANGE (the kernel would silently
+ *               remove IPv6 from the link)
+ *   icmp_block  ICMP and ICMPv6 errors from a host suppressed with policy
+ *               rules (ipproto icmp / ipv6-icmp → a table whose only
+ *               route is a blackhole).  Neighbour discovery and MLD are
+ *               not routed through the FIB, so they still work: an IPv6
+ *               PMTU black hole without breaking the link.  A rule cannot
+ *               match one ICMPv6 type: every ICMPv6 error and echo reply
+ *               of the host is suppressed, as for IPv4
  *   netem       loss / delay / jitter on a link's egress (sch_netem)
  *   rate        egress rate limit on a link (sch_tbf)
  *

@@ -586,3 +586,65 @@ static inline void tf_unreach_freep(tf_unreach **u) { tf_unreach_free(*u); }
 }
 #endif
 /* ==== end of model_unreach.c ========================================= */
+
+/* --- IPv6 rules (model_ipv6.c) --- */
+/*
+ * Where the kernel's TCP treats IPv6 differently from IPv4.  `family` is
+ * AF_INET or AF_INET6 (<sys/socket.h>); -EINVAL otherwise.
+ *
+ *   MSS          MTU - 60 in IPv6 (40-byte header), MTU - 40 in IPv4
+ *   minimum MTU  1280 (IPV6_MIN_MTU); a Packet Too Big below it is
+ *                ignored (tcp_v6_err()), where IPv4 clamps to min_pmtu 552
+ *   ICMP revert  tcp_v6_err() undoes a backoff step (tcp_ld_RTO_revert())
+ *                only for Destination Unreachable / No Route (code 0);
+ *                a router whose neighbour discovery fails sends Address
+ *                Unreachable (code 3): no revert, so with the peer's link
+ *                down the IPv6 sender keeps a silent peer's schedule —
+ *                tf_model_retrans() with tf_model_set_neigh_failed(m, true)
+ *                (errno EHOSTUNREACH) — where IPv4's is tf_model_unreach().
+ *   neighbours   nd_tbl's solicitation numbers are arp_tbl's: resolution
+ *                fails at the same times (tf_neigh_params_init_family()).
+ */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TF_IPV6_MIN_MTU  1280   /* IPV6_MIN_MTU, include/net/ipv6.h */
+#define TF_IPV4_MIN_PMTU 552    /* net.ipv4.route.min_pmtu default, net/ipv4/route.c */
+
+/* icsk_af_ops->net_header_len: 20 or 40 (0 for an unknown family). */
+unsigned tf_model_net_header_len(int family);
+/* The least link MTU the family runs on: 68 or 1280 (0 if unknown). */
+unsigned tf_model_min_mtu(int family);
+/* tcp_mtu_to_mss(): mtu - net_header_len - 20 (at least 48), minus 12 with
+ * timestamps.  -ERANGE below tf_model_min_mtu() or above 65535. */
+int tf_model_mss_from_mtu(int family, unsigned mtu, bool timestamps, unsigned *mss);
+/* The path MTU after an ICMP "too big" (IPv4 fragmentation needed, IPv6
+ * Packet Too Big) announcing ptb_mtu, from pmtu; min_pmtu is IPv4's
+ * net.ipv4.route.min_pmtu (0: its default 552), unused for IPv6. */
+int tf_model_pmtu_after_ptb(int family, unsigned pmtu, unsigned ptb_mtu, unsigned min_pmtu,
+                            unsigned *ret);
+
+/* What an ICMP error does to a TCP socket of this family. */
+typedef struct tf_icmp_effect {
+	int  err;            /* errno it stands for (sk_err_soft when established) */
+	bool rto_revert;     /* undoes a backoff step (tcp_ld_RTO_revert(), RFC 6069) */
+	bool ends_syn_sent;  /* a connecting socket fails with err at once */
+	bool pmtu;           /* a "too big": the PMTU path, no error */
+	const char *rule;
+} tf_icmp_effect;
+/* -EOPNOTSUPP for a type/code not modelled. */
+int tf_model_icmp_effect(int family, unsigned type, unsigned code, tf_icmp_effect *e);
+/* The ICMP a router sends for what it held when neighbour resolution
+ * fails: IPv4 (3, 1) host unreachable, IPv6 (1, 3) address unreachable. */
+int tf_model_neigh_failure_icmp(int family, unsigned *type, unsigned *code);
+/* Whether those ICMPs undo backoff steps at the sender: IPv4 yes, IPv6 no. */
+bool tf_model_neigh_failure_reverts(int family);
+/* tf_neigh_params_init() for the family's neighbour table (nd_tbl for
+ * IPv6: the same numbers as arp_tbl). */
+int tf_neigh_params_init_family(int family, tf_neigh_params *p);
+
+#ifdef __cplusplus
+}
+#endif
+/* --- end of IPv6 rules (model_ipv6.c) --- */

@@ -23,6 +23,9 @@ int tf_kernel_release(char *buf, size_t n);
  * it back, 0 when the kernel does not know the option (ENOPROTOOPT/EINVAL),
  * -errno otherwise. */
 int tf_probe_tcp_sockopt(tf_host *h, int level, int opt, int value);
+/* 1 when host h can carry IPv6 (the kernel has it: an AF_INET6 TCP socket
+ * can be made and net.ipv6 exists), 0 when not, -errno otherwise. */
+int tf_probe_ipv6(tf_host *h);
 
 #ifdef __cplusplus
 }

@@ -33,9 +33,18 @@ extern "C" {
 #define TCP_DELACK_MAX_US 46   /* Linux 6.16+ */
 #endif
 
+/*
+ * Addresses are strings, IPv4 ("198.18.2.2") or IPv6 ("2001:2:0:2::2",
+ * told by its ':'); the socket's family follows the address.  A flow of
+ * an IPv6 connection has family AF_INET6 and src6/dst6 (tf_capture.h);
+ * of an IPv4 one, family 0 as before (a dual-stack socket's IPv4-mapped
+ * peer counts as IPv4: that is what the wire carries).
+ */
 int tf_tcp_listen(tf_host *h, const char *addr, uint16_t port, int *ret_fd);
-/* A TCP socket inside h (blocking), for options to be set before use. */
+/* A TCP socket inside h (blocking), for options to be set before use:
+ * IPv4, or of `family` (AF_INET, AF_INET6) with tf_tcp_socket_af(). */
 int tf_tcp_socket(tf_host *h, int *ret_fd);
+int tf_tcp_socket_af(tf_host *h, int family, int *ret_fd);
 /* Start a non-blocking connect on an existing socket; the flow local →
  * peer is filled in (the local port is bound by connect()). */
 int tf_tcp_connect_fd(int fd, const char *addr, uint16_t port, tf_flow *flow);
@@ -93,7 +102,8 @@ int tf_tcp_diag_list(tf_host *h, uint32_t states, tf_tcp_sock *out, size_t max, 
 /*
  * The TCP state (TCP_ESTABLISHED, ..., as in <netinet/tcp.h>) of host h's
  * socket with this local → remote flow, or -ENOENT when the host has no
- * such socket any more.
+ * such socket any more.  IPv6 flows are looked up among the host's
+ * AF_INET6 sockets.
  */
 int tf_tcp_diag_state(tf_host *h, const tf_flow *f, int *state);
 const char *tf_tcp_state_name(int state);
