@@ -130,8 +130,8 @@ const char *tf_exec_mkind_name(enum mkind k)
 
 static bool pkt_in(const tf_pkt *p, const tf_flow *f)
 {
-	return p->proto == IPPROTO_TCP && p->src.s_addr == f->src.s_addr &&
-	       p->dst.s_addr == f->dst.s_addr && p->sport == f->sport && p->dport == f->dport;
+	return p->proto == IPPROTO_TCP && tf_flow_addr_eq(p, f) && p->sport == f->sport &&
+	       p->dport == f->dport;
 }
 
 /*
@@ -188,8 +188,7 @@ static unsigned in_flight(const struct tf_exec_run *R, const tf_flow *f, uint32_
 
 		if (p->ts_ns >= before_ns)
 			break;
-		if (p->proto != IPPROTO_TCP || p->src.s_addr != f->src.s_addr ||
-		    p->dst.s_addr != f->dst.s_addr || p->sport != f->sport ||
+		if (p->proto != IPPROTO_TCP || !tf_flow_addr_eq(p, f) || p->sport != f->sport ||
 		    p->dport != f->dport || !p->payload)
 			continue;
 		end = p->seq + p->payload - una;

@@ -615,7 +615,7 @@ int tf_case_first_data(const tf_capture *c, const tf_flow *f, int64_t t_ns, uint
 
 		if (p->proto != IPPROTO_TCP || p->payload == 0 || p->ts_ns < t_ns)
 			continue;
-		if (p->src.s_addr != f->src.s_addr || p->dst.s_addr != f->dst.s_addr ||
+		if (!tf_flow_addr_eq(p, f) ||
 		    p->sport != f->sport || p->dport != f->dport)
 			continue;
 		*seq = p->seq;
@@ -660,7 +660,7 @@ int tf_case_wait_error(int fd, tf_capture *cap, tf_host *h, const tf_flow *f, in
 				for (size_t i = from; i < tf_capture_count(cap); i++) {
 					const tf_pkt *q = tf_capture_pkt(cap, i);
 					rst |= (q->flags & TF_TCP_RST) && q->sport == f->sport &&
-					       q->dport == f->dport && q->src.s_addr == f->src.s_addr;
+					       q->dport == f->dport && tf_flow_addr_eq(q, f);
 				}
 				if (!rst) {
 					samples++;
