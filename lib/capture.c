@@ -16,6 +16,7 @@
 #include "tf_capture.h"
 #include "tf_sandbox.h"
 #include "tf_util.h"
+#include "file_private.h"
 
 #define SNAPLEN_DEFAULT   256
 /* Ethernet + the longest IPv4 header + the fixed TCP header, with room. */
@@ -833,10 +834,11 @@ int tf_capture_load(tf_capture *c, const char *pcap_path)
 
 int tf_capture_save(const tf_capture *c, const char *path)
 {
+	struct tf_atomic a;
 	pcap_dumper_t *d = NULL;
 	pcap_t *dead = NULL;
 	FILE *fp = NULL;
-	int fd = -1, r = 0, snaplen;
+	int fd, r = 0, snaplen;
 
 	if (!c || !path || !*path)
 		return -EINVAL;
@@ -848,23 +850,26 @@ int tf_capture_save(const tf_capture *c, const char *path)
 	dead = pcap_open_dead_with_tstamp_precision(c->linktype, snaplen, PCAP_TSTAMP_PRECISION_NANO);
 	if (!dead)
 		return -ENOMEM;
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* A temporary renamed over the target: a failed save leaves the
+	 * previous file (or the device node the path names) alone. */
+	fd = tf_atomic_open(&a, path);
 	if (fd < 0) {
-		r = -errno;
+		r = fd;
 		goto out;
 	}
 	fp = fdopen(fd, "wb");
 	if (!fp) {
 		r = -errno;
 		close(fd);
-		goto out_unlink;
+		goto out_abort;
 	}
 	d = pcap_dump_fopen(dead, fp);
 	if (!d) {
 		fclose(fp);
 		r = -EIO;
-		goto out_unlink;
+		goto out_abort;
 	}
+	errno = 0;
 	for (size_t i = 0; i < c->n_frames; i++) {
 		const struct frame *fr = &c->frames[i];
 		struct pcap_pkthdr h = {
@@ -873,16 +878,21 @@ int tf_capture_save(const tf_capture *c, const char *path)
 			.caplen = fr->caplen,
 			.len = fr->wirelen,
 		};
-		pcap_dump((u_char *)d, &h, c->data + fr->off);
+		static const u_char none[1];
+
+		pcap_dump((u_char *)d, &h, fr->caplen ? c->data + fr->off : none);
 	}
-	/* pcap_dump() reports nothing: the stream's error flag tells. */
+	/* pcap_dump() reports nothing: the stream's error flag tells, and
+	 * errno (from the failed write) says why. */
 	if (pcap_dump_flush(d) < 0 || ferror(pcap_dump_file(d)))
-		r = -EIO;
+		r = errno > 0 ? -errno : -EIO;
 	pcap_dump_close(d);
-	if (r == 0)
+	if (r == 0) {
+		r = tf_atomic_commit(&a);
 		goto out;
-out_unlink:
-	unlink(path);
+	}
+out_abort:
+	tf_atomic_abort(&a);
 out:
 	pcap_close(dead);
 	return r;

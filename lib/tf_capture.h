@@ -70,7 +70,11 @@ int  tf_capture_fd(const tf_capture *c);                      /* pollable, after
 int  tf_capture_read(tf_capture *c);
 size_t tf_capture_count(const tf_capture *c);
 const tf_pkt *tf_capture_pkt(const tf_capture *c, size_t i);  /* NULL past the end */
-/* Write every captured packet (raw frames) as a pcap file (nanosecond). */
+/* Write every captured packet (raw frames) as a pcap file (nanosecond):
+ * to a temporary in the same directory (0644, or the mode of the file it
+ * replaces), renamed over `path`, so a failure leaves what was there.  A
+ * `path` that exists and is not a regular file (a device, a FIFO) is
+ * refused: -ELOOP (symlink), -EISDIR, -EEXIST. */
 int  tf_capture_save(const tf_capture *c, const char *path);
 void tf_capture_free(tf_capture *c);                          /* accepts NULL */
 static inline void tf_capture_freep(tf_capture **c) { tf_capture_free(*c); }
