@@ -382,21 +382,41 @@ static int add_frame(tf_capture *c, const uint8_t *f, size_t caplen, size_t wire
 	fr->off = c->n_data;
 	fr->caplen = (uint32_t)caplen;
 	fr->wirelen = (uint32_t)wirelen;
-	memcpy(c->data + c->n_data, f, caplen);
-	c->n_data += caplen;
+	/* An empty frame (caplen 0, which a file can hold) may be the
+	 * first: data is still NULL then, and memcpy(NULL, ..., 0) is UB. */
+	if (caplen) {
+		memcpy(c->data + c->n_data, f, caplen);
+		c->n_data += caplen;
+	}
 	return ipv4;
+}
+
+/*
+ * A record's time in ns (nanosecond precision: tv_usec holds nanoseconds).
+ * A file can hold times int64 ns cannot: pcapng's 64-bit count in units of
+ * its if_tsresol (10^0 s makes tv_sec up to 2^64), or a nanosecond field
+ * of 1 s or more.  Those are -ERANGE, not an overflow.
+ */
+static int ts_ns_of(const struct pcap_pkthdr *h, int64_t *ns)
+{
+	if (h->ts.tv_sec < 0 || h->ts.tv_sec >= INT64_MAX / NSEC_PER_SEC ||
+	    h->ts.tv_usec < 0 || h->ts.tv_usec >= NSEC_PER_SEC)
+		return -ERANGE;
+	*ns = (int64_t)h->ts.tv_sec * NSEC_PER_SEC + h->ts.tv_usec;
+	return 0;
 }
 
 static void handler(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
 	tf_capture *c = (tf_capture *)user;
-	/* Nanosecond precision: tv_usec holds nanoseconds. */
-	int64_t ts = (int64_t)h->ts.tv_sec * NSEC_PER_SEC + h->ts.tv_usec;
+	int64_t ts;
 	int r;
 
 	if (c->cb_err)
 		return;
-	r = add_frame(c, bytes, h->caplen, h->len, ts);
+	r = ts_ns_of(h, &ts);
+	if (r == 0)
+		r = add_frame(c, bytes, h->caplen, h->len, ts);
 	if (r < 0) {
 		c->cb_err = r;
 		pcap_breakloop(c->p);
@@ -754,7 +774,7 @@ int tf_capture_inject(tf_capture *c, const uint8_t *frame, size_t len, int64_t t
 
 int tf_capture_load(tf_capture *c, const char *pcap_path)
 {
-	size_t n_frames, n_data, n_pkts;
+	size_t n_frames, n_data, n_pkts, nrec = 0;
 	char eb[PCAP_ERRBUF_SIZE] = "";
 	struct pcap_pkthdr *h;
 	const u_char *bytes;
@@ -807,8 +827,16 @@ int tf_capture_load(tf_capture *c, const char *pcap_path)
 	r = 0;
 	/* pcap_next_ex(): 1 a frame, PCAP_ERROR_BREAK the end of the file. */
 	while ((pr = pcap_next_ex(f, &h, &bytes)) == 1) {
-		int64_t ts = (int64_t)h->ts.tv_sec * NSEC_PER_SEC + h->ts.tv_usec;
+		int64_t ts;
 
+		nrec++;
+		if (ts_ns_of(h, &ts) < 0) {
+			snprintf(c->err, sizeof(c->err), "frame %zu: time %lld.%09lld s is out of range",
+			         nrec, (long long)h->ts.tv_sec,
+			         (long long)h->ts.tv_usec);
+			r = -EINVAL;
+			break;
+		}
 		if (c->have_prog && !pcap_offline_filter(&c->prog, h, bytes))
 			continue;
 		r = add_frame(c, bytes, h->caplen, h->len, ts);

@@ -131,9 +131,11 @@ int  tf_capture_new_offline(tf_capture **ret);
  * tf_capture_pkt()), 0 if not (kept raw for tf_capture_save(); or, when
  * the filter rejects it, not kept at all), or -errno. */
 int  tf_capture_inject(tf_capture *c, const uint8_t *frame, size_t len, int64_t ts_ns);
-/* Append every frame of a pcap file (micro- or nanosecond).  An empty
- * capture adopts the file's link type; a non-empty one must match it
- * (-EINVAL).  All or nothing.  Returns the number of new decoded packets. */
+/* Append every frame of a pcap (micro- or nanosecond) or pcapng file.  An
+ * empty capture adopts the file's link type; a non-empty one must match it
+ * (-EINVAL).  A corrupt file is -EIO (cut short) or -EINVAL (a record time
+ * beyond int64 nanoseconds), with tf_capture_error() saying which.  All or
+ * nothing.  Returns the number of new decoded packets. */
 int  tf_capture_load(tf_capture *c, const char *pcap_path);
 
 #ifdef __cplusplus
