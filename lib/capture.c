@@ -935,6 +935,20 @@ static bool in_flow(const tf_pkt *p, const tf_flow *f)
 	       p->sport == f->sport && p->dport == f->dport;
 }
 
+bool tf_pkt_in_flow(const tf_pkt *p, const tf_flow *f, bool both_directions)
+{
+	tf_flow r;
+
+	if (!p || !f)
+		return false;
+	if (in_flow(p, f))
+		return true;
+	if (!both_directions)
+		return false;
+	r = tf_flow_reverse(*f);
+	return in_flow(p, &r);
+}
+
 /* Sequence space a segment occupies (RFC 9293 SEG.LEN): SYN and FIN count
  * one each, so a retransmitted bare FIN or SYN is found like data. */
 static uint32_t seg_len(const tf_pkt *p)
@@ -983,16 +997,14 @@ size_t tf_capture_syns(const tf_capture *c, const tf_flow *f, size_t *idx, size_
 
 size_t tf_capture_count_flags(const tf_capture *c, const tf_flow *f, bool both, uint8_t flags)
 {
-	tf_flow r;
 	size_t n = 0;
 
 	if (!c || !f)
 		return 0;
-	r = tf_flow_reverse(*f);
 	for (size_t i = 0; i < c->n_pkts; i++) {
 		const tf_pkt *p = &c->pkts[i];
 
-		if ((in_flow(p, f) || (both && in_flow(p, &r))) && (p->flags & flags))
+		if (tf_pkt_in_flow(p, f, both) && (p->flags & flags))
 			n++;
 	}
 	return n;

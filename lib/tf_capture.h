@@ -94,6 +94,10 @@ size_t tf_capture_syns(const tf_capture *c, const tf_flow *f, size_t *idx, size_
 size_t tf_capture_count_flags(const tf_capture *c, const tf_flow *f, bool both, uint8_t flags);
 /* The reverse direction of a flow. */
 tf_flow tf_flow_reverse(tf_flow f);
+/* Whether `p` is a TCP packet of direction `f` (addresses and ports
+ * equal), or of either direction when `both_directions`.  The one test
+ * every query here uses; cases and tools should use it too. */
+bool tf_pkt_in_flow(const tf_pkt *p, const tf_flow *f, bool both_directions);
 
 /* Decode one raw Ethernet (or Linux cooked) frame; exposed for unit tests.
  * Returns 0, or -EINVAL for frames that are not IPv4.

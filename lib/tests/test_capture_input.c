@@ -254,6 +254,47 @@ static void empty_first_frame(void **state)
 	tf_capture_free(c);
 }
 
+/* The one "packet is in this flow" test (issue 12). */
+static void pkt_in_flow(void **state)
+{
+	uint8_t b[128];
+	size_t n = frame(b, 1, 0);
+	tf_pkt p, u;
+	tf_flow f = { .sport = 40000, .dport = 5000 }, r, other;
+
+	(void)state;
+	assert_int_equal(inet_pton(AF_INET, "10.0.0.1", &f.src), 1);
+	assert_int_equal(inet_pton(AF_INET, "10.0.0.2", &f.dst), 1);
+	r = tf_flow_reverse(f);
+	assert_int_equal(tf_pkt_decode(b, n, DLT_EN10MB, 0, &p), 0);
+
+	assert_true(tf_pkt_in_flow(&p, &f, false));
+	assert_true(tf_pkt_in_flow(&p, &f, true));
+	assert_false(tf_pkt_in_flow(&p, &r, false));
+	assert_true(tf_pkt_in_flow(&p, &r, true));
+
+	other = f;
+	other.dport = 5001;
+	assert_false(tf_pkt_in_flow(&p, &other, true));
+	other = f;
+	other.dst.s_addr ^= htonl(1);
+	assert_false(tf_pkt_in_flow(&p, &other, true));
+	/* sport/dport swapped but addresses not: neither direction */
+	other = f;
+	other.sport = f.dport;
+	other.dport = f.sport;
+	assert_false(tf_pkt_in_flow(&p, &other, true));
+
+	/* Same addresses and ports, not TCP */
+	b[14 + 9] = 17;
+	assert_int_equal(tf_pkt_decode(b, n, DLT_EN10MB, 0, &u), 0);
+	assert_int_equal(u.sport, 40000);
+	assert_false(tf_pkt_in_flow(&u, &f, true));
+
+	assert_false(tf_pkt_in_flow(NULL, &f, true));
+	assert_false(tf_pkt_in_flow(&p, NULL, true));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,6 +302,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(pcapng_time_overflow, setup, teardown),
 		cmocka_unit_test_setup_teardown(pcap_bad_fraction, setup, teardown),
 		cmocka_unit_test_setup_teardown(empty_first_frame, setup, teardown),
+		cmocka_unit_test(pkt_in_flow),
 	};
 
 	return cmocka_run_group_tests_name("capture_input", tests, NULL, NULL);
