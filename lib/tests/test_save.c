@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <grp.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -307,6 +308,40 @@ static void bad_paths(enum what w, void **state)
 static void capture_bad_paths(void **state) { bad_paths(CAPTURE, state); }
 static void timeline_bad_paths(void **state) { bad_paths(TIMELINE, state); }
 
+/*
+ * A read-only directory: the temporary cannot be made there, so the save
+ * fails with -EACCES and the file (writable or not) stays as it was.  Root
+ * ignores directory modes: then the save runs as nobody, in a child.
+ */
+static void readonly_dir(enum what w, void **state)
+{
+	struct fx *fx = *state;
+	char *p = path_in(fx, "out");
+	int st;
+	pid_t pid;
+
+	write_file(p, OLD, 0666);
+	assert_int_equal(chmod(fx->dir, 0555), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (geteuid() == 0 && (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+		                       setresuid(65534, 65534, 65534) < 0))
+			_exit(255);
+		_exit(-save(w, p));
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_int_equal(chmod(fx->dir, 0700), 0);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(-WEXITSTATUS(st), -EACCES);
+	assert_file_is(p, OLD);
+	assert_int_equal(dir_entries(fx), 1);
+	free(p);
+}
+
+static void capture_readonly_dir(void **state) { readonly_dir(CAPTURE, state); }
+static void timeline_readonly_dir(void **state) { readonly_dir(TIMELINE, state); }
+
 /* A relative path: the temporary goes into the current directory. */
 static void relative_path(void **state)
 {
@@ -333,6 +368,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(timeline_refuses_non_regular, setup, teardown),
 		cmocka_unit_test_setup_teardown(capture_bad_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(timeline_bad_paths, setup, teardown),
+		cmocka_unit_test_setup_teardown(capture_readonly_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(timeline_readonly_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(relative_path, setup, teardown),
 	};
 
