@@ -190,7 +190,9 @@ static void pcap_bad_fraction(void **state)
 	tf_capture_free(c);
 
 	/* libpcap reads the seconds as signed 32 bits: before 1970, and
-	 * tf_capture times are >= 0 */
+	 * tf_capture times are >= 0.  A negative time did not survive a
+	 * save and load either (fuzz/corpus/fuzz_load/crash-pcap-negative-time,
+	 * found by fuzz_load). */
 	f = create(fx);
 	pcapf_header(f, 0xa1b23c4d, 256, DLT_EN10MB);
 	pcapf_record(f, 0x80000000u, 0, (uint32_t)n, (uint32_t)n, b);
