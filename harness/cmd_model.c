@@ -172,7 +172,8 @@ static const char *optname(int id)
 	return "?";
 }
 
-/* A decimal number that fits in 32 bits; no sign, no junk. */
+/* A decimal number that fits in 32 bits; no sign, no junk.  -EINVAL: not
+ * a number ("5abc"); -ERANGE: a number, too large. */
 static int parse_u32(const char *s, uint32_t *v)
 {
 	unsigned long long x;
@@ -182,7 +183,9 @@ static int parse_u32(const char *s, uint32_t *v)
 		return -EINVAL;
 	errno = 0;
 	x = strtoull(s, &end, 10);
-	if (errno || *end || x > UINT32_MAX)
+	if (*end)
+		return -EINVAL;
+	if (errno || x > UINT32_MAX)
 		return -ERANGE;
 	*v = (uint32_t)x;
 	return 0;
@@ -244,8 +247,16 @@ static int parse(enum sub sub, int argc, char **argv, struct knobs *k)
 			return -1;
 		}
 		if (c == '?') {
-			if (optopt)
+			/* getopt_long() sets optopt to the option's value when a
+			 * long option that takes none was given one (--x=1),
+			 * to the letter for an unknown short one, else to 0. */
+			if (optopt >= O_HZ && optopt < O_END)
+				fprintf(stderr, "tcpfate model: --%s takes no value\n", optname(optopt));
+			else if (optopt > ' ' && optopt < 0x7f)
 				fprintf(stderr, "tcpfate model: unknown option -%c\n", optopt);
+			else if (optopt)
+				fprintf(stderr, "tcpfate model: unknown option -\\x%02x\n",
+					(unsigned)optopt & 0xff);
 			else
 				fprintf(stderr, "tcpfate model: unknown option %s\n", argv[optind - 1]);
 			fputs("try 'tcpfate model --help'\n", stderr);
@@ -350,12 +361,16 @@ static int cmd_budget(const struct knobs *k)
 		}
 		fmt_mmss(s, sizeof s, start);
 		fmt_mmss(e, sizeof e, start + tmo);
-		if (tmo == max && (uint64_t)base << i != max)
+		/* Past the doubling (i > log2(max / base), at most 17) the
+		 * timeout is max; shifting by i >= 64 would be UB. */
+		if (tmo == max && (i >= 64 || (uint64_t)base << i != max))
 			snprintf(what, sizeof what, "RTO_MAX");
 		else if (i == 0)
 			snprintf(what, sizeof what, "RTO_BASE");
-		else
+		else if (i < 64)
 			snprintf(what, sizeof what, "%" PRIu64 " x RTO_BASE", (uint64_t)1 << i);
+		else
+			snprintf(what, sizeof what, "2^%" PRIu32 " x RTO_BASE", i);
 		printf("%7" PRIu32 "  %11s  %9.1f  %12s  %s\n", i, s, (double)tmo / 1000.0, e, what);
 	}
 	printf("budget: %.3f s = tcp_model_timeout(%" PRIu32 "); tcp_write_timeout() gives up at the"

@@ -16,6 +16,7 @@
 #include "tf_capture.h"
 #include "tf_sandbox.h"
 #include "tf_util.h"
+#include "file_private.h"
 
 #define SNAPLEN_DEFAULT   256
 /* Ethernet + the longest IPv4 header + the fixed TCP header, with room. */
@@ -381,21 +382,41 @@ static int add_frame(tf_capture *c, const uint8_t *f, size_t caplen, size_t wire
 	fr->off = c->n_data;
 	fr->caplen = (uint32_t)caplen;
 	fr->wirelen = (uint32_t)wirelen;
-	memcpy(c->data + c->n_data, f, caplen);
-	c->n_data += caplen;
+	/* An empty frame (caplen 0, which a file can hold) may be the
+	 * first: data is still NULL then, and memcpy(NULL, ..., 0) is UB. */
+	if (caplen) {
+		memcpy(c->data + c->n_data, f, caplen);
+		c->n_data += caplen;
+	}
 	return ipv4;
+}
+
+/*
+ * A record's time in ns (nanosecond precision: tv_usec holds nanoseconds).
+ * A file can hold times int64 ns cannot: pcapng's 64-bit count in units of
+ * its if_tsresol (10^0 s makes tv_sec up to 2^64), or a nanosecond field
+ * of 1 s or more.  Those are -ERANGE, not an overflow.
+ */
+static int ts_ns_of(const struct pcap_pkthdr *h, int64_t *ns)
+{
+	if (h->ts.tv_sec < 0 || h->ts.tv_sec >= INT64_MAX / NSEC_PER_SEC ||
+	    h->ts.tv_usec < 0 || h->ts.tv_usec >= NSEC_PER_SEC)
+		return -ERANGE;
+	*ns = (int64_t)h->ts.tv_sec * NSEC_PER_SEC + h->ts.tv_usec;
+	return 0;
 }
 
 static void handler(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
 	tf_capture *c = (tf_capture *)user;
-	/* Nanosecond precision: tv_usec holds nanoseconds. */
-	int64_t ts = (int64_t)h->ts.tv_sec * NSEC_PER_SEC + h->ts.tv_usec;
+	int64_t ts;
 	int r;
 
 	if (c->cb_err)
 		return;
-	r = add_frame(c, bytes, h->caplen, h->len, ts);
+	r = ts_ns_of(h, &ts);
+	if (r == 0)
+		r = add_frame(c, bytes, h->caplen, h->len, ts);
 	if (r < 0) {
 		c->cb_err = r;
 		pcap_breakloop(c->p);
@@ -753,7 +774,7 @@ int tf_capture_inject(tf_capture *c, const uint8_t *frame, size_t len, int64_t t
 
 int tf_capture_load(tf_capture *c, const char *pcap_path)
 {
-	size_t n_frames, n_data, n_pkts;
+	size_t n_frames, n_data, n_pkts, nrec = 0;
 	char eb[PCAP_ERRBUF_SIZE] = "";
 	struct pcap_pkthdr *h;
 	const u_char *bytes;
@@ -806,8 +827,16 @@ int tf_capture_load(tf_capture *c, const char *pcap_path)
 	r = 0;
 	/* pcap_next_ex(): 1 a frame, PCAP_ERROR_BREAK the end of the file. */
 	while ((pr = pcap_next_ex(f, &h, &bytes)) == 1) {
-		int64_t ts = (int64_t)h->ts.tv_sec * NSEC_PER_SEC + h->ts.tv_usec;
+		int64_t ts;
 
+		nrec++;
+		if (ts_ns_of(h, &ts) < 0) {
+			snprintf(c->err, sizeof(c->err), "frame %zu: time %lld.%09lld s is out of range",
+			         nrec, (long long)h->ts.tv_sec,
+			         (long long)h->ts.tv_usec);
+			r = -EINVAL;
+			break;
+		}
 		if (c->have_prog && !pcap_offline_filter(&c->prog, h, bytes))
 			continue;
 		r = add_frame(c, bytes, h->caplen, h->len, ts);
@@ -833,10 +862,11 @@ int tf_capture_load(tf_capture *c, const char *pcap_path)
 
 int tf_capture_save(const tf_capture *c, const char *path)
 {
+	struct tf_atomic a;
 	pcap_dumper_t *d = NULL;
 	pcap_t *dead = NULL;
 	FILE *fp = NULL;
-	int fd = -1, r = 0, snaplen;
+	int fd, r = 0, snaplen;
 
 	if (!c || !path || !*path)
 		return -EINVAL;
@@ -848,23 +878,26 @@ int tf_capture_save(const tf_capture *c, const char *path)
 	dead = pcap_open_dead_with_tstamp_precision(c->linktype, snaplen, PCAP_TSTAMP_PRECISION_NANO);
 	if (!dead)
 		return -ENOMEM;
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* A temporary renamed over the target: a failed save leaves the
+	 * previous file (or the device node the path names) alone. */
+	fd = tf_atomic_open(&a, path);
 	if (fd < 0) {
-		r = -errno;
+		r = fd;
 		goto out;
 	}
 	fp = fdopen(fd, "wb");
 	if (!fp) {
 		r = -errno;
 		close(fd);
-		goto out_unlink;
+		goto out_abort;
 	}
 	d = pcap_dump_fopen(dead, fp);
 	if (!d) {
 		fclose(fp);
 		r = -EIO;
-		goto out_unlink;
+		goto out_abort;
 	}
+	errno = 0;
 	for (size_t i = 0; i < c->n_frames; i++) {
 		const struct frame *fr = &c->frames[i];
 		struct pcap_pkthdr h = {
@@ -873,16 +906,21 @@ int tf_capture_save(const tf_capture *c, const char *path)
 			.caplen = fr->caplen,
 			.len = fr->wirelen,
 		};
-		pcap_dump((u_char *)d, &h, c->data + fr->off);
+		static const u_char none[1];
+
+		pcap_dump((u_char *)d, &h, fr->caplen ? c->data + fr->off : none);
 	}
-	/* pcap_dump() reports nothing: the stream's error flag tells. */
+	/* pcap_dump() reports nothing: the stream's error flag tells, and
+	 * errno (from the failed write) says why. */
 	if (pcap_dump_flush(d) < 0 || ferror(pcap_dump_file(d)))
-		r = -EIO;
+		r = errno > 0 ? -errno : -EIO;
 	pcap_dump_close(d);
-	if (r == 0)
+	if (r == 0) {
+		r = tf_atomic_commit(&a);
 		goto out;
-out_unlink:
-	unlink(path);
+	}
+out_abort:
+	tf_atomic_abort(&a);
 out:
 	pcap_close(dead);
 	return r;
@@ -895,6 +933,20 @@ static bool in_flow(const tf_pkt *p, const tf_flow *f)
 	return p->proto == IPPROTO_TCP &&
 	       p->src.s_addr == f->src.s_addr && p->dst.s_addr == f->dst.s_addr &&
 	       p->sport == f->sport && p->dport == f->dport;
+}
+
+bool tf_pkt_in_flow(const tf_pkt *p, const tf_flow *f, bool both_directions)
+{
+	tf_flow r;
+
+	if (!p || !f)
+		return false;
+	if (in_flow(p, f))
+		return true;
+	if (!both_directions)
+		return false;
+	r = tf_flow_reverse(*f);
+	return in_flow(p, &r);
 }
 
 /* Sequence space a segment occupies (RFC 9293 SEG.LEN): SYN and FIN count
@@ -945,16 +997,14 @@ size_t tf_capture_syns(const tf_capture *c, const tf_flow *f, size_t *idx, size_
 
 size_t tf_capture_count_flags(const tf_capture *c, const tf_flow *f, bool both, uint8_t flags)
 {
-	tf_flow r;
 	size_t n = 0;
 
 	if (!c || !f)
 		return 0;
-	r = tf_flow_reverse(*f);
 	for (size_t i = 0; i < c->n_pkts; i++) {
 		const tf_pkt *p = &c->pkts[i];
 
-		if ((in_flow(p, f) || (both && in_flow(p, &r))) && (p->flags & flags))
+		if (tf_pkt_in_flow(p, f, both) && (p->flags & flags))
 			n++;
 	}
 	return n;

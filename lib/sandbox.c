@@ -13,6 +13,7 @@
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
 
+#include "nl_private.h"
 #include "tf_sandbox.h"
 #include "tf_util.h"
 
@@ -246,9 +247,15 @@ int tf_host_new(tf_world *w, const char *name, tf_host **ret)
 		r = -ENOMEM;
 		goto fail_back;
 	}
-	nl_socket_set_buffer_size(h->nl, 1 << 20, 1 << 20);
 	if (nl_connect(h->nl, NETLINK_ROUTE) < 0) {
 		r = -EIO;
+		goto fail_back;
+	}
+	/* After nl_connect(): before it there is no fd, libnl says
+	 * -NLE_BAD_SOCK, and nl_connect() then sets its 32 KiB default. */
+	r = nl_socket_set_buffer_size(h->nl, 1 << 20, 1 << 20);
+	if (r < 0) {
+		r = tf_nlerr(r);
 		goto fail_back;
 	}
 	/* Close-on-exec for the netlink socket, like every fd we hold. */

@@ -84,7 +84,11 @@ int  tf_capture_fd(const tf_capture *c);                      /* pollable, after
 int  tf_capture_read(tf_capture *c);
 size_t tf_capture_count(const tf_capture *c);
 const tf_pkt *tf_capture_pkt(const tf_capture *c, size_t i);  /* NULL past the end */
-/* Write every captured packet (raw frames) as a pcap file (nanosecond). */
+/* Write every captured packet (raw frames) as a pcap file (nanosecond):
+ * to a temporary in the same directory (0644, or the mode of the file it
+ * replaces), renamed over `path`, so a failure leaves what was there.  A
+ * `path` that exists and is not a regular file (a device, a FIFO) is
+ * refused: -ELOOP (symlink), -EISDIR, -EEXIST. */
 int  tf_capture_save(const tf_capture *c, const char *path);
 void tf_capture_free(tf_capture *c);                          /* accepts NULL */
 static inline void tf_capture_freep(tf_capture **c) { tf_capture_free(*c); }
@@ -104,6 +108,10 @@ size_t tf_capture_syns(const tf_capture *c, const tf_flow *f, size_t *idx, size_
 size_t tf_capture_count_flags(const tf_capture *c, const tf_flow *f, bool both, uint8_t flags);
 /* The reverse direction of a flow. */
 tf_flow tf_flow_reverse(tf_flow f);
+/* Whether `p` is a TCP packet of direction `f` (addresses and ports
+ * equal), or of either direction when `both_directions`.  The one test
+ * every query here uses; cases and tools should use it too. */
+bool tf_pkt_in_flow(const tf_pkt *p, const tf_flow *f, bool both_directions);
 
 /* Decode one raw Ethernet (or Linux cooked) frame; exposed for unit tests.
  * Returns 0, or -EINVAL for frames that are not IPv4.
@@ -141,9 +149,11 @@ int  tf_capture_new_offline(tf_capture **ret);
  * tf_capture_pkt()), 0 if not (kept raw for tf_capture_save(); or, when
  * the filter rejects it, not kept at all), or -errno. */
 int  tf_capture_inject(tf_capture *c, const uint8_t *frame, size_t len, int64_t ts_ns);
-/* Append every frame of a pcap file (micro- or nanosecond).  An empty
- * capture adopts the file's link type; a non-empty one must match it
- * (-EINVAL).  All or nothing.  Returns the number of new decoded packets. */
+/* Append every frame of a pcap (micro- or nanosecond) or pcapng file.  An
+ * empty capture adopts the file's link type; a non-empty one must match it
+ * (-EINVAL).  A corrupt file is -EIO (cut short) or -EINVAL (a record time
+ * beyond int64 nanoseconds), with tf_capture_error() saying which.  All or
+ * nothing.  Returns the number of new decoded packets. */
 int  tf_capture_load(tf_capture *c, const char *pcap_path);
 
 /* --- IPv6 (lib/capture_ipv6.c) --- */

@@ -55,7 +55,10 @@ int tf_timeline_add_measured(tf_timeline *t, const char *label, int64_t at_us,
  * values: -EINVAL).  Replaces the previous setting. */
 int tf_timeline_set_giveup(tf_timeline *t, int64_t expected_us, int64_t measured_us);
 
-/* Write a standalone SVG 1.1 file (created or truncated, 0644). */
+/* Write a standalone SVG 1.1 file: written to a temporary in the same
+ * directory (0644, or the mode of the file it replaces) and renamed over
+ * `path`, so a failure leaves what was there.  A `path` that exists and is
+ * not a regular file is refused: -ELOOP (symlink), -EISDIR, -EEXIST. */
 int tf_timeline_write(const tf_timeline *t, const char *path);
 
 #ifdef __cplusplus

@@ -11,6 +11,7 @@
 
 #include "tf_capture.h"
 #include "tf_timeline.h"
+#include "file_private.h"
 
 #define LABEL_MAX   256
 #define TITLE_MAX   512
@@ -668,6 +669,7 @@ static void render(FILE *f, const tf_timeline *t, const struct layout *l)
 
 int tf_timeline_write(const tf_timeline *t, const char *path)
 {
+	struct tf_atomic a;
 	struct layout l;
 	FILE *f;
 	int fd, r;
@@ -677,28 +679,31 @@ int tf_timeline_write(const tf_timeline *t, const char *path)
 	r = layout(t, &l);
 	if (r < 0)
 		goto out;
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* A temporary renamed over the target: a failed write leaves the
+	 * previous file (or whatever the path names) alone. */
+	fd = tf_atomic_open(&a, path);
 	if (fd < 0) {
-		r = -errno;
+		r = fd;
 		goto out;
 	}
 	f = fdopen(fd, "w");
 	if (!f) {
 		r = -errno;
 		close(fd);
-		unlink(path);
+		tf_atomic_abort(&a);
 		goto out;
 	}
+	errno = 0;
 	render(f, t, &l);
 	/* fprintf reports nothing useful one call at a time: check once. */
-	if (fflush(f) != 0)
-		r = -errno;
-	else if (ferror(f))
-		r = -EIO;
+	if (fflush(f) != 0 || ferror(f))
+		r = errno > 0 ? -errno : -EIO;
 	if (fclose(f) != 0 && r == 0)
 		r = -errno;
-	if (r < 0)
-		unlink(path);
+	if (r == 0)
+		r = tf_atomic_commit(&a);
+	else
+		tf_atomic_abort(&a);
 out:
 	layout_free(&l);
 	return r;
