@@ -265,7 +265,7 @@ typedef struct reuse {
  */
 #define TW_CADENCE_NS 500000LL
 #define TW_BRACKET_NS (2 * TW_CADENCE_NS)
-#define TW_PASSES 4
+#define TW_PASSES 8
 
 static void tw_reuse(long reuse_sysctl, bool expect_reuse)
 {
