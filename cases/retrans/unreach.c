@@ -29,8 +29,15 @@
  * plain schedule: proven by cases/retrans/retransmit.c (retries2_*) and
  * cases/lost_peer.c; here only its model numbers are printed beside.
  */
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 
 #include "tf_test.h"
 
@@ -75,6 +82,64 @@ static void neigh_params(tf_host *router, tf_neigh_params *p)
 	        "icmp_ratelimit %u ms, ratemask 0x%x", p->retrans_time_ms, p->ucast_solicit,
 	        p->mcast_solicit, p->app_solicit, p->unres_qlen, p->icmp_ratelimit_ms,
 	        p->icmp_ratemask);
+}
+
+/*
+ * The order must be certain: the router's neighbour entry for the server is
+ * flushed (neigh_carrier_down(), from the NETDEV_CHANGE notifier) only when
+ * linkwatch processes the carrier loss, in a kworker — under load hundreds
+ * of ms after the link went down, while the client's first transmissions
+ * would be dropped on the dead veth instead of starting an ARP resolution.
+ * So the client writes only after that: netdev_state_change() calls the
+ * notifiers, then announces the new operstate (RTM_NEWLINK), which this
+ * socket, subscribed before the fault, waits for.
+ */
+#define OPER_UP 6   /* IF_OPER_UP, include/uapi/linux/if.h */
+
+static int carrier_watch_open(tf_host *router)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+	int fd = tf_host_socket(router, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+
+	tf_must(fd);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+		tf_fail("bind(RTMGRP_LINK): %s", strerror(errno));
+	return fd;
+}
+
+/* Wait for RTM_NEWLINK of ifindex with an operstate other than UP. */
+static void carrier_watch_wait(int fd, int ifindex, int timeout_ms)
+{
+	int64_t deadline = tf_mono_ns() + (int64_t)timeout_ms * 1000000;
+	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int64_t left = deadline - tf_mono_ns();
+
+		if (left <= 0)
+			tf_fail("the router never reported its link to the server down (linkwatch) "
+			        "within %d ms", timeout_ms);
+		if (poll(&p, 1, (int)(left / 1000000) + 1) <= 0)
+			continue;
+		ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n < 0)
+			tf_fail("netlink recv: %s", strerror(errno));
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
+		     h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_type != RTM_NEWLINK)
+				continue;
+			struct ifinfomsg *ifi = NLMSG_DATA(h);
+			if (ifi->ifi_index != ifindex)
+				continue;
+			int len = (int)IFLA_PAYLOAD(h);
+			for (struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len))
+				if (a->rta_type == IFLA_OPERSTATE && *(uint8_t *)RTA_DATA(a) != OPER_UP)
+					return;
+		}
+	}
 }
 
 /* The variant whose counts the run has (transmissions, ICMPs per burst);
@@ -138,8 +203,15 @@ TF_CASE(peer_link_down_ehostunreach, .timeout_s = 40,
 	        "%s after %.3f s — proven in cases/retrans/retransmit.c and cases/lost_peer.c",
 	        tf_schedule_giveup(plain), tf_errno_name(tf_schedule_errno(plain)), pend->at_us / 1e6);
 
-	/* The server's cable is pulled; the client writes into it. */
+	/* The server's cable is pulled; once the router has seen it, the
+	 * client writes into it. */
+	int nl = carrier_watch_open(router);
+	int64_t t_pull = tf_mono_ns();
 	tf_must(tf_fault_link_down(tf_topo_server(t), TF_IF_SERVER, &down));
+	carrier_watch_wait(nl, tf_link_ifindex(router, TF_IF_ROUTER_SERVER), 5000);
+	close(nl);
+	tf_diag("router_carrier_down_ms", "%.3f  # linkwatch processed the carrier loss this long "
+	        "after the link went down", (tf_mono_ns() - t_pull) / 1e6);
 	tf_must(tf_run_send(client, cfd, cap, "x", 1, (int)(end0->at_hi_us / 1000) + 3000, &run));
 	if (run.n_tx == 0)
 		tf_fail("the data never reached the client's link");
@@ -236,7 +308,12 @@ TF_CASE(peer_link_down_ehostunreach, .timeout_s = 40,
 			else
 				snprintf(label, sizeof label, "%s #%zu gap, sender model",
 				         tf_tx_kind_name(e->kind), i);
-			tf_expect_time(label, at - tx_us[i - 1], e->gap_us, e->gap_lo_us, e->gap_hi_us);
+			if (i == gb)   /* the give-up: the application's wake-up */
+				tf_expect_app_time(label, at - tx_us[i - 1], e->gap_us, e->gap_lo_us,
+				                   e->gap_hi_us);
+			else
+				tf_expect_time(label, at - tx_us[i - 1], e->gap_us, e->gap_lo_us,
+				               e->gap_hi_us);
 		}
 	}
 
@@ -249,8 +326,11 @@ TF_CASE(peer_link_down_ehostunreach, .timeout_s = 40,
 			first_rto = i;
 	if (first_rto && first_rto < run.n_tx && run.err_ns >= 0) {
 		int64_t b = (int64_t)budget_ms * 1000, rs = tx_us[first_rto];
-		tf_expect_time("give-up after retrans_stamp (budget .. budget + the last interval)",
-		               (run.err_ns - t0) / 1000 - rs, b + gv->gap_us / 2, b, b + gv->gap_hi_us);
+		/* the give-up sends nothing: the application's wake-up
+		 * (application side) */
+		tf_expect_app_time("give-up after retrans_stamp (budget .. budget + the last interval)",
+		                   (run.err_ns - t0) / 1000 - rs, b + gv->gap_us / 2, b,
+		                   b + gv->gap_hi_us);
 		tf_expect_int("transmissions a budget or more after retrans_stamp",
 		              tx_us[run.n_tx - 1] - rs >= b, 0);
 	}
