@@ -36,10 +36,9 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
 
 #include "tf_test.h"
+#include "../linkwatch.h"
 
 #define PORT   12346
 #define FILTER "tcp port 12346 or icmp"
@@ -86,62 +85,11 @@ static void neigh_params(tf_host *router, tf_neigh_params *p)
 
 /*
  * The order must be certain: the router's neighbour entry for the server is
- * flushed (neigh_carrier_down(), from the NETDEV_CHANGE notifier) only when
- * linkwatch processes the carrier loss, in a kworker — under load hundreds
- * of ms after the link went down, while the client's first transmissions
- * would be dropped on the dead veth instead of starting an ARP resolution.
- * So the client writes only after that: netdev_state_change() calls the
- * notifiers, then announces the new operstate (RTM_NEWLINK), which this
- * socket, subscribed before the fault, waits for.
+ * flushed only when linkwatch processes the carrier loss (linkwatch.h) —
+ * under load hundreds of ms after the link went down, while the client's
+ * first transmissions would be dropped on the dead veth instead of
+ * starting an ARP resolution.  So the client writes only after that.
  */
-#define OPER_UP 6   /* IF_OPER_UP, include/uapi/linux/if.h */
-
-static int carrier_watch_open(tf_host *router)
-{
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
-	int fd = tf_host_socket(router, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-
-	tf_must(fd);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
-		tf_fail("bind(RTMGRP_LINK): %s", strerror(errno));
-	return fd;
-}
-
-/* Wait for RTM_NEWLINK of ifindex with an operstate other than UP. */
-static void carrier_watch_wait(int fd, int ifindex, int timeout_ms)
-{
-	int64_t deadline = tf_mono_ns() + (int64_t)timeout_ms * 1000000;
-	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
-
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int64_t left = deadline - tf_mono_ns();
-
-		if (left <= 0)
-			tf_fail("the router never reported its link to the server down (linkwatch) "
-			        "within %d ms", timeout_ms);
-		if (poll(&p, 1, (int)(left / 1000000) + 1) <= 0)
-			continue;
-		ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (n < 0)
-			tf_fail("netlink recv: %s", strerror(errno));
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
-		     h = NLMSG_NEXT(h, n)) {
-			if (h->nlmsg_type != RTM_NEWLINK)
-				continue;
-			struct ifinfomsg *ifi = NLMSG_DATA(h);
-			if (ifi->ifi_index != ifindex)
-				continue;
-			int len = (int)IFLA_PAYLOAD(h);
-			for (struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len))
-				if (a->rta_type == IFLA_OPERSTATE && *(uint8_t *)RTA_DATA(a) != OPER_UP)
-					return;
-		}
-	}
-}
-
 /* The variant whose counts the run has (transmissions, ICMPs per burst);
  * the most common one if none. */
 static size_t pick_variant(const tf_unreach *u, size_t n_tx, const size_t *burst_n, size_t n_b)
@@ -205,13 +153,12 @@ TF_CASE(peer_link_down_ehostunreach, .timeout_s = 40,
 
 	/* The server's cable is pulled; once the router has seen it, the
 	 * client writes into it. */
-	int nl = carrier_watch_open(router);
+	case_linkwatch lw;
+	case_linkwatch_open(&lw, router, TF_IF_ROUTER_SERVER);
 	int64_t t_pull = tf_mono_ns();
 	tf_must(tf_fault_link_down(tf_topo_server(t), TF_IF_SERVER, &down));
-	carrier_watch_wait(nl, tf_link_ifindex(router, TF_IF_ROUTER_SERVER), 5000);
-	close(nl);
 	tf_diag("router_carrier_down_ms", "%.3f  # linkwatch processed the carrier loss this long "
-	        "after the link went down", (tf_mono_ns() - t_pull) / 1e6);
+	        "after the link went down", (case_linkwatch_wait(&lw, false, 5000) - t_pull) / 1e6);
 	tf_must(tf_run_send(client, cfd, cap, "x", 1, (int)(end0->at_hi_us / 1000) + 3000, &run));
 	if (run.n_tx == 0)
 		tf_fail("the data never reached the client's link");
