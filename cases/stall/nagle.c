@@ -338,6 +338,18 @@ static void expect_stall(conn *c, int round, const xopt *o)
 	xres r;
 	char what[128];
 
+	/* The server is interactive only if its application replied within
+	 * ato of the request; under load this process may have replied later
+	 * — then tcp_delack_timer_handler() found "delayed ACK missed" and
+	 * left ping-pong mode (the kernel's rule, our lateness).  Warm up
+	 * again instead of asserting on that race; a kernel that never enters
+	 * ping-pong still fails here. */
+	for (int again = 0; !row.pingpong && again < 5; again++) {
+		tf_note("round %d: server not in ping-pong mode (the previous reply came late): warm-up "
+		        "again", round);
+		warm_up(c);
+		row = server_row(c);
+	}
 	snprintf(what, sizeof what, "round %d: server in ping-pong mode before the request "
 	         "(/proc/net/tcp quick/pingpong)", round);
 	tf_expect_int(what, row.pingpong, 1);
@@ -371,12 +383,13 @@ static void expect_stall(conn *c, int round, const xopt *o)
 	snprintf(what, sizeof what, "round %d: body leaves when the ACK arrives (client link)", round);
 	tf_expect_time(what, (w.b_tx - w.ack_rx) / 1000, 0, 0, 0);
 	/* Application side: what the seed's user sees is at least the stall
-	 * on the wire and at most the timer plus the transits it waited on;
-	 * only scheduling (the measured allowance) can add to it. */
+	 * on the wire, and less than the next timer: the reply came before a
+	 * second delayed-ACK period could have passed (one stall, not two);
+	 * scheduling adds the measured allowance. */
 	snprintf(what, sizeof what, "round %d: write-write-read latency (application): at least the "
-	         "wire stall, at most the delayed-ACK timer and transits", round);
+	         "wire stall, less than the next delayed-ACK timer", round);
 	tf_expect_app_range(what, (r.t_done - r.t_write) / 1000, wire_stall,
-	                    b.hi + hdr_transit + ack_transit);
+	                    wire_stall + b.lo);
 }
 
 /* A request that must not stall: header and body back to back, or the
@@ -414,8 +427,12 @@ static void expect_no_stall(conn *c, int round, const xopt *o)
 	snprintf(what, sizeof what, "round %d: body leaves in its send()%s (client link, from the "
 	         "later of the two)", round, o->nodelay ? "" : " or at the header's ACK");
 	tf_expect_range(what, (w.b_tx - from) / 1000, 0, (to - from) / 1000);
-	snprintf(what, sizeof what, "round %d: write-write-read latency (application)", round);
-	tf_expect_app_time(what, (r.t_done - r.t_write) / 1000, 0, 0, 0);
+	/* application side: no stall — the reply came before the shortest
+	 * delayed-ACK timer could have released the body */
+	snprintf(what, sizeof what, "round %d: write-write-read latency (application): less than a "
+	         "delayed-ACK timer", round);
+	tf_expect_app_time(what, (r.t_done - r.t_write) / 1000, 0, 0,
+	                   stall_timer_band(stall_delack_min(c->hz), c->hz).lo - tf_slack_us());
 }
 
 TF_CASE(nagle_delack_stall, .timeout_s = 30,
@@ -520,8 +537,10 @@ TF_CASE(nagle_cork_uncork, .timeout_s = 30,
 		         "(client link, from its entry)", i);
 		tf_expect_range(what, (tf_capture_pkt(c.ccap, (size_t)idx)->ts_ns - r.last_in) / 1000, 0,
 		                (r.last_out - r.last_in) / 1000);
-		snprintf(what, sizeof what, "round %d: write-write-read latency (application)", i);
-		tf_expect_app_time(what, (r.t_done - r.t_write) / 1000, 0, 0, 0);
+		snprintf(what, sizeof what, "round %d: write-write-read latency (application): less than "
+		         "a delayed-ACK timer", i);
+		tf_expect_app_time(what, (r.t_done - r.t_write) / 1000, 0, 0,
+		                   stall_timer_band(stall_delack_min(c.hz), c.hz).lo - tf_slack_us());
 	}
 	conn_free(&c);
 }
@@ -593,9 +612,9 @@ TF_CASE(nagle_cork_forgotten, .timeout_s = 30,
 		/* Application side: at least the wire stall, at most the timer
 		 * (+ the send()) — scheduling adds only the measured allowance. */
 		snprintf(what, sizeof what, "round %d: write-read latency (application): at least the wire "
-		         "stall, at most the probe timer", i);
+		         "stall, less than the next probe timer", i);
 		tf_expect_app_range(what, (r.t_done - r.t_write) / 1000, (t_tx - r.last_in) / 1000,
-		                    b.hi + d + (r.last_in - r.t_write) / 1000);
+		                    (t_tx - r.t_write) / 1000 + b.lo);
 	}
 	conn_free(&c);
 }

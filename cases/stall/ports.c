@@ -255,7 +255,8 @@ typedef struct reuse {
  * tcp_tw_reuse = 1: connect() may take over a TIME-WAIT 4-tuple once
  * tcp_clock_ms() is past tw_entry_stamp + tcp_tw_reuse_delay.  Tries
  * connect() every half millisecond (nothing signals that the delay passed)
- * from the moment the range is exhausted.  Each TIME-WAIT socket gives one
+ * from the moment the range is exhausted, back to back within 3 ms of the
+ * model's threshold.  Each TIME-WAIT socket gives one
  * threshold; it is bracketed when the last refusal's entry and the
  * success's return are at most TW_BRACKET apart.  Preemption can only
  * widen a bracket: a wide one still proves the bounds (no refusal after a
@@ -266,6 +267,7 @@ typedef struct reuse {
 #define TW_CADENCE_NS 500000LL
 #define TW_BRACKET_NS (2 * TW_CADENCE_NS)
 #define TW_PASSES 8
+#define TW_SPIN_NS 3000000LL
 
 static void tw_reuse(long reuse_sysctl, bool expect_reuse)
 {
@@ -331,10 +333,18 @@ static void tw_reuse(long reuse_sysctl, bool expect_reuse)
 				worst_refusal = in - thr;
 			if (in >= deadline)
 				break;
+			/* Around the model's threshold, no sleep between attempts:
+			 * under load a sleep of 0.5 ms wakes milliseconds late and
+			 * no bracket would be narrow.  The model only chooses when
+			 * to look closely; the checks below hold wherever it is. */
+			if (in >= thr - TW_SPIN_NS && in <= thr + TW_SPIN_NS)
+				continue;
 			/* cadence wait (see above); the capture's fd only ends it early */
 			next += TW_CADENCE_NS;
 			if (next < in)
 				next = in;
+			if (in < thr - TW_SPIN_NS && next > thr - TW_SPIN_NS)
+				next = thr - TW_SPIN_NS;
 			stall_sleep_cap(w.cap, next);
 		}
 		if (r != 0)
