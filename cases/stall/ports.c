@@ -255,8 +255,8 @@ typedef struct reuse {
  * tcp_tw_reuse = 1: connect() may take over a TIME-WAIT 4-tuple once
  * tcp_clock_ms() is past tw_entry_stamp + tcp_tw_reuse_delay.  Tries
  * connect() every half millisecond (nothing signals that the delay passed)
- * from the moment the range is exhausted, back to back within 3 ms of the
- * model's threshold.  Each TIME-WAIT socket gives one
+ * from the moment the range is exhausted, back to back from 1 ms before
+ * the model's threshold to 2 ms after it.  Each TIME-WAIT socket gives one
  * threshold; it is bracketed when the last refusal's entry and the
  * success's return are at most TW_BRACKET apart.  Preemption can only
  * widen a bracket: a wide one still proves the bounds (no refusal after a
@@ -267,7 +267,8 @@ typedef struct reuse {
 #define TW_CADENCE_NS 500000LL
 #define TW_BRACKET_NS (2 * TW_CADENCE_NS)
 #define TW_PASSES 8
-#define TW_SPIN_NS 3000000LL
+#define TW_SPIN_NS 1000000LL
+#define TW_SPACING_NS 10000000LL
 
 static void tw_reuse(long reuse_sysctl, bool expect_reuse)
 {
@@ -337,7 +338,7 @@ static void tw_reuse(long reuse_sysctl, bool expect_reuse)
 			 * under load a sleep of 0.5 ms wakes milliseconds late and
 			 * no bracket would be narrow.  The model only chooses when
 			 * to look closely; the checks below hold wherever it is. */
-			if (in >= thr - TW_SPIN_NS && in <= thr + TW_SPIN_NS)
+			if (in >= thr - TW_SPIN_NS && in <= thr + 2 * TW_SPIN_NS)
 				continue;
 			/* cadence wait (see above); the capture's fd only ends it early */
 			next += TW_CADENCE_NS;
@@ -396,10 +397,16 @@ static void tw_reuse(long reuse_sysctl, bool expect_reuse)
 			if (passes == TW_PASSES)
 				break;
 			passes++;
+			/* 10 ms apart, so that each threshold can be probed
+			 * on its own (the first pass's come back to back) */
+			int64_t prev = -1;
 			for (size_t k = ngot - n; k < ngot; k++) {
 				unsigned i = got[k].tw;
+				if (prev >= 0)
+					stall_sleep_cap(w.cap, prev + TW_SPACING_NS);
 				stall_close_client_first(&got[k].cfd, &got[k].sfd, w.cap, &tws[i].closed);
 				tws[i].entry_mono_ns = tws[i].closed.final_ack_ns - off;
+				prev = tws[i].entry_mono_ns;
 				taken[i] = false;
 			}
 			taken_n = 0;
@@ -409,6 +416,18 @@ static void tw_reuse(long reuse_sysctl, bool expect_reuse)
 			break;
 	}
 
+	{
+		/* each threshold's bracket: last refusal's entry and the
+		 * success's return, µs from the model's threshold */
+		char br[512] = "";
+		size_t o = 0;
+		for (size_t k = 0; k < ngot && o + 40 < sizeof br; k++)
+			o += (size_t)snprintf(br + o, sizeof br - o, "%s%lld..%lld", k ? " " : "",
+			                      got[k].refused_in < 0 ? -1LL
+			                                            : (long long)((got[k].refused_in - got[k].thr) / 1000),
+			                      (long long)((got[k].out - got[k].thr) / 1000));
+		tf_diag("brackets_us", "%s  # refusal entry..success return, from each threshold (-1: no refusal)", br);
+	}
 	tf_diag("attempts_refused", "%u", fails);
 	tf_diag("thresholds_probed", "%zu  # in %u pass(es) over the TIME_WAIT sockets", ngot, passes);
 	tf_expect_int("refusals other than EADDRNOTAVAIL", other_errors, 0);
