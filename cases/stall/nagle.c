@@ -37,6 +37,7 @@
  *    ceiling" is the RTO.
  */
 #include "stall.h"
+#include "../rqwait.h"
 
 #define PORT 5001
 #define HDR_LEN 120     /* the "headers" write */
@@ -79,7 +80,16 @@ typedef struct xres {
 	                         * request and the TCP_QUICKACK after it: entry of
 	                         * the read, return of the setsockopt() */
 	int64_t t_done;         /* whole reply read by the client */
+	int64_t rq0, rq1;       /* this thread's run-queue wait at t_write and
+	                         * t_done (rqwait.h) */
 } xres;
+
+/* This thread's run-queue wait over the request (µs): how late scheduling
+ * made the application's moment. */
+static int64_t req_rq_us(const xres *r)
+{
+	return case_rq_wait_us(r->rq0, r->rq1);
+}
 
 static void conn_setup(conn *c)
 {
@@ -125,6 +135,7 @@ static void request_send(conn *c, const xopt *o, xres *r)
 {
 	static const char req[REQ_LEN] = { 'q' };
 
+	r->rq0 = case_rq_wait_ns();
 	r->t_write = tf_now_ns();
 	if (o->cork != NO_CORK)
 		tf_must(tf_sock_set_int(c->cfd, IPPROTO_TCP, TCP_CORK, 1));
@@ -196,6 +207,7 @@ static void request_finish(conn *c, const xopt *o, int timeout_ms, xres *r)
 				rgot += (size_t)n;
 			if (rgot == RESP_LEN) {
 				r->t_done = tf_now_ns();
+				r->rq1 = case_rq_wait_ns();
 				break;
 			}
 		}
@@ -355,7 +367,7 @@ static void expect_stall(conn *c, int round, const xopt *o)
 	stall_tcprow row = server_row(c);
 	wire w;
 	xres r;
-	char what[128];
+	char what[224];
 
 	row = pingpong_again(c, row, round);
 	snprintf(what, sizeof what, "round %d: server in ping-pong mode before the request "
@@ -375,9 +387,10 @@ static void expect_stall(conn *c, int round, const xopt *o)
 
 	snprintf(key, sizeof key, "round%d_wire_us", round);
 	tf_diag(key, "header transit %lld, delayed ACK %lld, ACK transit %lld, header to body on the "
-	        "client link %lld, application latency %lld", (long long)hdr_transit,
-	        (long long)((w.ack_tx - w.a_rx) / 1000), (long long)ack_transit, (long long)wire_stall,
-	        (long long)((r.t_done - r.t_write) / 1000));
+	        "client link %lld, application latency %lld, this thread's run-queue wait %lld",
+	        (long long)hdr_transit, (long long)((w.ack_tx - w.a_rx) / 1000), (long long)ack_transit,
+	        (long long)wire_stall, (long long)((r.t_done - r.t_write) / 1000),
+	        (long long)req_rq_us(&r));
 	/* Kernel side: the server's delayed-ACK timer, on the server link
 	 * (armed when the header arrived, fired when the ACK left). */
 	snprintf(what, sizeof what, "round %d: server delayed ACK after the header (server link)", round);
@@ -395,9 +408,9 @@ static void expect_stall(conn *c, int round, const xopt *o)
 	 * second delayed-ACK period could have passed (one stall, not two);
 	 * scheduling adds the measured allowance. */
 	snprintf(what, sizeof what, "round %d: write-write-read latency (application): at least the "
-	         "wire stall, less than the next delayed-ACK timer", round);
+	         "wire stall, less than the next delayed-ACK timer (+ this thread's run-queue wait)", round);
 	tf_expect_app_range(what, (r.t_done - r.t_write) / 1000, wire_stall,
-	                    wire_stall + b.lo);
+	                    wire_stall + b.lo + req_rq_us(&r));
 }
 
 /* A request that must not stall: header and body back to back, or the
@@ -406,7 +419,7 @@ static void expect_no_stall(conn *c, int round, const xopt *o)
 {
 	wire w;
 	xres r;
-	char what[160];
+	char what[224];
 
 	exchange(c, o, 2000, &r);
 	wire_of(c, r.t_write, &w);
@@ -437,10 +450,15 @@ static void expect_no_stall(conn *c, int round, const xopt *o)
 	tf_expect_range(what, (w.b_tx - from) / 1000, 0, (to - from) / 1000);
 	/* application side: no stall — the reply came before the shortest
 	 * delayed-ACK timer could have released the body */
+	char key[64];
+	snprintf(key, sizeof key, "round%d_app_us", round);
+	tf_diag(key, "application latency %lld, this thread's run-queue wait %lld",
+	        (long long)((r.t_done - r.t_write) / 1000), (long long)req_rq_us(&r));
 	snprintf(what, sizeof what, "round %d: write-write-read latency (application): less than a "
-	         "delayed-ACK timer", round);
+	         "delayed-ACK timer (+ this thread's run-queue wait)", round);
 	tf_expect_app_time(what, (r.t_done - r.t_write) / 1000, 0, 0,
-	                   stall_timer_band(stall_delack_min(c->hz), c->hz).lo - tf_slack_us());
+	                   stall_timer_band(stall_delack_min(c->hz), c->hz).lo - tf_slack_us() +
+	                   req_rq_us(&r));
 }
 
 TF_CASE(nagle_delack_stall, .timeout_s = 30,
@@ -528,7 +546,7 @@ TF_CASE(nagle_cork_uncork, .timeout_s = 30,
 	for (int i = 1; i <= ROUNDS; i++) {
 		xres r;
 		long idx;
-		char what[128];
+		char what[224];
 
 		exchange(&c, &(xopt){ .split = true, .cork = CORK_UNCORK }, 2000, &r);
 		tf_must(tf_capture_read(c.ccap));
@@ -545,10 +563,15 @@ TF_CASE(nagle_cork_uncork, .timeout_s = 30,
 		         "(client link, from its entry)", i);
 		tf_expect_range(what, (tf_capture_pkt(c.ccap, (size_t)idx)->ts_ns - r.last_in) / 1000, 0,
 		                (r.last_out - r.last_in) / 1000);
+		char key[64];
+		snprintf(key, sizeof key, "round%d_app_us", i);
+		tf_diag(key, "application latency %lld, this thread's run-queue wait %lld",
+		        (long long)((r.t_done - r.t_write) / 1000), (long long)req_rq_us(&r));
 		snprintf(what, sizeof what, "round %d: write-write-read latency (application): less than "
-		         "a delayed-ACK timer", i);
+		         "a delayed-ACK timer (+ this thread's run-queue wait)", i);
 		tf_expect_app_time(what, (r.t_done - r.t_write) / 1000, 0, 0,
-		                   stall_timer_band(stall_delack_min(c.hz), c.hz).lo - tf_slack_us());
+		                   stall_timer_band(stall_delack_min(c.hz), c.hz).lo - tf_slack_us() +
+		                   req_rq_us(&r));
 	}
 	conn_free(&c);
 }
@@ -567,7 +590,7 @@ TF_CASE(nagle_cork_forgotten, .timeout_s = 30,
 		stall_tcprow row;
 		xres r;
 		long idx;
-		char what[128], key[32];
+		char what[224], key[32];
 		unsigned hz = c.hz;
 
 		tf_must(tf_tcp_info(c.cfd, &ti));
@@ -611,18 +634,19 @@ TF_CASE(nagle_cork_forgotten, .timeout_s = 30,
 		 * edge + d. */
 		int64_t d = (r.last_out - r.last_in) / 1000;
 		snprintf(key, sizeof key, "round%d_wire_us", i);
-		tf_diag(key, "send() took %lld, segment left %lld after its entry, application latency %lld",
-		        (long long)d, (long long)((t_tx - r.last_in) / 1000),
-		        (long long)((r.t_done - r.t_write) / 1000));
+		tf_diag(key, "send() took %lld, segment left %lld after its entry, application latency %lld, "
+		        "this thread's run-queue wait %lld", (long long)d,
+		        (long long)((t_tx - r.last_in) / 1000), (long long)((r.t_done - r.t_write) / 1000),
+		        (long long)req_rq_us(&r));
 		snprintf(what, sizeof what, "round %d: corked request held until the probe timer (client "
 		         "link, from the send() that armed it; + its duration)", i);
 		tf_expect_time(what, (t_tx - r.last_in) / 1000, b.mid, b.lo, b.hi + d);
 		/* Application side: at least the wire stall, at most the timer
 		 * (+ the send()) — scheduling adds only the measured allowance. */
 		snprintf(what, sizeof what, "round %d: write-read latency (application): at least the wire "
-		         "stall, less than the next probe timer", i);
+		         "stall, less than the next probe timer (+ this thread's run-queue wait)", i);
 		tf_expect_app_range(what, (r.t_done - r.t_write) / 1000, (t_tx - r.last_in) / 1000,
-		                    (t_tx - r.t_write) / 1000 + b.lo);
+		                    (t_tx - r.t_write) / 1000 + b.lo + req_rq_us(&r));
 	}
 	conn_free(&c);
 }
