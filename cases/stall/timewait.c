@@ -172,7 +172,19 @@ TF_CASE(timewait_active_vs_passive, .timeout_s = 30,
 		tf_fail("the server did not retransmit its FIN");
 	tf_diag("server_fin_retransmitted_after_ms", "%.3f",
 	        (tf_capture_pkt(ccap, (size_t)i)->ts_ns - first_fin) / 1e6);
-	int64_t refin = tf_capture_pkt(ccap, (size_t)i)->ts_ns;
+	/* The TIME-WAIT socket re-arms its timer while processing that FIN
+	 * and ACKs it right after (tcp_timewait_state_process():
+	 * inet_twsk_reschedule(), then TCP_TW_ACK): the ACK leaving the
+	 * client is the re-arm's moment.  Not the FIN's arrival: a received
+	 * packet is stamped when it is queued (netif_rx()), and under load its
+	 * processing waits in ksoftirqd. */
+	long ai = stall_wait_pkt(ccap, (size_t)i + 1, &up, TF_TCP_ACK, TF_TCP_FIN, &want, deadline);
+	if (ai < 0)
+		tf_fail("the TIME_WAIT socket did not ACK the retransmitted FIN (client link)");
+	int64_t refin = tf_capture_pkt(ccap, (size_t)ai)->ts_ns;
+	tf_diag("refin_processed_after_us", "%lld  # the retransmitted FIN queued on the client link "
+	        "to the TIME_WAIT socket's ACK of it",
+	        (long long)((refin - tf_capture_pkt(ccap, (size_t)i)->ts_ns) / 1000));
 	j = stall_wait_pkt(scap, 0, &up, TF_TCP_ACK, TF_TCP_FIN, &want, deadline);
 	if (j < 0)
 		tf_fail("the TIME_WAIT socket's ACK never reached the server");
@@ -195,8 +207,8 @@ TF_CASE(timewait_active_vs_passive, .timeout_s = 30,
 	int64_t jus = stall_jiffy_us(tf_case_hz());
 	tf_diag("proc_read_us", "%lld  # the /proc/net/tcp read that gave the remaining time",
 	        (long long)d_us);
-	tf_expect_time("TIME_WAIT timer re-armed by the retransmitted FIN (remaining + elapsed from the "
-	               "/proc/net/tcp read's start; - its duration)",
+	tf_expect_time("TIME_WAIT timer re-armed by the retransmitted FIN (remaining + elapsed from its "
+	               "ACK to the /proc/net/tcp read's start; - the read's duration)",
 	               left_us + since_refin_us, b.lo, b.lo - 10000 - jus - d_us, b.lo + jus);
 }
 
