@@ -49,6 +49,7 @@
  * wheel's (fate_timer_band()) around the jiffies the rules above arm.
  */
 #include "fate.h"
+#include "../rqwait.h"
 
 #define PORT 12004
 #define RCVBUF 4096
@@ -408,7 +409,9 @@ TF_CASE(zero_window_unreachable, .timeout_s = 30,
 	int err = 0;
 
 	zw_setup(&c, &z);
+	int64_t rq0 = case_rq_wait_ns();
 	int r = tf_sock_wait_error(c.cfd, 10000, &err, &t_err);
+	int64_t rq_us = case_rq_wait_us(rq0, case_rq_wait_ns());
 	if (r == -ETIME)
 		tf_fail("no error within 10 s");
 	tf_must(r);
@@ -424,8 +427,10 @@ TF_CASE(zero_window_unreachable, .timeout_s = 30,
 		/* the give-up sends nothing: the application's wake-up on the
 		 * error (application side); the probe gaps are the kernel side */
 		fate_band b = fate_timer_band(hz, probe_gap_j(&c, (unsigned)n));
-		tf_expect_app_time("give-up after the last probe", (t_err - pr[n - 1]) / 1000, b.mid,
-		                   b.lo, b.hi);
+		tf_diag("rq_wait_us", "%lld  # this thread's run-queue wait while it waited for the error",
+		        (long long)rq_us);
+		tf_expect_app_time("give-up after the last probe (+ this thread's run-queue wait)",
+		                   (t_err - pr[n - 1]) / 1000, b.mid, b.lo, b.hi + rq_us);
 	}
 	tf_expect_errno("socket error", err, ETIMEDOUT);
 	tf_expect_int("RST from the client", (long)tf_capture_count_flags(c.cap, &c.cf, false,
@@ -453,7 +458,9 @@ static void zw_user_timeout(bool unreachable)
 	int err = 0;
 
 	zw_setup(&c, &z);
+	int64_t rq0 = case_rq_wait_ns();
 	int r = tf_sock_wait_error(c.cfd, z.user_timeout_ms + 5000, &err, &t_err);
+	int64_t rq_us = case_rq_wait_us(rq0, case_rq_wait_ns());
 	if (r == -ETIME)
 		tf_fail("no error within the user timeout + 5 s");
 	tf_must(r);
@@ -482,8 +489,10 @@ static void zw_user_timeout(bool unreachable)
 	tf_diag("last_rearm_before_abort_ms", "%.3f after the first probe, %llu jiffies left",
 	        (double)(t_arm - pr[0]) / 1e6, (unsigned long long)rem_j);
 	/* application side: the abort sends nothing */
-	tf_expect_app_time("give-up after the first probe (TCP_USER_TIMEOUT)", (t_err - pr[0]) / 1000,
-	                   b.mid, b.lo, b.hi);
+	tf_diag("rq_wait_us", "%lld  # this thread's run-queue wait while it waited for the error",
+	        (long long)rq_us);
+	tf_expect_app_time("give-up after the first probe (TCP_USER_TIMEOUT) (+ this thread's run-queue "
+	                   "wait)", (t_err - pr[0]) / 1000, b.mid, b.lo, b.hi + rq_us);
 	tf_expect_errno("socket error", err, ETIMEDOUT);
 	long answers = (long)fate_count(c.cap, &(fate_match){ .flow = &c.sf, .zero_win = true,
 	                                .after_ns = pr[0] });
