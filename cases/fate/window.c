@@ -49,6 +49,7 @@
  * wheel's (fate_timer_band()) around the jiffies the rules above arm.
  */
 #include "fate.h"
+#include "../rqwait.h"
 
 #define PORT 12004
 #define RCVBUF 4096
@@ -68,6 +69,7 @@ struct zw_conn {
 	tf_capture *cap;           /* on the client's link */
 	tf_fault *blackhole;
 	int64_t t_zw;              /* the ACK that shut the window, all data acked */
+	int64_t t_arm_in, t_arm_out; /* the send() that armed the probe timer: entry, return */
 	uint32_t snd_nxt;          /* the client's next sequence then */
 	uint64_t base_j;           /* tcp_probe0_base() in jiffies */
 	long retries2;
@@ -82,6 +84,29 @@ static void zw_free(struct zw_conn *c)
 	if (c->sfd >= 0)
 		close(c->sfd);
 	tf_topo_free(c->t);
+}
+
+int fate_snd_wnd(int fd, uint32_t *wnd);   /* snd_wnd.c */
+
+/* Wait until everything the client wrote is acknowledged (SIOCOUTQ 0),
+ * woken by the capture, which sees every ACK arrive (re-checked every
+ * millisecond when nothing arrives: the capture can wake this process a
+ * moment before TCP has processed the ACK it shows). */
+static void zw_wait_acked(struct zw_conn *c, int timeout_ms)
+{
+	int64_t deadline = tf_mono_ns() + (int64_t)timeout_ms * 1000000;
+	int outq = 1;
+
+	for (;;) {
+		if (ioctl(c->cfd, SIOCOUTQ, &outq) < 0)
+			tf_fail("SIOCOUTQ: %s", strerror(errno));
+		if (outq == 0)
+			return;
+		if (tf_mono_ns() > deadline)
+			tf_fail("%d bytes still unacknowledged after %d ms", outq, timeout_ms);
+		if (tf_sock_wait(tf_capture_fd(c->cap), POLLIN, 1, NULL) == 0)
+			tf_must(tf_capture_read(c->cap));
+	}
 }
 
 static void zw_setup(struct zw_conn *c, const struct zw *z)
@@ -112,24 +137,46 @@ static void zw_setup(struct zw_conn *c, const struct zw *z)
 	if (z->user_timeout_ms)
 		tf_must(tf_sock_set_int(c->cfd, IPPROTO_TCP, TCP_USER_TIMEOUT, z->user_timeout_ms));
 
-	/* The client writes until the send buffer is full. */
+	/*
+	 * The order must be certain: an unreachable server is made so before
+	 * the first probe can leave.  So the window is shut with nothing
+	 * queued behind it (no probe timer: tcp_ack() arms it only for a
+	 * queued segment), the fault goes in, and only then the write that
+	 * queues data behind the zero window arms the timer
+	 * (tcp_push_pending_frames() -> tcp_check_probe_timer()).
+	 * To shut the window with nothing queued, the client sends at most
+	 * what the window takes, an MSS at a time (no TSO deferral, Nagle
+	 * off), and waits for each to be acknowledged.
+	 */
+	int mss = 0;
+	socklen_t ml = sizeof mss;
+	if (getsockopt(c->cfd, IPPROTO_TCP, TCP_MAXSEG, &mss, &ml) < 0 || mss <= 0)
+		tf_fail("TCP_MAXSEG: %s", strerror(errno));
+	tf_must(tf_sock_set_int(c->cfd, IPPROTO_TCP, TCP_NODELAY, 1));
 	fate_nonblock(c->cfd);
-	for (int calls = 0;; calls++) {
-		ssize_t n = send(c->cfd, buf, 65536, MSG_NOSIGNAL);
-		if (n < 0 && errno == EAGAIN)
+	for (int rounds = 0;; rounds++) {
+		uint32_t wnd = 0;
+		int r = fate_snd_wnd(c->cfd, &wnd);
+
+		if (r == -EOPNOTSUPP)
+			TF_SKIP("TCP_INFO has no tcpi_snd_wnd (Linux < 5.4): the window cannot be shut "
+			        "with nothing queued");
+		tf_must(r);
+		if (wnd == 0)
 			break;
+		if (rounds > 1024)
+			tf_fail("the server's window never closed (%u bytes after %d writes)", wnd, rounds);
+		ssize_t n = send(c->cfd, buf, wnd < (uint32_t)mss ? wnd : (size_t)mss, MSG_NOSIGNAL);
 		if (n < 0)
 			tf_fail("send: %s", strerror(errno));
-		if (calls > 256)
-			tf_fail("send buffer never filled");
 		c->accepted += n;
+		zw_wait_acked(c, 3000);
 	}
-	tf_diag("accepted_bytes", "%ld", c->accepted);
+	tf_diag("window_filled_bytes", "%ld  # in MSS writes, each acknowledged", c->accepted);
 
-	/* The ACK that shuts the window with nothing left in flight: it
-	 * acknowledges the end of the last data segment sent. */
-	int64_t deadline = tf_mono_ns() + 3000000000LL;
-	for (;;) {
+	/* The ACK that shut the window: it acknowledges the end of the last
+	 * data segment sent. */
+	{
 		uint32_t end = 0;
 		bool have = false;
 
@@ -144,18 +191,39 @@ static void zw_setup(struct zw_conn *c, const struct zw *z)
 		}
 		long zi = have ? fate_find(c->cap, 0, &(fate_match){ .flow = &c->sf, .all = TF_TCP_ACK,
 		                           .zero_win = true, .has_ack = true, .ack = end }) : -1;
-		if (zi >= 0) {
-			c->t_zw = tf_capture_pkt(c->cap, (size_t)zi)->ts_ns;
-			c->snd_nxt = end;
-			break;
-		}
-		if (tf_mono_ns() > deadline)
-			tf_fail("the server's window never closed");
-		tf_sock_wait(tf_capture_fd(c->cap), POLLIN, 100, NULL);
+		if (zi < 0)
+			tf_fail("no zero-window ACK of the last data segment on the client link");
+		c->t_zw = tf_capture_pkt(c->cap, (size_t)zi)->ts_ns;
+		c->snd_nxt = end;
 	}
 	if (z->unreachable)
 		tf_must(tf_fault_blackhole(tf_topo_router(c->t), tf_topo_server_cidr(c->t),
 		                           &c->blackhole));
+
+	/* The client writes until the send buffer is full ("The send buffer
+	 * fills"); the first write arms the probe timer, inside the syscall. */
+	for (int calls = 0;; calls++) {
+		int64_t in = tf_now_ns();
+		ssize_t n = send(c->cfd, buf, 65536, MSG_NOSIGNAL);
+		int64_t out = tf_now_ns();
+
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n < 0)
+			tf_fail("send: %s", strerror(errno));
+		if (calls > 256)
+			tf_fail("send buffer never filled");
+		if (calls == 0) {
+			c->t_arm_in = in;
+			c->t_arm_out = out;
+		}
+		c->accepted += n;
+	}
+	if (!c->t_arm_in)
+		tf_fail("the send buffer took nothing behind the zero window");
+	tf_diag("accepted_bytes", "%ld", c->accepted);
+	tf_diag("probe_timer_armed_in_us", "%lld  # the send() that queued data behind the zero window",
+	        (long long)((c->t_arm_out - c->t_arm_in) / 1000));
 
 	/* tcp_probe0_base() from the model's RTO, checked against the kernel's. */
 	_cleanup_(tf_model_freep) tf_model *m = tf_case_model(c->client);
@@ -217,13 +285,19 @@ static void zw_check_gaps(const struct zw_conn *c, const int64_t *pr, const int6
 	char label[128];
 
 	for (size_t k = 0; k < n; k++) {
-		int64_t from = k == 0 ? c->t_zw : ans[k - 1] >= 0 ? ans[k - 1] : pr[k - 1];
+		int64_t from = k == 0 ? c->t_arm_in : ans[k - 1] >= 0 ? ans[k - 1] : pr[k - 1];
 		uint64_t d = k == 0 ? c->base_j : probe_gap_j(c, (unsigned)k);
+		fate_band b = fate_timer_band(hz, d);
 
 		snprintf(label, sizeof label, "probe #%zu after %s (%llu jiffies)", k + 1,
-		         k == 0 ? "the window closed" : ans[k - 1] >= 0 ? "the answer" : "probe",
+		         k == 0 ? "the send() that armed the timer (from its entry; + its duration)"
+		                : ans[k - 1] >= 0 ? "the answer" : "probe",
 		         (unsigned long long)d);
-		fate_expect_band(label, (pr[k] - from) / 1000, fate_timer_band(hz, d));
+		/* probe 1: the timer was armed inside the send(), between its
+		 * entry and return; the band's high edge moves by that span */
+		if (k == 0)
+			b.hi += (c->t_arm_out - c->t_arm_in) / 1000;
+		fate_expect_band(label, (pr[k] - from) / 1000, b);
 	}
 }
 
@@ -246,7 +320,8 @@ static void zw_alive(const struct zw *zp)
 	short rev = 0;
 
 	zw_setup(&c, &z);
-	int64_t left_ms = z.window_ms - (tf_now_ns() - c.t_zw) / 1000000;
+	/* the window counts from the send() that armed the probe timer */
+	int64_t left_ms = z.window_ms - (tf_now_ns() - c.t_arm_in) / 1000000;
 	int fds[1] = { c.cfd };
 	/* The client's socket is not readable and stays unwritable: any
 	 * event (POLLERR/POLLHUP) would be the connection dying. */
@@ -257,9 +332,12 @@ static void zw_alive(const struct zw *zp)
 	tf_must(tf_capture_read(c.cap));
 
 	size_t n = zw_probes(&c, pr, TF_ARRAY_SIZE(pr));
+	/* the kernel's window, not up to this process's (maybe late) wake-up */
+	while (n > 0 && pr[n - 1] > c.t_arm_in + z.window_ms * 1000000LL)
+		n--;
 	/* Expected count: cumulative bands against the window. */
 	long sure = 0, maybe = 0;
-	int64_t lo = 0, hi = 0;
+	int64_t lo = 0, hi = (c.t_arm_out - c.t_arm_in) / 1000;   /* armed inside the send() */
 	for (unsigned k = 0; k < 64; k++) {
 		fate_band b = fate_timer_band(hz, k == 0 ? c.base_j : probe_gap_j(&c, k));
 		lo += b.lo;
@@ -331,7 +409,9 @@ TF_CASE(zero_window_unreachable, .timeout_s = 30,
 	int err = 0;
 
 	zw_setup(&c, &z);
+	int64_t rq0 = case_rq_wait_ns();
 	int r = tf_sock_wait_error(c.cfd, 10000, &err, &t_err);
+	int64_t rq_us = case_rq_wait_us(rq0, case_rq_wait_ns());
 	if (r == -ETIME)
 		tf_fail("no error within 10 s");
 	tf_must(r);
@@ -343,9 +423,15 @@ TF_CASE(zero_window_unreachable, .timeout_s = 30,
 	tf_expect_int("answers from the vanished server", (long)fate_count(c.cap, &(fate_match){
 	              .flow = &c.sf, .after_ns = c.t_zw + 1 }), 0);
 	zw_check_gaps(&c, pr, ans, n);
-	if (n > 0)
-		fate_expect_band("give-up after the last probe", (t_err - pr[n - 1]) / 1000,
-		                 fate_timer_band(hz, probe_gap_j(&c, (unsigned)n)));
+	if (n > 0) {
+		/* the give-up sends nothing: the application's wake-up on the
+		 * error (application side); the probe gaps are the kernel side */
+		fate_band b = fate_timer_band(hz, probe_gap_j(&c, (unsigned)n));
+		tf_diag("rq_wait_us", "%lld  # this thread's run-queue wait while it waited for the error",
+		        (long long)rq_us);
+		tf_expect_app_time("give-up after the last probe (+ this thread's run-queue wait)",
+		                   (t_err - pr[n - 1]) / 1000, b.mid, b.lo, b.hi + rq_us);
+	}
 	tf_expect_errno("socket error", err, ETIMEDOUT);
 	tf_expect_int("RST from the client", (long)tf_capture_count_flags(c.cap, &c.cf, false,
 	              TF_TCP_RST), 0);
@@ -372,7 +458,9 @@ static void zw_user_timeout(bool unreachable)
 	int err = 0;
 
 	zw_setup(&c, &z);
+	int64_t rq0 = case_rq_wait_ns();
 	int r = tf_sock_wait_error(c.cfd, z.user_timeout_ms + 5000, &err, &t_err);
+	int64_t rq_us = case_rq_wait_us(rq0, case_rq_wait_ns());
 	if (r == -ETIME)
 		tf_fail("no error within the user timeout + 5 s");
 	tf_must(r);
@@ -400,7 +488,11 @@ static void zw_user_timeout(bool unreachable)
 	b.mid = (int64_t)z.user_timeout_ms * 1000;
 	tf_diag("last_rearm_before_abort_ms", "%.3f after the first probe, %llu jiffies left",
 	        (double)(t_arm - pr[0]) / 1e6, (unsigned long long)rem_j);
-	fate_expect_band("give-up after the first probe (TCP_USER_TIMEOUT)", (t_err - pr[0]) / 1000, b);
+	/* application side: the abort sends nothing */
+	tf_diag("rq_wait_us", "%lld  # this thread's run-queue wait while it waited for the error",
+	        (long long)rq_us);
+	tf_expect_app_time("give-up after the first probe (TCP_USER_TIMEOUT) (+ this thread's run-queue "
+	                   "wait)", (t_err - pr[0]) / 1000, b.mid, b.lo, b.hi + rq_us);
 	tf_expect_errno("socket error", err, ETIMEDOUT);
 	long answers = (long)fate_count(c.cap, &(fate_match){ .flow = &c.sf, .zero_win = true,
 	                                .after_ns = pr[0] });

@@ -537,6 +537,13 @@ static void tbf_rate(uint64_t rate, uint32_t burst, size_t len)
 	int r;
 
 	offload_off(client, TF_IF_CLIENT);
+	/* No tail loss probes: a probe is the sender's guess at a loss when
+	 * no ACK came for 2 x srtt; with the CPUs busy the ACK clock can lag
+	 * that much (one spurious probe seen in a loaded concurrent run) and
+	 * the "nothing resent" premise would hang on the scheduler.  The RTO
+	 * (>= 200 ms) stays; tbf drops nothing here (queue limit 2 x the
+	 * transfer), so any retransmission left is still a failure. */
+	tf_must(tf_host_sysctl_set_int(client, "net.ipv4.tcp_early_retrans", 0));
 	tf_must(tf_tcp_pair(client, tf_topo_server(t), tf_topo_server_addr(t), RATE_PORT, &cfd, &sfd));
 	tf_must(tf_sock_flow(cfd, &f));
 	r = tf_fault_rate(router, TF_IF_ROUTER_SERVER, rate, burst, 2 * (uint32_t)len, &tbf);

@@ -218,26 +218,76 @@ TF_CASE(ports_other_destination, .timeout_s = 30,
 }
 
 /*
+ * One connect() toward PORT_A on a fresh non-blocking socket, the syscall
+ * bracketed on CLOCK_MONOTONIC (the clock of tcp_clock_ms()).  The refusal
+ * sends nothing: the kernel decides inside connect(), so a refusal proves
+ * its check came before *out, a success that it came after *in — whatever
+ * the scheduler did to this process around the call.
+ */
+static int probe_connect(world *w, int *fd, int64_t *in, int64_t *out)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PORT_A) };
+	int s = tf_host_socket(w->client, AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), r;
+
+	tf_must(s);
+	tf_must(inet_pton(AF_INET, tf_topo_server_addr(w->t), &sa.sin_addr) == 1 ? 0 : -EINVAL);
+	*in = tf_mono_ns();
+	r = connect(s, (struct sockaddr *)&sa, sizeof sa) < 0 && errno != EINPROGRESS ? -errno : 0;
+	*out = tf_mono_ns();
+	if (r < 0) {
+		close(s);
+		return r;
+	}
+	*fd = s;
+	return 0;
+}
+
+/* A reincarnation: the connection that took over a TIME-WAIT 4-tuple. */
+typedef struct reuse {
+	int cfd, sfd;
+	unsigned tw;            /* index in tws */
+	int64_t thr;            /* that socket's reuse threshold (model), MONOTONIC */
+	int64_t in, out;        /* the successful connect() */
+	int64_t refused_in;     /* entry of the last refused connect() before it, -1: none */
+} reuse;
+
+/*
  * tcp_tw_reuse = 1: connect() may take over a TIME-WAIT 4-tuple once
  * tcp_clock_ms() is past tw_entry_stamp + tcp_tw_reuse_delay.  Tries
- * connect() every millisecond (the cadence is the measurement's
- * resolution: nothing signals that the delay passed) from the moment the
- * range is exhausted until it succeeds.
+ * connect() every half millisecond (nothing signals that the delay passed)
+ * from the moment the range is exhausted, back to back from 1 ms before
+ * the model's threshold to 2 ms after it.  Each TIME-WAIT socket gives one
+ * threshold; it is bracketed when the last refusal's entry and the
+ * success's return are at most TW_BRACKET apart.  Preemption can only
+ * widen a bracket: a wide one still proves the bounds (no refusal after a
+ * threshold, no success before it) and the probing goes on with the next
+ * TIME-WAIT socket — and, once all are taken, with the reincarnations
+ * closed again into TIME-WAIT — until one threshold is bracketed.
  */
-static void tw_reuse(long reuse, bool expect_reuse)
+#define TW_CADENCE_NS 500000LL
+#define TW_BRACKET_NS (2 * TW_CADENCE_NS)
+#define TW_PASSES 8
+#define TW_SPIN_NS 1000000LL
+#define TW_SPACING_NS 10000000LL
+
+static void tw_reuse(long reuse_sysctl, bool expect_reuse)
 {
 	world w;
 	tw tws[16];
-	int err, cfd = -1, sfd = -1;
-	unsigned n;
+	reuse got[16 * TW_PASSES];
+	size_t ngot = 0;
+	bool taken[16] = { false };
+	int err, cfd = -1;
+	unsigned n, taken_n = 0, passes = 1;
 	long delay_ms = -1, v;
-	const int64_t cadence_ns = 1000000;
-	int64_t off, thr, first_ok = -1, last_fail = -1, deadline;
-	unsigned fails = 0, other_errors = 0;
+	int64_t off, thr, deadline, last_refused_in = -1, worst_refusal = INT64_MIN;
+	int64_t worst_success = INT64_MAX;
+	unsigned fails = 0, other_errors = 0, isn_ok = 0;
+	long tight = -1;
 
 	world_setup(&w);
-	if (reuse >= 0)
-		tf_must(tf_host_sysctl_set_int(w.client, "net.ipv4.tcp_tw_reuse", reuse));
+	if (reuse_sysctl >= 0)
+		tf_must(tf_host_sysctl_set_int(w.client, "net.ipv4.tcp_tw_reuse", reuse_sysctl));
 	tf_must(tf_host_sysctl_get_int(w.client, "net.ipv4.tcp_tw_reuse", &v));
 	tf_diag("tcp_tw_reuse", "%ld", v);
 	if (tf_host_sysctl_exists(w.client, "net.ipv4.tcp_tw_reuse_delay")) {
@@ -251,82 +301,182 @@ static void tw_reuse(long reuse, bool expect_reuse)
 	}
 	n = exhaust(&w, tws, w.model.usable, &err);
 	tf_expect_int("TIME_WAIT sockets filling the range", (long)n, (long)w.model.usable);
-
-	/* the oldest TIME-WAIT socket is the first that may be reused */
-	thr = INT64_MAX;
-	for (unsigned i = 0; i < n; i++) {
-		int64_t t = stall_tw_reuse_at_ns(tws[i].entry_mono_ns, delay_ms);
-		if (t < thr)
-			thr = t;
-	}
 	off = stall_real_minus_mono();
-	deadline = thr + (expect_reuse ? 500 : 200) * 1000000LL;
-	while (tf_mono_ns() < deadline) {
-		int64_t t = tf_mono_ns();
-		int r = tf_tcp_connect_start(w.client, tf_topo_server_addr(w.t), PORT_A, &cfd);
 
-		if (r == 0) {
-			first_ok = t;
+	for (;;) {
+		/* the oldest TIME-WAIT socket not yet taken is the first that
+		 * may be reused */
+		thr = INT64_MAX;
+		for (unsigned i = 0; i < n; i++) {
+			int64_t t = stall_tw_reuse_at_ns(tws[i].entry_mono_ns, delay_ms);
+			if (!taken[i] && t < thr)
+				thr = t;
+		}
+		if (thr == INT64_MAX)
+			break;
+		deadline = thr + (expect_reuse ? 500 : 200) * 1000000LL;
+
+		int64_t in, out, next = tf_mono_ns();
+		int r;
+		for (;;) {
+			r = probe_connect(&w, &cfd, &in, &out);
+			if (r == 0)
+				break;
+			if (r != -EADDRNOTAVAIL) {
+				other_errors++;
+				tf_note("connect(): %s", tf_errno_name(r));
+			}
+			fails++;
+			last_refused_in = in;
+			/* refused: the kernel's check came after `in`, so the
+			 * threshold had not passed at `in` */
+			if (in - thr > worst_refusal)
+				worst_refusal = in - thr;
+			if (in >= deadline)
+				break;
+			/* Around the model's threshold, no sleep between attempts:
+			 * under load a sleep of 0.5 ms wakes milliseconds late and
+			 * no bracket would be narrow.  The model only chooses when
+			 * to look closely; the checks below hold wherever it is. */
+			if (in >= thr - TW_SPIN_NS && in <= thr + 2 * TW_SPIN_NS)
+				continue;
+			/* cadence wait (see above); the capture's fd only ends it early */
+			next += TW_CADENCE_NS;
+			if (next < in)
+				next = in;
+			if (in < thr - TW_SPIN_NS && next > thr - TW_SPIN_NS)
+				next = thr - TW_SPIN_NS;
+			stall_sleep_cap(w.cap, next);
+		}
+		if (r != 0)
+			break;   /* refused past the deadline: checked below */
+
+		/* success: which TIME-WAIT socket did it take over? */
+		reuse *g = &got[ngot];
+		tf_flow f;
+		g->cfd = cfd;
+		cfd = -1;
+		tf_must(tf_tcp_connect_wait(g->cfd, 5000, NULL));
+		tf_must(tf_tcp_accept(w.lfd_a, 5000, &g->sfd));
+		ngot++;
+		tf_must(tf_sock_flow(g->cfd, &f));
+		g->tw = UINT_MAX;
+		for (unsigned i = 0; i < n; i++)
+			if (!taken[i] && tws[i].port == f.sport)
+				g->tw = i;
+		if (g->tw == UINT_MAX)
+			tf_fail("the new connection's port %u was not a TIME_WAIT port", f.sport);
+		taken[g->tw] = true;
+		taken_n++;
+		g->thr = stall_tw_reuse_at_ns(tws[g->tw].entry_mono_ns, delay_ms);
+		g->in = in;
+		g->out = out;
+		g->refused_in = last_refused_in;
+		last_refused_in = -1;
+		/* success: the check came before `out`, the threshold had passed */
+		if (out - g->thr < worst_success)
+			worst_success = out - g->thr;
+		/* wire: the reincarnation's SYN carries tw_snd_nxt + 65537 */
+		tf_must(tf_capture_read(w.cap));
+		long si = stall_find(w.cap, 0, &f, in + off, TF_TCP_SYN, 0);
+		if (si < 0)
+			tf_fail("no SYN of the reincarnation on the wire (port %u)", f.sport);
+		isn_ok += tf_capture_pkt(w.cap, (size_t)si)->seq ==
+		          stall_tw_reuse_isn(tws[g->tw].closed.client_fin + 1);
+		if (ngot == 1)
+			stall_expect_state("the 4-tuple is an established connection again",
+			                   stall_diag(w.client, &f), TCP_ESTABLISHED);
+		if (g->refused_in >= 0 && g->out - g->refused_in <= TW_BRACKET_NS) {
+			tight = (long)(ngot - 1);
 			break;
 		}
-		if (r != -EADDRNOTAVAIL) {
-			other_errors++;
-			tf_note("connect(): %s", tf_errno_name(r));
+		if (taken_n == n) {
+			/* every TIME-WAIT socket taken, none bracketed: close the
+			 * reincarnations client first, back into TIME-WAIT with
+			 * new entry stamps, and probe again */
+			if (passes == TW_PASSES)
+				break;
+			passes++;
+			/* 10 ms apart, so that each threshold can be probed
+			 * on its own (the first pass's come back to back) */
+			int64_t prev = -1;
+			for (size_t k = ngot - n; k < ngot; k++) {
+				unsigned i = got[k].tw;
+				if (prev >= 0)
+					stall_sleep_cap(w.cap, prev + TW_SPACING_NS);
+				stall_close_client_first(&got[k].cfd, &got[k].sfd, w.cap, &tws[i].closed);
+				tws[i].entry_mono_ns = tws[i].closed.final_ack_ns - off;
+				prev = tws[i].entry_mono_ns;
+				taken[i] = false;
+			}
+			taken_n = 0;
+			off = stall_real_minus_mono();
 		}
-		fails++;
-		last_fail = t;
-		/* cadence wait (see above); the capture's fd only ends it early */
-		stall_sleep_cap(w.cap, t + cadence_ns);
+		if (ngot == TF_ARRAY_SIZE(got))
+			break;
+	}
+
+	{
+		/* each threshold's bracket: last refusal's entry and the
+		 * success's return, µs from the model's threshold */
+		char br[512] = "";
+		size_t o = 0;
+		for (size_t k = 0; k < ngot && o + 40 < sizeof br; k++)
+			o += (size_t)snprintf(br + o, sizeof br - o, "%s%lld..%lld", k ? " " : "",
+			                      got[k].refused_in < 0 ? -1LL
+			                                            : (long long)((got[k].refused_in - got[k].thr) / 1000),
+			                      (long long)((got[k].out - got[k].thr) / 1000));
+		tf_diag("brackets_us", "%s  # refusal entry..success return, from each threshold (-1: no refusal)", br);
 	}
 	tf_diag("attempts_refused", "%u", fails);
+	tf_diag("thresholds_probed", "%zu  # in %u pass(es) over the TIME_WAIT sockets", ngot, passes);
 	tf_expect_int("refusals other than EADDRNOTAVAIL", other_errors, 0);
+	/* Bounds a correct kernel meets whatever the scheduling (slack for the
+	 * wire-to-tcp_clock_ms() conversion): no refusal entered after the
+	 * earliest threshold, no success returned before its threshold. */
+	if (expect_reuse && worst_refusal != INT64_MIN)
+		tf_expect_range("latest refused connect() entry, relative to the earliest reuse threshold "
+		                "then (kernel refused only before it)", worst_refusal / 1000,
+		                worst_refusal < -TW_BRACKET_NS ? worst_refusal / 1000 : -TW_BRACKET_NS / 1000,
+		                0);
 	if (!expect_reuse) {
 		tf_expect_int("connect() reused a TIME_WAIT port (tcp_tw_reuse=2 is loopback only)",
-		              first_ok >= 0, 0);
-		tf_expect_int("still refused 200 ms past the reuse threshold", last_fail > thr + 150000000LL, 1);
-		if (cfd >= 0)
-			close(cfd);
+		              (long)ngot, 0);
+		tf_expect_int("still refused (connect() entered) 200 ms past the reuse threshold",
+		              worst_refusal >= 200000000LL, 1);
+		for (size_t k = 0; k < ngot; k++) {
+			close(got[k].cfd);
+			close(got[k].sfd);
+		}
 		world_free(&w);
 		return;
 	}
-	if (first_ok < 0)
-		tf_fail("connect() never reused a TIME_WAIT port within %lld ms of the threshold",
-		        (long long)((deadline - thr) / 1000000));
-	/* threshold bracketed by the last refusal and the first success */
-	if (last_fail >= 0)
-		tf_expect_time("last refused connect() before the reuse threshold (relative to it)",
-		               (last_fail - thr) / 1000, -cadence_ns / 2000, -cadence_ns / 1000, 0);
-	else
-		tf_note("the first attempt already succeeded: no refusal to bracket the threshold");
-	tf_expect_time("first successful connect() after the reuse threshold (relative to it)",
-	               (first_ok - thr) / 1000, cadence_ns / 2000, 0, cadence_ns / 1000);
-
-	tf_must(tf_tcp_connect_wait(cfd, 5000, NULL));
-	tf_must(tf_tcp_accept(w.lfd_a, 5000, &sfd));
-	tf_flow f;
-	tf_must(tf_sock_flow(cfd, &f));
-	const tw *old = NULL;
-	for (unsigned i = 0; i < n; i++)
-		if (tws[i].port == f.sport)
-			old = &tws[i];
-	if (!old)
-		tf_fail("the new connection's port %u was not a TIME_WAIT port", f.sport);
-	tf_diag("reused_port", "%u  # TIME_WAIT since %.3f ms before the threshold", f.sport,
-	        (thr - old->entry_mono_ns) / 1e6);
-	tf_expect_int("the reused socket's reuse time had passed when it was taken",
-	              stall_tw_reuse_at_ns(old->entry_mono_ns, delay_ms) <= first_ok + 2 * cadence_ns, 1);
-	/* wire: the reincarnation's SYN carries tw_snd_nxt + 65537 */
-	tf_must(tf_capture_read(w.cap));
-	long i = stall_find(w.cap, 0, &f, first_ok + off, TF_TCP_SYN, 0);
-	if (i < 0)
-		tf_fail("no SYN of the reincarnation on the wire");
-	tf_expect_int("SYN sequence = old connection's snd_nxt + 65535 + 2 (tcp_twsk_unique())",
-	              (long)tf_capture_pkt(w.cap, (size_t)i)->seq,
-	              (long)stall_tw_reuse_isn(old->closed.client_fin + 1));
-	stall_expect_state("the 4-tuple is an established connection again",
-	                   stall_diag(w.client, &f), TCP_ESTABLISHED);
-	close(cfd);
-	close(sfd);
+	if (ngot == 0)
+		tf_fail("connect() never reused a TIME_WAIT port within 500 ms of the threshold");
+	tf_expect_range("earliest successful connect() return, relative to the threshold of the "
+	                "TIME_WAIT socket it took (kernel accepted only after it)", worst_success / 1000,
+	                0, worst_success > TW_BRACKET_NS ? worst_success / 1000 : TW_BRACKET_NS / 1000);
+	tf_expect_int("reincarnations' SYN sequence = old connection's snd_nxt + 65535 + 2 "
+	              "(tcp_twsk_unique())", (long)isn_ok, (long)ngot);
+	if (tight < 0)
+		tf_fail("no reuse threshold bracketed within %.1f ms in %zu tries over %u passes "
+		        "(this process was not scheduled around any of them)", TW_BRACKET_NS / 1e6, ngot,
+		        passes);
+	/* the threshold bracketed by the last refusal and the first success */
+	const reuse *g = &got[tight];
+	tf_diag("bracketed_port", "%u  # TIME_WAIT since %.3f ms before its threshold; bracket %.3f ms",
+	        tws[g->tw].port, (g->thr - tws[g->tw].entry_mono_ns) / 1e6,
+	        (g->out - g->refused_in) / 1e6);
+	tf_expect_time("last refused connect() entry before the reuse threshold (relative to it)",
+	               (g->refused_in - g->thr) / 1000, -TW_BRACKET_NS / 2000, -TW_BRACKET_NS / 1000, 0);
+	tf_expect_time("first successful connect() return after the reuse threshold (relative to it)",
+	               (g->out - g->thr) / 1000, TW_BRACKET_NS / 2000, 0, TW_BRACKET_NS / 1000);
+	for (size_t k = 0; k < ngot; k++) {
+		if (got[k].cfd >= 0)
+			close(got[k].cfd);
+		if (got[k].sfd >= 0)
+			close(got[k].sfd);
+	}
 	world_free(&w);
 }
 

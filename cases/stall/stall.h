@@ -353,7 +353,10 @@ static inline int stall_wait_until(int fd, int64_t until_ns)
 
 		if (left <= 0)
 			return 0;
-		r = poll(&p, 1, (int)((left + 999999) / 1000000));
+		/* ppoll: nanoseconds — poll()'s milliseconds would stretch a
+		 * sub-millisecond cadence to one or two ms */
+		struct timespec ts = { .tv_sec = left / 1000000000, .tv_nsec = left % 1000000000 };
+		r = ppoll(&p, 1, &ts, NULL);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
