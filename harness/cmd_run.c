@@ -26,6 +26,7 @@
 
 #include "cmd_run.h"
 #include "tf_probe.h"
+#include "tf_result.h"
 #include "tf_util.h"
 
 #ifndef TF_CASEDIR
@@ -104,6 +105,7 @@ struct bin {
 	size_t tap_len, err_len;
 	int status;
 	bool started, exited;
+	char *json;               /* --json: where this binary writes its own */
 };
 
 static void append(char **p, size_t *len, const char *s, size_t n, size_t max)
@@ -170,8 +172,12 @@ static int bin_start(struct bin *b, const char *dir, char *const *args)
 		dup2(o[1], STDOUT_FILENO);
 		dup2(e[1], STDERR_FILENO);
 		argv[k++] = path;
-		for (; args[k - 1] && k < TF_ARRAY_SIZE(argv) - 1; k++)
+		for (; args[k - 1] && k < TF_ARRAY_SIZE(argv) - 3; k++)
 			argv[k] = args[k - 1];
+		if (b->json) {
+			argv[k++] = "--json";
+			argv[k++] = b->json;
+		}
 		argv[k] = NULL;
 		execv(path, argv);
 		fprintf(stderr, "cannot execute %s: %s\n", path, strerror(errno));
@@ -298,6 +304,194 @@ static void report_bin(struct bin *b, struct tally *t, bool verbose)
 		printf("      stderr: %.2000s\n", b->errs);
 }
 
+/* --ktap: one binary's own KTAP as a subtest (indented two spaces, with
+ * the "# Subtest:" line kunit.py wants after the version line), then its
+ * result line: not ok when a case failed or the binary ended badly, a skip
+ * when every case skipped.  A binary that ended badly (a signal, an
+ * unexpected status, results other than its plan) gets one more result,
+ * "not ok ... # ERROR", and a plan that counts it: every parser then
+ * counts one failure more, as the TAP report does. */
+static void ktap_bin(struct bin *b, unsigned num, tf_ktap_totals *tt, struct tally *t)
+{
+	char *save = NULL, *line, why[160] = "";
+	unsigned plan = 0, results = 0, skip = 0, failed = 0;
+	bool version = false, plan_seen = false, bad;
+
+	/* first pass: what the binary reported */
+	for (const char *p = b->tap, *nl; p && *p; p = nl ? nl + 1 : p + strlen(p)) {
+		nl = strchr(p, '\n');
+		if (!version) {
+			version = strncmp(p, "KTAP version 1\n", 15) == 0;
+		} else if (!plan_seen && strncmp(p, "1..", 3) == 0) {
+			plan_seen = true;
+			plan = (unsigned)strtoul(p + 3, NULL, 10);
+		} else if (strncmp(p, "ok ", 3) == 0 || strncmp(p, "not ok ", 7) == 0) {
+			results++;
+		}
+	}
+	if (WIFSIGNALED(b->status))
+		snprintf(why, sizeof why, "killed by signal %d", WTERMSIG(b->status));
+	else if (WEXITSTATUS(b->status) > 1 && WEXITSTATUS(b->status) != 4)
+		snprintf(why, sizeof why, "exited with status %d", WEXITSTATUS(b->status));
+	else if (!version || !plan_seen || results != plan)
+		snprintf(why, sizeof why, "plan 1..%u, %u results", plan, results);
+	bad = why[0] != 0;
+	if (!version) {
+		tt->error++;
+		t->fail++;
+		printf("#   binary ");
+		tf_oneline(stdout, b->name);
+		printf(": %s; no KTAP output\n", why);
+		if (b->errs && b->err_len) {
+			printf("#   stderr: ");
+			tf_oneline(stdout, b->errs);
+			putchar('\n');
+		}
+		printf("not ok %u ", num);
+		tf_ktap_desc(stdout, b->name);
+		printf(" # ERROR %s\n", why);
+		return;
+	}
+
+	version = plan_seen = false;
+	for (line = b->tap ? strtok_r(b->tap, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		bool is_ok = strncmp(line, "ok ", 3) == 0, is_nok = strncmp(line, "not ok ", 7) == 0;
+
+		if (!version && strcmp(line, "KTAP version 1") != 0)
+			continue;         /* nothing before the version line */
+		if (!version) {
+			version = true;
+			printf("  KTAP version 1\n  # Subtest: ");
+			tf_ktap_desc(stdout, b->name);
+			putchar('\n');
+			continue;
+		}
+		if (!plan_seen && strncmp(line, "1..", 3) == 0) {
+			plan_seen = true;
+			printf("  1..%u\n", bad ? results + 1 : plan);
+			continue;
+		}
+		printf("  ");
+		tf_oneline(stdout, line);
+		putchar('\n');
+		if (is_ok || is_nok) {
+			/* the binary's own directives, as it wrote them */
+			const char *d = strstr(line, " # ");
+			tf_res_status s = is_nok ? TF_RES_FAIL : TF_RES_PASS;
+			if (d && strncmp(d, " # SKIP", 7) == 0)
+				s = TF_RES_SKIP;
+			else if (d && is_nok && strncmp(d, " # TIMEOUT", 10) == 0)
+				s = TF_RES_TIMEOUT;
+			else if (d && is_nok && strncmp(d, " # ERROR", 8) == 0)
+				s = TF_RES_ERROR;
+			tf_ktap_count(tt, s);
+			skip += s == TF_RES_SKIP;
+			failed += tf_res_failed(s);
+			if (s == TF_RES_SKIP)
+				t->skip++;
+			else if (tf_res_failed(s))
+				t->fail++;
+			else
+				t->pass++;
+		}
+	}
+	if (bad) {
+		if (!plan_seen)
+			printf("  1..%u\n", results + 1);
+		tt->error++;
+		t->fail++;
+		if (b->errs && b->err_len) {
+			printf("  #   stderr: ");
+			tf_oneline(stdout, b->errs);
+			putchar('\n');
+		}
+		printf("  not ok %u ", results + 1);
+		tf_ktap_desc(stdout, b->name);
+		printf("_binary # ERROR %s\n", why);
+	}
+	printf("%s %u ", failed || bad ? "not ok" : "ok", num);
+	tf_ktap_desc(stdout, b->name);
+	if (!failed && !bad && results && skip == results)
+		printf(" # SKIP every case skipped");
+	putchar('\n');
+}
+
+/* --json: every binary's own document (checked to be JSON) inside one. */
+static int json_run(const char *path, struct bin *bs, size_t nb, const char *suite)
+{
+	char *tmp = NULL;
+	int fd, r = 0;
+	FILE *f;
+
+	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
+		return -ENOMEM;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+		r = -errno;
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
+		free(tmp);
+		return r;
+	}
+	mode_t um = umask(0);
+	umask(um);
+	fchmod(fd, 0666 & ~um);
+	fprintf(f, "{\"format\": \"tcpfate-results\", \"version\": 1, \"tool\": \"tcpfate run\",\n"
+	           " \"suite\": ");
+	tf_json_str(f, suite);
+	fputs(",\n", f);
+	tf_json_facts(f, " ");
+	fprintf(f, ",\n \"uid\": %u,\n \"binaries\": [", (unsigned)getuid());
+	for (size_t i = 0; i < nb; i++) {
+		struct bin *b = &bs[i];
+		char *doc = NULL;
+		size_t len = 0;
+		FILE *in = b->json ? fopen(b->json, "re") : NULL;
+
+		if (in) {
+			char buf[65536];
+			size_t n;
+			FILE *m = open_memstream(&doc, &len);
+			while (m && (n = fread(buf, 1, sizeof buf, in)) > 0)
+				fwrite(buf, 1, n, m);
+			if (m)
+				fclose(m);
+			fclose(in);
+		}
+		fprintf(f, "%s\n  {\"binary\": ", i ? "," : "");
+		tf_json_str(f, b->name);
+		if (WIFSIGNALED(b->status))
+			fprintf(f, ", \"exit\": null, \"signal\": %d", WTERMSIG(b->status));
+		else
+			fprintf(f, ", \"exit\": %d, \"signal\": null", WEXITSTATUS(b->status));
+		fputs(", \"result\": ", f);
+		/* a binary's document is its word: included only when whole */
+		if (doc && tf_json_valid(doc, len)) {
+			while (len && (doc[len - 1] == '\n' || doc[len - 1] == ' '))
+				len--;
+			fwrite(doc, 1, len, f);
+		} else {
+			fputs("null", f);
+		}
+		fputs("}", f);
+		free(doc);
+	}
+	fputs("\n ]}\n", f);
+	if (fflush(f) != 0 || ferror(f) || fsync(fd) < 0)
+		r = errno ? -errno : -EIO;
+	if (fclose(f) != 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	free(tmp);
+	return r;
+}
+
 int tf_cmd_run(int argc, char **argv, bool list_only)
 {
 	static const struct option longopts[] = {
@@ -308,9 +502,14 @@ int tf_cmd_run(int argc, char **argv, bool list_only)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "serial", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "ktap", no_argument, NULL, 'K' },
+		{ "json", required_argument, NULL, 'J' },
 		{ 0 },
 	};
-	const char *suite = "fast", *only = NULL, *artifacts = NULL, *dir;
+	const char *suite = "fast", *only = NULL, *artifacts = NULL, *dir, *json = NULL;
+	bool ktap = false;
+	char jdir[PATH_MAX] = "";
+	tf_ktap_totals tt = { 0 };
 	bool timeline = false, verbose = false, serial = false;
 	char **names = NULL, kernel[128] = "?";
 	size_t n = 0;
@@ -347,8 +546,17 @@ int tf_cmd_run(int argc, char **argv, bool list_only)
 		case 'S': serial = true; break;
 		case 'h':
 			printf("Usage: tcpfate %s [--suite fast|slow|all] [--case BINARY] "
-			       "[--artifacts DIR] [--timeline] [--verbose] [--serial]\n", argv[0]);
+			       "[--artifacts DIR] [--timeline] [--verbose] [--serial] [--ktap] "
+			       "[--json FILE]\n", argv[0]);
 			return 0;
+		case 'K': ktap = true; break;
+		case 'J':
+			if (!*optarg) {
+				fprintf(stderr, "tcpfate %s: --json needs a file name\n", argv[0]);
+				return 2;
+			}
+			json = optarg;
+			break;
 		default:
 			return 2;
 		}
@@ -390,12 +598,32 @@ int tf_cmd_run(int argc, char **argv, bool list_only)
 			args[k++] = "--jobs";
 			args[k++] = "1";
 		}
+		if (ktap)
+			args[k++] = "--ktap";
 	}
 	args[k] = NULL;
 
 	tf_kernel_release(kernel, sizeof kernel);
 	tf_kernel_hz(&hz);
-	if (!list_only)
+	if (!list_only && json) {
+		/* the binaries' documents, in a directory of ours beside FILE */
+		const char *slash = strrchr(json, '/');
+		int l = slash ? (int)(slash - json) : 1;
+		if ((size_t)snprintf(jdir, sizeof jdir, "%.*s/.tcpfate-json.XXXXXX", l,
+		                     slash ? json : ".") >= sizeof jdir || !mkdtemp(jdir)) {
+			fprintf(stderr, "tcpfate %s: cannot write beside %s: %s\n", argv[0], json,
+			        strerror(errno));
+			free_names(names, n);
+			return 2;
+		}
+	}
+	size_t n_sel = 0;
+	for (size_t i = 0; i < n; i++)
+		n_sel += !only || strcmp(names[i], only) == 0;
+	if (!list_only && ktap)
+		tf_emit_ktap_header(stdout, &(tf_run_info){ .prog = suite, .kernel = kernel,
+		                    .hz = hz, .uid = (unsigned)getuid(), .total = (unsigned)n_sel }, 0, NULL);
+	else if (!list_only)
 		printf("tcpfate: suite '%s' on Linux %s (HZ=%u) as uid %u\n\n", suite, kernel, hz,
 		       (unsigned)getuid());
 	fflush(stdout);
@@ -409,6 +637,9 @@ int tf_cmd_run(int argc, char **argv, bool list_only)
 	for (size_t i = 0; i < n; i++)
 		if (!only || strcmp(names[i], only) == 0)
 			bs[nb++] = (struct bin){ .name = names[i], .out = -1, .err = -1 };
+	for (size_t i = 0; jdir[0] && i < nb; i++)
+		if (asprintf(&bs[i].json, "%s/%s.json", jdir, bs[i].name) < 0)
+			bs[i].json = NULL;
 
 	int64_t t0 = tf_mono_ns();
 	size_t next_start = 0, next_report = 0, running = 0;
@@ -458,6 +689,8 @@ int tf_cmd_run(int argc, char **argv, bool list_only)
 				     l = strtok_r(NULL, "\n", &save))
 					printf("%s/%s\n", b->name, l);
 				rc |= !WIFEXITED(b->status) || WEXITSTATUS(b->status) != 0;
+			} else if (ktap) {
+				ktap_bin(b, (unsigned)next_report, &tt, &t);
 			} else {
 				report_bin(b, &t, verbose);
 			}
@@ -467,13 +700,33 @@ int tf_cmd_run(int argc, char **argv, bool list_only)
 		}
 	}
 	double wall = (double)(tf_mono_ns() - t0) / 1e9;
+	if (jdir[0]) {
+		int r = json_run(json, bs, nb, suite);
+		if (r < 0) {
+			fprintf(stderr, "tcpfate %s: cannot write %s: %s\n", argv[0], json, strerror(-r));
+			rc = 2;
+		}
+		/* what the binaries wrote at our request, then our directory */
+		for (size_t i = 0; i < nb; i++) {
+			if (bs[i].json)
+				unlink(bs[i].json);
+			free(bs[i].json);
+		}
+		if (rmdir(jdir) < 0)
+			fprintf(stderr, "tcpfate %s: left %s (a binary's unfinished file in it)\n",
+			        argv[0], jdir);
+	}
 	free(bs);
 	free_names(names, n);
 	if (list_only)
 		return rc ? 1 : 0;
+	if (ktap) {
+		tf_emit_ktap_totals(stdout, &tt, 0);
+		return rc ? rc : t.fail ? 1 : 0;
+	}
 	if (t.longest_ms > 0)
 		printf("\nwall %.1f s; longest case %.1f s (%s); wall / longest %.2f\n", wall,
 		       t.longest_ms / 1000, t.longest, wall / (t.longest_ms / 1000));
 	printf("\n%u passed, %u failed, %u skipped\n", t.pass, t.fail, t.skip);
-	return t.fail ? 1 : 0;
+	return rc ? rc : t.fail ? 1 : 0;
 }
