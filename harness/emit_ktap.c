@@ -62,14 +62,40 @@ static void pad(FILE *f, int n)
 	fprintf(f, "%*s", n, "");
 }
 
-/* One diagnostic line: "#   " + label + text, one-line safe. */
+/* Would a reader that strips every '#' and blank before it take this for
+ * a result?  (Linaro's current kselftest parser does: tap.py reads
+ * "(not )?ok" followed by a non-word character as a test line.) */
+static bool looks_like_result(const char *s)
+{
+	while (*s == ' ' || *s == '\t' || *s == '#')
+		s++;
+	if (strncmp(s, "not", 3) == 0 && (s[3] == ' ' || s[3] == '\t')) {
+		s += 3;
+		while (*s == ' ' || *s == '\t')
+			s++;
+	}
+	return strncmp(s, "ok", 2) == 0 && !(s[2] == '_' || (s[2] >= '0' && s[2] <= '9') ||
+	       ((s[2] | 0x20) >= 'a' && (s[2] | 0x20) <= 'z'));
+}
+
+/* One diagnostic line: "#   " + label + text, one-line safe; "| " before
+ * it when it would read as a result once its '#'s were stripped. */
 static void diag(FILE *f, int indent, const char *label, const char *text)
 {
+	char *l = oneline_str(label), *t = oneline_str(text), *all = NULL;
+
 	pad(f, indent);
 	fputs("#   ", f);
-	tf_oneline(f, label);
-	tf_oneline(f, text);
+	if (l && t && asprintf(&all, "%s%s", l, t) >= 0) {
+		fputs(looks_like_result(all) ? "| " : "", f);
+		fputs(all, f);
+	} else {
+		fputc('?', f);
+	}
 	fputc('\n', f);
+	free(all);
+	free(l);
+	free(t);
 }
 
 static bool key_is(const tf_node *n, const char *k)
@@ -149,7 +175,7 @@ static void emit_node(FILE *f, int indent, const tf_node *n, const char *path)
 						line = wc;
 					}
 				}
-				diag(f, indent, first ? label : "  ", line ? line : "");
+				diag(f, indent, first ? label : "  | ", line ? line : "");
 				free(line);
 				first = false;
 				v += l + (nl ? 1 : 0);

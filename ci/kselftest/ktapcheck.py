@@ -23,12 +23,19 @@ each test's own output is nested under "# " (prefix.pl); nested streams
 are then checked and counted too.  Also counted: what Linaro's kselftest
 parser (test-definitions, automated/linux/kselftest, the Perl version)
 reads with its regex  ^(?:# )*(not )?ok (?:\\d+) ([^#]+)(# (SKIP)?)?
+Also counted: the lines Linaro's current parser (parse-output.py with
+tap.py) takes for results once it has stripped every '#' and blank
+("linaro_tappy").
 Exit 0 when the stream is well-formed, 1 with the errors listed.
 """
 import json
 import re
 import sys
 
+# Linaro's current parser (parse-output.py with tap.py): each level's
+# diagnostics, '#' and blanks stripped, are read again as TAP; tap.py's
+# test line is "(not )?ok" then a non-word character.
+TAPPY = re.compile(r"^(not )?ok\b")
 RESULT = re.compile(r"^(ok|not ok) ([0-9]+)(?: (- )?([^#]*?))?(?: # (.*))?$")
 LINARO = re.compile(r"^(?:# )*(not )?ok (?:\d+) ([^#]+)(# (SKIP)?)?")
 TOTALS = re.compile(r"^# Totals: pass:(\d+) fail:(\d+) xfail:(\d+) xpass:(\d+) skip:(\d+) error:(\d+)$")
@@ -221,7 +228,14 @@ def main():
         m = LINARO.match(ln)
         if m:
             linaro["skip" if m.group(4) == "SKIP" else "fail" if m.group(1) else "pass"] += 1
-    report = {"leaves": counts, "top": top, "linaro": linaro}
+    tappy = {"pass": 0, "fail": 0, "skip": 0}
+    for ln in lines:
+        body = ln.lstrip("# \t")
+        m = TAPPY.match(body)
+        if m:
+            skip = re.search(r"#\s*SKIP", body) is not None
+            tappy["skip" if skip else "fail" if m.group(1) else "pass"] += 1
+    report = {"leaves": counts, "top": top, "linaro": linaro, "linaro_tappy": tappy}
     if prefix:
         report["nested"] = nested
     report["errors"] = errors

@@ -74,6 +74,8 @@ for bin in "$hostile" "$real"; do
   top=$( [ "$2" != 0 ] && echo "0 1 0" || { [ "$1" = 0 ] && [ "$3" != 0 ] && echo "0 0 1"; } || echo "1 0 0")
   want_l=$(echo "$j3 $top" | awk '{ print $1 + $4, $2 + $5, $3 + $6 }')
   [ "$l" = "$want_l" ]; ok $? "$b: Linaro's regex reads every case and the binary: $l = $want_l"
+  lt=$(KEY=linaro_tappy ktap --prefix "$tmp/$b.ksft")
+  [ "$lt" = "$want_l" ]; ok $? "$b: no diagnostic reads as a result once its '#'s and blanks are stripped (Linaro's tap.py parser): $lt = $want_l"
   python3 "$src/ci/lava/check" "$tmp/$b.ksft" >"$tmp/$b.lava" 2>&1
   ok $? "$b: ci/lava/check (the definition; one lava-test-case per result line) $(grep '^not ok' "$tmp/$b.lava" | head -3)"
   if [ "$bin" = "$hostile" ]; then
