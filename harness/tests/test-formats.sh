@@ -78,10 +78,21 @@ for bin in "$hostile" "$real"; do
   [ "$lt" = "$want_l" ]; ok $? "$b: no diagnostic reads as a result once its '#'s and blanks are stripped (Linaro's tap.py parser): $lt = $want_l"
   python3 "$src/ci/lava/check" "$tmp/$b.ksft" >"$tmp/$b.lava" 2>&1
   ok $? "$b: ci/lava/check (the definition; one lava-test-case per result line) $(grep '^not ok' "$tmp/$b.lava" | head -3)"
+  # what ci/vm/matrix keeps of this run (tcpfate-vm --tap-out) and its JSON
+  mkdir -p "$tmp/set"
+  { echo "# kernel: $(uname -r)"; echo "# binary: $b"; cat "$tmp/$b.tap"; echo "# exit: $rc_tap"; } >>"$tmp/set.tap"
+  cp "$tmp/$b.a.json" "$tmp/set/$b.json"
   if [ "$bin" = "$hostile" ]; then
     for x in "$t" "$k" "$s" "$j" "$j2" "$j3"; do all_hostile+=("$x"); done
   fi
 done
+
+# the table ci/vm/matrix builds from a kernel's TAP, and ci/merge from the
+# same run's JSON, are one table
+python3 "$src/ci/vm/tapmatrix.py" "k=$tmp/set.tap" >"$tmp/tap.md"
+"$src/ci/merge" "k=$tmp/set" >"$tmp/json.md"
+diff "$tmp/tap.md" "$tmp/json.md" >"$tmp/md.diff"
+ok $? "behaviour x kernel table: from the TAP = from the JSON of the same run ($(wc -l <"$tmp/json.md") lines) $(head -c 300 "$tmp/md.diff")"
 
 # hostile: the same fixed counts everywhere
 same=0
