@@ -474,7 +474,8 @@ def main():
         for d in docs:
             for t in d.tests:
                 n[t.outcome] += 1
-        bad_exit = [f"{d.header.get('binary', '?')}: {d.exit}" for d in docs
+        # the binary's name, not its arguments (--json FILE differs per run)
+        bad_exit = [f"{(d.header.get('binary') or '?').split()[0]}: {d.exit}" for d in docs
                     if d.exit not in (None, "0")]
         info.append((label, rel, vm, n, bad_exit, len(docs)))
 
