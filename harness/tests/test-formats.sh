@@ -54,8 +54,8 @@ for bin in "$hostile" "$real"; do
   [ "$k" = "$j2" ]; ok $? "$b: KTAP (structure, plan, Totals) $k = JSON $j2"
   # exit status: 1 when a case failed, else 0, in either format (each run
   # against its own counts: a real case may fail in one run under load)
-  set -- $j; w1=$([ "$2" = 0 ] && echo 0 || echo 1)
-  set -- $j2; w2=$([ "$2" = 0 ] && echo 0 || echo 1)
+  set -- $j "?" "?" "?"; w1=$([ "$2" = 0 ] && echo 0 || echo 1)
+  set -- $j2 "?" "?" "?"; w2=$([ "$2" = 0 ] && echo 0 || echo 1)
   [ "$rc_tap" = "$w1" ] && [ "$rc_ktap" = "$w2" ]
   ok $? "$b: exit status follows the failures, TAP 13 $rc_tap (want $w1), KTAP $rc_ktap (want $w2)"
   if [ -n "${TF_KUNIT_DIR:-}" ]; then
@@ -69,13 +69,13 @@ for bin in "$hostile" "$real"; do
   env "$var=--json $tmp/$b.c.json" "$src/ci/kselftest/ksft-run" "$ksdir" tcpfate >"$tmp/$b.ksft" 2>&1
   s=$(KEY=nested ktap --prefix "$tmp/$b.ksft"); j3=$(jsonc "$tmp/$b.c.json")
   [ "$s" = "$j3" ]; ok $? "$b: kselftest runner, the binary's KTAP under '# ' $s = JSON $j3"
-  set -- $j3
+  set -- $j3 "?" "?" "?"
   if [ "$2" != 0 ]; then want="not ok 1 selftests: tcpfate: $b # exit=1"
   elif [ "$1" = 0 ] && [ "$3" != 0 ]; then want="ok 1 selftests: tcpfate: $b # SKIP"
   else want="ok 1 selftests: tcpfate: $b"; fi
   grep -qxF "$want" "$tmp/$b.ksft"; ok $? "$b: runner's line '$want' (kselftest exit codes)"
   l=$(KEY=linaro ktap --prefix "$tmp/$b.ksft")
-  set -- $j3
+  set -- $j3 "?" "?" "?"
   top=$( [ "$2" != 0 ] && echo "0 1 0" || { [ "$1" = 0 ] && [ "$3" != 0 ] && echo "0 0 1"; } || echo "1 0 0")
   want_l=$(echo "$j3 $top" | awk '{ print $1 + $4, $2 + $5, $3 + $6 }')
   [ "$l" = "$want_l" ]; ok $? "$b: Linaro's regex reads every case and the binary: $l = $want_l"
