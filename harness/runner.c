@@ -50,6 +50,50 @@ void tf_case_register(tf_case *c)
 	cases_tail = &c->next;
 }
 
+static tf_variant *variants_head, **variants_tail = &variants_head;
+
+void tf_variant_register(tf_variant *v)
+{
+	v->next = NULL;
+	*variants_tail = v;
+	variants_tail = &v->next;
+}
+
+int tf_cases_expand(void)
+{
+	for (tf_case **pc = &tf_cases_head; *pc;) {
+		tf_case *c = *pc, *first = NULL, **tail = &first;
+
+		if (!c->fixture || c->variant) {
+			pc = &c->next;
+			continue;
+		}
+		for (tf_variant *v = variants_head; v; v = v->next) {
+			if (strcmp(v->fixture, c->fixture) != 0)
+				continue;
+			tf_case *n = malloc(sizeof *n);
+			char *name = NULL;
+			if (!n || asprintf(&name, "%s_%s", c->name, v->name) < 0) {
+				free(n);
+				return -ENOMEM;
+			}
+			*n = *c;
+			n->name = name;
+			n->variant = v->data;
+			*tail = n;
+			tail = &n->next;
+		}
+		if (!first) {           /* no variant: the case itself, variant NULL */
+			pc = &c->next;
+			continue;
+		}
+		*tail = c->next;        /* the variants replace the template */
+		*pc = first;
+		pc = tail;
+	}
+	return 0;
+}
+
 struct tf_runner_opt tf_runner;
 
 /* ---------- child side ---------- */
@@ -441,7 +485,7 @@ int64_t tf_slack_us(void)
 		 * (ksoftirqd, a busy CPU), so an event may land one tick after
 		 * its bucket; plus 2 ms for wake-up and capture.  The model's
 		 * band already carries the jiffy edge and the wheel's rounding. */
-		slack = 1000000 / tf_case_hz() + 2000;
+		slack = tf_model_default_slack_us(tf_case_hz());
 		if (e && tf_parse_long(e, 0, 10000000, &v) == 0)
 			slack = v;
 		tf_diag("slack_us", "%lld%s", (long long)slack,
@@ -764,7 +808,10 @@ _Noreturn void tf_child_run(const tf_case *c, int rec_fd)
 	}
 	sentinel_start();
 	atexit(child_finish);
-	c->fn();
+	if (c->fn_v)
+		c->fn_v(c->variant);
+	else
+		c->fn();
 	cur.finished = true;
 	if (cur.soft_failed)
 		fail_msg("%s: some expectations failed (see checks)", c->name);

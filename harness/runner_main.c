@@ -511,6 +511,10 @@ int main(int argc, char **argv)
 	artifacts_given = tf_runner.artifacts && *tf_runner.artifacts;
 	if (!artifacts_given)
 		tf_runner.artifacts = "tcpfate-artifacts";
+	if (tf_cases_expand() < 0) {
+		fprintf(stderr, "%s: out of memory\n", tf_runner.prog);
+		return 1;
+	}
 	if (getenv("TF_JOBS") && tf_parse_long(getenv("TF_JOBS"), 1, 4096, &v) == 0)
 		jobs = (unsigned)v;
 	while ((ch = getopt_long(argc, argv, "lr:j:a:kth", longopts, NULL)) != -1) {

@@ -22,6 +22,9 @@ struct tf_runner_opt {
 extern struct tf_runner_opt tf_runner;
 extern tf_case *tf_cases_head;
 
+/* Replace each TF_CASE_F by one case per variant of its fixture. */
+int tf_cases_expand(void);
+
 /* In the forked child: run the case, report through rec_fd, exit. */
 _Noreturn void tf_child_run(const tf_case *c, int rec_fd);
 

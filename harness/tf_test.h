@@ -39,6 +39,10 @@
 typedef struct tf_case {
 	const char *name;
 	void (*fn)(void);
+	/* TF_CASE_F: the fixture's name, and the body run once per variant */
+	const char *fixture;
+	void (*fn_v)(const void *variant);
+	const void *variant;      /* set by the runner for each variant */
 	unsigned timeout_s;   /* [60] the runner kills the case's process group after this */
 	bool slow;            /* only with --slow / --all (meson suite 'slow') */
 	const char *proves;   /* the seed sentence this case proves */
@@ -58,6 +62,56 @@ void tf_case_register(tf_case *c);
 	__attribute__((constructor)) static void tf__register_##id(void)             \
 	{ tf_case_register(&tf__case_##id); }                                        \
 	static void id(void)
+
+/*
+ * Fixtures and variants, in the manner of kselftest_harness.h: a family
+ * states its topology and state once, each case its fault and expectation.
+ *
+ *   TF_FIXTURE(path) { tf_topo *t; int cfd, sfd; };           // the state
+ *   TF_FIXTURE_VARIANT(path) { int retries2; };              // what varies
+ *   TF_VARIANT(path, retries2_3, .retries2 = 3);
+ *   TF_VARIANT(path, retries2_5, .retries2 = 5);
+ *   TF_FIXTURE_SETUP(path) { self->t = tf_case_topo(TF_TOPO_PATH); ... }
+ *   TF_FIXTURE_TEARDOWN(path) { tf_topo_free(self->t); }
+ *   TF_CASE_F(path, lost_peer, .timeout_s = 40) { ... self->cfd, variant->retries2 ... }
+ *
+ * gives the cases lost_peer_retries2_3 and lost_peer_retries2_5 (a fixture
+ * with no variant gives one case, with variant NULL).  The harness runs
+ * setup, the body, then teardown, in the case's own process.
+ */
+typedef struct tf_variant {
+	const char *fixture, *name;
+	const void *data;
+	struct tf_variant *next;
+} tf_variant;
+void tf_variant_register(tf_variant *v);
+
+#define TF_FIXTURE(fx) struct fx##_fixture
+#define TF_FIXTURE_VARIANT(fx) struct fx##_variant
+#define TF_FIXTURE_SETUP(fx)                                                          \
+	static void fx##_setup(struct fx##_fixture *self, const struct fx##_variant *variant)
+#define TF_FIXTURE_TEARDOWN(fx)                                                       \
+	static void fx##_teardown(struct fx##_fixture *self, const struct fx##_variant *variant)
+#define TF_VARIANT(fx, vn, ...)                                                       \
+	static const struct fx##_variant tf__vd_##fx##_##vn = { __VA_ARGS__ };        \
+	static tf_variant tf__v_##fx##_##vn = { .fixture = #fx, .name = #vn,          \
+	                                        .data = &tf__vd_##fx##_##vn };        \
+	__attribute__((constructor)) static void tf__regv_##fx##_##vn(void)           \
+	{ tf_variant_register(&tf__v_##fx##_##vn); }
+#define TF_CASE_F(fx, id, ...)                                                        \
+	static void id(struct fx##_fixture *self, const struct fx##_variant *variant); \
+	static void tf__f_##id(const void *v)                                          \
+	{                                                                              \
+		struct fx##_fixture self = { 0 };                                      \
+		fx##_setup(&self, v);                                                  \
+		id(&self, v);                                                          \
+		fx##_teardown(&self, v);                                               \
+	}                                                                              \
+	static tf_case tf__case_##id = { .name = #id, .fixture = #fx,                  \
+	                                 .fn_v = tf__f_##id, __VA_ARGS__ };            \
+	__attribute__((constructor)) static void tf__register_##id(void)              \
+	{ tf_case_register(&tf__case_##id); }                                          \
+	static void id(struct fx##_fixture *self, const struct fx##_variant *variant)
 
 /* End the case as skipped, with the reason (printed as "# SKIP reason"). */
 _Noreturn void tf_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -16,10 +16,20 @@
  *   tf_model_set_retries2(m, 5);
  *   tf_model_retrans(m, &sched);
  *
- * All functions return 0 or a negative errno; setters validate their input
- * (-EINVAL, -ERANGE) and leave the model unchanged on error:
+ * Functions that can fail return 0 or a negative errno (the one-rule
+ * functions that cannot, e.g. tf_model_delack_min(), return their value);
+ * setters validate their input (-EINVAL, -ERANGE) and leave the model
+ * unchanged on error:
  * -EINVAL for a NULL model or values that contradict each other, -ERANGE
  * for a value outside what the kernel accepts for that knob.
+ *
+ * One header, a file per rule: model.c (state, RTO, PTO, RTT estimator),
+ * model_timer.c (timer wheel, jiffies, default slack), model_sched.c
+ * (schedules, which one runs), model_retrans.c, model_syn.c,
+ * model_keepalive.c, model_qdisc.c (netem loss, tbf), model_delack.c,
+ * model_zwp.c (zero-window probes), model_ports.c (ephemeral ports,
+ * TIME-WAIT), model_mss.c (MSS, PMTU, probing), model_neigh.c,
+ * model_icmp.c and model_unreach.c (unreachable peer).
  */
 #pragma once
 
@@ -158,6 +168,25 @@ int tf_model_binomial_band(unsigned n, double p, double tail, unsigned *lo, unsi
  * NULL or zero rate. */
 int tf_model_tbf_time_us(uint64_t rate_Bps, uint64_t burst, uint64_t bytes, uint64_t *us);
 
+/* --- jiffies (include/linux/jiffies.h, kernel/time/time.c) --- */
+/* The kernel's conversions, exact for HZ dividing 1000 (100, 250, 1000):
+ * to jiffies rounds up (usecs_to_jiffies(), msecs_to_jiffies()), from
+ * jiffies rounds down (jiffies_to_usecs(), jiffies_to_msecs()).  0 for an
+ * hz outside 100..1000. */
+uint64_t tf_us_to_jiffies(unsigned hz, uint64_t us);
+uint64_t tf_ms_to_jiffies(unsigned hz, uint64_t ms);
+uint64_t tf_jiffies_to_us(unsigned hz, uint64_t jiffies);
+uint64_t tf_jiffies_to_ms(unsigned hz, uint64_t jiffies);
+
+/* The slack a check adds to a model band when the caller states none
+ * (TF_SLACK_US unset), in µs: one jiffy, because a timer's softirq can be
+ * deferred to the next tick (ksoftirqd, a busy CPU) so an event may land
+ * one tick after its bucket, plus 2 ms for the wake-up and the capture.
+ * The model's band already carries the jiffy edge and the wheel's
+ * rounding.  An hz outside 100..1000 (unknown) counts the longest jiffy,
+ * HZ=100's. */
+int64_t tf_model_default_slack_us(unsigned hz);
+
 /* --- the timer wheel (kernel/time/timer.c calc_wheel_index(), calc_index()) --- */
 /* Granularity, in jiffies, of the wheel level a timer armed for
  * `timer_jiffies` lands on: 1, 8, 64, 512 ... */
@@ -168,6 +197,17 @@ unsigned tf_model_wheel_gran(unsigned hz, uint64_t timer_jiffies);
  * callback on the tick.  No scheduling latency included. */
 int tf_model_timer_band(unsigned hz, uint64_t timer_jiffies, bool from_tick, int64_t *lo_us,
                         int64_t *hi_us);
+/* The same band as one value, the type every check of a timer uses: when
+ * a timer armed for `jiffies` fires, lo_us..hi_us after it was armed, and
+ * the midpoint, which a report calls "expected".  gran is the wheel
+ * level's granularity the band carries (hi = jiffies + gran).  -EINVAL
+ * for NULL or an hz outside 100..1000. */
+typedef struct tf_band {
+	int64_t  lo_us, mid_us, hi_us;
+	unsigned jiffies;   /* the timer armed */
+	unsigned gran;      /* jiffies */
+} tf_band;
+int tf_model_band(unsigned hz, uint64_t timer_jiffies, bool from_tick, tf_band *ret);
 
 /* --- schedules --- */
 /* Schedules return 0, -EINVAL (NULL), -ENOMEM, -E2BIG past 100000 events, or
@@ -181,14 +221,227 @@ int tf_model_retrans(const tf_model *m, tf_schedule **ret);
 int tf_model_syn(const tf_model *m, tf_schedule **ret);
 /* Idle connection with SO_KEEPALIVE, peer silent. */
 int tf_model_keepalive(const tf_model *m, tf_schedule **ret);
+/* Keepalive with a live peer that answers each probe: the next probe comes
+ * keepalive_time after the answer (tcp_keepalive_timer() re-arms for
+ * keepalive_time - keepalive_time_elapsed()), [idle - 1 jiffy,
+ * idle + gran(idle - intvl)]; -EOPNOTSUPP when intvl >= idle. */
+int tf_model_keepalive_answered_band(unsigned hz, uint32_t idle_s, uint32_t intvl_s,
+                                     tf_band *ret);
+/* Probes such a peer gets within window_us of event 0 (the last segment
+ * exchanged): *sure whatever the bands, *maybe at the earliest (they differ
+ * when the window's edge falls inside a band). */
+int tf_model_keepalive_answered_count(const tf_model *m, int64_t window_us, unsigned *sure,
+                                      unsigned *maybe);
 
 size_t tf_schedule_count(const tf_schedule *s);
 const tf_sched_event *tf_schedule_event(const tf_schedule *s, size_t i); /* NULL past the end */
 int tf_schedule_errno(const tf_schedule *s);      /* ETIMEDOUT / EHOSTUNREACH */
 /* Index of the TF_TX_GIVEUP event (always the last one). */
 size_t tf_schedule_giveup(const tf_schedule *s);
+/* Index of the n-th (1-based) event of `kind`, or -1. */
+long tf_schedule_nth(const tf_schedule *s, tf_tx_kind kind, unsigned n);
+/* Events of `kind` before the give-up. */
+size_t tf_schedule_count_kind(const tf_schedule *s, tf_tx_kind kind);
+/* Transmissions of the head segment (or of the SYN) before the give-up, as
+ * a capture counts them: the original, the RTO retransmissions, and the
+ * tail loss probe only when the head was the only segment out
+ * (packets_out <= 1: tcp_send_loss_probe() resends the tail, which is
+ * then the head).  0 for a keepalive schedule (its probes carry no data). */
+size_t tf_schedule_head_tx(const tf_schedule *s, unsigned packets_out);
 void tf_schedule_free(tf_schedule *s);           /* accepts NULL */
 static inline void tf_schedule_freep(tf_schedule **s) { tf_schedule_free(*s); }
+
+/* --- which schedule runs (model_sched.c) --- */
+/* The timer codes of sock_diag's idiag_timer and of /proc/net/tcp's "tr"
+ * (inet_sk_diag_fill(), net/ipv4/inet_diag.c; get_tcp4_sock(),
+ * net/ipv4/tcp_ipv4.c). */
+enum {
+	TF_TIMER_NONE      = 0,
+	TF_TIMER_RETRANS   = 1,  /* retransmission, loss probe, RACK reordering */
+	TF_TIMER_KEEPALIVE = 2,  /* sk_timer */
+	TF_TIMER_TIMEWAIT  = 3,
+	TF_TIMER_PROBE0    = 4,  /* zero-window probe */
+};
+
+/* What a socket's kernel does once its peer is gone. */
+typedef enum tf_sched_kind {
+	TF_SCHED_NEVER = 0,      /* idle, no keepalive: no timer runs, nothing notices */
+	TF_SCHED_RETRANS,        /* tf_model_retrans() */
+	TF_SCHED_SYN,            /* tf_model_syn() */
+	TF_SCHED_KEEPALIVE,      /* tf_model_keepalive() */
+	TF_SCHED_ZERO_WINDOW,    /* zero-window probes (tcp_probe_timer(), model_zwp.c) */
+	TF_SCHED_OTHER,          /* neither connecting nor established */
+} tf_sched_kind;
+const char *tf_sched_kind_name(tf_sched_kind k);
+
+/* A socket's timers when its peer went away (sock_diag). */
+typedef struct tf_sock_timers {
+	int      state;          /* TCP_* (netinet/tcp.h) then */
+	unsigned timer;          /* idiag_timer then (TF_TIMER_*) */
+	unsigned timers_seen;    /* 1 << idiag_timer for each timer seen armed since */
+	bool     have_unacked;   /* unacked is known (TCP_INFO) */
+	uint32_t unacked;        /* tcpi_unacked */
+	uint32_t wqueue;         /* idiag_wqueue: write_seq - snd_una */
+	int      keepalive;      /* SO_KEEPALIVE: 1, 0, -1 not known */
+} tf_sock_timers;
+
+/* Which schedule follows: SYN_SENT -> SYN; ESTABLISHED or CLOSE_WAIT ->
+ * the retransmission timer when data is unacknowledged (timer seen, or
+ * tcpi_unacked > 0), else the zero-window probe timer when it is armed
+ * (tcp_check_probe_timer()), else retransmission when data is queued,
+ * else keepalive when SO_KEEPALIVE is on (or, not known, its timer is
+ * armed), else never; any other state: TF_SCHED_OTHER.  TF_SCHED_NEVER for
+ * NULL. */
+tf_sched_kind tf_model_which_schedule(const tf_sock_timers *t);
+
+#ifdef __cplusplus
+}
+#endif
+
+/* ===================================================================== */
+/* ==== the rules of one mechanism each (model_delack.c, model_ports.c,   */
+/* ==== model_mss.c, model_zwp.c)                                         */
+/* ===================================================================== */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* --- delayed ACK (model_delack.c: net/ipv4/tcp_input.c, tcp_output.c) --- */
+/* TCP_DELACK_MIN = TCP_ATO_MIN (HZ/25, 4 when HZ < 100) and TCP_DELACK_MAX
+ * (HZ/5), include/net/tcp.h, in jiffies. */
+unsigned tf_model_delack_min(unsigned hz);
+unsigned tf_model_delack_max(unsigned hz);
+/* tcp_event_data_recv(): icsk_ack.ato when a data segment arrives m
+ * jiffies after the previous one (lrcvtime).  ato 0 is the first data
+ * segment: TCP_ATO_MIN (tcp_incr_quickack()).  Jiffies. */
+unsigned tf_model_ato_on_data(unsigned hz, unsigned ato, unsigned m, unsigned rto);
+/* tcp_delack_max(): min(icsk_delack_max, max(tcp_rto_min(sk), 2) - 1). */
+unsigned tf_model_tcp_delack_max(unsigned icsk_delack_max, unsigned rto_min_jiffies);
+/* tcp_send_delayed_ack(): the jiffies the delayed-ACK timer is armed for,
+ * from ato, the smoothed RTT (µs, 0: none), ping-pong mode or
+ * ICSK_ACK_PUSHED, and tcp_delack_max(). */
+unsigned tf_model_delack_timeout(unsigned hz, unsigned ato, uint32_t srtt_us, bool pingpong,
+                                 unsigned delack_max);
+/* The delayed-ACK timer a receiver arms for a data segment, from what
+ * TCP_INFO said before it arrived. */
+typedef struct tf_delack_in {
+	unsigned hz;
+	uint32_t ato_us;         /* tcpi_ato */
+	uint32_t rto_us;         /* tcpi_rto */
+	uint32_t srtt_us;        /* tcpi_rtt */
+	int64_t  gap_us;         /* since the previous data segment arrived, >= 0 */
+	uint32_t rto_min_us;     /* net.ipv4.tcp_rto_min_us (0: 200000) */
+	bool     pingpong;       /* in ping-pong mode (or ICSK_ACK_PUSHED) */
+} tf_delack_in;
+typedef struct tf_delack {
+	unsigned ato_prev;           /* icsk_ack.ato before the segment, jiffies */
+	unsigned ato_lo, ato_hi;     /* after it: lrcvtime and now are jiffies, so
+	                              * the gap is floor or ceil jiffies */
+	unsigned timer_lo, timer_hi; /* tcp_send_delayed_ack() for either */
+	unsigned delack_max;         /* tcp_delack_max() */
+} tf_delack;
+int tf_model_delack(const tf_delack_in *in, tf_delack *ret);
+
+/* --- zero-window probes (model_zwp.c: net/ipv4/tcp_timer.c, tcp_output.c) --- */
+/* tcp_probe0_base(): max(icsk_rto, TCP_RTO_MIN), jiffies: the timer
+ * tcp_check_probe_timer() arms when data is queued and nothing is in
+ * flight (a zero window, or a TCP_CORK never lifted). */
+unsigned tf_model_probe0_base(unsigned hz, unsigned rto_jiffies);
+/* The probe timer after `probes` probes (0: the first one, base):
+ * tcp_send_probe0() counts icsk_backoff while below tcp_retries2 and
+ * tcp_probe0_when() arms base << backoff, at most TCP_RTO_MAX; an
+ * answering zero-window ACK re-arms the same (tcp_ack_probe()). */
+uint64_t tf_model_probe0_gap(unsigned hz, uint64_t base_jiffies, unsigned probes,
+                             unsigned retries2);
+/* Probes sent within window_us of the window closing: *sure is the count
+ * every band allows, *maybe the count the earliest bands allow (the window
+ * edge falls inside a band when they differ).  `answered`: each probe is
+ * answered and the next timer starts at the answer (< 1 jiffy later).
+ * -EINVAL for NULL or a bad hz, -E2BIG past 100000 probes. */
+int tf_model_zwp_count(unsigned hz, uint64_t base_jiffies, unsigned retries2, int64_t window_us,
+                       bool answered, unsigned *sure, unsigned *maybe);
+/* TCP_USER_TIMEOUT on a zero window (tcp_probe_timer(),
+ * tcp_clamp_probe0_to_user_timeout(); icsk_probes_tstamp, 5.11+): the
+ * abort, in µs from the first probe, when the timer was last re-armed
+ * (a probe or a zero-window answer) rearm_us after the first probe:
+ * [U - 1 jiffy, U + gran(r) + 1 jiffy], r the jiffies left then (at least
+ * TCP_TIMEOUT_MIN); mid is U.  ret->jiffies = r. */
+int tf_model_zwp_user_timeout_band(unsigned hz, uint32_t user_timeout_ms, int64_t rearm_us,
+                                   tf_band *ret);
+/* tcp_oow_rate_limited() (net/ipv4/tcp_input.c): a receiver answers an
+ * out-of-window segment (a probe) only if its last answer is at least
+ * tcp_invalid_ratelimit old, in jiffies; the limit in µs. */
+int64_t tf_model_oow_ratelimit_us(unsigned hz, uint32_t ratelimit_ms);
+
+/* --- ephemeral ports and TIME-WAIT (model_ports.c: net/ipv4/inet_hashtables.c,
+ * tcp_ipv4.c, tcp_minisocks.c) --- */
+/* __inet_hash_connect()'s scan of ip_local_port_range [low, high]. */
+typedef struct tf_connect_ports {
+	unsigned count;          /* ports in the range */
+	unsigned usable;         /* ports one connect() scan tries: `remaining` */
+	unsigned first_pass;     /* of them, the ports of low's parity, tried first */
+	bool     exact;          /* every port is tried by every scan (even count) */
+} tf_connect_ports;
+int tf_model_connect_ports(unsigned low, unsigned high, tf_connect_ports *ret);
+/* TCP_TIMEWAIT_LEN (60 * HZ), jiffies. */
+unsigned tf_model_timewait_jiffies(unsigned hz);
+/* How long a TIME-WAIT socket lives: the band of TCP_TIMEWAIT_LEN, armed
+ * from the softirq that took the last FIN (inet_twsk_hashdance_schedule()). */
+int tf_model_timewait_band(unsigned hz, tf_band *ret);
+/* Connections per second that `ports` sustain while each spends
+ * TIME-WAIT on its port: ports / the band's low end (*hi_per_s) and
+ * ports / its high end (*lo_per_s). */
+int tf_model_port_rate(unsigned ports, unsigned hz, double *lo_per_s, double *hi_per_s);
+/* tcp_twsk_unique(): the first CLOCK_MONOTONIC ns at which connect() may
+ * take over the TIME-WAIT 4-tuple.  delay_ms >= 0 (6.14+,
+ * net.ipv4.tcp_tw_reuse_delay): time_after32(tcp_clock_ms(),
+ * tw_entry_stamp + delay), entry_mono_ns = when it entered TIME-WAIT:
+ * (floor(entry ms) + delay + 1) ms.  delay_ms < 0 (before 6.14):
+ * time_after32(ktime_get_seconds(), tw_ts_recent_stamp), entry_mono_ns =
+ * the last timestamped segment: the next second boundary. */
+int64_t tf_model_tw_reuse_at_ns(int64_t entry_mono_ns, long delay_ms);
+/* The ISN tcp_twsk_unique() gives the new connection: tw_snd_nxt + 65535
+ * + 2, 0 becoming 1. */
+uint32_t tf_model_tw_reuse_isn(uint32_t tw_snd_nxt);
+
+/* --- MSS, PMTU and probing (model_mss.c: net/ipv4/tcp_output.c, tcp_timer.c) --- */
+enum {
+	TF_IPV4_HDR_LEN = 20,    /* icsk_af_ops->net_header_len */
+	TF_TCP_HDR_LEN  = 20,    /* sizeof(struct tcphdr) */
+	TF_TCP_TS_LEN   = 12,    /* TCPOLEN_TSTAMP_ALIGNED */
+};
+/* tcp_mtu_to_mss(): the MSS for a path MTU, bounded below by
+ * tcp_min_snd_mss, less the timestamp option when negotiated. */
+unsigned tf_model_mtu_to_mss(unsigned pmtu, bool ts, unsigned min_snd_mss);
+/* tcp_mss_to_mtu(): mss + tcp_header_len + net_header_len. */
+unsigned tf_model_mss_to_mtu(unsigned mss, bool ts);
+/* tcp_mtup_init() and tcp_mtu_probe(): the search range of PLPMTUD
+ * (net.ipv4.tcp_mtu_probing) and the size of an upward probe. */
+typedef struct tf_mtu_probing {
+	unsigned search_low;     /* tcp_mss_to_mtu(tcp_base_mss) */
+	unsigned search_high;    /* mss_clamp + tcphdr + iphdr */
+	unsigned low_mss;        /* tcp_mtu_to_mss(search_low): the MSS from the start with
+	                          * tcp_mtu_probing 2, after black-hole detection with 1 */
+	unsigned probe_mss;      /* tcp_mtu_to_mss((search_high + search_low) >> 1) */
+} tf_mtu_probing;
+/* mss_clamp: the peer's MSS option (its MTU - 40). */
+int tf_model_mtu_probing(unsigned base_mss, unsigned min_snd_mss, unsigned mss_clamp, bool ts,
+                         tf_mtu_probing *ret);
+/* tcp_mtu_probe(): whether the next transmission is an upward probe:
+ * cwnd >= 11, search_high - search_low >= tcp_probe_threshold, and
+ * `queued` bytes >= size_needed = probe_mss + (reordering + 1) x mss_cache
+ * (*size_needed, may be NULL).  Not modelled: recovery state, SACK blocks,
+ * the send window. */
+bool tf_model_mtu_probe_sent(const tf_mtu_probing *p, unsigned mss_cache, unsigned cwnd,
+                             unsigned reordering, unsigned probe_threshold, uint64_t queued,
+                             uint64_t *size_needed);
+/* Black-hole detection with tcp_mtu_probing 1: tcp_write_timeout() ->
+ * tcp_mtu_probing() when retransmits_timed_out(sk, tcp_retries1): the
+ * same test as the retries2 give-up, on the same retrans_stamp.  The
+ * schedule of m with tcp_retries2 = retries1: its TF_TX_GIVEUP event is
+ * the RTO expiry that detects (and retransmits at low_mss).  -EOPNOTSUPP
+ * with TCP_USER_TIMEOUT set (its clamp is not modelled here). */
+int tf_model_mtu_blackhole(const tf_model *m, unsigned retries1, tf_schedule **ret);
 
 #ifdef __cplusplus
 }
@@ -270,6 +523,27 @@ typedef struct tf_icmp_cause {
 	                          * -> tcp_retransmit_timer()) */
 	int64_t after_us, after_lo_us, after_hi_us;  /* event - icmp_us[icmp] */
 } tf_icmp_cause;
+
+/* One resolution that fails: from the packet that starts it to the
+ * ICMPs, the band of tf_model_neigh_failures()'s bursts; jiffies is the
+ * neighbour timer, gran its granularity.  -EINVAL, -ERANGE as there;
+ * -ENOENT when app + mcast = 0 (no resolution, no ICMP). */
+int tf_model_neigh_resolution(const tf_neigh_params *p, tf_band *ret);
+/* A router whose link toward the peer lost carrier forgets the peer
+ * (neigh_carrier_down(), with arp_evict_nocarrier) when linkwatch handles
+ * the event, within HZ (linkwatch_schedule_work(), net/core/link_watch.c);
+ * the first packet after that starts a resolution that fails.  From a
+ * sender's plain schedule s (µs from its original, which left when the
+ * carrier went): the first ICMP host unreachable comes at the earliest one
+ * resolution after the original (earliest_us) and at the latest one
+ * resolution after the first transmission at or past the eviction
+ * (latest_us). */
+typedef struct tf_arp_failure {
+	int64_t earliest_us, latest_us;
+	int64_t evict_us;                  /* linkwatch's delay: HZ jiffies */
+	tf_band resolution;                /* tf_model_neigh_resolution() */
+} tf_arp_failure;
+int tf_model_arp_failure(const tf_neigh_params *p, const tf_schedule *s, tf_arp_failure *ret);
 
 /* (b) The sender's schedule (tf_model_retrans()'s kinds; a retransmission
  * sent or re-timed by an ICMP is TF_TX_RTO with a rule naming

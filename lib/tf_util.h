@@ -11,7 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
+/* Cleanup attributes under the library's prefix; the short systemd-style
+ * names below are kept for the cases. */
+#define TF_CLEANUP(f) __attribute__((cleanup(f)))
 #define TF_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static inline void tf_freep(void *p) { free(*(void **)p); }
@@ -24,8 +26,24 @@ static inline void tf_closep(int *fd)
 	}
 	*fd = -1;
 }
-#define _cleanup_free_ _cleanup_(tf_freep)
-#define _cleanup_close_ _cleanup_(tf_closep)
+#define TF_CLEANUP_FREE TF_CLEANUP(tf_freep)
+#define TF_CLEANUP_CLOSE TF_CLEANUP(tf_closep)
+
+/* The short names, unless the includer has its own (systemd's _cleanup_
+ * is the same attribute, its _cleanup_free_ and _cleanup_close_ the same
+ * effect) or asks for none with TF_NO_SHORT_CLEANUP.  Include tf_util.h
+ * after such headers, or define TF_NO_SHORT_CLEANUP and use TF_CLEANUP*. */
+#ifndef TF_NO_SHORT_CLEANUP
+#ifndef _cleanup_
+#define _cleanup_(f) TF_CLEANUP(f)
+#endif
+#ifndef _cleanup_free_
+#define _cleanup_free_ TF_CLEANUP_FREE
+#endif
+#ifndef _cleanup_close_
+#define _cleanup_close_ TF_CLEANUP_CLOSE
+#endif
+#endif
 
 /*
  * The clock of packet timestamps (AF_PACKET stamps skbs with the real-time

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit tests of the model (lib/model.c): pure arithmetic, no network.
+ * Unit tests of the model (lib/model*.c: state, timers, retransmission,
+ * SYN, keepalive, qdiscs): pure arithmetic, no network.
  *
  * The expected numbers are the kernel's documented arithmetic (ip-sysctl's
  * 924.6 s, the seed-004 tables, 7200 + 9 x 75 s, 127/131 s of SYN retries)
- * or follow from the rules cited in model.c; none is a measured time.
+ * or follow from the rules cited in lib/model*.c; none is a measured time.
  */
 #include <errno.h>
 #include <limits.h>

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit tests of lib/model_unreach.c: the router's failed resolutions (a),
- * the sender given ICMPs (b), the closed loop (c).  Pure arithmetic on
- * synthetic inputs.  Every expected number follows from the rules cited
- * in model_unreach.c, worked out in the comments; none is a measured time.
+ * Unit tests of the unreachable-peer model: the router's failed
+ * resolutions (a, lib/model_neigh.c), the sender given ICMPs (b,
+ * model_icmp.c), the closed loop (c, model_unreach.c).  Pure arithmetic on
+ * synthetic inputs.  Every expected number follows from the rules cited in
+ * model_unreach.c's header, worked out in the comments; none is a measured
+ * time.
  *
  * Common ground, HZ = 250 (4 ms a jiffy), arp_tbl defaults:
  *   neighbour timer d = retrans_time 1000 ms = 250 jiffies, wheel level 1
@@ -301,6 +303,40 @@ static void test_icmp_none_is_silent(void **state)
 	assert_int_equal(tf_schedule_errno(b), ETIMEDOUT);
 	assert_int_equal(tf_schedule_giveup(b), tf_schedule_count(b) - 1);
 	assert_int_equal(ev(b, tf_schedule_giveup(b))->kind, TF_TX_GIVEUP);
+	tf_schedule_free(a);
+	tf_schedule_free(b);
+	tf_model_free(m);
+}
+
+/*
+ * rto_max capping only the last timer: tcp_retries2 2 (budget 7 x 50 =
+ * 350 jiffies), rto_max 1000 ms (250 jiffies).  The plain schedule arms
+ * 51 (TLP), 51, 102, 204, then min(408, 250) = 250 for the give-up.  Read
+ * back from that schedule the last timer could have been TCP_USER_TIMEOUT's
+ * clamp, and the ICMP model refused (-EOPNOTSUPP); from the model's state
+ * rto_max is known, and the silent schedule is the plain one.
+ */
+static void test_icmp_cap_on_last_timer(void **state)
+{
+	tf_model *m = model();
+	tf_schedule *a = NULL, *b = NULL;
+	size_t g;
+
+	(void)state;
+	assert_int_equal(tf_model_set_retries2(m, 2), 0);
+	assert_int_equal(tf_model_set_rto_max_ms(m, 1000), 0);
+	assert_int_equal(tf_model_retrans(m, &a), 0);
+	g = tf_schedule_giveup(a);
+	assert_int_equal(g, 5);
+	assert_int_equal(ev(a, g)->timer_jiffies, 250);
+	assert_int_equal(tf_model_retrans_icmp(m, NULL, 0, &b), 0);
+	assert_int_equal(tf_schedule_count(b), tf_schedule_count(a));
+	for (size_t i = 0; i < tf_schedule_count(a); i++) {
+		assert_int_equal(ev(b, i)->kind, ev(a, i)->kind);
+		assert_int_equal(ev(b, i)->timer_jiffies, ev(a, i)->timer_jiffies);
+		assert_int_equal(ev(b, i)->at_lo_us, ev(a, i)->at_lo_us);
+		assert_int_equal(ev(b, i)->at_hi_us, ev(a, i)->at_hi_us);
+	}
 	tf_schedule_free(a);
 	tf_schedule_free(b);
 	tf_model_free(m);
@@ -622,6 +658,7 @@ int main(void)
 		cmocka_unit_test(test_neigh_knobs),
 		cmocka_unit_test(test_neigh_invalid),
 		cmocka_unit_test(test_icmp_none_is_silent),
+		cmocka_unit_test(test_icmp_cap_on_last_timer),
 		cmocka_unit_test(test_icmp_one),
 		cmocka_unit_test(test_icmp_burst),
 		cmocka_unit_test(test_icmp_before_rto),

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * model_ports.c — ephemeral ports and TIME-WAIT: __inet_hash_connect()'s
+ * scan, TCP_TIMEWAIT_LEN, and tcp_twsk_unique()'s reuse (see tf_model.h,
+ * "ephemeral ports and TIME-WAIT").  Read in Linux 6.12 and checked
+ * against the 6.14+ changes (tcp_tw_reuse_delay, millisecond tw stamps)
+ * and the 6.15+ __inet_hash_connect(); what differs between kernels is
+ * probed by the caller (a sysctl present or not), never a version.
+ */
+#include "model_private.h"
+#include "tf_model.h"
+
+#include <errno.h>
+
+/*
+ * __inet_hash_connect(), net/ipv4/inet_hashtables.c, with the range from
+ * net.ipv4.ip_local_port_range (no IP_LOCAL_PORT_RANGE on the socket):
+ * high++; remaining = high - low; if (remaining > 1) remaining &= ~1U;
+ * step 2: a first pass over the ports of low's parity ("In first pass we
+ * try ports of @low parity"), then the other parity, then -EADDRNOTAVAIL.
+ * With an even count every port is scanned, low's parity first; with an
+ * odd count each scan covers only `remaining` of them (which one is
+ * skipped depends on the random offset), so an exact count is only
+ * defined for an even-sized range.
+ */
+int tf_model_connect_ports(unsigned low, unsigned high, tf_connect_ports *ret)
+{
+	unsigned remaining;
+
+	if (!ret || low > high || high > 65535)
+		return -EINVAL;
+	remaining = high + 1 - low;
+	ret->count = remaining;
+	if (remaining > 1)
+		remaining &= ~1U;
+	ret->usable = remaining;
+	ret->first_pass = remaining > 1 ? remaining / 2 : remaining;
+	ret->exact = ret->usable == ret->count;
+	return 0;
+}
+
+/* #define TCP_TIMEWAIT_LEN (60*HZ), include/net/tcp.h. */
+unsigned tf_model_timewait_jiffies(unsigned hz)
+{
+	return 60 * hz;
+}
+
+/* tcp_time_wait() -> inet_twsk_hashdance_schedule() -> __inet_twsk_schedule():
+ * mod_timer(&tw->tw_timer, jiffies + TCP_TIMEWAIT_LEN), in the softirq
+ * that took the FIN: a timer_list in a coarse wheel level (level 3 at
+ * HZ=250, 512 jiffies). */
+int tf_model_timewait_band(unsigned hz, tf_band *ret)
+{
+	return tf_model_band(hz, tf_model_timewait_jiffies(hz), false, ret);
+}
+
+int tf_model_port_rate(unsigned ports, unsigned hz, double *lo_per_s, double *hi_per_s)
+{
+	tf_band b;
+	int r;
+
+	if (!lo_per_s || !hi_per_s)
+		return -EINVAL;
+	r = tf_model_timewait_band(hz, &b);
+	if (r < 0)
+		return r;
+	*hi_per_s = ports / (b.lo_us / 1e6);
+	*lo_per_s = ports / (b.hi_us / 1e6);
+	return 0;
+}
+
+/*
+ * tcp_twsk_unique(), net/ipv4/tcp_ipv4.c.  6.14+ (tcp_tw_reuse_delay):
+ * reusable when time_after32(tcp_clock_ms(), tw_entry_stamp +
+ * tcp_tw_reuse_delay), both CLOCK_MONOTONIC ms, tw_entry_stamp set when
+ * the socket entered TIME-WAIT (tcp_time_wait(), net/ipv4/tcp_minisocks.c).
+ * Before: time_after32(ktime_get_seconds(), tw_ts_recent_stamp).
+ */
+int64_t tf_model_tw_reuse_at_ns(int64_t entry_mono_ns, long delay_ms)
+{
+	if (delay_ms >= 0)
+		return (entry_mono_ns / 1000000 + delay_ms + 1) * 1000000;
+	return (entry_mono_ns / 1000000000 + 1) * 1000000000;
+}
+
+uint32_t tf_model_tw_reuse_isn(uint32_t tw_snd_nxt)
+{
+	uint32_t seq = tw_snd_nxt + 65535 + 2;
+
+	return seq ? seq : 1;
+}
