@@ -304,194 +304,6 @@ static void report_bin(struct bin *b, struct tally *t, bool verbose)
 		printf("      stderr: %.2000s\n", b->errs);
 }
 
-/* --ktap: one binary's own KTAP as a subtest (indented two spaces, with
- * the "# Subtest:" line kunit.py wants after the version line), then its
- * result line: not ok when a case failed or the binary ended badly, a skip
- * when every case skipped.  A binary that ended badly (a signal, an
- * unexpected status, results other than its plan) gets one more result,
- * "not ok ... # ERROR", and a plan that counts it: every parser then
- * counts one failure more, as the TAP report does. */
-static void ktap_bin(struct bin *b, unsigned num, tf_ktap_totals *tt, struct tally *t)
-{
-	char *save = NULL, *line, why[160] = "";
-	unsigned plan = 0, results = 0, skip = 0, failed = 0;
-	bool version = false, plan_seen = false, bad;
-
-	/* first pass: what the binary reported */
-	for (const char *p = b->tap, *nl; p && *p; p = nl ? nl + 1 : p + strlen(p)) {
-		nl = strchr(p, '\n');
-		if (!version) {
-			version = strncmp(p, "KTAP version 1\n", 15) == 0;
-		} else if (!plan_seen && strncmp(p, "1..", 3) == 0) {
-			plan_seen = true;
-			plan = (unsigned)strtoul(p + 3, NULL, 10);
-		} else if (strncmp(p, "ok ", 3) == 0 || strncmp(p, "not ok ", 7) == 0) {
-			results++;
-		}
-	}
-	if (WIFSIGNALED(b->status))
-		snprintf(why, sizeof why, "killed by signal %d", WTERMSIG(b->status));
-	else if (WEXITSTATUS(b->status) > 1 && WEXITSTATUS(b->status) != 4)
-		snprintf(why, sizeof why, "exited with status %d", WEXITSTATUS(b->status));
-	else if (!version || !plan_seen || results != plan)
-		snprintf(why, sizeof why, "plan 1..%u, %u results", plan, results);
-	bad = why[0] != 0;
-	if (!version) {
-		tt->error++;
-		t->fail++;
-		printf("#   binary ");
-		tf_oneline(stdout, b->name);
-		printf(": %s; no KTAP output\n", why);
-		if (b->errs && b->err_len) {
-			printf("#   stderr: ");
-			tf_oneline(stdout, b->errs);
-			putchar('\n');
-		}
-		printf("not ok %u ", num);
-		tf_ktap_desc(stdout, b->name);
-		printf(" # ERROR %s\n", why);
-		return;
-	}
-
-	version = plan_seen = false;
-	for (line = b->tap ? strtok_r(b->tap, "\n", &save) : NULL; line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		bool is_ok = strncmp(line, "ok ", 3) == 0, is_nok = strncmp(line, "not ok ", 7) == 0;
-
-		if (!version && strcmp(line, "KTAP version 1") != 0)
-			continue;         /* nothing before the version line */
-		if (!version) {
-			version = true;
-			printf("  KTAP version 1\n  # Subtest: ");
-			tf_ktap_desc(stdout, b->name);
-			putchar('\n');
-			continue;
-		}
-		if (!plan_seen && strncmp(line, "1..", 3) == 0) {
-			plan_seen = true;
-			printf("  1..%u\n", bad ? results + 1 : plan);
-			continue;
-		}
-		printf("  ");
-		tf_oneline(stdout, line);
-		putchar('\n');
-		if (is_ok || is_nok) {
-			/* the binary's own directives, as it wrote them */
-			const char *d = strstr(line, " # ");
-			tf_res_status s = is_nok ? TF_RES_FAIL : TF_RES_PASS;
-			if (d && strncmp(d, " # SKIP", 7) == 0)
-				s = TF_RES_SKIP;
-			else if (d && is_nok && strncmp(d, " # TIMEOUT", 10) == 0)
-				s = TF_RES_TIMEOUT;
-			else if (d && is_nok && strncmp(d, " # ERROR", 8) == 0)
-				s = TF_RES_ERROR;
-			tf_ktap_count(tt, s);
-			skip += s == TF_RES_SKIP;
-			failed += tf_res_failed(s);
-			if (s == TF_RES_SKIP)
-				t->skip++;
-			else if (tf_res_failed(s))
-				t->fail++;
-			else
-				t->pass++;
-		}
-	}
-	if (bad) {
-		if (!plan_seen)
-			printf("  1..%u\n", results + 1);
-		tt->error++;
-		t->fail++;
-		if (b->errs && b->err_len) {
-			printf("  #   stderr: ");
-			tf_oneline(stdout, b->errs);
-			putchar('\n');
-		}
-		printf("  not ok %u ", results + 1);
-		tf_ktap_desc(stdout, b->name);
-		printf("_binary # ERROR %s\n", why);
-	}
-	printf("%s %u ", failed || bad ? "not ok" : "ok", num);
-	tf_ktap_desc(stdout, b->name);
-	if (!failed && !bad && results && skip == results)
-		printf(" # SKIP every case skipped");
-	putchar('\n');
-}
-
-/* --json: every binary's own document (checked to be JSON) inside one. */
-static int json_run(const char *path, struct bin *bs, size_t nb, const char *suite)
-{
-	char *tmp = NULL;
-	int fd, r = 0;
-	FILE *f;
-
-	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
-		return -ENOMEM;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
-		r = -errno;
-		if (fd >= 0) {
-			close(fd);
-			unlink(tmp);
-		}
-		free(tmp);
-		return r;
-	}
-	mode_t um = umask(0);
-	umask(um);
-	fchmod(fd, 0666 & ~um);
-	fprintf(f, "{\"format\": \"tcpfate-results\", \"version\": 1, \"tool\": \"tcpfate run\",\n"
-	           " \"suite\": ");
-	tf_json_str(f, suite);
-	fputs(",\n", f);
-	tf_json_facts(f, " ");
-	fprintf(f, ",\n \"uid\": %u,\n \"binaries\": [", (unsigned)getuid());
-	for (size_t i = 0; i < nb; i++) {
-		struct bin *b = &bs[i];
-		char *doc = NULL;
-		size_t len = 0;
-		FILE *in = b->json ? fopen(b->json, "re") : NULL;
-
-		if (in) {
-			char buf[65536];
-			size_t n;
-			FILE *m = open_memstream(&doc, &len);
-			while (m && (n = fread(buf, 1, sizeof buf, in)) > 0)
-				fwrite(buf, 1, n, m);
-			if (m)
-				fclose(m);
-			fclose(in);
-		}
-		fprintf(f, "%s\n  {\"binary\": ", i ? "," : "");
-		tf_json_str(f, b->name);
-		if (WIFSIGNALED(b->status))
-			fprintf(f, ", \"exit\": null, \"signal\": %d", WTERMSIG(b->status));
-		else
-			fprintf(f, ", \"exit\": %d, \"signal\": null", WEXITSTATUS(b->status));
-		fputs(", \"result\": ", f);
-		/* a binary's document is its word: included only when whole */
-		if (doc && tf_json_valid(doc, len)) {
-			while (len && (doc[len - 1] == '\n' || doc[len - 1] == ' '))
-				len--;
-			fwrite(doc, 1, len, f);
-		} else {
-			fputs("null", f);
-		}
-		fputs("}", f);
-		free(doc);
-	}
-	fputs("\n ]}\n", f);
-	if (fflush(f) != 0 || ferror(f) || fsync(fd) < 0)
-		r = errno ? -errno : -EIO;
-	if (fclose(f) != 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		unlink(tmp);
-	free(tmp);
-	return r;
-}
-
 int tf_cmd_run(int argc, char **argv, bool list_only)
 {
 	static const struct option longopts[] = {
@@ -690,7 +502,12 @@ int tf_cmd_run(int argc, char **argv, bool list_only)
 					printf("%s/%s\n", b->name, l);
 				rc |= !WIFEXITED(b->status) || WEXITSTATUS(b->status) != 0;
 			} else if (ktap) {
-				ktap_bin(b, (unsigned)next_report, &tt, &t);
+				unsigned c[3] = { 0 };
+				tf_run_ktap_binary(stdout, (unsigned)next_report, b->name, b->tap,
+				                   b->status, b->errs, &tt, c);
+				t.pass += c[0];
+				t.fail += c[1];
+				t.skip += c[2];
 			} else {
 				report_bin(b, &t, verbose);
 			}
@@ -701,7 +518,22 @@ int tf_cmd_run(int argc, char **argv, bool list_only)
 	}
 	double wall = (double)(tf_mono_ns() - t0) / 1e9;
 	if (jdir[0]) {
-		int r = json_run(json, bs, nb, suite);
+		int r = 0;
+		const char **jn = calloc(nb, sizeof *jn), **jp = calloc(nb, sizeof *jp);
+		int *js = calloc(nb, sizeof *js);
+		if (jn && jp && js) {
+			for (size_t i = 0; i < nb; i++) {
+				jn[i] = bs[i].name;
+				jp[i] = bs[i].json;
+				js[i] = bs[i].status;
+			}
+			r = tf_run_json_write(json, suite, nb, jn, jp, js);
+		} else {
+			r = -ENOMEM;
+		}
+		free(jn);
+		free(jp);
+		free(js);
 		if (r < 0) {
 			fprintf(stderr, "tcpfate %s: cannot write %s: %s\n", argv[0], json, strerror(-r));
 			rc = 2;

@@ -122,3 +122,14 @@ void tf_json_facts(FILE *f, const char *indent);
 /* Is text[0..len) one well-formed JSON value (RFC 8259), at most 64
  * levels deep? */
 bool tf_json_valid(const char *text, size_t len);
+
+/* tcpfate run (run_formats.c).  One binary's KTAP output (tap: its stdout,
+ * changed in place; status: from waitpid; errs: its stderr or NULL) as
+ * subtest num of the run, counted into tt and counts (pass, fail, skip as
+ * the report counts them). */
+void tf_run_ktap_binary(FILE *out, unsigned num, const char *name, char *tap, int status,
+                        const char *errs, tf_ktap_totals *tt, unsigned counts[3]);
+/* The run's JSON: the n binaries' own documents (json_paths[i], or NULL),
+ * each with its exit status, into PATH (temporary + rename).  0 or -errno. */
+int tf_run_json_write(const char *path, const char *suite, size_t n, const char *const *names,
+                      const char *const *json_paths, const int *statuses);
