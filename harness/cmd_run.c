@@ -26,6 +26,7 @@
 
 #include "cmd_run.h"
 #include "tf_probe.h"
+#include "tf_result.h"
 #include "tf_util.h"
 
 #ifndef TF_CASEDIR
@@ -104,6 +105,7 @@ struct bin {
 	size_t tap_len, err_len;
 	int status;
 	bool started, exited;
+	char *json;               /* --json: where this binary writes its own */
 };
 
 static void append(char **p, size_t *len, const char *s, size_t n, size_t max)
@@ -170,8 +172,12 @@ static int bin_start(struct bin *b, const char *dir, char *const *args)
 		dup2(o[1], STDOUT_FILENO);
 		dup2(e[1], STDERR_FILENO);
 		argv[k++] = path;
-		for (; args[k - 1] && k < TF_ARRAY_SIZE(argv) - 1; k++)
+		for (; args[k - 1] && k < TF_ARRAY_SIZE(argv) - 3; k++)
 			argv[k] = args[k - 1];
+		if (b->json) {
+			argv[k++] = "--json";
+			argv[k++] = b->json;
+		}
 		argv[k] = NULL;
 		execv(path, argv);
 		fprintf(stderr, "cannot execute %s: %s\n", path, strerror(errno));
@@ -308,9 +314,14 @@ int tf_cmd_run(int argc, char **argv, bool list_only)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "serial", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "ktap", no_argument, NULL, 'K' },
+		{ "json", required_argument, NULL, 'J' },
 		{ 0 },
 	};
-	const char *suite = "fast", *only = NULL, *artifacts = NULL, *dir;
+	const char *suite = "fast", *only = NULL, *artifacts = NULL, *dir, *json = NULL;
+	bool ktap = false;
+	char jdir[PATH_MAX] = "";
+	tf_ktap_totals tt = { 0 };
 	bool timeline = false, verbose = false, serial = false;
 	char **names = NULL, kernel[128] = "?";
 	size_t n = 0;
@@ -347,8 +358,17 @@ int tf_cmd_run(int argc, char **argv, bool list_only)
 		case 'S': serial = true; break;
 		case 'h':
 			printf("Usage: tcpfate %s [--suite fast|slow|all] [--case BINARY] "
-			       "[--artifacts DIR] [--timeline] [--verbose] [--serial]\n", argv[0]);
+			       "[--artifacts DIR] [--timeline] [--verbose] [--serial] [--ktap] "
+			       "[--json FILE]\n", argv[0]);
 			return 0;
+		case 'K': ktap = true; break;
+		case 'J':
+			if (!*optarg) {
+				fprintf(stderr, "tcpfate %s: --json needs a file name\n", argv[0]);
+				return 2;
+			}
+			json = optarg;
+			break;
 		default:
 			return 2;
 		}
@@ -390,12 +410,32 @@ int tf_cmd_run(int argc, char **argv, bool list_only)
 			args[k++] = "--jobs";
 			args[k++] = "1";
 		}
+		if (ktap)
+			args[k++] = "--ktap";
 	}
 	args[k] = NULL;
 
 	tf_kernel_release(kernel, sizeof kernel);
 	tf_kernel_hz(&hz);
-	if (!list_only)
+	if (!list_only && json) {
+		/* the binaries' documents, in a directory of ours beside FILE */
+		const char *slash = strrchr(json, '/');
+		int l = slash ? (int)(slash - json) : 1;
+		if ((size_t)snprintf(jdir, sizeof jdir, "%.*s/.tcpfate-json.XXXXXX", l,
+		                     slash ? json : ".") >= sizeof jdir || !mkdtemp(jdir)) {
+			fprintf(stderr, "tcpfate %s: cannot write beside %s: %s\n", argv[0], json,
+			        strerror(errno));
+			free_names(names, n);
+			return 2;
+		}
+	}
+	size_t n_sel = 0;
+	for (size_t i = 0; i < n; i++)
+		n_sel += !only || strcmp(names[i], only) == 0;
+	if (!list_only && ktap)
+		tf_emit_ktap_header(stdout, &(tf_run_info){ .prog = suite, .kernel = kernel,
+		                    .hz = hz, .uid = (unsigned)getuid(), .total = (unsigned)n_sel }, 0, NULL);
+	else if (!list_only)
 		printf("tcpfate: suite '%s' on Linux %s (HZ=%u) as uid %u\n\n", suite, kernel, hz,
 		       (unsigned)getuid());
 	fflush(stdout);
@@ -409,6 +449,9 @@ int tf_cmd_run(int argc, char **argv, bool list_only)
 	for (size_t i = 0; i < n; i++)
 		if (!only || strcmp(names[i], only) == 0)
 			bs[nb++] = (struct bin){ .name = names[i], .out = -1, .err = -1 };
+	for (size_t i = 0; jdir[0] && i < nb; i++)
+		if (asprintf(&bs[i].json, "%s/%s.json", jdir, bs[i].name) < 0)
+			bs[i].json = NULL;
 
 	int64_t t0 = tf_mono_ns();
 	size_t next_start = 0, next_report = 0, running = 0;
@@ -458,6 +501,13 @@ int tf_cmd_run(int argc, char **argv, bool list_only)
 				     l = strtok_r(NULL, "\n", &save))
 					printf("%s/%s\n", b->name, l);
 				rc |= !WIFEXITED(b->status) || WEXITSTATUS(b->status) != 0;
+			} else if (ktap) {
+				unsigned c[3] = { 0 };
+				tf_run_ktap_binary(stdout, (unsigned)next_report, b->name, b->tap,
+				                   b->status, b->errs, &tt, c);
+				t.pass += c[0];
+				t.fail += c[1];
+				t.skip += c[2];
 			} else {
 				report_bin(b, &t, verbose);
 			}
@@ -467,13 +517,48 @@ int tf_cmd_run(int argc, char **argv, bool list_only)
 		}
 	}
 	double wall = (double)(tf_mono_ns() - t0) / 1e9;
+	if (jdir[0]) {
+		int r = 0;
+		const char **jn = calloc(nb, sizeof *jn), **jp = calloc(nb, sizeof *jp);
+		int *js = calloc(nb, sizeof *js);
+		if (jn && jp && js) {
+			for (size_t i = 0; i < nb; i++) {
+				jn[i] = bs[i].name;
+				jp[i] = bs[i].json;
+				js[i] = bs[i].status;
+			}
+			r = tf_run_json_write(json, suite, nb, jn, jp, js);
+		} else {
+			r = -ENOMEM;
+		}
+		free(jn);
+		free(jp);
+		free(js);
+		if (r < 0) {
+			fprintf(stderr, "tcpfate %s: cannot write %s: %s\n", argv[0], json, strerror(-r));
+			rc = 2;
+		}
+		/* what the binaries wrote at our request, then our directory */
+		for (size_t i = 0; i < nb; i++) {
+			if (bs[i].json)
+				unlink(bs[i].json);
+			free(bs[i].json);
+		}
+		if (rmdir(jdir) < 0)
+			fprintf(stderr, "tcpfate %s: left %s (a binary's unfinished file in it)\n",
+			        argv[0], jdir);
+	}
 	free(bs);
 	free_names(names, n);
 	if (list_only)
 		return rc ? 1 : 0;
+	if (ktap) {
+		tf_emit_ktap_totals(stdout, &tt, 0);
+		return rc ? rc : t.fail ? 1 : 0;
+	}
 	if (t.longest_ms > 0)
 		printf("\nwall %.1f s; longest case %.1f s (%s); wall / longest %.2f\n", wall,
 		       t.longest_ms / 1000, t.longest, wall / (t.longest_ms / 1000));
 	printf("\n%u passed, %u failed, %u skipped\n", t.pass, t.fail, t.skip);
-	return t.fail ? 1 : 0;
+	return rc ? rc : t.fail ? 1 : 0;
 }

@@ -9,8 +9,10 @@
  * path) reaches the stream raw: see tf_tap_escape() and tf_yaml_scalar().
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 #include "tf_result.h"
 
@@ -93,6 +95,27 @@ void tf_tap_escape(FILE *f, const char *s)
 		fwrite(p, 1, n, f);
 		p += n;
 	}
+}
+
+/* Text every YAML reader (prove's YAMLish included) takes as the same
+ * plain string: printable ASCII, a letter or '/' first, no flow indicator,
+ * quote, '#' or ": " inside, no edge spaces, nothing YAML 1.1 would read as another type. */
+static bool plain_text_ok(const char *s)
+{
+	static const char *const typed[] = { "y", "n", "yes", "no", "on", "off", "null", "~" };
+	size_t n = strlen(s);
+
+	/* a letter or a path first: never a number, a date, an indicator */
+	if (n == 0 || !(isalpha((unsigned char)s[0]) || s[0] == '/') || s[n - 1] == ' ' ||
+	    s[n - 1] == ':')
+		return false;
+	for (const char *p = s; *p; p++)
+		if (*p < 0x20 || *p > 0x7e || strchr(",[]{}#\"'\\", *p) || (p[0] == ':' && p[1] == ' '))
+			return false;
+	for (size_t i = 0; i < sizeof typed / sizeof typed[0]; i++)
+		if (strcasecmp(s, typed[i]) == 0)
+			return false;
+	return true;
 }
 
 /* A number or boolean that every YAML reader takes as it is. */
@@ -221,8 +244,23 @@ static void emit_entry(FILE *f, const tf_node *n, int indent, bool no_pad)
 			return;
 		}
 		fputc(' ', f);
-		tf_yaml_scalar(f, n->value);
-		emit_comment(f, n);
+		if (plain_ok(n->value) || plain_text_ok(n->value)) {
+			fputs(n->value, f);
+			emit_comment(f, n);
+		} else {
+			/* YAMLish reads nothing after a closing quote: the
+			 * comment becomes a sibling "<key>_note" */
+			tf_yaml_scalar(f, n->value);
+			if (n->comment && n->key) {
+				fputc('\n', f);
+				pad(f, indent);
+				tf_oneline(f, n->key);
+				fputs("_note: ", f);
+				tf_yaml_scalar(f, n->comment);
+			} else {
+				emit_comment(f, n);
+			}
+		}
 		fputc('\n', f);
 		return;
 	}

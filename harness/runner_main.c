@@ -317,6 +317,23 @@ static void job_result(struct job *j, const char *kernel)
 	j->state = DONE;
 }
 
+/* Output formats (--ktap, --kselftest, --json): TAP 13 unless told. */
+static struct {
+	bool ktap, kselftest;
+	tf_json *json;
+	tf_ktap_totals totals;
+} fmt;
+
+static void emit_case(const tf_result *r)
+{
+	tf_ktap_count(&fmt.totals, r->status);
+	if (fmt.ktap)
+		tf_emit_ktap_case(stdout, r, 0);
+	else
+		tf_emit_tap13_case(stdout, r);
+	tf_json_case(fmt.json, r);
+}
+
 /* Run every job, at most `jobs` at once (exclusive ones alone), printing
  * results in plan order.  Returns the number of failed cases. */
 static unsigned run_all(struct job *js, size_t n, unsigned jobs, const char *kernel)
@@ -397,7 +414,7 @@ static unsigned run_all(struct job *js, size_t n, unsigned jobs, const char *ker
 			if (js[i].state == DONE && js[i].res.name == NULL && js[i].error)
 				job_result(&js[i], kernel);
 		while (next_print < n && js[next_print].state == DONE) {
-			tf_emit_tap13_case(stdout, &js[next_print].res);
+			emit_case(&js[next_print].res);
 			failed += tf_res_failed(js[next_print].res.status);
 			tf_result_free(&js[next_print].res);
 			next_print++;
@@ -429,6 +446,10 @@ static void usage(FILE *f)
 	        "                        [$TF_ARTIFACTS or ./tcpfate-artifacts]\n"
 	        "  -k, --keep            keep captures of passing cases too\n"
 	        "  -t, --timeline        write the SVG timeline of every timing case\n"
+	        "      --ktap            KTAP version 1 instead of TAP 13\n"
+	        "      --kselftest       KTAP, and kselftest's exit status: 4 when every case skipped\n"
+	        "      --json FILE       also write the results as JSON to FILE\n"
+	        "      --max-time        print the longest time the selected cases may take (s)\n"
 	        "  -h, --help            this text\n", tf_runner.prog);
 }
 
@@ -463,11 +484,16 @@ int main(int argc, char **argv)
 		{ "keep", no_argument, NULL, 'k' },
 		{ "timeline", no_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "ktap", no_argument, NULL, 'K' },
+		{ "kselftest", no_argument, NULL, 'E' },
+		{ "json", required_argument, NULL, 'J' },
+		{ "max-time", no_argument, NULL, 'M' },
 		{ 0 },
 	};
 	const char *only[64];
 	size_t n_only = 0, n = 0;
-	bool list = false, slow = false, all = false, artifacts_given = false;
+	bool list = false, slow = false, all = false, artifacts_given = false, max_time = false;
+	const char *json_path = NULL;
 	char kernel[128] = "?";
 	unsigned jobs = 0, hz = 0;
 	long v;
@@ -522,6 +548,16 @@ int main(int argc, char **argv)
 		case 'k': tf_runner.keep = true; break;
 		case 't': tf_runner.timeline = true; break;
 		case 'h': usage(stdout); return 0;
+		case 'K': fmt.ktap = true; break;
+		case 'E': fmt.ktap = fmt.kselftest = true; break;
+		case 'J':
+			if (!*optarg) {
+				fprintf(stderr, "%s: --json needs a file name\n", tf_runner.prog);
+				return 2;
+			}
+			json_path = optarg;
+			break;
+		case 'M': max_time = true; break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -564,6 +600,22 @@ int main(int argc, char **argv)
 	}
 	if (list)
 		return 0;
+	if (max_time) {
+		/* exclusive cases run alone, the others at once: a bound for a
+		 * kselftest "settings" timeout (admission waits come on top) */
+		unsigned excl = 0, most = 0;
+		for (tf_case *c = tf_cases_head; c; c = c->next) {
+			unsigned t = c->timeout_s ? c->timeout_s : TF_DEFAULT_TIMEOUT_S;
+			if (!SELECTED(c))
+				continue;
+			if (c->exclusive)
+				excl += t;
+			else if (t > most)
+				most = t;
+		}
+		printf("%u\n", excl + most);
+		return 0;
+	}
 
 	/* Namespaces blocked here (a container's seccomp profile, AppArmor):
 	 * run this same command in a guest kernel instead, if one can be had. */
@@ -595,9 +647,29 @@ int main(int argc, char **argv)
 	tf_kernel_release(kernel, sizeof kernel);
 	tf_kernel_hz(&hz);
 	signal(SIGPIPE, SIG_IGN);
-	tf_emit_tap13_header(stdout, &(tf_run_info){ .prog = tf_runner.prog, .kernel = kernel,
-	                     .hz = hz, .uid = (unsigned)getuid(), .total = (unsigned)n });
+	tf_run_info info = { .prog = tf_runner.prog, .kernel = kernel, .hz = hz,
+	                     .uid = (unsigned)getuid(), .total = (unsigned)n };
+	if (json_path) {
+		int r = tf_json_open(&fmt.json, json_path, &info);
+		if (r < 0) {
+			fprintf(stderr, "%s: cannot write %s: %s\n", tf_runner.prog, json_path, strerror(-r));
+			free(js);
+			return 2;
+		}
+	}
+	if (fmt.ktap)
+		tf_emit_ktap_header(stdout, &info, 0, NULL);
+	else
+		tf_emit_tap13_header(stdout, &info);
 	unsigned failed = run_all(js, n, jobs ? jobs : (unsigned)(n ? n : 1), kernel);
 	free(js);
-	return failed ? 1 : 0;
+	if (fmt.ktap)
+		tf_emit_ktap_totals(stdout, &fmt.totals, 0);
+	/* kselftest: 4 (KSFT_SKIP) when nothing ran but skips */
+	int rc = failed ? 1 : fmt.kselftest && n > 0 && fmt.totals.skip == n ? 4 : 0;
+	if (tf_json_close(fmt.json, rc) < 0) {
+		fprintf(stderr, "%s: cannot write %s\n", tf_runner.prog, json_path);
+		return rc ? rc : 1;
+	}
+	return rc;
 }

@@ -82,3 +82,54 @@ void tf_yaml_scalar(FILE *f, const char *s);
 /* Text made safe for one line (a comment): control characters and
  * invalid UTF-8 replaced by '?'. */
 void tf_oneline(FILE *f, const char *s);
+
+/* KTAP version 1 (Documentation/dev-tools/ktap.rst; what kunit.py parse
+ * and the kselftest runner read).  A case's YAML becomes "#   " diagnostic
+ * lines before its result line: a line that starts "#" and three spaces
+ * matches no KTAP line and none of the result patterns of kselftest
+ * parsers, whatever a case wrote.  indent: spaces before every line (a
+ * subtest is indented two per level). */
+typedef struct tf_ktap_totals {
+	unsigned pass, fail, skip, error;   /* a TIMEOUT counts as a fail */
+} tf_ktap_totals;
+/* "KTAP version 1", then "# Subtest: NAME" when subtest is not NULL,
+ * the plan and a "# " line saying what runs where. */
+void tf_emit_ktap_header(FILE *f, const tf_run_info *info, int indent, const char *subtest);
+void tf_emit_ktap_case(FILE *f, const tf_result *r, int indent);
+/* Counts r into t (the "# Totals:" kselftest prints). */
+void tf_ktap_count(tf_ktap_totals *t, tf_res_status s);
+void tf_emit_ktap_totals(FILE *f, const tf_ktap_totals *t, int indent);
+/* A KTAP description: no '#' at all (KTAP has no escape for it; '#' and
+ * control characters become '?'), never empty. */
+void tf_ktap_desc(FILE *f, const char *s);
+
+/* JSON (emit_json.c): one document per run, written to a temporary file
+ * in the target's directory and renamed over the target when complete. */
+typedef struct tf_json tf_json;
+/* Opens PATH.XXXXXX, writes the run's header (kernel facts, sysctls).
+ * 0 or -errno. */
+int tf_json_open(tf_json **out, const char *path, const tf_run_info *info);
+void tf_json_case(tf_json *j, const tf_result *r);
+/* Ends the document (exit: the binary's exit status), renames it over
+ * PATH; on error removes the temporary it created.  0 or -errno.  NULL ok. */
+int tf_json_close(tf_json *j, int exit_status);
+/* A JSON string literal (UTF-8 kept, invalid bytes as U+FFFD, controls
+ * escaped). */
+void tf_json_str(FILE *f, const char *s);
+/* The kernel facts every result carries, as JSON members (no braces):
+ * "kernel": {...}, "sysctl": {...}. */
+void tf_json_facts(FILE *f, const char *indent);
+/* Is text[0..len) one well-formed JSON value (RFC 8259), at most 64
+ * levels deep? */
+bool tf_json_valid(const char *text, size_t len);
+
+/* tcpfate run (run_formats.c).  One binary's KTAP output (tap: its stdout,
+ * changed in place; status: from waitpid; errs: its stderr or NULL) as
+ * subtest num of the run, counted into tt and counts (pass, fail, skip as
+ * the report counts them). */
+void tf_run_ktap_binary(FILE *out, unsigned num, const char *name, char *tap, int status,
+                        const char *errs, tf_ktap_totals *tt, unsigned counts[3]);
+/* The run's JSON: the n binaries' own documents (json_paths[i], or NULL),
+ * each with its exit status, into PATH (temporary + rename).  0 or -errno. */
+int tf_run_json_write(const char *path, const char *suite, size_t n, const char *const *names,
+                      const char *const *json_paths, const int *statuses);

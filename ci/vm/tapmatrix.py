@@ -1,7 +1,14 @@
 #!/usr/bin/env python3
 """tapmatrix — TAP files from several kernels -> one Markdown table.
 
-    tapmatrix.py [--tolerance 0.10] LABEL=FILE.tap [LABEL=FILE.tap ...]
+    tapmatrix.py [--tolerance 0.10] [LABEL=]PATH [[LABEL=]PATH ...]
+
+PATH is one kernel's results: a TAP file, a JSON file (--json of a case
+binary or of `tcpfate run`), or a directory of such JSON files (e.g. what
+one CI job per kernel produced; ci/merge).  LABEL defaults to the file's
+or directory's name without extension.  JSON results give the same table
+as the TAP of the same run: each case is read back into the YAML block
+the TAP would have carried (see from_json()).
 
 Each FILE is what `tcpfate-vm --tap-out` wrote: one TAP document per case
 binary, each prefixed by "# kernel: R", "# vm: ...", "# binary: B" lines and
@@ -20,6 +27,8 @@ differs by more than the tolerance (relative; 0.10 = 10 %), or a non-numeric
 value differs.  Standard library only.
 """
 import argparse
+import json
+import os
 import re
 import sys
 
@@ -50,6 +59,167 @@ class Test:
         if self.directive == "TODO":
             return "todo"
         return "pass" if self.ok else "FAIL"
+
+
+# --- JSON results (harness/emit_json.c) ------------------------------------
+
+class Obj(list):
+    """A JSON object as its (key, value) pairs, in order, duplicates kept."""
+
+
+def _plain_ok(s):
+    """harness/emit_tap.c plain_ok() || plain_text_ok(): printed without quotes."""
+    if s in ("true", "false") or re.fullmatch(r"[-+]?[0-9]+(\.[0-9]+)?", s):
+        return True
+    return (re.fullmatch(r"[A-Za-z/][\x20-\x7e]*", s) is not None and not s.endswith((" ", ":"))
+            and not any(c in s for c in ",[]{}#\"'\\") and ": " not in s
+            and s.lower() not in ("y", "n", "yes", "no", "on", "off", "null"))
+
+
+def _is_break(c):
+    o = ord(c)
+    return o < 0x20 or o == 0x7f or 0x80 <= o <= 0x9f or o in (0x2028, 0x2029)
+
+
+def _oneline(s):
+    return "".join(" " if c == "\t" else "?" if _is_break(c) else c for c in s)
+
+
+def _tap_escape(s):
+    """harness/emit_tap.c tf_tap_escape()."""
+    return "".join(" " if c == "\t" else "?" if _is_break(c) else
+                   "\\" + c if c in "#\\" else c for c in s)
+
+
+def _yaml_scalar(s):
+    """harness/emit_tap.c tf_yaml_scalar() (for valid UTF-8 text)."""
+    if s and _plain_ok(s):
+        return s
+    out = []
+    for c in s:
+        o = ord(c)
+        if c in '"\\':
+            out.append("\\" + c)
+        elif c == "\n":
+            out.append("\\n")
+        elif c == "\t":
+            out.append("\\t")
+        elif c == "\r":
+            out.append("\\r")
+        elif _is_break(c):
+            out.append(f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}")
+        else:
+            out.append(c)
+    return '"' + "".join(out) + '"'
+
+
+def _text(v):
+    if v is True or v is False:
+        return "true" if v else "false"
+    return "" if v is None else str(v)
+
+
+def _entry(out, key, v, indent, comment=None):
+    """harness/emit_tap.c emit_entry(): one node as block YAML lines."""
+    pre = " " * indent + (_oneline(key) + ":" if key is not None else "-")
+    tail = f"  # {_oneline(comment)}" if comment else ""
+    if not isinstance(v, list):
+        out.append(f"{pre} {_yaml_scalar(_text(v))}{tail}")
+    elif not v:
+        out.append(pre + (" {}" if isinstance(v, Obj) else " []") + tail)
+    elif isinstance(v, Obj) and key is None:
+        # a mapping as a sequence item: "- k: v", the rest aligned under k
+        first = []
+        _entry(first, v[0][0], v[0][1], indent + 2)
+        out.append(" " * indent + "- " + first[0][indent + 2:])
+        out.extend(first[1:])
+        for k, x in v[1:]:
+            _entry(out, k, x, indent + 2)
+    else:
+        out.append(pre + tail)
+        for item in v:
+            if isinstance(v, Obj):
+                _entry(out, item[0], item[1], indent + 2)
+            else:
+                _entry(out, None, item, indent + 2)
+
+
+def _get(obj, key, default=None):
+    for k, v in obj if isinstance(obj, Obj) else []:
+        if k == key:
+            return v
+    return default
+
+
+def from_json(path):
+    """One JSON document -> [Doc]: a case binary's, or tcpfate run's (the
+    binaries' documents inside, with their real exit status)."""
+    with open(path, encoding="utf-8") as f:
+        try:
+            top = json.load(f, object_pairs_hook=Obj, parse_float=str, parse_int=str)
+        except ValueError as e:
+            raise ValueError(f"{path}: not JSON ({e})")
+    if not isinstance(top, Obj) or _get(top, "format") != "tcpfate-results":
+        raise ValueError(f"{path}: not a tcpfate-results document")
+    if _get(top, "version") != "1":
+        raise ValueError(f"{path}: tcpfate-results version {_get(top, 'version')}, want 1")
+    rel = _get(_get(top, "kernel", Obj()), "release", "?")
+    if _get(top, "binaries") is not None:
+        docs = []
+        for b in _get(top, "binaries"):
+            r = _get(b, "result")
+            d = _doc(r, rel, _get(top, "vm", "")) if r else Doc()
+            d.header.setdefault("kernel", rel)
+            d.header["binary"] = _get(b, "binary", "?")
+            sig = _get(b, "signal")
+            d.exit = str(128 + int(sig)) if sig is not None else _text(_get(b, "exit"))
+            docs.append(d)
+        return docs
+    return [_doc(top, rel, _get(top, "vm", ""))]
+
+
+def _doc(doc, rel, vm):
+    d = Doc()
+    rel = _get(_get(doc, "kernel", Obj()), "release", rel)
+    d.header["kernel"] = rel
+    d.header["binary"] = _get(doc, "binary", "?")
+    if vm or _get(doc, "vm"):
+        d.header["vm"] = _get(doc, "vm") or vm
+    d.plan = int(_get(doc, "plan", "0"))
+    d.exit = _text(_get(doc, "exit")) if _get(doc, "exit") is not None else None
+    for c in _get(doc, "cases", []):
+        st = _get(c, "status")
+        name = _tap_escape(_get(c, "name", "")).strip().replace("\\#", "#")
+        t = Test(st in ("pass", "skip"), int(_get(c, "num", "0")), name,
+                 "SKIP" if st == "skip" else None,
+                 _tap_escape(_get(c, "reason") or "").strip() if st == "skip" else "")
+        y = []
+        _entry(y, "duration_ms", _get(c, "duration_ms"), 2)
+        _entry(y, "kernel", rel, 2)
+        for k in ("proves", "message"):
+            if _get(c, k) is not None:
+                _entry(y, k, _get(c, k), 2)
+        comments = _get(c, "comments", Obj())
+        for k, v in _get(c, "diagnostics", Obj()):
+            _entry(y, k, v, 2, _get(comments, k))
+        if _get(c, "checks"):
+            _entry(y, "checks", _get(c, "checks"), 2)
+        t.yaml = y
+        d.tests.append(t)
+    return d
+
+
+def load(path):
+    """One kernel's results: a TAP file, a JSON file, or a directory of
+    JSON files (in name order)."""
+    if os.path.isdir(path):
+        files = sorted(os.path.join(path, f) for f in os.listdir(path) if f.endswith(".json"))
+        if not files:
+            raise ValueError(f"{path}: no .json file in it")
+        return [d for f in files for d in from_json(f)]
+    if path.endswith(".json"):
+        return from_json(path)
+    return parse_tap(path)
 
 
 def parse_tap(path):
@@ -283,20 +453,24 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tolerance", type=float, default=0.10,
                     help="relative difference of a key number that counts as ≠ [0.10]")
-    ap.add_argument("runs", nargs="+", metavar="LABEL=FILE")
+    ap.add_argument("runs", nargs="+", metavar="[LABEL=]PATH")
     args = ap.parse_args()
 
     labels, results, info = [], [], []
     for run in args.runs:
         label, sep, path = run.partition("=")
         if not sep:
-            ap.error(f"want LABEL=FILE, not {run!r}")
+            path = run
+            label = os.path.splitext(os.path.basename(os.path.normpath(path)))[0]
         labels.append(label)
         try:
-            docs = parse_tap(path)
+            docs = load(path)
         except OSError as e:
             docs = []
             print(f"tapmatrix: {path}: {e.strerror}", file=sys.stderr)
+        except ValueError as e:
+            print(f"tapmatrix: {e}", file=sys.stderr)
+            sys.exit(2)
         results.append(docs)
         rel = next((d.header.get("kernel") for d in docs if d.header.get("kernel")), "?")
         vm = next((d.header.get("vm") for d in docs if d.header.get("vm")), "")
@@ -304,7 +478,8 @@ def main():
         for d in docs:
             for t in d.tests:
                 n[t.outcome] += 1
-        bad_exit = [f"{d.header.get('binary', '?')}: {d.exit}" for d in docs
+        # the binary's name, not its arguments (--json FILE differs per run)
+        bad_exit = [f"{(d.header.get('binary') or '?').split()[0]}: {d.exit}" for d in docs
                     if d.exit not in (None, "0")]
         info.append((label, rel, vm, n, bad_exit, len(docs)))
 

@@ -32,6 +32,7 @@ TF_CASE(hostile_output)
 	printf("  ...\nok 3 - forged # SKIP nothing\nnot ok 4 - forged\n");
 	static const char raw[] = "cr\r nul\0 nel\xc2\x85 bad\xff\xfe utf8\n\n  indented\n";
 	fwrite(raw, 1, sizeof raw - 1, stdout);
+	tf_diag("bracket", "\"-10..174\"  # a quoted value with a comment (YAMLish reads nothing after the quote)");
 	tf_note("a note with ok 9 - x and # TODO and \x01 control");
 	tf_fail("failing on purpose, name with # TODO");
 }
