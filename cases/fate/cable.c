@@ -184,10 +184,7 @@ TF_CASE(cable_pulled_idle, .timeout_s = 30,
 /* Index of the n-th (1-based) event of a kind in a schedule, or -1. */
 static long nth_event(const tf_schedule *s, tf_tx_kind kind, unsigned n)
 {
-	for (size_t i = 0; i < tf_schedule_count(s); i++)
-		if (tf_schedule_event(s, i)->kind == kind && --n == 0)
-			return (long)i;
-	return -1;
+	return tf_schedule_nth(s, kind, n);
 }
 
 /* A router sysctl of its client-side link's neighbour table. */
@@ -215,9 +212,9 @@ static long router_neigh(struct cable *c, const char *knob)
  * ucast + app + mcast, each timer rounded up by the wheel); then
  * arp_error_report() → ipv4_link_failure() sends the server an ICMP host
  * unreachable for every packet it held.  In µs from the original
- * transmission, from the model's schedule s.  *fail_us: the longest one
- * resolution takes; *earliest_us: the earliest an ICMP can come (a
- * resolution started by the original, no wheel rounding, less a jiffy).
+ * transmission, from the model's schedule s (tf_model_arp_failure()).
+ * *fail_us: the longest one resolution takes; *earliest_us: the earliest
+ * an ICMP can come (a resolution started by the original).
  */
 static int64_t arp_failure_latest(struct cable *c, const tf_schedule *s, int64_t *fail_us,
                                   int64_t *earliest_us)
@@ -238,18 +235,18 @@ static int64_t arp_failure_latest(struct cable *c, const tf_schedule *s, int64_t
 		if (v == 0)
 			TF_SKIP("%s = 0: the router keeps its ARP entries on carrier loss", evict[i]);
 	}
-	long mcast = router_neigh(c, "mcast_solicit");
-	uint64_t solicit_j = fate_ms_to_jiffies((uint64_t)router_neigh(c, "retrans_time_ms"), hz);
-	int64_t linkwatch_us = 1000000, first_after = -1;
+	tf_neigh_params p;
+	tf_arp_failure f;
 
-	*fail_us = mcast * (int64_t)(solicit_j + fate_wheel_gran(solicit_j, hz)) * fate_jiffy_us(hz);
-	*earliest_us = (mcast * (int64_t)solicit_j - 1) * fate_jiffy_us(hz);
-	for (size_t i = 0; i < tf_schedule_count(s) && first_after < 0; i++) {
-		const tf_sched_event *e = tf_schedule_event(s, i);
-		if (e->kind != TF_TX_GIVEUP && e->at_lo_us >= linkwatch_us)
-			first_after = e->at_hi_us;
-	}
-	return (first_after < 0 ? linkwatch_us : first_after) + *fail_us;
+	tf_neigh_params_init(&p);
+	p.hz = hz;
+	p.mcast_solicit = (unsigned)router_neigh(c, "mcast_solicit");
+	p.app_solicit = (unsigned)router_neigh(c, "app_solicit");
+	p.retrans_time_ms = (uint32_t)router_neigh(c, "retrans_time_ms");
+	tf_must(tf_model_arp_failure(&p, s, &f));
+	*fail_us = f.resolution.hi_us;
+	*earliest_us = f.earliest_us;
+	return f.latest_us;
 }
 
 /*

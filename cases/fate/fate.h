@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * fate.h — what the fate family's cases share: the kernel rules the model
- * (lib/tf_model.h) does not cover yet, written as code with the function
- * they implement, and small helpers over sockets, captures and processes.
+ * fate.h — what the fate family's cases share: small helpers over sockets,
+ * captures and processes.  The kernel rules they assert are
+ * lib/tf_model.h's.
  * Static and header-only: the family owns only cases/fate/.
  *
  * Rules were read in the 6.x sources (net/ipv4/tcp_timer.c with
@@ -48,51 +48,40 @@ enum { FATE_MEM_RMEM_ALLOC, FATE_MEM_RCVBUF, FATE_MEM_WMEM_ALLOC, FATE_MEM_SNDBU
        FATE_MEM_DROPS, FATE_MEM_VARS };
 
 /* ------------------------------------------------------------------ */
-/* Timer wheel (kernel/time/timer.c)                                    */
+/* Timers: the rules are lib/tf_model.h's (model_timer.c)               */
 /* ------------------------------------------------------------------ */
 
 /*
- * A timer_list armed for d jiffies lands in the first wheel level whose
- * range holds d (LVL_START(n) = 63 << 3(n-1)) and fires on the first tick
- * of that level's granularity LVL_GRAN(n) = 8^n strictly after the expiry
- * (calc_index(): "round up with level granularity"); LVL_DEPTH is 9 when
- * HZ > 100.  Armed from process or softirq context at an arbitrary moment
- * of a jiffy, the wait is in (d, d + gran] jiffies; armed from a timer
- * callback (base->clk one ahead) in [d + 1, d + gran].  The band below is
- * the union, [d, d + gran]: the cases use it where a timer may be re-armed
- * from either context (tcp_send_probe0() in the timer, tcp_ack_probe() in
- * softirq).  The model computes the same bands internally for its own
- * schedules (lib/model.c timer_band()).
+ * A timer armed for d jiffies from a syscall or a softirq fires within
+ * tf_model_band(); the cases use it where a timer may be re-armed from
+ * either context (tcp_send_probe0() in the timer, tcp_ack_probe() in
+ * softirq): its band holds both.
  */
 static inline unsigned fate_wheel_gran(uint64_t d, unsigned hz)
 {
 	return tf_model_wheel_gran(hz, d);
 }
 
-typedef struct fate_band {
-	int64_t lo, mid, hi;   /* µs */
-} fate_band;
+typedef tf_band fate_band;
 
-static inline int64_t fate_jiffy_us(unsigned hz) { return 1000000 / hz; }
+static inline int64_t fate_jiffy_us(unsigned hz) { return (int64_t)tf_jiffies_to_us(hz, 1); }
 
 static inline fate_band fate_timer_band(unsigned hz, uint64_t d)
 {
 	fate_band b;
 
-	tf_must(tf_model_timer_band(hz, d, false, &b.lo, &b.hi));
-	b.mid = (b.lo + b.hi) / 2;
+	tf_must(tf_model_band(hz, d, false, &b));
 	return b;
 }
 
 static inline bool fate_expect_band(const char *what, int64_t measured_us, fate_band b)
 {
-	return tf_expect_time(what, measured_us, b.mid, b.lo, b.hi);
+	return tf_expect_time(what, measured_us, b.mid_us, b.lo_us, b.hi_us);
 }
 
-/* msecs_to_jiffies() rounds up (include/linux/jiffies.h). */
 static inline uint64_t fate_ms_to_jiffies(uint64_t ms, unsigned hz)
 {
-	return (ms * hz + 999) / 1000;
+	return tf_ms_to_jiffies(hz, ms);
 }
 
 /* ------------------------------------------------------------------ */

@@ -295,24 +295,15 @@ TF_CASE(keepalive_live_peer, .timeout_s = 30,
 		n = TF_ARRAY_SIZE(probes);
 	while (n > 0 && probes[n - 1] > c.t_synack + LIVE_WINDOW_MS * 1000000LL)
 		n--;
-	uint64_t idle_j = (uint64_t)k.idle * hz, intvl_j = (uint64_t)k.intvl * hz;
-	unsigned g = fate_wheel_gran(idle_j - intvl_j, hz);
-	int64_t j_us = fate_jiffy_us(hz);
-	fate_band after_answer = { .lo = (int64_t)(idle_j - 1) * j_us,
-	                           .hi = (int64_t)(idle_j + g) * j_us };
-	after_answer.mid = (after_answer.lo + after_answer.hi) / 2;
-
-	/* How many probes fit in the window: probe 1 in the model's first
-	 * band, each next one in `after_answer` after an answer (plus the
-	 * answer's round trip, below a jiffy here). */
-	long sure = 0, maybe = 0;
-	for (int64_t lo = first->at_lo_us, hi = first->at_hi_us + j_us;
-	     lo < LIVE_WINDOW_MS * 1000LL; lo += after_answer.lo, hi += after_answer.hi + j_us) {
-		maybe++;
-		sure += hi < LIVE_WINDOW_MS * 1000LL;
-	}
+	/* Probe 1 in the model's first band, each next one keepalive_time
+	 * after the answer to the previous (tf_model_keepalive_answered_band()). */
+	fate_band after_answer;
+	unsigned sure, maybe;
+	tf_must(tf_model_keepalive_answered_band(hz, (uint32_t)k.idle, (uint32_t)k.intvl,
+	                                         &after_answer));
+	tf_must(tf_model_keepalive_answered_count(m, LIVE_WINDOW_MS * 1000LL, &sure, &maybe));
 	if (sure != maybe)
-		tf_fail("window edge inside a probe's band: %ld or %ld probes", sure, maybe);
+		tf_fail("window edge inside a probe's band: %u or %u probes", sure, maybe);
 	tf_expect_int("keepalive probes in the window", (long)n, sure);
 	if (n > 0)
 		tf_expect_time("probe #1 after the last segment (model)",

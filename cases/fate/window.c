@@ -45,8 +45,9 @@
  *    (tcp_oow_rate_limited(), tcp_input.c), so a probe that follows an
  *    answered one by less than 500 ms goes unanswered.
  *  - every give-up here is tcp_write_err(): ETIMEDOUT, no RST.
- * The model has no zero-window schedule yet; the bands are the timer
- * wheel's (fate_timer_band()) around the jiffies the rules above arm.
+ * The rules are lib's (model_zwp.c: tf_model_probe0_base(),
+ * tf_model_probe0_gap(), tf_model_zwp_count(), tf_model_zwp_user_timeout_band(),
+ * tf_model_oow_ratelimit_us()); the bands are the timer wheel's.
  */
 #include "fate.h"
 #include "../rqwait.h"
@@ -232,22 +233,15 @@ static void zw_setup(struct zw_conn *c, const struct zw *z)
 	tf_expect_int("client RTO in jiffies: kernel (tcpi_rto) vs model",
 	              (long)(((uint64_t)ti.tcpi_rto * hz + 999999) / 1000000),
 	              (long)tf_model_rto_jiffies(m));
-	c->base_j = tf_model_rto_jiffies(m);
-	if (c->base_j < hz / 5)
-		c->base_j = hz / 5;       /* TCP_RTO_MIN */
+	c->base_j = tf_model_probe0_base(hz, tf_model_rto_jiffies(m));
 	tf_diag("probe0_base_ms", "%.0f", (double)c->base_j * 1000 / hz);
 }
 
-/* The jiffies tcp_send_probe0() arms after probe k (1-based): base <<
- * backoff, the backoff counting probes while below tcp_retries2, at most
- * tcp_rto_max (TCP_RTO_MAX here). */
+/* The jiffies tcp_send_probe0() arms after probe k (1-based), the
+ * backoff counting probes while below tcp_retries2 (tf_model_probe0_gap()). */
 static uint64_t probe_gap_j(const struct zw_conn *c, unsigned k)
 {
-	unsigned hz = tf_case_hz();
-	unsigned backoff = k < (unsigned)c->retries2 ? k : (unsigned)c->retries2;
-	uint64_t d = c->base_j << backoff;
-
-	return d < 120ULL * hz ? d : 120ULL * hz;
+	return tf_model_probe0_gap(tf_case_hz(), c->base_j, k, (unsigned)c->retries2);
 }
 
 static size_t zw_probes(const struct zw_conn *c, int64_t *ts, size_t max)
@@ -296,7 +290,7 @@ static void zw_check_gaps(const struct zw_conn *c, const int64_t *pr, const int6
 		/* probe 1: the timer was armed inside the send(), between its
 		 * entry and return; the band's high edge moves by that span */
 		if (k == 0)
-			b.hi += (c->t_arm_out - c->t_arm_in) / 1000;
+			b.hi_us += (c->t_arm_out - c->t_arm_in) / 1000;
 		fate_expect_band(label, (pr[k] - from) / 1000, b);
 	}
 }
@@ -336,23 +330,22 @@ static void zw_alive(const struct zw *zp)
 	while (n > 0 && pr[n - 1] > c.t_arm_in + z.window_ms * 1000000LL)
 		n--;
 	/* Expected count: cumulative bands against the window. */
-	long sure = 0, maybe = 0;
-	int64_t lo = 0, hi = (c.t_arm_out - c.t_arm_in) / 1000;   /* armed inside the send() */
-	for (unsigned k = 0; k < 64; k++) {
-		fate_band b = fate_timer_band(hz, k == 0 ? c.base_j : probe_gap_j(&c, k));
-		lo += b.lo;
-		hi += b.hi + fate_jiffy_us(hz);   /* the answer's round trip, < 1 jiffy */
-		if (lo >= z.window_ms * 1000LL)
-			break;
-		maybe++;
-		sure += hi < z.window_ms * 1000LL;
-	}
+	/* probe 1 was armed inside the send(): its band starts anywhere in
+	 * that call, so a probe counts as sure only if it fits with the
+	 * call's duration added (the window less it) */
+	unsigned sure, maybe, sure_any;
+	int64_t arm_us = (c.t_arm_out - c.t_arm_in) / 1000;
+	tf_must(tf_model_zwp_count(hz, c.base_j, (unsigned)c.retries2, z.window_ms * 1000LL, true,
+	                           &sure_any, &maybe));
+	tf_must(tf_model_zwp_count(hz, c.base_j, (unsigned)c.retries2, z.window_ms * 1000LL - arm_us,
+	                           true, &sure, &(unsigned){ 0 }));
+	(void)sure_any;
 	if (sure != maybe)
-		tf_fail("window edge inside a probe's band: %ld or %ld probes", sure, maybe);
+		tf_fail("window edge inside a probe's band: %u or %u probes", sure, maybe);
 	tf_expect_int("zero-window probes in the window", (long)n, sure);
 
 	tf_must(tf_host_sysctl_get_int(c.server, "net.ipv4.tcp_invalid_ratelimit", &rl_ms));
-	uint64_t rl_j = fate_ms_to_jiffies((uint64_t)rl_ms, hz);
+	int64_t lim = tf_model_oow_ratelimit_us(hz, (uint32_t)rl_ms);
 	int64_t last_answered = -1;
 	for (size_t k = 0; k < n; k++) {
 		ans[k] = zw_answer(&c, pr[k], k + 1 < n ? pr[k + 1] : -1);
@@ -360,7 +353,6 @@ static void zw_alive(const struct zw *zp)
 		 * tcp_invalid_ratelimit jiffies; skipped within a jiffy (+ slack)
 		 * of the limit, where the jiffy boundaries decide. */
 		int64_t since = last_answered < 0 ? INT64_MAX : (pr[k] - last_answered) / 1000;
-		int64_t lim = (int64_t)rl_j * fate_jiffy_us(hz);
 		char label[96];
 		snprintf(label, sizeof label, "probe #%zu answered (%s)", k + 1,
 		         since == INT64_MAX ? "first" : since >= lim ? "past the rate limit"
@@ -430,7 +422,7 @@ TF_CASE(zero_window_unreachable, .timeout_s = 30,
 		tf_diag("rq_wait_us", "%lld  # this thread's run-queue wait while it waited for the error",
 		        (long long)rq_us);
 		tf_expect_app_time("give-up after the last probe (+ this thread's run-queue wait)",
-		                   (t_err - pr[n - 1]) / 1000, b.mid, b.lo, b.hi + rq_us);
+		                   (t_err - pr[n - 1]) / 1000, b.mid_us, b.lo_us, b.hi_us + rq_us);
 	}
 	tf_expect_errno("socket error", err, ETIMEDOUT);
 	tf_expect_int("RST from the client", (long)tf_capture_count_flags(c.cap, &c.cf, false,
@@ -479,20 +471,16 @@ static void zw_user_timeout(bool unreachable)
 		    (fate_is_probe(p, &c.cf, c.snd_nxt) || (fate_in(p, &c.sf) && p->win == 0)))
 			t_arm = p->ts_ns;
 	}
-	uint64_t ut_j = fate_ms_to_jiffies((uint64_t)z.user_timeout_ms, hz);
-	int64_t j_us = fate_jiffy_us(hz);
-	uint64_t el_j = (uint64_t)((t_arm - pr[0]) / 1000 / j_us);
-	uint64_t rem_j = el_j + 2 < ut_j ? ut_j - el_j : 2;     /* TCP_TIMEOUT_MIN */
-	fate_band b = { .lo = (int64_t)(ut_j - 1) * j_us,
-	                .hi = (int64_t)(ut_j + fate_wheel_gran(rem_j, hz) + 1) * j_us };
-	b.mid = (int64_t)z.user_timeout_ms * 1000;
-	tf_diag("last_rearm_before_abort_ms", "%.3f after the first probe, %llu jiffies left",
-	        (double)(t_arm - pr[0]) / 1e6, (unsigned long long)rem_j);
+	fate_band b;
+	tf_must(tf_model_zwp_user_timeout_band(hz, (uint32_t)z.user_timeout_ms,
+	                                       (t_arm - pr[0]) / 1000, &b));
+	tf_diag("last_rearm_before_abort_ms", "%.3f after the first probe, %u jiffies left",
+	        (double)(t_arm - pr[0]) / 1e6, b.jiffies);
 	/* application side: the abort sends nothing */
 	tf_diag("rq_wait_us", "%lld  # this thread's run-queue wait while it waited for the error",
 	        (long long)rq_us);
 	tf_expect_app_time("give-up after the first probe (TCP_USER_TIMEOUT) (+ this thread's run-queue "
-	                   "wait)", (t_err - pr[0]) / 1000, b.mid, b.lo, b.hi + rq_us);
+	                   "wait)", (t_err - pr[0]) / 1000, b.mid_us, b.lo_us, b.hi_us + rq_us);
 	tf_expect_errno("socket error", err, ETIMEDOUT);
 	long answers = (long)fate_count(c.cap, &(fate_match){ .flow = &c.sf, .zero_win = true,
 	                                .after_ns = pr[0] });

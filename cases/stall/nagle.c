@@ -314,31 +314,26 @@ static void wire_of(conn *c, int64_t t_write, wire *w)
  * previous data segment (the m of tcp_event_data_recv()). */
 static stall_band delack_model(conn *c, const struct tcp_info *si, const wire *w, int round)
 {
-	unsigned hz = c->hz, rto = stall_usecs_to_jiffies(si->tcpi_rto, hz);
-	unsigned ato_prev = (unsigned)(((uint64_t)si->tcpi_ato * hz + 500000) / 1000000);
+	unsigned hz = c->hz;
 	int64_t gap_us = w->prev_rx ? (w->a_rx - w->prev_rx) / 1000 : 0;
-	/* lrcvtime and now are jiffies: the gap spans floor or ceil jiffies */
-	unsigned m_lo = (unsigned)(gap_us / stall_jiffy_us(hz));
-	unsigned m_hi = (unsigned)((gap_us + stall_jiffy_us(hz) - 1) / stall_jiffy_us(hz));
-	unsigned ato_lo = stall_ato_on_data(ato_prev, m_lo, rto, hz);
-	unsigned ato_hi = stall_ato_on_data(ato_prev, m_hi, rto, hz);
 	long rto_min_us = 200000;
-	unsigned dmax, t_lo, t_hi;
+	tf_delack d;
 	char key[64];
 
 	if (tf_host_sysctl_get_int(c->server, "net.ipv4.tcp_rto_min_us", &rto_min_us) < 0)
 		rto_min_us = 200000;
-	dmax = stall_tcp_delack_max(stall_delack_max(hz), stall_usecs_to_jiffies((uint64_t)rto_min_us, hz));
-	t_lo = stall_delack_timeout(ato_lo, si->tcpi_rtt, true, dmax, hz);
-	t_hi = stall_delack_timeout(ato_hi, si->tcpi_rtt, true, dmax, hz);
-	if (t_lo != t_hi)
+	tf_must(tf_model_delack(&(tf_delack_in){ .hz = hz, .ato_us = si->tcpi_ato,
+		.rto_us = si->tcpi_rto, .srtt_us = si->tcpi_rtt, .gap_us = gap_us,
+		.rto_min_us = (uint32_t)rto_min_us, .pingpong = true }, &d));
+	if (d.timer_lo != d.timer_hi)
 		tf_note("round %d: the %lld us gap since the previous segment spans a rule boundary "
-		        "(timer %u or %u jiffies); using %u", round, (long long)gap_us, t_lo, t_hi, t_hi);
+		        "(timer %u or %u jiffies); using %u", round, (long long)gap_us, d.timer_lo,
+		        d.timer_hi, d.timer_hi);
 	snprintf(key, sizeof key, "round%d_delack_model", round);
 	tf_diag(key, "ato %u -> %u jiffies (gap %lld us), srtt %u us, timer %u jiffies = %.1f ms, "
-	        "wheel gran %u", ato_prev, ato_hi, (long long)gap_us, si->tcpi_rtt, t_hi,
-	        t_hi * 1000.0 / hz, stall_wheel_gran(t_hi, hz));
-	return stall_timer_band(t_hi, hz);
+	        "wheel gran %u", d.ato_prev, d.ato_hi, (long long)gap_us, si->tcpi_rtt, d.timer_hi,
+	        d.timer_hi * 1000.0 / hz, stall_wheel_gran(d.timer_hi, hz));
+	return stall_timer_band(d.timer_hi, hz);
 }
 
 /*
@@ -410,7 +405,7 @@ static void expect_stall(conn *c, int round, const xopt *o)
 	snprintf(what, sizeof what, "round %d: write-write-read latency (application): at least the "
 	         "wire stall, less than the next delayed-ACK timer (+ this thread's run-queue wait)", round);
 	tf_expect_app_range(what, (r.t_done - r.t_write) / 1000, wire_stall,
-	                    wire_stall + b.lo + req_rq_us(&r));
+	                    wire_stall + b.lo_us + req_rq_us(&r));
 }
 
 /* A request that must not stall: header and body back to back, or the
@@ -457,7 +452,7 @@ static void expect_no_stall(conn *c, int round, const xopt *o)
 	snprintf(what, sizeof what, "round %d: write-write-read latency (application): less than a "
 	         "delayed-ACK timer (+ this thread's run-queue wait)", round);
 	tf_expect_app_time(what, (r.t_done - r.t_write) / 1000, 0, 0,
-	                   stall_timer_band(stall_delack_min(c->hz), c->hz).lo - tf_slack_us() +
+	                   stall_timer_band(tf_model_delack_min(c->hz), c->hz).lo_us - tf_slack_us() +
 	                   req_rq_us(&r));
 }
 
@@ -570,7 +565,7 @@ TF_CASE(nagle_cork_uncork, .timeout_s = 30,
 		snprintf(what, sizeof what, "round %d: write-write-read latency (application): less than "
 		         "a delayed-ACK timer (+ this thread's run-queue wait)", i);
 		tf_expect_app_time(what, (r.t_done - r.t_write) / 1000, 0, 0,
-		                   stall_timer_band(stall_delack_min(c.hz), c.hz).lo - tf_slack_us() +
+		                   stall_timer_band(tf_model_delack_min(c.hz), c.hz).lo_us - tf_slack_us() +
 		                   req_rq_us(&r));
 	}
 	conn_free(&c);
@@ -640,13 +635,13 @@ TF_CASE(nagle_cork_forgotten, .timeout_s = 30,
 		        (long long)req_rq_us(&r));
 		snprintf(what, sizeof what, "round %d: corked request held until the probe timer (client "
 		         "link, from the send() that armed it; + its duration)", i);
-		tf_expect_time(what, (t_tx - r.last_in) / 1000, b.mid, b.lo, b.hi + d);
+		tf_expect_time(what, (t_tx - r.last_in) / 1000, b.mid_us, b.lo_us, b.hi_us + d);
 		/* Application side: at least the wire stall, at most the timer
 		 * (+ the send()) — scheduling adds only the measured allowance. */
 		snprintf(what, sizeof what, "round %d: write-read latency (application): at least the wire "
 		         "stall, less than the next probe timer (+ this thread's run-queue wait)", i);
 		tf_expect_app_range(what, (r.t_done - r.t_write) / 1000, (t_tx - r.last_in) / 1000,
-		                    (t_tx - r.t_write) / 1000 + b.lo + req_rq_us(&r));
+		                    (t_tx - r.t_write) / 1000 + b.lo_us + req_rq_us(&r));
 	}
 	conn_free(&c);
 }

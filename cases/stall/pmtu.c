@@ -216,13 +216,10 @@ static void detect_model(world *w, detect *d)
 	 * without the RTO floor (tcp_schedule_loss_probe()) */
 	unsigned segs = (BULK + ti.tcpi_snd_mss - 1) / ti.tcpi_snd_mss;
 	tf_must(tf_model_set_packets_out(d->m, segs < ti.tcpi_snd_cwnd ? segs : ti.tcpi_snd_cwnd));
-	tf_must(tf_model_set_retries2(d->m, (unsigned)d->retries1));
-	tf_must(tf_model_retrans(d->m, &d->s));
+	tf_must(tf_model_mtu_blackhole(d->m, (unsigned)d->retries1, &d->s));
 	g = tf_schedule_giveup(d->s);
 	d->at = tf_schedule_event(d->s, g);
-	d->rto_before = 0;
-	for (size_t i = 0; i < g; i++)
-		d->rto_before += tf_schedule_event(d->s, i)->kind == TF_TX_RTO;
+	d->rto_before = (unsigned)tf_schedule_count_kind(d->s, TF_TX_RTO);
 	tf_diag("detection_model", "tcp_retries1 %ld: budget tcp_model_timeout(%ld) = %llu ms from the first "
 	        "retransmission; triggers at the RTO firing %.3f s after the original (band %.3f..%.3f), "
 	        "after %u full-size retransmissions; %s", d->retries1, d->retries1,
@@ -433,19 +430,23 @@ TF_CASE(pmtu_probing_always, .timeout_s = 30,
 	if (tf_host_sysctl_get_int(w.client, "net.ipv4.tcp_min_snd_mss", &min_snd_mss) < 0)
 		min_snd_mss = 48;
 	tf_must(tf_link_get_mtu(w.server, TF_IF_SERVER, &server_mtu));
-	unsigned search_low = stall_mss_to_mtu((unsigned)base_mss, w.ts);
-	unsigned mss = stall_mtu_to_mss(search_low, w.ts, (unsigned)min_snd_mss);
-	/* tcp_mtup_init(): search_high = mss_clamp + tcphdr + iphdr, the
-	 * peer's MSS option being its MTU - 40 */
-	unsigned search_high = (server_mtu - STALL_IPV4_HDR - STALL_TCP_HDR) + STALL_TCP_HDR + STALL_IPV4_HDR;
-	unsigned probe = stall_mtu_to_mss((search_high + search_low) >> 1, w.ts, (unsigned)min_snd_mss);
+	/* tcp_mtup_init(): search_high from the peer's MSS option, its MTU - 40 */
+	tf_mtu_probing mp;
+	long threshold = 8;
+	tf_must(tf_model_mtu_probing((unsigned)base_mss, (unsigned)min_snd_mss,
+	                             server_mtu - TF_IPV4_HDR_LEN - TF_TCP_HDR_LEN, w.ts, &mp));
+	if (tf_host_sysctl_get_int(w.client, "net.ipv4.tcp_probe_threshold", &threshold) < 0)
+		threshold = 8;
+	unsigned search_low = mp.search_low, search_high = mp.search_high;
+	unsigned mss = mp.low_mss, probe = mp.probe_mss;
 	tf_must(tf_tcp_info(w.cfd, &ti));
 	tf_expect_int("tcpi_snd_mss from the start: tcp_mtu_to_mss(search_low)", ti.tcpi_snd_mss, mss);
 	small_exchange(&w);
 	tf_must(tf_tcp_info(w.cfd, &ti));
 	unsigned rto_us = ti.tcpi_rto;
-	uint64_t size_needed = probe + ((uint64_t)ti.tcpi_reordering + 1) * mss;
-	bool probes = ti.tcpi_snd_cwnd >= 11 && BULK >= size_needed;
+	uint64_t size_needed;
+	bool probes = tf_model_mtu_probe_sent(&mp, mss, ti.tcpi_snd_cwnd, ti.tcpi_reordering,
+	                                      (unsigned)threshold, BULK, &size_needed);
 	tf_diag("probe_model", "search_low %u, search_high %u -> probe %u bytes; cwnd %u, reordering %u, "
 	        "size_needed %llu -> %s", search_low, search_high, probe, ti.tcpi_snd_cwnd,
 	        ti.tcpi_reordering, (unsigned long long)size_needed,

@@ -171,7 +171,7 @@ TF_CASE(ports_exhaustion, .timeout_s = 30,
 	tf_diag("default_range_ports", "%u", def.usable);
 	stall_band twb = stall_timer_band(stall_timewait_len(w.hz), w.hz);
 	tf_diag("default_range_rate_per_s", "%.1f  # seed: 28,000 / 60 = 466; with the wheel's worst case %.1f",
-	        def.usable / (twb.lo / 1e6), def.usable / (twb.hi / 1e6));
+	        def.usable / (twb.lo_us / 1e6), def.usable / (twb.hi_us / 1e6));
 	world_free(&w);
 }
 

@@ -1,14 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * stall.h — the kernel rules the stall family asserts, as code, and the
- * few helpers its cases share.  Static and header-only because the family
- * owns only cases/stall/: lib/tf_model.h does not (yet) expose the timer
- * wheel band, the delayed-ACK engine, ephemeral port selection, TIME-WAIT
- * reuse or the MSS/MTU arithmetic.  Each rule names the kernel function
- * (and file) it implements; they were read in Linux 6.12 and checked
- * against the 6.14+ changes (tcp_tw_reuse_delay, millisecond tw stamps) and
- * the 6.15+ __inet_hash_connect().  What differs between kernels is probed
- * by the cases (a sysctl present or not), never taken from a version.
+ * stall.h — the few helpers the stall family's cases share.  The kernel
+ * rules they assert (the timer wheel band, the delayed-ACK engine,
+ * ephemeral port selection, TIME-WAIT reuse, the MSS/MTU arithmetic) live
+ * in lib/tf_model.h, with their citations and unit tests.  What differs
+ * between kernels is probed by the cases (a sysctl present or not), never
+ * taken from a version.
  *
  * Times in µs unless a name says otherwise; jiffies are the kernel's.
  */
@@ -35,42 +32,22 @@
 #include "tf_test.h"
 
 /* ------------------------------------------------------------------ */
-/* include/net/tcp.h constants, as functions of HZ                    */
+/* The kernel rules live in lib/tf_model.h (model_delack.c,             */
+/* model_ports.c, model_mss.c, model_zwp.c, model_timer.c); the names    */
+/* below are the family's short hands for them.                          */
 /* ------------------------------------------------------------------ */
 
-/* #define TCP_TIMEWAIT_LEN (60*HZ): how long TIME-WAIT lasts. */
-static inline unsigned stall_timewait_len(unsigned hz) { return 60 * hz; }
-/* #define TCP_DELACK_MIN ((unsigned)(HZ/25)) (4U when HZ < 100), and
- * TCP_ATO_MIN the same value. */
-static inline unsigned stall_delack_min(unsigned hz) { return hz >= 100 ? hz / 25 : 4; }
-static inline unsigned stall_ato_min(unsigned hz) { return stall_delack_min(hz); }
-/* #define TCP_DELACK_MAX ((unsigned)(HZ/5)) */
-static inline unsigned stall_delack_max(unsigned hz) { return hz / 5; }
-/* #define TCP_RTO_MIN ((unsigned)(HZ/5)) — the constant, not the sysctl. */
-static inline unsigned stall_rto_min_const(unsigned hz) { return hz / 5; }
-
-static inline int64_t stall_jiffy_us(unsigned hz) { return 1000000 / hz; }
-/* usecs_to_jiffies() rounds up (include/linux/jiffies.h, _usecs_to_jiffies). */
+static inline unsigned stall_timewait_len(unsigned hz) { return tf_model_timewait_jiffies(hz); }
+static inline unsigned stall_delack_max(unsigned hz) { return tf_model_delack_max(hz); }
+static inline int64_t stall_jiffy_us(unsigned hz) { return (int64_t)tf_jiffies_to_us(hz, 1); }
 static inline unsigned stall_usecs_to_jiffies(uint64_t us, unsigned hz)
 {
-	return (unsigned)((us * hz + 999999) / 1000000);
+	return (unsigned)tf_us_to_jiffies(hz, us);
 }
 
-/* ------------------------------------------------------------------ */
-/* kernel/time/timer.c: when a timer_list armed for n jiffies fires    */
-/* ------------------------------------------------------------------ */
-
-/*
- * mod_timer(t, jiffies + n) called at an arbitrary moment inside a jiffy
- * (from a syscall or a softirq, never from the tick itself) fires after
- * (n, n + gran] jiffies: the model's tf_model_timer_band() (calc_index()
- * rounds the expiry up to the level's granularity).  No scheduling latency:
- * the caller's check adds tf_slack_us().
- */
-typedef struct stall_band {
-	int64_t lo, mid, hi;   /* µs */
-	unsigned n, gran;      /* jiffies armed, wheel granularity */
-} stall_band;
+/* When a timer armed for n jiffies from a syscall or a softirq fires
+ * (tf_model_band()); the runner adds tf_slack_us() to every check. */
+typedef tf_band stall_band;
 
 static inline unsigned stall_wheel_gran(unsigned long n, unsigned hz)
 {
@@ -79,179 +56,55 @@ static inline unsigned stall_wheel_gran(unsigned long n, unsigned hz)
 
 static inline stall_band stall_timer_band(unsigned n, unsigned hz)
 {
-	stall_band b = { .n = n, .gran = tf_model_wheel_gran(hz, n) };
+	stall_band b;
 
-	tf_must(tf_model_timer_band(hz, n, false, &b.lo, &b.hi));
-	b.mid = (b.lo + b.hi) / 2;
+	tf_must(tf_model_band(hz, n, false, &b));
 	return b;
 }
 
-/* Check a measured interval against a band (slack added by the runner). */
 static inline bool stall_expect_band(const char *what, int64_t measured_us, stall_band b)
 {
-	return tf_expect_time(what, measured_us, b.mid, b.lo, b.hi);
+	return tf_expect_time(what, measured_us, b.mid_us, b.lo_us, b.hi_us);
 }
 
-/* ------------------------------------------------------------------ */
-/* The delayed-ACK engine (net/ipv4/tcp_input.c, tcp_output.c)          */
-/* ------------------------------------------------------------------ */
-
-/*
- * tcp_event_data_recv(): icsk_ack.ato when a data segment arrives m jiffies
- * after the previous one (lrcvtime).  ato == 0 means "first data segment":
- * tcp_incr_quickack() and ato = TCP_ATO_MIN.  m > icsk_rto re-enters
- * quick-ack mode and leaves ato as it is.
- */
-static inline unsigned stall_ato_on_data(unsigned ato, unsigned m, unsigned rto, unsigned hz)
-{
-	unsigned ato_min = stall_ato_min(hz), v;
-
-	if (ato == 0)
-		return ato_min;
-	if (m <= ato_min / 2)
-		return (ato >> 1) + ato_min / 2;
-	if (m < ato) {
-		v = (ato >> 1) + m;            /* min3(..., icsk_rto, TCP_DELACK_MAX) */
-		if (v > rto)
-			v = rto;
-		if (v > stall_delack_max(hz))
-			v = stall_delack_max(hz);
-		return v;
-	}
-	return ato;
-}
-
-/* tcp_delack_max(): min(icsk_delack_max, max(tcp_rto_min(sk), 2) - 1). */
 static inline unsigned stall_tcp_delack_max(unsigned icsk_delack_max, unsigned rto_min)
 {
-	unsigned from_rto_min = (rto_min > 2 ? rto_min : 2) - 1;
-	return icsk_delack_max < from_rto_min ? icsk_delack_max : from_rto_min;
+	return tf_model_tcp_delack_max(icsk_delack_max, rto_min);
 }
 
-/*
- * tcp_send_delayed_ack(): the jiffies the delayed-ACK timer is armed for.
- * Above TCP_DELACK_MIN, ato is bounded by max_ato: TCP_DELACK_MAX in
- * ping-pong mode or when ICSK_ACK_PUSHED (HZ/2 otherwise), and by the
- * smoothed RTT (not below TCP_DELACK_MIN); then by tcp_delack_max().
- */
-static inline unsigned stall_delack_timeout(unsigned ato, uint32_t srtt_us, bool pingpong_or_pushed,
-                                            unsigned delack_max, unsigned hz)
-{
-	if (ato > stall_delack_min(hz)) {
-		unsigned max_ato = pingpong_or_pushed ? stall_delack_max(hz) : hz / 2;
-
-		if (srtt_us) {
-			unsigned rtt = stall_usecs_to_jiffies(srtt_us, hz);
-
-			if (rtt < stall_delack_min(hz))
-				rtt = stall_delack_min(hz);
-			if (rtt < max_ato)
-				max_ato = rtt;
-		}
-		if (ato > max_ato)
-			ato = max_ato;
-	}
-	return ato < delack_max ? ato : delack_max;
-}
-
-/* tcp_probe0_base() (include/net/tcp.h): max(icsk_rto, TCP_RTO_MIN) — the
- * timer tcp_check_probe_timer() arms when data is queued but nothing is in
- * flight, which is what finally pushes out data held by TCP_CORK
- * (tcp_probe_timer() -> tcp_send_probe0() -> tcp_write_wakeup()). */
 static inline unsigned stall_probe0_base(unsigned rto, unsigned hz)
 {
-	return rto > stall_rto_min_const(hz) ? rto : stall_rto_min_const(hz);
+	return tf_model_probe0_base(hz, rto);
 }
 
-/* ------------------------------------------------------------------ */
-/* Ephemeral ports for connect(): __inet_hash_connect()               */
-/* (net/ipv4/inet_hashtables.c)                                        */
-/* ------------------------------------------------------------------ */
-
-/*
- * With the range from net.ipv4.ip_local_port_range (no IP_LOCAL_PORT_RANGE
- * on the socket): high++; remaining = high - low; if (remaining > 1)
- * remaining &= ~1U; step 2; a first pass over the ports of low's parity
- * ("In first pass we try ports of @low parity"), then the other parity,
- * then -EADDRNOTAVAIL.  With an even count every port is scanned, the
- * ports of low's parity first; with an odd count each scan covers only
- * `remaining` of them (which one is skipped depends on the random offset),
- * so an exact count is only defined for an even-sized range.
- */
-typedef struct stall_ports {
-	unsigned count;        /* ports in the range */
-	unsigned usable;       /* ports one connect() scan can try: remaining */
-	unsigned first_pass;   /* of them, ports with low's parity tried first */
-	bool exact;            /* every port is tried by every scan */
-} stall_ports;
+typedef tf_connect_ports stall_ports;
 
 static inline stall_ports stall_connect_ports(unsigned low, unsigned high)
 {
-	stall_ports p = { 0 };
-	unsigned remaining = high + 1 - low;
+	stall_ports p;
 
-	p.count = remaining;
-	if (remaining > 1)
-		remaining &= ~1U;
-	p.usable = remaining;
-	p.first_pass = remaining > 1 ? remaining / 2 : remaining;
-	p.exact = p.usable == p.count;
+	tf_must(tf_model_connect_ports(low, high, &p));
 	return p;
 }
 
-/* ------------------------------------------------------------------ */
-/* TIME-WAIT reuse by connect(): tcp_twsk_unique() (net/ipv4/tcp_ipv4.c) */
-/* ------------------------------------------------------------------ */
-
-/*
- * Linux >= 6.14 (net.ipv4.tcp_tw_reuse_delay exists): reusable when
- * time_after32(tcp_clock_ms(), tw_entry_stamp + tcp_tw_reuse_delay), both
- * CLOCK_MONOTONIC milliseconds, tw_entry_stamp set when the socket entered
- * TIME-WAIT (tcp_time_wait() / tcp_timewait_state_process(),
- * net/ipv4/tcp_minisocks.c).  Returns the first CLOCK_MONOTONIC ns at which
- * reuse is allowed: (floor(entry_ms) + delay + 1) ms.
- * Before 6.14: time_after32(ktime_get_seconds(), tw_ts_recent_stamp): the
- * first second boundary after the last timestamped segment
- * (stall_tw_reuse_at_ns with delay_ms < 0 selects that rule).
- */
 static inline int64_t stall_tw_reuse_at_ns(int64_t entry_mono_ns, long delay_ms)
 {
-	if (delay_ms >= 0)
-		return (entry_mono_ns / 1000000 + delay_ms + 1) * 1000000;
-	return (entry_mono_ns / 1000000000 + 1) * 1000000000;
+	return tf_model_tw_reuse_at_ns(entry_mono_ns, delay_ms);
 }
 
-/* The ISN tcp_twsk_unique() gives the reincarnation: tw_snd_nxt + 65535 + 2
- * (0 becomes 1). */
 static inline uint32_t stall_tw_reuse_isn(uint32_t tw_snd_nxt)
 {
-	uint32_t seq = tw_snd_nxt + 65535 + 2;
-	return seq ? seq : 1;
+	return tf_model_tw_reuse_isn(tw_snd_nxt);
 }
 
-/* ------------------------------------------------------------------ */
-/* MSS and MTU: tcp_mtu_to_mss(), tcp_mss_to_mtu() (tcp_output.c)     */
-/* ------------------------------------------------------------------ */
-
-#define STALL_IPV4_HDR 20      /* icsk_af_ops->net_header_len for IPv4 */
-#define STALL_TCP_HDR 20       /* sizeof(struct tcphdr) */
-#define STALL_TS_OPT 12        /* TCPOLEN_TSTAMP_ALIGNED */
-
-/* __tcp_mtu_to_mss() minus the fixed options (tcp_header_len - 20),
- * bounded below by tcp_min_snd_mss. */
 static inline unsigned stall_mtu_to_mss(unsigned pmtu, bool ts, unsigned min_snd_mss)
 {
-	int mss = (int)pmtu - STALL_IPV4_HDR - STALL_TCP_HDR;
-
-	if (mss < (int)min_snd_mss)
-		mss = (int)min_snd_mss;
-	return (unsigned)(mss - (ts ? STALL_TS_OPT : 0));
+	return tf_model_mtu_to_mss(pmtu, ts, min_snd_mss);
 }
 
-/* tcp_mss_to_mtu(): mss + tcp_header_len + net_header_len. */
 static inline unsigned stall_mss_to_mtu(unsigned mss, bool ts)
 {
-	return mss + STALL_TCP_HDR + (ts ? STALL_TS_OPT : 0) + STALL_IPV4_HDR;
+	return tf_model_mss_to_mtu(mss, ts);
 }
 
 /* ------------------------------------------------------------------ */
@@ -408,10 +261,11 @@ static inline void stall_diag_rate(unsigned ports, unsigned hz)
 	 * scan can use, over TCP_TIMEWAIT_LEN — and the timer wheel lets a
 	 * TIME-WAIT socket live up to one level-granularity longer. */
 	stall_band tw = stall_timer_band(stall_timewait_len(hz), hz);
+	double lo, hi;
 
+	tf_must(tf_model_port_rate(ports, hz, &lo, &hi));
 	tf_diag("sustainable_rate_per_s", "%.3f  # %u ports / %.3f s (TCP_TIMEWAIT_LEN); %.3f with the "
-	        "timer wheel's worst case %.3f s", ports / (tw.lo / 1e6), ports, tw.lo / 1e6,
-	        ports / (tw.hi / 1e6), tw.hi / 1e6);
+	        "timer wheel's worst case %.3f s", hi, ports, tw.lo_us / 1e6, lo, tw.hi_us / 1e6);
 }
 
 /* ------------------------------------------------------------------ */

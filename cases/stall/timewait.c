@@ -209,7 +209,7 @@ TF_CASE(timewait_active_vs_passive, .timeout_s = 30,
 	        (long long)d_us);
 	tf_expect_time("TIME_WAIT timer re-armed by the retransmitted FIN (remaining + elapsed from its "
 	               "ACK to the /proc/net/tcp read's start; - the read's duration)",
-	               left_us + since_refin_us, b.lo, b.lo - 10000 - jus - d_us, b.lo + jus);
+	               left_us + since_refin_us, b.lo_us, b.lo_us - 10000 - jus - d_us, b.lo_us + jus);
 }
 
 TF_CASE(timewait_rebind_eaddrinuse, .timeout_s = 30,
@@ -327,7 +327,7 @@ TF_CASE(timewait_duration, .slow = true, .timeout_s = 120,
 
 	stall_band b = stall_timer_band(stall_timewait_len(hz), hz);
 	tf_diag("timewait_model", "TCP_TIMEWAIT_LEN = %u jiffies = %.3f s; wheel granularity %u jiffies "
-	        "-> gone in (%.3f, %.3f] s", b.n, b.lo / 1e6, b.gran, b.lo / 1e6, b.hi / 1e6);
+	        "-> gone in (%.3f, %.3f] s", b.jiffies, b.lo_us / 1e6, b.gran, b.lo_us / 1e6, b.hi_us / 1e6);
 	stall_expect_state("client, the active closer", stall_diag(client, &cl.up), TCP_TIME_WAIT);
 	tf_flow down = tf_flow_reverse(cl.up);
 	stall_expect_state("server, the passive closer, after the last ACK (sampled every 1 ms, up to 1 s)",
@@ -336,18 +336,18 @@ TF_CASE(timewait_duration, .slow = true, .timeout_s = 120,
 	                EADDRINUSE);
 
 	/* coarse until 1 s before the earliest expiry */
-	while (tf_mono_ns() < t0_mono + b.lo * 1000 - 1000000000LL) {
+	while (tf_mono_ns() < t0_mono + b.lo_us * 1000 - 1000000000LL) {
 		stall_sleep_cap(cap, tf_mono_ns() + coarse_ns);
 		last_present = tf_mono_ns();
 		st = stall_diag(client, &cl.up);
 		if (st != TCP_TIME_WAIT)
 			tf_fail("TIME_WAIT socket %s %.3f s after the last ACK, before the model's earliest %.3f s",
-			        tf_tcp_state_name(st), (tf_mono_ns() - t0_mono) / 1e9, b.lo / 1e6);
+			        tf_tcp_state_name(st), (tf_mono_ns() - t0_mono) / 1e9, b.lo_us / 1e6);
 	}
 	tf_expect_errno("bind() to the address:port 1 s before the earliest expiry",
 	                bind_same(client, &cl.up, false, NULL), EADDRINUSE);
 	/* fine until gone */
-	int64_t end = t0_mono + (b.hi + tf_slack_us()) * 1000 + 1000000000LL, gone_end = -1;
+	int64_t end = t0_mono + (b.hi_us + tf_slack_us()) * 1000 + 1000000000LL, gone_end = -1;
 	for (;;) {
 		int64_t before = tf_mono_ns();
 		st = stall_diag(client, &cl.up);
@@ -369,14 +369,14 @@ TF_CASE(timewait_duration, .slow = true, .timeout_s = 120,
 	        (long long)(fine_ns / 1000), (long long)(worst_dump / 1000));
 	if (first_gone < 0)
 		tf_fail("TIME_WAIT socket still there %.3f s after the last ACK (model: gone in (%.3f, %.3f] s)",
-		        (tf_mono_ns() - t0_mono) / 1e9, b.lo / 1e6, b.hi / 1e6);
+		        (tf_mono_ns() - t0_mono) / 1e9, b.lo_us / 1e6, b.hi_us / 1e6);
 	int64_t w_us = (gone_end - last_present) / 1000;
 	tf_diag("timewait_measured_s", "%.4f .. %.4f  # bracket %lld us", (last_present - t0_mono) / 1e9,
 	        (gone_end - t0_mono) / 1e9, (long long)w_us);
 	tf_expect_time("TIME_WAIT over by the end of the first sample without the socket",
-	               (gone_end - t0_mono) / 1000, b.mid, b.lo, b.hi + w_us);
+	               (gone_end - t0_mono) / 1000, b.mid_us, b.lo_us, b.hi_us + w_us);
 	tf_expect_time("TIME_WAIT still on at the start of the last sample with it",
-	               (last_present - t0_mono) / 1000, b.mid, b.lo - w_us, b.hi);
+	               (last_present - t0_mono) / 1000, b.mid_us, b.lo_us - w_us, b.hi_us);
 	tf_expect_errno("bind() to the address:port once TIME_WAIT is over",
 	                bind_same(client, &cl.up, false, NULL), 0);
 }
