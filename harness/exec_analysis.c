@@ -33,7 +33,7 @@ int64_t tf_exec_slack_us(unsigned hz)
 
 	if (e && tf_parse_long(e, 0, 10000000, &v) == 0)
 		return v;
-	return (hz ? 1000000 / hz : 10000) + 2000;
+	return hz ? tf_model_default_slack_us(hz) : 12000;
 }
 
 int64_t tf_exec_exit_allowance_us(const struct tf_exec_result *res)
@@ -229,27 +229,25 @@ static void model_decide(struct tf_exec_run *R, struct tf_exec_model *M)
 		M->why = "the client had no connection to the server after the fault";
 		return;
 	}
-	if (w->first.state == TCP_SYN_SENT) {
-		M->kind = MK_SYN;
-	} else if (w->first.state == TCP_ESTABLISHED || w->first.state == TCP_CLOSE_WAIT) {
-		/* Data outstanding at the fault, or retransmitted later (an idle
-		 * client that spoke again): the retransmission timer decides. */
-		if ((w->timers & (1u << 1)) ||
-		    (w->first.has_info && w->first.info.tcpi_unacked > 0))
-			M->kind = MK_RETRANS;
-		else if (w->first.timer == 4 || (w->timers & (1u << 4))) {
-			M->kind = MK_NA;
-			M->why = "not modelled: the client's data was waiting for the receive window "
-			         "(zero-window probes, tcp_probe_timer())";
-			return;
-		} else if (w->first.wqueue > 0)
-			M->kind = MK_RETRANS;
-		else if ((w->timers & (1u << 2)) || (w->knobs && w->keepalive) ||
-		         (!w->knobs && w->first.timer == 2))
-			M->kind = MK_KEEPALIVE;
-		else
-			M->kind = MK_NEVER;
-	} else {
+	/* Which timer runs (tf_model_which_schedule()): data outstanding at
+	 * the fault, or retransmitted later (an idle client that spoke
+	 * again), means the retransmission timer. */
+	tf_sock_timers st = { .state = w->first.state, .timer = w->first.timer,
+		.timers_seen = w->timers, .have_unacked = w->first.has_info,
+		.unacked = w->first.has_info ? w->first.info.tcpi_unacked : 0,
+		.wqueue = w->first.wqueue, .keepalive = w->knobs ? (w->keepalive != 0) : -1 };
+	switch (tf_model_which_schedule(&st)) {
+	case TF_SCHED_SYN:       M->kind = MK_SYN; break;
+	case TF_SCHED_RETRANS:   M->kind = MK_RETRANS; break;
+	case TF_SCHED_KEEPALIVE: M->kind = MK_KEEPALIVE; break;
+	case TF_SCHED_NEVER:     M->kind = MK_NEVER; break;
+	case TF_SCHED_ZERO_WINDOW:
+		M->kind = MK_NA;
+		M->why = "not modelled: the client's data was waiting for the receive window "
+		         "(zero-window probes, tcp_probe_timer())";
+		return;
+	case TF_SCHED_OTHER:
+	default:
 		M->kind = MK_NA;
 		M->why = "the client's connection was neither connecting nor established at the fault";
 		return;
@@ -366,13 +364,7 @@ static void model_compute(struct tf_exec_run *R, struct tf_exec_model *M)
 		/* Transmissions of the head segment (or the SYN): the tail
 		 * loss probe resends the head only when it is the only one
 		 * out; keepalive probes are not counted. */
-		M->tx_expected = 0;
-		for (size_t i = 0; i < g && M->kind != MK_KEEPALIVE; i++) {
-			tf_tx_kind kk = tf_schedule_event(s, i)->kind;
-			if (kk == TF_TX_ORIGINAL || kk == TF_TX_RTO || kk == TF_TX_SYN ||
-			    kk == TF_TX_SYN_RTO || (kk == TF_TX_TLP && M->packets_out <= 1))
-				M->tx_expected++;
-		}
+		M->tx_expected = M->kind == MK_KEEPALIVE ? 0 : (long)tf_schedule_head_tx(s, M->packets_out);
 		M->have = true;
 	}
 	tf_schedule_free(s);
