@@ -187,9 +187,17 @@ static void timeline(FILE *f, const struct card_opts *o, const struct card_row *
 		label(f, &s, x->expected_detection_s, 24, "#1565c0", "kernel gives up (model)");
 	}
 	/* the client's transmissions */
-	for (size_t i = 0; i < n; i++)
-		if (ts[i] >= s.t0 && ts[i] <= s.t1)
-			vline(f, &s, ts[i], AXIS_Y - 18, AXIS_Y, tx_color(fl[i], false), 1, NULL);
+	double last_x = -1;
+	uint8_t last_fl = 0;
+	for (size_t i = 0; i < n; i++) {
+		/* one tick per pixel and kind: a burst of data is one mark */
+		double px = xof(&s, ts[i]);
+		if (ts[i] < s.t0 || ts[i] > s.t1 || (px - last_x < 1 && fl[i] == last_fl))
+			continue;
+		vline(f, &s, ts[i], AXIS_Y - 18, AXIS_Y, tx_color(fl[i], false), 1, NULL);
+		last_x = px;
+		last_fl = fl[i];
+	}
 	/* the fault, the replug, the policy's bound, the client's end */
 	vline(f, &s, 0, 4, AXIS_Y, "#c62828", 2, "4 2");
 	label(f, &s, 0, 12, "#c62828", r->fault ? r->fault : "fault");

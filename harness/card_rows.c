@@ -171,7 +171,7 @@ static double late_heal_s(const struct card_opts *o)
 int card_row_argv(const struct card_opts *o, struct card_row *r, const char *self_name)
 {
 	const char *on = o->phase_on[r->phase];
-	double at = 0, setup = 30;   /* topology, server start, the trigger */
+	double at = 0, setup = 20;   /* topology, server start, the trigger */
 	int e = 0;
 
 	e |= push(r, self_name);
@@ -217,7 +217,7 @@ int card_row_argv(const struct card_opts *o, struct card_row *r, const char *sel
 		for (char **a = o->client_argv; a && *a; a++)
 			e |= push(r, *a);
 	}
-	r->deadline_ns = (int64_t)((at + o->limit_s + setup + 30) * 1e9);  /* relative to start */
+	r->deadline_ns = (int64_t)((at + o->limit_s + setup + 30) * 1e9);  /* exec's own + 30 s */  /* relative to start */
 	return e ? -E2BIG : 0;
 }
 
