@@ -52,7 +52,7 @@ struct card_row {
 	const char *name, *what, *fault;
 	enum card_phase phase;
 	enum card_class cls;         /* before the run; dead-peer rows refine it */
-	bool dead_peer;              /* class from what the kernel was doing */
+	bool dead_peer;              /* a silent peer: the kernel's timers decide */
 	int heal;                    /* 0 none, 1 a blip, 2 after the give-up */
 	const char *cannot;          /* not expressible with exec: why (a SKIP) */
 	/* the run */

@@ -286,15 +286,6 @@ void card_row_judge(const struct card_opts *o, struct card_row *r)
 		return;
 	}
 	describe_knob(x, r->knob, sizeof r->knob);
-	if (r->dead_peer && x->schedule) {
-		/* what the client's socket was doing at the fault decides the class */
-		if (strcmp(x->schedule, "syn") == 0)
-			r->cls = CC_CONNECT;
-		else if (strcmp(x->schedule, "retrans") == 0)
-			r->cls = CC_SENDING;
-		else if (strcmp(x->schedule, "keepalive") == 0 || strcmp(x->schedule, "never") == 0)
-			r->cls = CC_IDLE;
-	}
 	bool nonzero = x->client_exited && x->exit_code != 0;
 	if (r->cls == CC_SURVIVE) {
 		/* gave up during the blip (or at all, under loss or delay); an exit

@@ -18,7 +18,7 @@ run() {  # $1: prefix of the client command; output in $dir/out
 		--client "$1$client" >"$dir/out" 2>"$dir/err"
 }
 report() {  # $1 number, $2 description, $3 ok?
-	if [ "$3" = 1 ]; then echo "ok $1 - $2"; else
+	if [ "${3:-}" = 1 ]; then echo "ok $1 - $2"; else
 		echo "not ok $1 - $2"
 		sed 's/^/# /' "$dir/out" "$dir/err"
 	fi
@@ -26,9 +26,9 @@ report() {  # $1 number, $2 description, $3 ok?
 run ""
 rc=$?
 report 1 "without the shim: TCP_USER_TIMEOUT decides, the card passes (exit $rc)" \
-	$([ $rc = 0 ] && grep -q 'decided_by: "TCP_USER_TIMEOUT=5000 ms"' "$dir/out" && echo 1)
+	"$([ $rc = 0 ] && grep -q 'decided_by: "TCP_USER_TIMEOUT=5000 ms"' "$dir/out" && echo 1)"
 run "env LD_PRELOAD=$SHIM "
 rc=$?
 report 2 "with the shim: tcp_retries2 decides, the card fails (exit $rc)" \
-	$([ $rc = 1 ] && grep -q '^not ok 1 - send-blackhole' "$dir/out" &&
-	  grep -q 'decided_by: "tcp_retries2=' "$dir/out" && echo 1)
+	"$([ $rc = 1 ] && grep -q '^not ok 1 - send-blackhole' "$dir/out" &&
+	  grep -q 'decided_by: "tcp_retries2=' "$dir/out" && echo 1)"

@@ -50,7 +50,13 @@ def main():
             return 2
         print("pooled", flush=True)
         time.sleep(a.idle)
-        s.sendall(b"POST\n" + b"x" * a.body)
+        # the body in 64 KiB writes 20 ms apart: an upload that lasts,
+        # like one from a disk or a generator, not one burst
+        s.sendall(b"POST\n")
+        chunk = b"x" * 65536
+        for _ in range(a.body // len(chunk)):
+            s.sendall(chunk)
+            time.sleep(0.02)
         print("request sent", flush=True)
         data = s.recv(4096)
     except OSError as e:
