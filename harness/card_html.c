@@ -8,9 +8,10 @@
  * the fault.
  *
  * The capture's clock (the kernel's, CLOCK_REALTIME) is placed on the
- * fault's by the client's first SYN, taken as the client's start: exec
- * reports the fault relative to the client's start, not as a time of day.
- * So the transmissions may sit a few milliseconds late (the page says so).
+ * fault's by the client's first SYN: at the model's origin when that is the
+ * first SYN (a connect row), else at the client's start — exec reports the
+ * fault relative to the client's start, not as a time of day, so there the
+ * transmissions sit late by the client's start-up (the page says so).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -118,11 +119,14 @@ static size_t load_tx(const struct card_row *r, double *ts, uint8_t *fl, size_t 
 			break;
 		}
 	}
+	/* the first SYN: at the model's origin when that is it (exec found it
+	 * in the same capture), else at the client's start */
+	double syn_at = x->origin && strstr(x->origin, "first SYN") ? x->origin_s : -x->fault_at_s;
 	for (size_t i = 0; syn_ns >= 0 && i < tf_capture_count(c) && n < max; i++) {
 		const tf_pkt *p = tf_capture_pkt(c, i);
 		if (p->proto != IPPROTO_TCP || p->src.s_addr != client.s_addr)
 			continue;
-		ts[n] = (double)(p->ts_ns - syn_ns) / 1e9 - x->fault_at_s;
+		ts[n] = (double)(p->ts_ns - syn_ns) / 1e9 + syn_at;
 		fl[n++] = p->flags;
 	}
 	tf_capture_free(c);
@@ -221,9 +225,11 @@ static void timeline(FILE *f, const struct card_opts *o, const struct card_row *
 	}
 	fputs("</svg>\n", f);
 	if (n)
-		fprintf(f, "<p class=\"note\">%zu client transmissions from %s (placed by the first SYN: "
-		        "a few ms late at most). Colours: SYN blue, data grey, FIN orange, RST red.</p>\n",
-		        n, strrchr(r->pcap, '/') ? strrchr(r->pcap, '/') + 1 : r->pcap);
+		fprintf(f, "<p class=\"note\">%zu client transmissions from %s, placed by the client's first "
+		        "SYN%s. Colours: SYN blue, data grey, FIN orange, RST red.</p>\n",
+		        n, strrchr(r->pcap, '/') ? strrchr(r->pcap, '/') + 1 : r->pcap,
+		        x->origin && strstr(x->origin, "first SYN") ? ""
+		        : " taken as its start (later by the program's start-up)");
 }
 
 static void page(FILE *f, const struct card_opts *o, struct card_row *rows, size_t n,

@@ -431,7 +431,7 @@ static void print_table(FILE *f, const struct card_opts *o, struct card_row *row
 
 	fputs("tcpfate card: ", f);
 	tf_oneline(f, o->client_cmd ? o->client_cmd : o->client_argv[0]);
-	fprintf(f, "\n%-17s %-18s %-6s %-11s %-18s %-32s %s\n", "row", "class", "verdict", "noticed",
+	fprintf(f, "\n%-17s %-18s %-6s %-11s %-18s %-34s %s\n", "row", "class", "verdict", "noticed",
 	        "client", "kernel alone (model)", "decided by");
 	for (size_t i = 0; i < n; i++) {
 		struct card_row *r = &rows[i];
@@ -446,7 +446,7 @@ static void print_table(FILE *f, const struct card_opts *o, struct card_row *row
 		if (strncmp(st, "still running", 13) == 0)
 			snprintf(st, sizeof st, "running");
 		tf_oneline(f, st);
-		fprintf(f, "%*s %-32s ", (int)(18 - (strlen(st) > 18 ? 18 : strlen(st))), "", b);
+		fprintf(f, "%*s %-34s ", (int)(18 - (strlen(st) > 18 ? 18 : strlen(st))), "", b);
 		tf_oneline(f, r->knob[0] ? r->knob : (x && x->model_note ? "" : "-"));
 		fputc('\n', f);
 		if (r->verdict != CV_PASS || (x && x->model_note)) {
