@@ -229,7 +229,7 @@ static void timeline(FILE *f, const struct card_opts *o, const struct card_row *
 		        "SYN%s. Colours: SYN blue, data grey, FIN orange, RST red.</p>\n",
 		        n, strrchr(r->pcap, '/') ? strrchr(r->pcap, '/') + 1 : r->pcap,
 		        x->origin && strstr(x->origin, "first SYN") ? ""
-		        : " taken as its start (later by the program's start-up)");
+		        : " taken as its start (so they show early by the program's start-up)");
 }
 
 static void page(FILE *f, const struct card_opts *o, struct card_row *rows, size_t n,
