@@ -229,8 +229,18 @@ static void describe_knob(const card_exec_result *x, char *buf, size_t n)
 	buf[0] = 0;
 	if (!s)
 		return;
-	if (strcmp(s, "syn") == 0)
-		snprintf(buf, n, "tcp_syn_retries=%ld / TCP_SYNCNT=%ld", x->tcp_syn_retries, x->syncnt);
+	if (strcmp(s, "syn") == 0) {
+		/* TCP_SYNCNT reads back the sysctl when the socket did not set it */
+		char syn[64];
+		if (x->syncnt > 0 && x->syncnt != x->tcp_syn_retries)
+			snprintf(syn, sizeof syn, "TCP_SYNCNT=%ld", x->syncnt);
+		else
+			snprintf(syn, sizeof syn, "tcp_syn_retries=%ld", x->tcp_syn_retries);
+		if (x->user_timeout_ms > 0)
+			snprintf(buf, n, "TCP_USER_TIMEOUT=%ld ms, %s", x->user_timeout_ms, syn);
+		else
+			snprintf(buf, n, "%s", syn);
+	}
 	else if (x->user_timeout_ms > 0 && (strcmp(s, "retrans") == 0 || strcmp(s, "keepalive") == 0))
 		snprintf(buf, n, "TCP_USER_TIMEOUT=%ld ms", x->user_timeout_ms);
 	else if (strcmp(s, "retrans") == 0)
