@@ -283,6 +283,11 @@ void card_row_judge(const struct card_opts *o, struct card_row *r)
 		         r->killed ? "did not end in time" : "failed", l[0] ? l : "no result");
 		return;
 	}
+	if (x->message && strncmp(x->message, "interrupted", 11) == 0) {
+		r->verdict = CV_ERROR;
+		snprintf(r->reason, sizeof r->reason, "no verdict: %s", x->message);
+		return;
+	}
 	if (x->outcome == CX_SKIP) {
 		r->verdict = CV_SKIP;
 		snprintf(r->reason, sizeof r->reason, "%s", x->skip_reason ? x->skip_reason : "skipped");
