@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "card_exec_result.h"
@@ -88,5 +89,18 @@ const char *card_fault_list(void);
 /* card_html.c: the page, written to a temporary and renamed. */
 int card_html_write(const struct card_opts *o, struct card_row *rows, size_t n,
                     const char *path, const char *title);
+
+/* card_report.c */
+void card_print_table(FILE *f, const struct card_opts *o, struct card_row *rows, size_t n,
+                      double wall_s);
+void card_print_tap(FILE *f, const struct card_opts *o, struct card_row *rows, size_t n);
+void card_emit_tap(FILE *f, const struct card_opts *o, struct card_row *rows, size_t n, double w);
+/* DIR/name through emit, via a temporary and a rename. */
+int card_write_file(const struct card_opts *o, const char *name,
+                    void (*emit)(FILE *, const struct card_opts *, struct card_row *, size_t,
+                                 double),
+                    struct card_row *rows, size_t n, double wall);
+/* Each row's exec output as it came: DIR/ROW.exec.tap. */
+void card_save_raw(const struct card_opts *o, struct card_row *rows, size_t n);
 
 int tf_cmd_card(int argc, char **argv);
