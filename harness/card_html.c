@@ -8,10 +8,12 @@
  * the fault.
  *
  * The capture's clock (the kernel's, CLOCK_REALTIME) is placed on the
- * fault's by the client's first SYN: at the model's origin when that is the
- * first SYN (a connect row), else at the client's start — exec reports the
- * fault relative to the client's start, not as a time of day, so there the
- * transmissions sit late by the client's start-up (the page says so).
+ * fault's by the packet the model took as its origin (exec gives its time
+ * from the fault): the first SYN, the first transmission of the data that
+ * was retransmitted, the last segment the client received.  Without one,
+ * by the client's first SYN taken as the client's start — exec reports the
+ * fault relative to the client's start, not as a time of day — so early by
+ * the program's start-up (the page says which).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -97,14 +99,59 @@ static void label(FILE *f, const struct span *s, double t, int y, const char *co
 }
 
 /* The client's packets from the capture, in seconds from the fault. */
-static size_t load_tx(const struct card_row *r, double *ts, uint8_t *fl, size_t max)
+/* The packet exec's model took as its origin, found again in the capture:
+ * the first SYN, the first transmission of data later retransmitted, or
+ * the last segment the client received.  -1 when none. */
+static ssize_t origin_pkt(const tf_capture *c, const card_exec_result *x, struct in_addr client)
+{
+	size_t n = tf_capture_count(c);
+
+	if (!x->origin)
+		return -1;
+	if (strstr(x->origin, "first SYN")) {
+		for (size_t i = 0; i < n; i++) {
+			const tf_pkt *p = tf_capture_pkt(c, i);
+			if (p->proto == IPPROTO_TCP && (p->flags & TF_TCP_SYN) && !(p->flags & TF_TCP_ACK))
+				return (ssize_t)i;
+		}
+	} else if (strstr(x->origin, "unacknowledged data")) {
+		for (size_t i = 0; i < n && i < MAX_TX; i++) {
+			const tf_pkt *p = tf_capture_pkt(c, i);
+			if (p->proto != IPPROTO_TCP || p->src.s_addr != client.s_addr || !p->payload)
+				continue;
+			for (size_t j = i + 1; j < n && j < MAX_TX; j++) {
+				const tf_pkt *q = tf_capture_pkt(c, j);
+				if (q->proto == IPPROTO_TCP && q->src.s_addr == client.s_addr && q->payload &&
+				    q->sport == p->sport && (uint32_t)(q->seq - p->seq) < p->payload)
+					return (ssize_t)i;
+			}
+		}
+	} else if (strstr(x->origin, "last segment the client received")) {
+		ssize_t last = -1;
+		for (size_t i = 0; i < n; i++) {
+			const tf_pkt *p = tf_capture_pkt(c, i);
+			if (p->proto == IPPROTO_TCP && p->dst.s_addr == client.s_addr)
+				last = (ssize_t)i;
+		}
+		return last;
+	}
+	return -1;
+}
+
+/* The client's packets from the capture, in seconds from the fault.
+ * *exact: placed by the model's origin (else by the first SYN taken as the
+ * client's start). */
+static size_t load_tx(const struct card_row *r, double *ts, uint8_t *fl, size_t max, bool *exact)
 {
 	const card_exec_result *x = r->res;
 	tf_capture *c = NULL;
 	size_t n = 0;
-	int64_t syn_ns = -1;
+	int64_t anchor_ns = -1;
+	double anchor_at = 0;
 	struct in_addr client = { 0 };
+	ssize_t o;
 
+	*exact = false;
 	if (!r->pcap[0] || !x || !x->pcap || !x->fault_done || tf_capture_new_offline(&c) < 0)
 		return 0;
 	if (tf_capture_load(c, r->pcap) < 0) {
@@ -114,19 +161,22 @@ static size_t load_tx(const struct card_row *r, double *ts, uint8_t *fl, size_t 
 	for (size_t i = 0; i < tf_capture_count(c); i++) {
 		const tf_pkt *p = tf_capture_pkt(c, i);
 		if (p->proto == IPPROTO_TCP && (p->flags & TF_TCP_SYN) && !(p->flags & TF_TCP_ACK)) {
-			syn_ns = p->ts_ns;
+			anchor_ns = p->ts_ns;
+			anchor_at = -x->fault_at_s;
 			client = p->src;
 			break;
 		}
 	}
-	/* the first SYN: at the model's origin when that is it (exec found it
-	 * in the same capture), else at the client's start */
-	double syn_at = x->origin && strstr(x->origin, "first SYN") ? x->origin_s : -x->fault_at_s;
-	for (size_t i = 0; syn_ns >= 0 && i < tf_capture_count(c) && n < max; i++) {
+	if (anchor_ns >= 0 && (o = origin_pkt(c, x, client)) >= 0) {
+		anchor_ns = tf_capture_pkt(c, (size_t)o)->ts_ns;
+		anchor_at = x->origin_s;
+		*exact = true;
+	}
+	for (size_t i = 0; anchor_ns >= 0 && i < tf_capture_count(c) && n < max; i++) {
 		const tf_pkt *p = tf_capture_pkt(c, i);
 		if (p->proto != IPPROTO_TCP || p->src.s_addr != client.s_addr)
 			continue;
-		ts[n] = (double)(p->ts_ns - syn_ns) / 1e9 + syn_at;
+		ts[n] = (double)(p->ts_ns - anchor_ns) / 1e9 + anchor_at;
 		fl[n++] = p->flags;
 	}
 	tf_capture_free(c);
@@ -150,7 +200,8 @@ static void timeline(FILE *f, const struct card_opts *o, const struct card_row *
 	const card_exec_result *x = r->res;
 	static double ts[MAX_TX];
 	static uint8_t fl[MAX_TX];
-	size_t n = load_tx(r, ts, fl, MAX_TX);
+	bool exact;
+	size_t n = load_tx(r, ts, fl, MAX_TX, &exact);
 	struct span s = { .t0 = -fmin(x->fault_at_s > 0 ? x->fault_at_s : 0, 2), .t1 = 1 };
 	double end = x->client_exited ? x->detection_s : x->watched_s;
 	char buf[128];
@@ -225,11 +276,12 @@ static void timeline(FILE *f, const struct card_opts *o, const struct card_row *
 	}
 	fputs("</svg>\n", f);
 	if (n)
-		fprintf(f, "<p class=\"note\">%zu client transmissions from %s, placed by the client's first "
-		        "SYN%s. Colours: SYN blue, data grey, FIN orange, RST red.</p>\n",
+		fprintf(f, "<p class=\"note\">%zu client transmissions from %s, placed %s. Colours: SYN "
+		        "blue, data grey, FIN orange, RST red.</p>\n",
 		        n, strrchr(r->pcap, '/') ? strrchr(r->pcap, '/') + 1 : r->pcap,
-		        x->origin && strstr(x->origin, "first SYN") ? ""
-		        : " taken as its start (so they show early by the program's start-up)");
+		        exact ? "by the model's origin, found in the capture"
+		        : "by the client's first SYN taken as its start (so they show early by the "
+		          "program's start-up)");
 }
 
 static void page(FILE *f, const struct card_opts *o, struct card_row *rows, size_t n,
