@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "card.h"
 #include "cmd_model.h"
 #include "cmd_run.h"
 #ifdef TF_HAVE_EXEC
@@ -29,6 +30,7 @@ static void usage(FILE *f)
 #ifdef TF_HAVE_EXEC
 	           "  exec    run a real client and server under a fault, check the client's time budget\n"
 #endif
+	           "  card    a timeout-policy report card: every way a network dies, judged\n"
 	           "\n"
 	           "'tcpfate COMMAND --help' for a command's options.\n");
 }
@@ -53,6 +55,7 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "exec") == 0)
 		return tf_cmd_exec(argc - 1, argv + 1);
 #endif
+	if (strcmp(argv[1], "card") == 0) return tf_cmd_card(argc - 1, argv + 1);
 	fprintf(stderr, "tcpfate: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;
