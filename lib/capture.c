@@ -32,6 +32,7 @@
 #define NSEC_PER_SEC      1000000000LL
 
 #define ETH_P_IPV4        0x0800
+#define ETH_P_IPV6        0x86DD
 #define ETH_P_8021Q       0x8100
 #define ETH_P_8021AD      0x88a8
 
@@ -196,7 +197,7 @@ static bool linktype_ok(int lt)
 }
 
 /* Offset of the IPv4 header in the frame, or -EINVAL. */
-static int l3_offset(const uint8_t *f, size_t len, int linktype)
+static int l3_offset(const uint8_t *f, size_t len, int linktype, bool *v6)
 {
 	size_t off;
 	uint16_t et;
@@ -228,6 +229,11 @@ static int l3_offset(const uint8_t *f, size_t len, int linktype)
 		off = 20;
 		break;
 	case DLT_RAW:
+		if (len < 1)
+			return -EINVAL;
+		et = (f[0] >> 4) == 4 ? ETH_P_IPV4 : (f[0] >> 4) == 6 ? ETH_P_IPV6 : 0;
+		off = 0;
+		break;
 	case DLT_IPV4:
 		if (len < 1)
 			return -EINVAL;
@@ -237,7 +243,8 @@ static int l3_offset(const uint8_t *f, size_t len, int linktype)
 	default:
 		return -EINVAL;
 	}
-	return et == ETH_P_IPV4 ? (int)off : -EINVAL;
+	*v6 = et == ETH_P_IPV6;
+	return et == ETH_P_IPV4 || et == ETH_P_IPV6 ? (int)off : -EINVAL;
 }
 
 /*
@@ -253,15 +260,24 @@ static int decode(const uint8_t *f, size_t len, size_t wirelen, int linktype,
 	size_t l3len, ihl, l4cap, iplen;
 	uint16_t frag;
 	tf_pkt p = { .ts_ns = ts_ns };
+	bool v6 = false;
 	int off;
 
 	if (!f || !out)
 		return -EINVAL;
-	off = l3_offset(f, len, linktype);
+	off = l3_offset(f, len, linktype, &v6);
 	if (off < 0)
 		return off;
 	ip = f + off;
 	l3len = len - (size_t)off;
+	if (v6) {   /* capture_ipv6.c checks the version; it zeroes p */
+		int r = tf_pkt_decode_ipv6(ip, l3len, &p);
+		if (r < 0)
+			return r;
+		p.ts_ns = ts_ns;
+		*out = p;
+		return 0;
+	}
 	if (l3len < 20 || (ip[0] >> 4) != 4)
 		return -EINVAL;
 	ihl = (size_t)(ip[0] & 0x0f) * 4;
@@ -930,8 +946,7 @@ out:
 
 static bool in_flow(const tf_pkt *p, const tf_flow *f)
 {
-	return p->proto == IPPROTO_TCP &&
-	       p->src.s_addr == f->src.s_addr && p->dst.s_addr == f->dst.s_addr &&
+	return p->proto == IPPROTO_TCP && tf_flow_addr_eq(p, f) &&
 	       p->sport == f->sport && p->dport == f->dport;
 }
 
@@ -1012,5 +1027,5 @@ size_t tf_capture_count_flags(const tf_capture *c, const tf_flow *f, bool both, 
 
 tf_flow tf_flow_reverse(tf_flow f)
 {
-	return (tf_flow){ .src = f.dst, .dst = f.src, .sport = f.dport, .dport = f.sport };
+	return tf_flow_reverse_any(f);
 }

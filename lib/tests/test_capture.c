@@ -231,17 +231,19 @@ static void decode_not_ipv4(void **state)
 	(void)state;
 	eth(f, 0x0806);   /* ARP */
 	assert_int_equal(tf_pkt_decode(f, 60, DLT_EN10MB, 0, &p), -EINVAL);
-	eth(f, 0x86dd);   /* IPv6 */
-	f[14] = 0x60;
+	eth(f, 0x86dd);   /* IPv6 ethertype, version 4 inside (IPv6 itself: test_ipv6_capture) */
+	f[14] = 0x45;
 	assert_int_equal(tf_pkt_decode(f, 80, DLT_EN10MB, 0, &p), -EINVAL);
 	/* IPv4 ethertype, version 6 inside */
 	eth(f, 0x0800);
 	ipv4(f + 14, A_IP, B_IP, IPPROTO_TCP, 20, true);
 	f[14] = 0x65;
 	assert_int_equal(tf_pkt_decode(f, 60, DLT_EN10MB, 0, &p), -EINVAL);
-	/* Raw IP, version 6 */
-	f[0] = 0x60;
+	/* Raw IP, version 5; and IPv6 where only IPv4 may be (DLT_IPV4) */
+	f[0] = 0x50;
 	assert_int_equal(tf_pkt_decode(f, 60, DLT_RAW, 0, &p), -EINVAL);
+	f[0] = 0x60;
+	assert_int_equal(tf_pkt_decode(f, 60, DLT_IPV4, 0, &p), -EINVAL);
 	/* A link type the decoder does not know */
 	assert_int_equal(tf_pkt_decode(f, 60, DLT_IEEE802_11, 0, &p), -EINVAL);
 }
