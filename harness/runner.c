@@ -113,7 +113,23 @@ static struct {
 	double err_ratio[256];   /* |measured-expected| / allowed for gaps <= 2 s */
 	size_t n_err;
 	tf_sentinel *wake;       /* the wake-up sentinel (dies with the case) */
+	int64_t wait_rq_us;      /* run-queue wait during the last tf_case_wait_error() */
 } cur = { .fd = -1 };
+
+/* This thread's run-queue wait so far (ns; /proc/thread-self/schedstat,
+ * sched_info), -1 if the kernel keeps none. */
+static int64_t rq_wait_ns(void)
+{
+	unsigned long long run, wait;
+	FILE *f = fopen("/proc/thread-self/schedstat", "re");
+	int n;
+
+	if (!f)
+		return -1;
+	n = fscanf(f, "%llu %llu", &run, &wait);
+	fclose(f);
+	return n == 2 ? (int64_t)wait : -1;
+}
 
 int64_t tf_case_wakeup_allowance_us(void)
 {
@@ -485,18 +501,22 @@ bool tf_expect_range(const char *what, int64_t measured, int64_t lo, int64_t hi)
 	return ok;
 }
 
+/* rq_us: this thread's measured run-queue wait over the interval, or -1. */
 static bool expect_app(const char *what, int64_t measured, const int64_t *expected, int64_t lo,
-                       int64_t hi)
+                       int64_t hi, int64_t rq_us)
 {
-	char qw[512], exp[64] = "";
-	int64_t s = tf_slack_us(), a = tf_case_wakeup_allowance_us();
+	char qw[512], exp[64] = "", rq[64] = "";
+	int64_t s = tf_slack_us(), a = tf_case_wakeup_allowance_us() + (rq_us > 0 ? rq_us : 0);
 	bool ok = measured >= lo - s && measured <= hi + s + a;
 
 	if (expected)
 		snprintf(exp, sizeof exp, "expected_ms: %.3f, ", ms(*expected));
+	if (rq_us >= 0)
+		snprintf(rq, sizeof rq, "run_queue_wait_ms: %.3f, ", ms(rq_us));
 	recordf('C', "{what: \"%s\", side: application, %slo_ms: %.3f, hi_ms: %.3f, "
-	        "wakeup_allowance_ms: %.3f, measured_ms: %.3f, ok: %s}", yq(what, qw, sizeof qw), exp,
-	        ms(lo - s), ms(hi + s + a), ms(a), ms(measured), ok ? "true" : "false");
+	        "wakeup_allowance_ms: %.3f, %smeasured_ms: %.3f, ok: %s}", yq(what, qw, sizeof qw), exp,
+	        ms(lo - s), ms(hi + s + a), ms(tf_case_wakeup_allowance_us()), rq, ms(measured),
+	        ok ? "true" : "false");
 	if (!ok) {
 		recordf('F', "%s (application side): expected within %.3f..%.3f ms (wake-up allowance "
 		        "%.3f ms), measured %.3f ms", what, ms(lo - s), ms(hi + s + a), ms(a), ms(measured));
@@ -507,12 +527,12 @@ static bool expect_app(const char *what, int64_t measured, const int64_t *expect
 
 bool tf_expect_app_time(const char *what, int64_t measured, int64_t expected, int64_t lo, int64_t hi)
 {
-	return expect_app(what, measured, &expected, lo, hi);
+	return expect_app(what, measured, &expected, lo, hi, -1);
 }
 
 bool tf_expect_app_range(const char *what, int64_t measured, int64_t lo, int64_t hi)
 {
-	return expect_app(what, measured, NULL, lo, hi);
+	return expect_app(what, measured, NULL, lo, hi, -1);
 }
 
 bool tf_expect_int(const char *what, long measured, long expected)
@@ -598,12 +618,14 @@ void tf_check_schedule(const char *what, const tf_schedule *s, const int64_t *tx
 			/* The give-up sends nothing: its moment is when the
 			 * application woke on the error (application side).  The
 			 * kernel side is the count and the gaps above. */
+			/* the allowance adds this thread's own run-queue wait
+			 * while it waited for the error, when it was measured */
 			if (n == want)
-				tf_expect_app_time(label, (giveup_ns - tx_ns[n - 1]) / 1000, e->gap_us,
-				                   e->gap_lo_us, e->gap_hi_us);
+				expect_app(label, (giveup_ns - tx_ns[n - 1]) / 1000, &e->gap_us,
+				           e->gap_lo_us, e->gap_hi_us, cur.wait_rq_us);
 			snprintf(label, sizeof label, "%s give-up after first transmission", what);
-			tf_expect_app_time(label, (giveup_ns - tx_ns[0]) / 1000, e->at_us, e->at_lo_us,
-			                   e->at_hi_us);
+			expect_app(label, (giveup_ns - tx_ns[0]) / 1000, &e->at_us, e->at_lo_us,
+			           e->at_hi_us, cur.wait_rq_us);
 		}
 	}
 }
@@ -628,7 +650,10 @@ int tf_case_wait_error(int fd, tf_capture *cap, tf_host *h, const tf_flow *f, in
                        int timeout_ms, int *err, int64_t *at_ns)
 {
 	int64_t deadline = tf_mono_ns() + (int64_t)timeout_ms * 1000000;
+	int64_t rq0 = rq_wait_ns();
 	long bad = 0, samples = 0;
+
+	cur.wait_rq_us = -1;
 
 	for (;;) {
 		struct pollfd p[2] = {
@@ -673,7 +698,12 @@ int tf_case_wait_error(int fd, tf_capture *cap, tf_host *h, const tf_flow *f, in
 			}
 		}
 		if (p[0].revents) {
+			int64_t rq1;
+
 			*at_ns = tf_now_ns();
+			rq1 = rq_wait_ns();
+			if (rq0 >= 0 && rq1 >= rq0)
+				cur.wait_rq_us = (rq1 - rq0) / 1000;
 			*err = tf_sock_error(fd);
 			if (expect_state >= 0 && samples > 0)
 				tf_expect_int("samples in the wrong state at the transmissions", bad, 0);
