@@ -14,21 +14,12 @@
 #pragma once
 
 #include <stdint.h>
-#include <stdio.h>
+#include "tf_test.h"
 
-/* Run-queue wait of this thread so far (ns), or -1 if the kernel has no
- * sched_info. */
+/* Run-queue wait of this thread so far (ns), or -1 (tf_test.h). */
 static inline int64_t case_rq_wait_ns(void)
 {
-	unsigned long long run, wait;
-	FILE *f = fopen("/proc/thread-self/schedstat", "re");
-	int n;
-
-	if (!f)
-		return -1;
-	n = fscanf(f, "%llu %llu", &run, &wait);
-	fclose(f);
-	return n == 2 ? (int64_t)wait : -1;
+	return tf_case_rq_wait_ns();
 }
 
 /* The wait between two samples, in µs (0 if unknown). */

@@ -59,7 +59,9 @@ static bool is_break(uint32_t c)
 	return c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f) || c == 0x2028 || c == 0x2029;
 }
 
-void tf_oneline(FILE *f, const char *s)
+/* One line of text: breaks, controls and invalid UTF-8 replaced ('?', a
+ * tab by a space); `escape`: '#' and '\\' get a backslash (TAP). */
+static void put_line(FILE *f, const char *s, bool escape)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 
@@ -72,29 +74,21 @@ void tf_oneline(FILE *f, const char *s)
 			p += n ? n : 1;
 			continue;
 		}
+		if (escape && (c == '#' || c == '\\'))
+			fputc('\\', f);
 		fwrite(p, 1, n, f);
 		p += n;
 	}
 }
 
+void tf_oneline(FILE *f, const char *s)
+{
+	put_line(f, s, false);
+}
+
 void tf_tap_escape(FILE *f, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-
-	while (*p) {
-		uint32_t c;
-		size_t n = utf8_seq(p, &c);
-
-		if (n == 0 || is_break(c)) {
-			fputc(*p == '\t' ? ' ' : '?', f);
-			p += n ? n : 1;
-			continue;
-		}
-		if (c == '#' || c == '\\')
-			fputc('\\', f);
-		fwrite(p, 1, n, f);
-		p += n;
-	}
+	put_line(f, s, true);
 }
 
 /* Text every YAML reader (prove's YAMLish included) takes as the same

@@ -116,9 +116,7 @@ static struct {
 	int64_t wait_rq_us;      /* run-queue wait during the last tf_case_wait_error() */
 } cur = { .fd = -1 };
 
-/* This thread's run-queue wait so far (ns; /proc/thread-self/schedstat,
- * sched_info), -1 if the kernel keeps none. */
-static int64_t rq_wait_ns(void)
+int64_t tf_case_rq_wait_ns(void)
 {
 	unsigned long long run, wait;
 	FILE *f = fopen("/proc/thread-self/schedstat", "re");
@@ -650,7 +648,7 @@ int tf_case_wait_error(int fd, tf_capture *cap, tf_host *h, const tf_flow *f, in
                        int timeout_ms, int *err, int64_t *at_ns)
 {
 	int64_t deadline = tf_mono_ns() + (int64_t)timeout_ms * 1000000;
-	int64_t rq0 = rq_wait_ns();
+	int64_t rq0 = tf_case_rq_wait_ns();
 	long bad = 0, samples = 0;
 
 	cur.wait_rq_us = -1;
@@ -701,7 +699,7 @@ int tf_case_wait_error(int fd, tf_capture *cap, tf_host *h, const tf_flow *f, in
 			int64_t rq1;
 
 			*at_ns = tf_now_ns();
-			rq1 = rq_wait_ns();
+			rq1 = tf_case_rq_wait_ns();
 			if (rq0 >= 0 && rq1 >= rq0)
 				cur.wait_rq_us = (rq1 - rq0) / 1000;
 			*err = tf_sock_error(fd);

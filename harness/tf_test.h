@@ -175,6 +175,12 @@ bool tf_expect_app_range(const char *what, int64_t measured_us, int64_t lo_us, i
  * a process of the case's own priority sleeps on CLOCK_MONOTONIC every
  * 5 ms from the case's start and records how late it woke. */
 int64_t tf_case_wakeup_allowance_us(void);
+/* This thread's run-queue wait so far (ns; /proc/thread-self/schedstat:
+ * time runnable but waiting for a CPU), -1 if the kernel keeps none.  The
+ * difference over an interval is exactly how much the scheduler delayed
+ * what this thread saw in it: an application-side bound may add it, named
+ * in the check; a kernel-side one never. */
+int64_t tf_case_rq_wait_ns(void);
 
 /* Soft check of a bound: measured in [lo, hi] µs (slack added), for rules
  * that give limits rather than a value ("before the next retransmission"). */
