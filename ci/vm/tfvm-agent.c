@@ -435,8 +435,9 @@ static void client_drop(struct client *c, int gchan)
 static int host_main(int argc, char **argv)
 {
 	const char *listen_path = NULL, *chan_path = NULL;
+	const char *info = "";
 	int idle_s = 30, boot_s = 60, ready_fd = -1, i;
-	char ready[512] = "";
+	char ready[1024] = "";
 
 	for (i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--") && i + 1 < argc) {
@@ -453,6 +454,8 @@ static int host_main(int argc, char **argv)
 			idle_s = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--boot-timeout"))
 			boot_s = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--info"))
+			info = argv[++i];
 		else if (!strcmp(argv[i], "--ready-fd"))
 			ready_fd = atoi(argv[++i]);
 		else
@@ -460,7 +463,7 @@ static int host_main(int argc, char **argv)
 	}
 	if (!listen_path || !chan_path || i >= argc) {
 		fprintf(stderr, "usage: tfvm-agent host --listen SOCK --chan CHAN [--idle S] "
-		        "[--boot-timeout S] [--ready-fd N] -- QEMU...\n");
+		        "[--boot-timeout S] [--ready-fd N] [--info TEXT] -- QEMU...\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -522,7 +525,7 @@ static int host_main(int argc, char **argv)
 		uint32_t id, len;
 		char type, *data;
 		if (rbuf_frame(&gin, &id, &type, &data, &len) == 1 && type == 'R') {
-			snprintf(ready, sizeof ready, "%.*s", (int)len, data);
+			snprintf(ready, sizeof ready, "%s%s%.*s", info, *info ? " " : "", (int)len, data);
 			rbuf_consume(&gin, len);
 			break;
 		}
