@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# The CI recipes of ci/vm/README.md, reproduced on this machine: run the
+# README's test commands under a seccomp filter shaped like Docker's default
+# profile (ci/vm/docker-seccomp.c), the way a job container runs them, and
+# assert that the cases RAN (not skipped) through the VM fallback.  TAP out.
+#
+#   test-docker-seccomp.sh BUILD_DIR [CASE...]      (default cases: ports nagle)
+#
+# Recipes:
+#   1 root without CAP_SYS_ADMIN (Docker's default: root in the container)
+#     + the filter: `meson test -C BUILD CASE...`
+#   2 an ordinary user + the filter (a job container with USER, GitLab's
+#     docker executor images that drop root): `tcpfate run` on CASE...
+#   3 an ordinary user in a child user namespace where
+#     user.max_user_namespaces=0: `tcpfate run` on CASE...
+#
+# Needs root (to make the user and the namespaces), qemu-system-x86_64 and
+# a C compiler; SKIPs with the reason otherwise.  The guest's kernel is
+# fetched once into TF_VM_TEST_CACHE (/var/tmp/tcpfate-vm-test, owned by
+# the test user; seeded from root's cache when it has the kernel).
+set -u
+export LC_ALL=C
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SRC=$(cd "$HERE/../../.." && pwd)
+BUILD=$(cd "${1:?usage: test-docker-seccomp.sh BUILD_DIR [CASE...]}" && pwd)
+shift
+CASES=("$@")
+((${#CASES[@]})) || CASES=(ports nagle)
+USER_NAME=${TF_TEST_USER:-tfci}
+KERNEL=${TF_VM_KERNEL:-linux-image-amd64}
+CACHE=${TF_VM_TEST_CACHE:-/var/tmp/tcpfate-vm-test}
+
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+notok() {
+	n=$((n + 1))
+	echo "not ok $n - $1"
+	echo "  ---"
+	echo "  output: |"
+	sed 's/^/    /' <<<"$2" | tail -n 40
+	echo "  ..."
+}
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+
+((EUID == 0)) || skip_all "needs root (to make a user and namespaces to block)"
+command -v qemu-system-x86_64 >/dev/null || skip_all "no qemu-system-x86_64 (apt-get install qemu-system-x86)"
+cc=$(command -v cc || command -v gcc) || skip_all "no C compiler"
+command -v setpriv >/dev/null || skip_all "no setpriv (util-linux)"
+[[ -x $BUILD/harness/tcpfate ]] || skip_all "no $BUILD/harness/tcpfate: build first"
+
+TMP=$(mktemp -d /tmp/tf-docker-seccomp.XXXXXX)
+chmod 755 "$TMP"
+trap 'rm -rf "$TMP"' EXIT
+"$cc" -O2 -o "$TMP/docker-seccomp" "$HERE/../docker-seccomp.c" || skip_all "cannot build docker-seccomp.c"
+
+id "$USER_NAME" >/dev/null 2>&1 || useradd -M -s /usr/sbin/nologin "$USER_NAME" ||
+	skip_all "cannot create user $USER_NAME"
+uid=$(id -u "$USER_NAME")
+gid=$(id -g "$USER_NAME")
+
+# The kernel cache of the test user: seeded from root's, else downloaded
+# (as that user: apt-get download needs no root) on the first run.
+mkdir -p "$CACHE/tcpfate/kernels"
+for d in "${XDG_CACHE_HOME:-$HOME/.cache}"/tcpfate/kernels/linux-image-*; do
+	[[ -e $d/.complete && ! -e $CACHE/tcpfate/kernels/${d##*/} ]] || continue
+	[[ ${d##*/} == *-cloud-* ]] && continue # no 9p in Debian's cloud kernels
+	cp -a "$d" "$CACHE/tcpfate/kernels/"
+done
+chown -R "$uid:$gid" "$CACHE"
+
+# The selected case binaries, for `tcpfate run` (TF_CASEDIR).
+mkdir -p "$TMP/cases" "$TMP/art" "$TMP/vm"
+for c in "${CASES[@]}"; do ln -s "$BUILD/cases/$c" "$TMP/cases/$c"; done
+chown -R "$uid:$gid" "$TMP/art" "$TMP/vm"
+chmod 700 "$TMP/vm"
+
+check() { # check NAME OUTPUT: the fallback ran the cases
+	local name=$1 out=$2 ran skipped blocked
+	ran=$(grep -cE '^ *(PASS|FAIL) |^(ok|not ok) [0-9]+ - [a-z0-9_]+$' <<<"$out")
+	skipped=$(grep -cE 'SKIP.*cannot create|SKIP.*namespaces|no VM fallback' <<<"$out")
+	if grep -q "namespaces blocked here (.*); running in a .* guest under qemu (\(tcg\|kvm\))" <<<"$out" &&
+		((ran > 0 && skipped == 0)); then
+		ok "$name: $ran cases ran in the guest, none skipped for the sandbox"
+		grep -m1 "running in a" <<<"$out" | sed 's/^/# /'
+		grep -E '^[0-9]+ passed|^ *(Ok|Fail|Skipped):' <<<"$out" | sed 's/^/# /'
+	else
+		notok "$name: the cases ran through the VM fallback ($ran ran, $skipped skipped for the sandbox)" "$out"
+	fi
+}
+
+echo "TAP version 13"
+echo "1..3"
+common_env=(HOME="$TMP" XDG_CACHE_HOME="$CACHE" TF_VM_KERNEL="$KERNEL" PATH="$PATH")
+
+# 1: root without CAP_SYS_ADMIN + the filter, meson test.
+if command -v meson >/dev/null && [[ -d $BUILD/meson-private ]]; then
+	out=$(cd "$SRC" && env "${common_env[@]}" XDG_CACHE_HOME="${XDG_CACHE_HOME:-$HOME/.cache}" \
+		TF_VM_DIR="$TMP/vm-root" setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin \
+		"$TMP/docker-seccomp" -- meson test -C "$BUILD" --print-errorlogs -v "${CASES[@]}" 2>&1)
+	check "root, no CAP_SYS_ADMIN, Docker-shaped seccomp: meson test ${CASES[*]}" "$out"
+else
+	ok "# SKIP no meson or $BUILD is not a meson build dir"
+fi
+
+# 2: an ordinary user + the filter, tcpfate run.
+out=$(cd "$TMP" && setpriv --reuid="$uid" --regid="$gid" --clear-groups \
+	env "${common_env[@]}" TF_VM_DIR="$TMP/vm" TF_CASEDIR="$TMP/cases" TF_ARTIFACTS="$TMP/art" \
+	"$TMP/docker-seccomp" -- "$BUILD/harness/tcpfate" run 2>&1)
+check "uid $uid, Docker-shaped seccomp: tcpfate run (${CASES[*]})" "$out"
+
+# 3: an ordinary user in a user namespace whose max_user_namespaces is 0.
+# The outer namespace maps uids 0..65535 to 200000.. on the host; inside it
+# its root sets the limit and runs the suite as uid 1000 (host 201000).
+if unshare -U --map-users=0:200000:65536 --map-groups=0:200000:65536 true 2>/dev/null; then
+	# (a cache of its own, kept: host uid 201000 owns it)
+	nscache=$CACHE-userns
+	if [[ ! -d $nscache/tcpfate ]]; then
+		mkdir -p "$nscache"
+		cp -a "$CACHE/tcpfate" "$nscache/"
+	fi
+	mkdir -p "$TMP/ns/vm" "$TMP/ns/art"
+	chown -R 201000:201000 "$TMP/ns" "$nscache"
+	chmod 700 "$TMP/ns/vm"
+	out=$(cd "$TMP" && unshare -U --map-users=0:200000:65536 --map-groups=0:200000:65536 -- \
+		sh -c 'echo 0 > /proc/sys/user/max_user_namespaces && exec "$@"' sh \
+		setpriv --reuid=1000 --regid=1000 --clear-groups \
+		env "${common_env[@]}" XDG_CACHE_HOME="$nscache" TF_VM_DIR="$TMP/ns/vm" \
+		TF_CASEDIR="$TMP/cases" TF_ARTIFACTS="$TMP/ns/art" "$BUILD/harness/tcpfate" run 2>&1)
+	check "uid 1000 in a user namespace with user.max_user_namespaces=0: tcpfate run (${CASES[*]})" "$out"
+else
+	ok "# SKIP cannot make a user namespace with a uid range here (unshare --map-users)"
+fi
