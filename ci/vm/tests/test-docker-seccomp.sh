@@ -76,8 +76,9 @@ chmod 700 "$TMP/vm"
 
 check() { # check NAME OUTPUT: the fallback ran the cases
 	local name=$1 out=$2 ran skipped blocked
-	ran=$(grep -cE '^ *(PASS|FAIL) |^(ok|not ok) [0-9]+ - [a-z0-9_]+$' <<<"$out")
-	skipped=$(grep -cE 'SKIP.*cannot create|SKIP.*namespaces|no VM fallback' <<<"$out")
+	# tcpfate run: "  PASS  name"; meson test -v: "▶ 1/2 - name OK"
+	ran=$(grep -cE '^ *(PASS|FAIL) |^[^ ]+ [0-9]+/[0-9]+ - [a-z0-9_]+ +(OK|FAIL) *$' <<<"$out")
+	skipped=$(grep -cE 'SKIP .*(cannot create|namespaces|no VM fallback)|no VM fallback' <<<"$out")
 	if grep -q "namespaces blocked here (.*); running in a .* guest under qemu (\(tcg\|kvm\))" <<<"$out" &&
 		((ran > 0 && skipped == 0)); then
 		ok "$name: $ran cases ran in the guest, none skipped for the sandbox"
@@ -96,7 +97,7 @@ common_env=(HOME="$TMP" XDG_CACHE_HOME="$CACHE" TF_VM_KERNEL="$KERNEL" PATH="$PA
 if command -v meson >/dev/null && [[ -d $BUILD/meson-private ]]; then
 	out=$(cd "$SRC" && env "${common_env[@]}" XDG_CACHE_HOME="${XDG_CACHE_HOME:-$HOME/.cache}" \
 		TF_VM_DIR="$TMP/vm-root" setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin \
-		"$TMP/docker-seccomp" -- meson test -C "$BUILD" --print-errorlogs -v "${CASES[@]}" 2>&1)
+		"$TMP/docker-seccomp" -- meson test -C "$BUILD" --logbase vm-recipe --print-errorlogs -v "${CASES[@]}" 2>&1)
 	check "root, no CAP_SYS_ADMIN, Docker-shaped seccomp: meson test ${CASES[*]}" "$out"
 else
 	ok "# SKIP no meson or $BUILD is not a meson build dir"
@@ -109,9 +110,28 @@ out=$(cd "$TMP" && setpriv --reuid="$uid" --regid="$gid" --clear-groups \
 check "uid $uid, Docker-shaped seccomp: tcpfate run (${CASES[*]})" "$out"
 
 # 3: an ordinary user in a user namespace whose max_user_namespaces is 0.
-# The outer namespace maps uids 0..65535 to 200000.. on the host; inside it
-# its root sets the limit and runs the suite as uid 1000 (host 201000).
-if unshare -U --map-users=0:200000:65536 --map-groups=0:200000:65536 true 2>/dev/null; then
+# The namespace maps its root to root (so that it may set its own limit)
+# and uids/gids 1..65535 to 200001.. on the host (written from here, in one
+# write(): no newuidmap needed); its root sets the limit and runs the suite
+# as uid 1000 (host 201000).
+in_userns() { # in_userns CMD...: run CMD as root of a fresh, mapped user namespace
+	local f1=$TMP/up f2=$TMP/go pid
+	rm -f "$f1" "$f2"
+	mkfifo "$f1" "$f2"
+	# The second exec, once mapped, gives the namespace's root its caps.
+	unshare -U -- sh -c 'echo $$ >"$0"; read -r go <"$1"; [ "$go" = go ] && exec "$@"' "$f1" "$f2" "$@" &
+	read -r pid <"$f1"
+	if python3 -c 'import os, sys
+for f in ("uid_map", "gid_map"):
+    fd = os.open("/proc/%s/%s" % (sys.argv[1], f), os.O_WRONLY)
+    os.write(fd, b"0 0 1\n1 200001 65535\n")' "$pid"; then
+		echo go >"$f2"
+	else
+		echo no >"$f2"
+	fi
+	wait "$!"
+}
+if unshare -U true 2>/dev/null && command -v python3 >/dev/null; then
 	# (a cache of its own, kept: host uid 201000 owns it)
 	nscache=$CACHE-userns
 	if [[ ! -d $nscache/tcpfate ]]; then
@@ -121,12 +141,11 @@ if unshare -U --map-users=0:200000:65536 --map-groups=0:200000:65536 true 2>/dev
 	mkdir -p "$TMP/ns/vm" "$TMP/ns/art"
 	chown -R 201000:201000 "$TMP/ns" "$nscache"
 	chmod 700 "$TMP/ns/vm"
-	out=$(cd "$TMP" && unshare -U --map-users=0:200000:65536 --map-groups=0:200000:65536 -- \
-		sh -c 'echo 0 > /proc/sys/user/max_user_namespaces && exec "$@"' sh \
+	out=$(cd "$TMP" && in_userns sh -c 'echo 0 > /proc/sys/user/max_user_namespaces && exec "$@"' sh \
 		setpriv --reuid=1000 --regid=1000 --clear-groups \
 		env "${common_env[@]}" XDG_CACHE_HOME="$nscache" TF_VM_DIR="$TMP/ns/vm" \
 		TF_CASEDIR="$TMP/cases" TF_ARTIFACTS="$TMP/ns/art" "$BUILD/harness/tcpfate" run 2>&1)
 	check "uid 1000 in a user namespace with user.max_user_namespaces=0: tcpfate run (${CASES[*]})" "$out"
 else
-	ok "# SKIP cannot make a user namespace with a uid range here (unshare --map-users)"
+	ok "# SKIP cannot make a user namespace here (or no python3 to map it)"
 fi
