@@ -237,8 +237,8 @@ static void gjob_start(uint32_t id, char *data, uint32_t len)
 		snprintf(slack, sizeof slack, "TF_SLACK_US=%s", gs);
 		env[ne++] = slack;
 	}
-	snprintf(info, sizeof info, "TF_VM_SLACK=%s%s", has_slack ? "TF_SLACK_US from the caller; measured: " : "",
-	         gi && *gi ? gi : "not measured");
+	snprintf(info, sizeof info, "TF_VM_SLACK=%s%s%s", has_slack ? "TF_SLACK_US set by the caller (guest measured " : "",
+	         gi && *gi ? gi : "not measured", has_slack ? ")" : "");
 	env[ne++] = info;
 	env[ne] = NULL;
 	envp = env;
