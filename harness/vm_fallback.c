@@ -192,7 +192,7 @@ static int start_server(const char *script, const char *kernel, const char *sock
 		setsid();
 		if (fork() != 0)
 			_exit(0);
-		int nul = open("/dev/null", O_RDONLY), lf = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int nul = open("/dev/null", O_RDONLY), lf = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
 		if (nul < 0 || lf < 0)
 			_exit(127);
 		dup2(nul, 0);

@@ -13,6 +13,8 @@
 #     docker executor images that drop root): `tcpfate run` on CASE...
 #   3 an ordinary user in a child user namespace where
 #     user.max_user_namespaces=0: `tcpfate run` on CASE...
+#   4 concurrent callers (meson's parallel tests): CASE binaries started
+#     at once, as root under the filter, share one guest: one boot
 #
 # Needs root (to make the user and the namespaces), qemu-system-x86_64 and
 # a C compiler; SKIPs with the reason otherwise.  The guest's kernel is
@@ -90,10 +92,10 @@ check() { # check NAME OUTPUT: the fallback ran the cases
 }
 
 echo "TAP version 13"
-echo "1..3"
+echo "1..4"
 common_env=(HOME="$TMP" XDG_CACHE_HOME="$CACHE" TF_VM_KERNEL="$KERNEL" PATH="$PATH")
 
-want() { [[ " ${TF_RECIPES:-1 2 3} " == *" $1 "* ]]; }
+want() { [[ " ${TF_RECIPES:-1 2 3 4} " == *" $1 "* ]]; }
 
 # 1: root without CAP_SYS_ADMIN + the filter, meson test.
 if ! want 1; then
@@ -158,4 +160,35 @@ elif unshare -U true 2>/dev/null && command -v python3 >/dev/null; then
 	check "uid 1000 in a user namespace with user.max_user_namespaces=0: tcpfate run (${CASES[*]})" "$out"
 else
 	ok "# SKIP cannot make a user namespace here (or no python3 to map it)"
+fi
+
+# 4: the CASE binaries at once, as root without CAP_SYS_ADMIN under the
+# filter, with a fresh TF_VM_DIR: each runs in the guest, and the guest's
+# log (appended to by each start) shows one boot.
+if want 4; then
+	mkdir -p "$TMP/conc"
+	pids=()
+	for c in "${CASES[@]}"; do
+		(cd "$TMP" && env "${common_env[@]}" XDG_CACHE_HOME="${XDG_CACHE_HOME:-$HOME/.cache}" \
+			TF_VM_DIR="$TMP/conc/vm" TF_ARTIFACTS="$TMP/conc/art" \
+			setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin \
+			"$TMP/docker-seccomp" -- "$BUILD/cases/$c" >"$TMP/conc/$c.out" 2>&1) &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do wait "$p"; done
+	boots=$(cat "$TMP"/conc/vm/*.log 2>/dev/null | grep -c '^tcpfate-vm: kernel: ')
+	bad=0
+	for c in "${CASES[@]}"; do
+		out=$(<"$TMP/conc/$c.out")
+		grep -q "running in a .* guest under qemu" <<<"$out" && grep -qE '^(ok|not ok) [0-9]+ - [a-z0-9_]+$' <<<"$out" &&
+			! grep -q 'SKIP cannot create' <<<"$out" || bad=1
+	done
+	if ((bad == 0 && boots == 1)); then
+		ok "${#CASES[@]} binaries at once share one guest (1 boot)"
+	else
+		notok "${#CASES[@]} binaries at once share one guest ($boots boots)" \
+			"$(cat "$TMP"/conc/*.out "$TMP"/conc/vm/*.log 2>/dev/null)"
+	fi
+else
+	ok "# SKIP not in TF_RECIPES"
 fi
