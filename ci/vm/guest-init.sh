@@ -97,23 +97,55 @@ if [ "$TFVM_AS_USER" = 1 ]; then
 	chown 1000:1000 /tmp/artifacts
 fi
 
-tfvm_run() {
-	idx=$1
-	shift
-	say BEGIN "$idx"
+# TFVM_JOBS > 1 (--jobs): up to that many binaries at once, each one's
+# stdout kept in /run/out.N and sent whole when it exits, so the TAP
+# channel still carries one BEGIN..END block at a time.  Finished jobs say
+# "N rc" on the fifo /run/done; this shell is its only reader and the only
+# writer of fd 3.
+running=0
+if [ "${TFVM_JOBS:-1}" -gt 1 ]; then
+	mkfifo /run/done
+	exec 6<>/run/done
+fi
+
+tfvm_exec() {
 	if [ "$TFVM_AS_USER" = 1 ]; then
 		set -- setpriv --reuid=1000 --regid=1000 --clear-groups -- "$@"
 	fi
+	cd /tmp || exit 127
+	tfvm_env
+	exec "$@"
+}
+
+tfvm_reap() { # the next job to finish: its block on fd 3
+	read -r ri rrc <&6
+	say BEGIN "$ri"
+	cat "/run/out.$ri" >&3
+	rm -f "/run/out.$ri"
+	say END "$ri" "$rrc"
+	running=$((running - 1))
+}
+
+tfvm_run() {
+	idx=$1
+	shift
+	if [ "${TFVM_JOBS:-1}" -le 1 ]; then
+		say BEGIN "$idx"
+		(tfvm_exec "$@") >&3 2>&4 </dev/null
+		rc=$?
+		say END "$idx" "$rc"
+		return
+	fi
+	[ "$running" -lt "$TFVM_JOBS" ] || tfvm_reap
 	(
-		cd /tmp || exit 127
-		tfvm_env
-		exec "$@"
-	) >&3 2>&4 </dev/null
-	rc=$?
-	say END "$idx" "$rc"
+		(tfvm_exec "$@") >"/run/out.$idx" 2>&4 </dev/null
+		echo "$idx $?" >&6
+	) &
+	running=$((running + 1))
 }
 
 tfvm_jobs
+while [ "$running" -gt 0 ]; do tfvm_reap; done
 
 if [ -n "${TFVM_MON:-}" ]; then
 	kill "$TFVM_MON" 2>/dev/null
