@@ -96,6 +96,8 @@ int tf_cases_expand(void)
 
 struct tf_runner_opt tf_runner;
 
+static const char *yq(const char *in, char *out, size_t n);
+
 /* ---------- child side ---------- */
 
 static struct {
@@ -292,7 +294,7 @@ tf_topo *tf_case_topo(tf_topo_shape shape)
 		char why[512];
 		tf_sandbox_explain(r, why, sizeof why);
 		if (tf_runner.fallback_why[0])
-			tf_skip("%s; no VM fallback either: %s", why, tf_runner.fallback_why);
+			tf_skip("%s; no VM fallback: %s", why, tf_runner.fallback_why);
 		tf_skip("%s", why);
 	}
 	cur.world = w;
@@ -442,6 +444,10 @@ int64_t tf_slack_us(void)
 			slack = v;
 		tf_diag("slack_us", "%lld%s", (long long)slack,
 		        e ? " (TF_SLACK_US)" : "  # 1 jiffy + 2 ms, added to every band");
+		/* in the VM fallback: how the guest's slack was obtained */
+		const char *vm = getenv("TF_VM_SLACK");
+		if (vm && getenv("TF_IN_VM"))
+			tf_diag("vm_slack", "\"%s\"", yq(vm, (char[512]){ 0 }, 512));
 	}
 	return slack;
 }

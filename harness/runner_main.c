@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -35,19 +36,10 @@
 
 #include "runner_private.h"
 #include "tf_result.h"
+#include "vm_fallback.h"
 
 #define OUTPUT_MAX (1u << 20)     /* a case's stdout/stderr kept, at most */
 #define DRAIN_NS 2000000000LL     /* pipes held by an escaped process: read this long */
-
-/* No fallback linked in: cases skip with the sandbox's reason. */
-__attribute__((weak)) int tf_vm_fallback_exec(char *const argv[], const char *blocked_reason,
-                                               char *why, size_t why_len)
-{
-	(void)argv;
-	(void)blocked_reason;
-	snprintf(why, why_len, "no VM fallback in this build");
-	return -ENOTSUP;
-}
 
 struct buf {
 	char *p;
@@ -621,15 +613,27 @@ int main(int argc, char **argv)
 	 * run this same command in a guest kernel instead, if one can be had. */
 	if (n > 0 && !getenv("TF_IN_VM")) {
 		int r = probe_sandbox();
-		if (r == -EPERM || r == -EACCES || r == -ENOSPC || r == -ENOSYS || r == -EINVAL) {
-			char blocked[512], why[512];
+		if (r == -EPERM || r == -EACCES || r == -ENOSPC || r == -ENOSYS) {
+			char blocked[512], why[512], self[PATH_MAX];
+			ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+
 			tf_sandbox_explain(r, blocked, sizeof blocked);
+			if (len > 0) {        /* the guest runs this very binary */
+				self[len] = 0;
+				argv[0] = self;
+			}
 			fflush(stdout);
 			tf_vm_fallback_exec(argv, blocked, why, sizeof why);
 			/* still here: no fallback; the cases skip with both reasons */
 			snprintf(tf_runner.fallback_why, sizeof tf_runner.fallback_why, "%s", why);
 		}
 	}
+
+	/* In the fallback guest this binary and its libraries come over 9p:
+	 * fault them in now, not on a code path's first call while a case
+	 * is timing the kernel. */
+	if (getenv("TF_IN_VM"))
+		mlockall(MCL_CURRENT);
 
 	struct job *js = calloc(n ? n : 1, sizeof *js);
 	if (!js) {

@@ -35,6 +35,3 @@ int tf_admit_case(bool exclusive);
 /* mkdir -p; 0 or -errno. */
 int tf_mkdir_p(const char *path);
 
-/* harness/vm_fallback.c: run argv in a guest kernel when the sandbox is
- * blocked here; returns only when that is impossible (-errno, why set). */
-int tf_vm_fallback_exec(char *const argv[], const char *blocked_reason, char *why, size_t why_len);

@@ -9,6 +9,11 @@
  * Exit: 0 all passed or skipped, 1 a case failed, 2 bad usage.
  */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +25,8 @@
 #include "cmd_exec.h"
 #endif
 #include "tf_probe.h"
+#include "tf_sandbox.h"
+#include "vm_fallback.h"
 
 static void usage(FILE *f)
 {
@@ -35,6 +42,42 @@ static void usage(FILE *f)
 	           "'tcpfate COMMAND --help' for a command's options.\n");
 }
 
+/* run, exec and card need the sandbox.  Where it cannot be made, the
+ * whole command goes into one guest kernel (harness/vm_fallback.c); if
+ * that is impossible too, say why and go on: the cases SKIP with their
+ * reason. */
+static void maybe_fallback(char **argv)
+{
+	char reason[512], why[512], self[PATH_MAX];
+	tf_world *w = NULL;
+	int st, r;
+	pid_t pid;
+	ssize_t n;
+
+	if (getenv("TF_IN_VM"))
+		return;
+	pid = fork();   /* unshare() must not stick to this process */
+	if (pid < 0)
+		return;
+	if (pid == 0) {
+		r = tf_world_new(&w);
+		_exit(r < 0 ? (-r & 0xff) : 0);
+	}
+	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st))
+		return;
+	r = -WEXITSTATUS(st);
+	if (r != -EPERM && r != -EACCES && r != -ENOSPC && r != -ENOSYS)
+		return;
+	tf_sandbox_explain(r, reason, sizeof reason);
+	n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n > 0) {
+		self[n] = 0;
+		argv[0] = self;
+	}
+	tf_vm_fallback_exec(argv, reason, why, sizeof why);
+	fprintf(stderr, "tcpfate: namespaces blocked here (%s); no VM fallback: %s\n", reason, why);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -45,6 +88,9 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	if (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "exec") == 0 ||
+	    strcmp(argv[1], "card") == 0)
+		maybe_fallback(argv);
 	if (strcmp(argv[1], "run") == 0)
 		return tf_cmd_run(argc - 1, argv + 1, false);
 	if (strcmp(argv[1], "list") == 0)
