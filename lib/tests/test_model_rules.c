@@ -531,6 +531,8 @@ static void mss_rules(void **state)
 	/* tcp_retries1 3: budget 15 x 200 ms = 3 s from the first RTO
 	 * retransmission: four of them before the detecting expiry */
 	assert_int_equal(tf_schedule_count_kind(a, TF_TX_RTO), 4);
+	tf_schedule_free(a);
+	a = NULL;
 	assert_int_equal(tf_model_mtu_blackhole(m, 256, &a), -ERANGE);
 	assert_int_equal(tf_model_set_user_timeout_ms(m, 3000), 0);
 	assert_int_equal(tf_model_mtu_blackhole(m, 3, &a), -EOPNOTSUPP);
