@@ -14,6 +14,7 @@
 #include <pcap/pcap.h>
 
 #include "tf_capture.h"
+#include "capture_private.h"
 #include "tf_sandbox.h"
 #include "tf_util.h"
 #include "file_private.h"
@@ -184,11 +185,6 @@ static void fdset_cloexec_new(const struct fdset *before)
 
 /* ---------------------------------------------------------------- decode */
 
-static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 static bool linktype_ok(int lt)
 {
@@ -207,25 +203,25 @@ static int l3_offset(const uint8_t *f, size_t len, int linktype, bool *v6)
 		if (len < 14)
 			return -EINVAL;
 		off = 14;
-		et = be16(f + 12);
+		et = tf__be16(f + 12);
 		/* libpcap re-inserts the VLAN tags the NIC stripped. */
 		for (int i = 0; i < 2 && (et == ETH_P_8021Q || et == ETH_P_8021AD); i++) {
 			if (len < off + 4)
 				return -EINVAL;
-			et = be16(f + off + 2);
+			et = tf__be16(f + off + 2);
 			off += 4;
 		}
 		break;
 	case DLT_LINUX_SLL:
 		if (len < 16)
 			return -EINVAL;
-		et = be16(f + 14);
+		et = tf__be16(f + 14);
 		off = 16;
 		break;
 	case DLT_LINUX_SLL2:
 		if (len < 20)
 			return -EINVAL;
-		et = be16(f);
+		et = tf__be16(f);
 		off = 20;
 		break;
 	case DLT_RAW:
@@ -283,13 +279,13 @@ static int decode(const uint8_t *f, size_t len, size_t wirelen, int linktype,
 	ihl = (size_t)(ip[0] & 0x0f) * 4;
 	if (ihl < 20 || l3len < ihl)
 		return -EINVAL;
-	p.ip_len = be16(ip + 2);
+	p.ip_len = tf__be16(ip + 2);
 	/* tot_len 0 is a GSO packet bigger than 64 KiB (BIG TCP): the
 	 * length is the frame's. */
 	iplen = p.ip_len ? p.ip_len : (wirelen > (size_t)off ? wirelen - (size_t)off : 0);
 	if (iplen < ihl)
 		return -EINVAL;
-	frag = be16(ip + 6);
+	frag = tf__be16(ip + 6);
 	p.df = frag & 0x4000;
 	p.proto = ip[9];
 	memcpy(&p.src, ip + 12, 4);
@@ -301,28 +297,15 @@ static int decode(const uint8_t *f, size_t len, size_t wirelen, int linktype,
 	l4 = ip + ihl;
 	l4cap = l3len - ihl;
 	switch (p.proto) {
-	case IPPROTO_TCP: {
-		size_t doff;
-
-		if (l4cap < 20)
+	case IPPROTO_TCP:
+		if (tf__decode_tcp(l4, l4cap, iplen - ihl, &p) < 0)
 			return -EINVAL;
-		doff = (size_t)(l4[12] >> 4) * 4;
-		if (doff < 20 || ihl + doff > iplen)
-			return -EINVAL;
-		p.sport = be16(l4);
-		p.dport = be16(l4 + 2);
-		p.seq = be32(l4 + 4);
-		p.ack = be32(l4 + 8);
-		p.flags = l4[13];
-		p.win = be16(l4 + 14);
-		p.payload = (uint32_t)(iplen - ihl - doff);
 		break;
-	}
 	case IPPROTO_UDP:
 		if (l4cap < 8)
 			return -EINVAL;
-		p.sport = be16(l4);
-		p.dport = be16(l4 + 2);
+		p.sport = tf__be16(l4);
+		p.dport = tf__be16(l4 + 2);
 		p.payload = iplen - ihl >= 8 ? (uint32_t)(iplen - ihl - 8) : 0;
 		break;
 	case IPPROTO_ICMP:

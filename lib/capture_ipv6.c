@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 
 #include "tf_capture.h"
+#include "capture_private.h"
 
 #define IP6_HLEN 40
 /* More extension headers than any sane packet carries (RFC 8200 §4.1
@@ -25,11 +26,6 @@
 #define IPPROTO_HIP_ 139
 #define IPPROTO_SHIM6_ 140
 
-static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 /*
  * Length of the extension header at h whose type is nh, or 0 when nh is
@@ -69,7 +65,7 @@ int tf_pkt_decode_ipv6(const uint8_t *ip, size_t len, tf_pkt *out)
 	p.df = true;
 	memcpy(&p.src6, ip + 8, 16);
 	memcpy(&p.dst6, ip + 24, 16);
-	plen = be16(ip + 4);
+	plen = tf__be16(ip + 4);
 	/* Payload Length 0 is a jumbogram (RFC 2675) or a BIG TCP packet the
 	 * kernel captured before adding the option: the length is what was
 	 * captured, which a snaplen cut makes a lower bound. */
@@ -98,7 +94,7 @@ int tf_pkt_decode_ipv6(const uint8_t *ip, size_t len, tf_pkt *out)
 				return -EINVAL;
 			/* Fragment offset (13 bits, 8-octet units): past the first
 			 * fragment there is no transport header to read. */
-			if (nh == IPPROTO_FRAGMENT && (be16(ip + off + 2) & 0xfff8) != 0)
+			if (nh == IPPROTO_FRAGMENT && (tf__be16(ip + off + 2) & 0xfff8) != 0)
 				later_fragment = true;
 			nh = ip[off];
 			off += el;
@@ -113,28 +109,15 @@ int tf_pkt_decode_ipv6(const uint8_t *ip, size_t len, tf_pkt *out)
 		goto done;
 	l4 = ip + off;
 	switch (nh) {
-	case IPPROTO_TCP: {
-		size_t doff;
-
-		if (len < off + 20 || end < off + 20)
+	case IPPROTO_TCP:
+		if (tf__decode_tcp(l4, len > off ? len - off : 0, end > off ? end - off : 0, &p) < 0)
 			return -EINVAL;
-		doff = (size_t)(l4[12] >> 4) * 4;
-		if (doff < 20 || off + doff > end)
-			return -EINVAL;
-		p.sport = be16(l4);
-		p.dport = be16(l4 + 2);
-		p.seq = be32(l4 + 4);
-		p.ack = be32(l4 + 8);
-		p.flags = l4[13];
-		p.win = be16(l4 + 14);
-		p.payload = (uint32_t)(end - off - doff);
 		break;
-	}
 	case IPPROTO_UDP:
 		if (len < off + 8 || end < off + 8)
 			return -EINVAL;
-		p.sport = be16(l4);
-		p.dport = be16(l4 + 2);
+		p.sport = tf__be16(l4);
+		p.dport = tf__be16(l4 + 2);
 		p.payload = (uint32_t)(end - off - 8);
 		break;
 	case IPPROTO_ICMPV6:
@@ -145,7 +128,7 @@ int tf_pkt_decode_ipv6(const uint8_t *ip, size_t len, tf_pkt *out)
 		p.icmp_type = l4[0];
 		p.icmp_code = l4[1];
 		if (p.icmp_type == ICMPV6_PKT_TOOBIG_TYPE)
-			p.icmp6_mtu = be32(l4 + 4);
+			p.icmp6_mtu = tf__be32(l4 + 4);
 		break;
 	default:
 		break;
