@@ -107,8 +107,8 @@ static struct {
 	bool finished;           /* body returned */
 	bool skipped;
 	char artifacts[PATH_MAX];
-	tf_capture *caps[8];
-	char cap_labels[8][32];
+	tf_capture *caps[32];    /* a case that sets up again gets new ones */
+	char cap_labels[32][32];
 	size_t n_caps;
 	tf_timeline *timeline;
 	tf_world *world;         /* the sandbox of tf_case_topo(), lives until exit */

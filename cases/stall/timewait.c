@@ -199,6 +199,26 @@ TF_CASE(timewait_active_vs_passive, .timeout_s = 30,
 	int64_t t_read = tf_now_ns();
 	tf_must(tf_host_run(client, twrow_read, &a));
 	int64_t d_us = (tf_now_ns() - t_read) / 1000;
+	/* Under load the server may have sent its FIN once more before our
+	 * ACK reached it: each one re-arms the timer again.  The anchor is
+	 * the TIME_WAIT socket's last ACK before the read. */
+	tf_must(tf_capture_read(ccap));
+	unsigned rearms = 1;
+	bool fin_again = false;   /* only a FIN re-arms (inet_twsk_reschedule()) */
+	for (size_t k = (size_t)ai + 1; k < tf_capture_count(ccap); k++) {
+		const tf_pkt *p = tf_capture_pkt(ccap, k);
+		if (p->ts_ns >= t_read)
+			break;
+		if (stall_pkt_in(p, &down) && (p->flags & TF_TCP_FIN))
+			fin_again = true;
+		else if (fin_again && stall_pkt_in(p, &up) && (p->flags & TF_TCP_ACK) &&
+		         !(p->flags & TF_TCP_FIN) && p->ack == want) {
+			refin = p->ts_ns;
+			rearms++;
+			fin_again = false;
+		}
+	}
+	tf_diag("timewait_rearms", "%u  # ACKs of a retransmitted FIN before the read", rearms);
 	/* clock_t is USER_HZ = 100 per second */
 	int64_t left_us = a.when_clk * 10000, since_refin_us = (t_read - refin) / 1000;
 	stall_band b = stall_timer_band(stall_timewait_len(tf_case_hz()), tf_case_hz());
