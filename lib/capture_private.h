@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* What the IPv4 (capture.c) and IPv6 (capture_ipv6.c) decoders share:
- * network-order reads and the transport headers. */
+/* What the capture (capture.c) and its decoders (capture_decode.c,
+ * capture_ipv6.c) share: network-order reads, the transport headers, the
+ * frame decoder itself. */
 #pragma once
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,3 +38,9 @@ static inline int tf__decode_tcp(const uint8_t *l4, size_t cap, size_t seg, tf_p
 	p->payload = (uint32_t)(seg - doff);
 	return 0;
 }
+
+/* capture_decode.c: a link type the decoder reads; one frame (`len`
+ * captured of `wirelen`) to a packet, 0 or -EINVAL. */
+bool tf__linktype_ok(int lt);
+int tf__decode(const uint8_t *f, size_t len, size_t wirelen, int linktype, int64_t ts_ns,
+               tf_pkt *out);
