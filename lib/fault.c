@@ -225,7 +225,7 @@ static int link_up_wait6(tf_fault *f)
 		return fd;
 	r = tf_link_set_up(f->host, f->ifname, true);
 	if (r >= 0)
-		r = tf__addr6_wait(fd, idx, f->addr6, f->n_addr6, 5000);
+		r = tf__addr6_wait(fd, idx, f->addr6, f->n_addr6, 20000);
 	return r;
 }
 

@@ -293,7 +293,9 @@ static int addrs6_start(struct addr6 *v, size_t n)
 static int addrs6_finish(struct addr6 *v, size_t n, int r)
 {
 	if (r >= 0)
-		r = addr6_wait(v, n, 5000);
+		/* an event, not a timing: generous, since under a burst of
+		 * namespace teardowns the RTNL can be held for seconds */
+		r = addr6_wait(v, n, 20000);
 	addrs6_close(v, n);
 	return r;
 }
