@@ -156,8 +156,26 @@ static void ka_dead(const struct ka *k)
 	size_t n;
 	int err = 0;
 
-	ka_connect(&c, k);
-	tf_must(tf_fault_blackhole(tf_topo_router(c.t), tf_topo_server_cidr(c.t), &blackhole));
+	/* The peer must be dead before the first probe: the keepalive timer
+	 * runs from the connect, the blackhole is this process's doing.  A
+	 * probe already on the wire when the fault is in (this process was
+	 * late) may have been answered: set up again, never assert on it. */
+	for (int attempt = 1;; attempt++) {
+		int64_t probe_ts[1];
+
+		ka_connect(&c, k);
+		tf_must(tf_fault_blackhole(tf_topo_router(c.t), tf_topo_server_cidr(c.t), &blackhole));
+		tf_must(tf_capture_read(c.cap));
+		if (ka_probes(&c, 0, probe_ts, 1) == 0)
+			break;
+		if (attempt == 3)
+			tf_fail("a keepalive probe left before the blackhole was in place, 3 times");
+		tf_note("a keepalive probe left before the blackhole was in place: set up again");
+		tf_fault_free(blackhole);
+		blackhole = NULL;
+		ka_conn_free(&c);
+		c = (struct ka_conn){ .cfd = -1, .sfd = -1 };
+	}
 	m = ka_model(&c, k);
 	tf_must(tf_model_keepalive(m, &s));
 	const tf_sched_event *gv = tf_schedule_event(s, tf_schedule_giveup(s));
@@ -372,7 +390,6 @@ TF_CASE(keepalive_busy_no_probe, .timeout_s = 40,
 	tf_capture *cap = tf_case_capture(client, TF_IF_CLIENT, "tcp port 12002", "client");
 	tf_must(tf_tcp_pair(client, tf_topo_server(t), tf_topo_server_addr(t), PORT, &cfd, &sfd));
 	tf_must(tf_sock_flow(cfd, &cf));
-	fate_keepalive(cfd, 1, 1, 2);
 	tf_must(tf_fault_blackhole(tf_topo_router(t), tf_topo_server_cidr(t), &blackhole));
 
 	tf_must(tf_tcp_info(cfd, &ti));
@@ -380,6 +397,9 @@ TF_CASE(keepalive_busy_no_probe, .timeout_s = 40,
 	tf_must(tf_model_set_rtt(m, ti.tcpi_rtt, ti.tcpi_rttvar));
 	tf_must(tf_model_retrans(m, &s));
 	const tf_sched_event *gv = tf_schedule_event(s, tf_schedule_giveup(s));
+	/* keepalive armed right before the write: the idle timer (1 s) cannot
+	 * fire before the data is out, whatever the setup above cost */
+	fate_keepalive(cfd, 1, 1, 2);
 	tf_must(tf_run_send(client, cfd, cap, "x", 1, (int)(gv->at_hi_us / 1000) + 3000, &run));
 
 	tf_check_schedule("retrans", s, run.tx_ns, run.n_tx, run.err_ns);
