@@ -114,7 +114,7 @@ static struct {
 	tf_world *world;         /* the sandbox of tf_case_topo(), lives until exit */
 	double err_ratio[256];   /* |measured-expected| / allowed for gaps <= 2 s */
 	size_t n_err;
-	tf_sentinel *wake;       /* the wake-up sentinel (dies with the case) */
+	tf_sentinel *wake;       /* the runner's wake-up sentinel */
 	int64_t wait_rq_us;      /* run-queue wait during the last tf_case_wait_error() */
 } cur = { .fd = -1 };
 
@@ -141,7 +141,7 @@ static void report_wakeups(void)
 	if (!cur.wake)
 		return;
 	tf_diag("wakeup_latency_max_us", "%lld  # worst of %lld timer wake-ups (every 5 ms) in this "
-	        "case; twice it is the allowance of application-side checks",
+	        "run so far; twice it is the allowance of application-side checks",
 	        (long long)tf_sentinel_max_late_us(cur.wake), (long long)tf_sentinel_samples(cur.wake));
 }
 
@@ -778,7 +778,7 @@ _Noreturn void tf_child_run(const tf_case *c, int rec_fd)
 		tf_diag("exclusive", "\"%s\"  # runs alone: no other case at the same time",
 		        yq(c->exclusive, q, sizeof q));
 	}
-	tf_sentinel_start(&cur.wake);   /* failing, the allowance is 0 */
+	cur.wake = tf_runner.wake;   /* the runner's, shared by its cases */
 	atexit(child_finish);
 	if (c->fn_v)
 		c->fn_v(c->variant);

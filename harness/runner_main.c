@@ -37,6 +37,7 @@
 #include "runner_private.h"
 #include "tf_result.h"
 #include "vm_fallback.h"
+#include "sentinel.h"
 
 #define OUTPUT_MAX (1u << 20)     /* a case's stdout/stderr kept, at most */
 #define DRAIN_NS 2000000000LL     /* pipes held by an escaped process: read this long */
@@ -665,7 +666,13 @@ int main(int argc, char **argv)
 		tf_emit_ktap_header(stdout, &info, 0, NULL);
 	else
 		tf_emit_tap13_header(stdout, &info);
+	/* One sentinel for the run: its page is shared with every case (forked
+	 * after it), so each reads the worst wake-up latency measured while it
+	 * ran — one process waking every 5 ms, not one per case. */
+	if (n > 0)
+		tf_sentinel_start(&tf_runner.wake);
 	unsigned failed = run_all(js, n, jobs ? jobs : (unsigned)(n ? n : 1), kernel);
+	tf_sentinel_stop(tf_runner.wake);
 	free(js);
 	if (fmt.ktap)
 		tf_emit_ktap_totals(stdout, &fmt.totals, 0);

@@ -17,6 +17,7 @@ struct tf_runner_opt {
 	bool timeline;           /* write the SVG timeline even on success */
 	const char *prog;
 	pid_t pid;               /* the runner (parent of every case) */
+	struct tf_sentinel *wake; /* one wake-up sentinel for the run (sentinel.h) */
 	char fallback_why[512];  /* sandbox blocked and no VM fallback: why */
 };
 extern struct tf_runner_opt tf_runner;
