@@ -28,7 +28,7 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tapmatrix import parse_tap, split_flow, unquote  # noqa: E402
+from tapmatrix import fold_block_items, parse_tap, split_flow, unquote  # noqa: E402
 
 SLACK_RE = re.compile(r"^\s*slack_us:\s*(\d+)")
 TEM_RE = re.compile(r"^\s*timing_error_median:\s*([0-9.]+)")
@@ -36,7 +36,9 @@ TEM_RE = re.compile(r"^\s*timing_error_median:\s*([0-9.]+)")
 
 def checks_of(test):
     slack_us, tem, out = None, None, []
-    for ln in test.yaml:
+    # checks are block mappings ("- what: ..." then their keys): fold each
+    # into the one-line flow form read below
+    for ln in fold_block_items(list(test.yaml)):
         m = SLACK_RE.match(ln)
         if m:
             slack_us = int(m.group(1))
