@@ -276,7 +276,19 @@ static int64_t zw_answer(const struct zw_conn *c, int64_t t, int64_t until)
 static void zw_check_gaps(const struct zw_conn *c, const int64_t *pr, const int64_t *ans, size_t n)
 {
 	unsigned hz = tf_case_hz();
-	char label[128];
+	char label[160];
+	int64_t turn_us = 0;
+
+	/* An answer is stamped when it is queued (netdev_tstamp_prequeue),
+	 * and tcp_ack_probe() re-arms the timer when it is processed, which
+	 * under load waits in the softirq backlog.  That wait is measured
+	 * here, on the same wire: the slowest probe → answer turnaround
+	 * (the peer's backlog for the probe, both stamps the kernel's). */
+	for (size_t k = 0; k < n; k++)
+		if (ans[k] >= 0 && (ans[k] - pr[k]) / 1000 > turn_us)
+			turn_us = (ans[k] - pr[k]) / 1000;
+	tf_diag("answer_processing_us", "%lld  # slowest probe-to-answer turnaround in this run: "
+	        "added to the gaps anchored on an answer's (queueing) stamp", (long long)turn_us);
 
 	for (size_t k = 0; k < n; k++) {
 		int64_t from = k == 0 ? c->t_arm_in : ans[k - 1] >= 0 ? ans[k - 1] : pr[k - 1];
@@ -285,8 +297,10 @@ static void zw_check_gaps(const struct zw_conn *c, const int64_t *pr, const int6
 
 		snprintf(label, sizeof label, "probe #%zu after %s (%llu jiffies)", k + 1,
 		         k == 0 ? "the send() that armed the timer (from its entry; + its duration)"
-		                : ans[k - 1] >= 0 ? "the answer" : "probe",
+		                : ans[k - 1] >= 0 ? "the answer (+ the measured answer processing)" : "probe",
 		         (unsigned long long)d);
+		if (k > 0 && ans[k - 1] >= 0)
+			b.hi_us += turn_us;
 		/* probe 1: the timer was armed inside the send(), between its
 		 * entry and return; the band's high edge moves by that span */
 		if (k == 0)
