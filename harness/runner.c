@@ -303,6 +303,10 @@ tf_topo *tf_case_topo(tf_topo_shape shape)
 		close(slot);
 	tf_diag("setup_ms", "%.1f  # waited %.1f ms for a setup slot (one per core)",
 	        (double)(tf_mono_ns() - t1) / 1e6, (double)(t1 - t0) / 1e6);
+	int64_t gate_ns = tf_gate_pass(tf_runner.gate, tf_runner.case_index);
+	if (gate_ns >= 0)
+		tf_diag("start_gate_ms", "%.1f  # until every case of the run had built its topology",
+		        (double)gate_ns / 1e6);
 	tf_diag("sandbox", "%s", tf_world_in_userns(w) ?
 	        "user namespace (unprivileged path)" : "network namespaces as root");
 	return t;

@@ -145,6 +145,7 @@ static void job_start(struct job *j)
 		dup2(out[1], STDERR_FILENO);
 		close(out[1]);
 		setvbuf(stdout, NULL, _IONBF, 0);
+		tf_runner.case_index = j->num - 1;
 		tf_child_run(j->c, rec[1]);
 	}
 	setpgid(j->pid, j->pid);
@@ -184,6 +185,7 @@ static void job_reap(struct job *j)
 	if (waitpid(j->pid, &j->status, 0) < 0)
 		j->status = 0;
 	close_fd(&j->pidfd);
+	tf_gate_leave(tf_runner.gate, j->num - 1);   /* ended before building: not waited for */
 	j->state = REAPED;
 	j->drain_until = tf_mono_ns() + DRAIN_NS;
 }
@@ -671,6 +673,14 @@ int main(int argc, char **argv)
 	 * ran — one process waking every 5 ms, not one per case. */
 	if (n > 0)
 		tf_sentinel_start(&tf_runner.wake);
+	/* The start gate, when every case starts at once (no --jobs limit, no
+	 * exclusive case): a case waiting for one not yet started would wait
+	 * for nothing. */
+	bool gate = n > 1 && (!jobs || jobs >= n);
+	for (size_t i = 0; i < n && gate; i++)
+		gate = !js[i].c->exclusive;
+	if (gate)
+		tf_runner.gate = tf_gate_new((unsigned)n);
 	unsigned failed = run_all(js, n, jobs ? jobs : (unsigned)(n ? n : 1), kernel);
 	tf_sentinel_stop(tf_runner.wake);
 	free(js);

@@ -18,6 +18,8 @@ struct tf_runner_opt {
 	const char *prog;
 	pid_t pid;               /* the runner (parent of every case) */
 	struct tf_sentinel *wake; /* one wake-up sentinel for the run (sentinel.h) */
+	struct tf_gate *gate;    /* the start gate (gate.c), or NULL */
+	unsigned case_index;     /* in the child: this case's place at the gate */
 	char fallback_why[512];  /* sandbox blocked and no VM fallback: why */
 };
 extern struct tf_runner_opt tf_runner;
@@ -36,3 +38,11 @@ int tf_admit_case(bool exclusive);
 /* mkdir -p; 0 or -errno. */
 int tf_mkdir_p(const char *path);
 
+
+/* The start gate (gate.c): a shared page for n cases started together. */
+struct tf_gate *tf_gate_new(unsigned n);
+/* In case i, after its first topology: wait until every case has built its
+ * own or ended.  The wait in ns, or -1 when there is no gate to pass. */
+int64_t tf_gate_pass(struct tf_gate *g, unsigned i);
+/* In the runner: case i ended (it arrives now if it had not). */
+void tf_gate_leave(struct tf_gate *g, unsigned i);
