@@ -676,7 +676,11 @@ int main(int argc, char **argv)
 	/* The start gate, when every case starts at once (no --jobs limit, no
 	 * exclusive case): a case waiting for one not yet started would wait
 	 * for nothing. */
-	bool gate = n > 1 && (!jobs || jobs >= n);
+	/* Opt-in (TF_START_GATE=1) for now: with it, 10 of 10 loaded runs were
+	 * clean here, but without load the cases' timers, started together,
+	 * fired late together more often than without the gate. */
+	bool gate = n > 1 && (!jobs || jobs >= n) && getenv("TF_START_GATE") &&
+	            strcmp(getenv("TF_START_GATE"), "1") == 0;
 	for (size_t i = 0; i < n && gate; i++)
 		gate = !js[i].c->exclusive;
 	if (gate)
