@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "card.h"
+#include "file_out.h"
 #include "tf_capture.h"
 
 #define W      960
@@ -354,28 +355,12 @@ static void page(FILE *f, const struct card_opts *o, struct card_row *rows, size
 int card_html_write(const struct card_opts *o, struct card_row *rows, size_t n,
                     const char *path, const char *title)
 {
-	char tmp[4200];
-	int fd, r = 0;
-	FILE *f;
+	tf_file_out out;
+	int r = 0;
+	FILE *f = tf_file_out_open(&out, path, &r);
 
-	snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
-		return -errno;
-	fchmod(fd, 0644);
-	if (!(f = fdopen(fd, "w"))) {
-		r = -errno;
-		close(fd);
-		unlink(tmp);
+	if (!f)
 		return r;
-	}
 	page(f, o, rows, n, title);
-	if (fflush(f) != 0 || ferror(f))
-		r = -EIO;
-	if (fclose(f) != 0 && !r)
-		r = -errno;
-	if (!r && rename(tmp, path) < 0)
-		r = -errno;
-	if (r)
-		unlink(tmp);
-	return r;
+	return tf_file_out_close(&out);
 }

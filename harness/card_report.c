@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "card.h"
+#include "file_out.h"
 #include "tf_probe.h"
 #include "tf_result.h"
 
@@ -194,31 +195,16 @@ int card_write_file(const struct card_opts *o, const char *name,
                                    double),
                       struct card_row *rows, size_t n, double wall)
 {
-	char tmp[4096], path[4096];
-	int fd, r = 0;
+	char path[4096];
+	tf_file_out out;
+	int r = 0;
 	FILE *f;
 
 	snprintf(path, sizeof path, "%s/%s", o->out, name);
-	snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", o->out, name);
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
-		return -errno;
-	fchmod(fd, 0644);
-	if (!(f = fdopen(fd, "w"))) {
-		r = -errno;
-		close(fd);
-		unlink(tmp);
+	if (!(f = tf_file_out_open(&out, path, &r)))
 		return r;
-	}
 	emit(f, o, rows, n, wall);
-	if (fflush(f) != 0 || ferror(f))
-		r = -EIO;
-	if (fclose(f) != 0 && !r)
-		r = -errno;
-	if (!r && rename(tmp, path) < 0)
-		r = -errno;
-	if (r)
-		unlink(tmp);
-	return r;
+	return tf_file_out_close(&out);
 }
 
 void card_emit_tap(FILE *f, const struct card_opts *o, struct card_row *rows, size_t n, double w)
@@ -231,19 +217,18 @@ void card_emit_tap(FILE *f, const struct card_opts *o, struct card_row *rows, si
 void card_save_raw(const struct card_opts *o, struct card_row *rows, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		char tmp[4096], path[4096];
-		int fd;
+		char path[4096];
+		tf_file_out out;
+		int r;
+		FILE *f;
 
 		if (!rows[i].out)
 			continue;
 		snprintf(path, sizeof path, "%s/%s.exec.tap", o->out, rows[i].name);
-		snprintf(tmp, sizeof tmp, "%s/.%s.exec.tap.XXXXXX", o->out, rows[i].name);
-		if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
+		if (!(f = tf_file_out_open(&out, path, &r)))
 			continue;
-		fchmod(fd, 0644);
-		if (write(fd, rows[i].out, rows[i].out_len) != (ssize_t)rows[i].out_len ||
-		    close(fd) < 0 || rename(tmp, path) < 0)
-			unlink(tmp);
+		fwrite(rows[i].out, 1, rows[i].out_len, f);
+		tf_file_out_close(&out);
 	}
 }
 

@@ -32,10 +32,11 @@
 
 #include "tf_probe.h"
 #include "tf_result.h"
+#include "file_out.h"
 
 struct tf_json {
 	FILE *f;
-	char *path, *tmp;
+	tf_file_out out;
 	bool any_case;
 };
 
@@ -194,7 +195,7 @@ void tf_json_facts(FILE *f, const char *ind)
 int tf_json_open(tf_json **out, const char *path, const tf_run_info *info)
 {
 	tf_json *j = calloc(1, sizeof *j);
-	int fd, r;
+	int r;
 	char when[32] = "";
 	time_t now = time(NULL);
 	struct tm tm;
@@ -202,30 +203,9 @@ int tf_json_open(tf_json **out, const char *path, const tf_run_info *info)
 	*out = NULL;
 	if (!j)
 		return -ENOMEM;
-	j->path = strdup(path);
-	if (!j->path || asprintf(&j->tmp, "%s.XXXXXX", path) < 0) {
-		j->tmp = NULL;
-		r = -ENOMEM;
+	j->f = tf_file_out_open(&j->out, path, &r);
+	if (!j->f)
 		goto fail;
-	}
-	fd = mkostemp(j->tmp, O_CLOEXEC);
-	if (fd < 0) {
-		r = -errno;
-		free(j->tmp);
-		j->tmp = NULL;
-		goto fail;
-	}
-	/* what open(O_CREAT, 0666) would have given, not mkostemp's 0600 */
-	mode_t um = umask(0);
-	umask(um);
-	fchmod(fd, 0666 & ~um);
-	j->f = fdopen(fd, "w");
-	if (!j->f) {
-		r = -errno;
-		close(fd);
-		unlink(j->tmp);
-		goto fail;
-	}
 	if (gmtime_r(&now, &tm))
 		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	fputs("{\"format\": \"tcpfate-results\", \"version\": 1,\n \"binary\": ", j->f);
@@ -240,8 +220,6 @@ int tf_json_open(tf_json **out, const char *path, const tf_run_info *info)
 	*out = j;
 	return 0;
 fail:
-	free(j->path);
-	free(j->tmp);
 	free(j);
 	return r;
 }
@@ -341,16 +319,7 @@ int tf_json_close(tf_json *j, int exit_status)
 	if (!j)
 		return 0;
 	fprintf(j->f, "\n ],\n \"exit\": %d}\n", exit_status);
-	if (fflush(j->f) != 0 || ferror(j->f) || fsync(fileno(j->f)) < 0)
-		r = errno ? -errno : -EIO;
-	if (fclose(j->f) != 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(j->tmp, j->path) < 0)
-		r = -errno;
-	if (r < 0)
-		unlink(j->tmp);         /* ours: made by mkostemp above */
-	free(j->tmp);
-	free(j->path);
+	r = tf_file_out_close(&j->out);
 	free(j);
 	return r;
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "tf_result.h"
+#include "file_out.h"
 
 /* --ktap: one binary's own KTAP as a subtest (indented two spaces, with
  * the "# Subtest:" line kunit.py wants after the version line), then its
@@ -135,25 +136,12 @@ void tf_run_ktap_binary(FILE *out, unsigned num, const char *name, char *tap, in
 int tf_run_json_write(const char *path, const char *suite, size_t nb, const char *const *names,
                       const char *const *json_paths, const int *statuses)
 {
-	char *tmp = NULL;
-	int fd, r = 0;
-	FILE *f;
+	tf_file_out out;
+	int r = 0;
+	FILE *f = tf_file_out_open(&out, path, &r);
 
-	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
-		return -ENOMEM;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
-		r = -errno;
-		if (fd >= 0) {
-			close(fd);
-			unlink(tmp);
-		}
-		free(tmp);
+	if (!f)
 		return r;
-	}
-	mode_t um = umask(0);
-	umask(um);
-	fchmod(fd, 0666 & ~um);
 	fprintf(f, "{\"format\": \"tcpfate-results\", \"version\": 1, \"tool\": \"tcpfate run\",\n"
 	           " \"suite\": ");
 	tf_json_str(f, suite);
@@ -194,15 +182,6 @@ int tf_run_json_write(const char *path, const char *suite, size_t nb, const char
 		free(doc);
 	}
 	fputs("\n ]}\n", f);
-	if (fflush(f) != 0 || ferror(f) || fsync(fd) < 0)
-		r = errno ? -errno : -EIO;
-	if (fclose(f) != 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		unlink(tmp);
-	free(tmp);
-	return r;
+	return tf_file_out_close(&out);
 }
 

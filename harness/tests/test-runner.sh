@@ -7,7 +7,7 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 n=0 failed=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi; }
 echo "TAP version 13"
-echo "1..12"
+echo "1..13"
 
 # 1-4: the case binary's own TAP under attack
 start=$(date +%s%N)
@@ -58,4 +58,11 @@ for _ in $(seq 10); do   # polling: nothing signals another process's exit to us
 done
 [ $gone = 0 ]; ok $? "SIGKILL of the runner's parent: nothing of the run left 1 s later"
 pkill -9 -f -- "^$hostile" 2>/dev/null
+
+# 13: a result file is written through a temporary: a FIFO (or a device) in
+# its place is refused and left as it was, never replaced
+mkdir "$tmp/j" && mkfifo "$tmp/j/fifo"
+"$hostile" --run passes --json "$tmp/j/fifo" >/dev/null 2>&1; rc=$?
+[ $rc != 0 ] && [ -p "$tmp/j/fifo" ] && [ "$(ls -A "$tmp/j")" = fifo ]
+ok $? "--json onto a FIFO: refused (exit $rc), the FIFO intact, no temporary left"
 exit $failed
