@@ -215,8 +215,7 @@ static inline long fate_recv_exact(int fd, void *buf, size_t n, int timeout_ms)
 
 static inline bool fate_in(const tf_pkt *p, const tf_flow *f)
 {
-	return p->proto == IPPROTO_TCP && p->src.s_addr == f->src.s_addr &&
-	       p->dst.s_addr == f->dst.s_addr && p->sport == f->sport && p->dport == f->dport;
+	return tf_pkt_in_flow(p, f, false);   /* lib's, family-aware */
 }
 
 /* What a packet must look like; zeroed fields do not constrain. */

@@ -70,8 +70,7 @@ static void must_netem(int r)
 
 static bool in_flow(const tf_pkt *p, const tf_flow *f)
 {
-	return p->proto == IPPROTO_TCP && p->src.s_addr == f->src.s_addr &&
-	       p->dst.s_addr == f->dst.s_addr && p->sport == f->sport && p->dport == f->dport;
+	return tf_pkt_in_flow(p, f, false);
 }
 
 /* A count checked against a band; the YAML shows both. */

@@ -230,8 +230,7 @@ static inline int64_t stall_real_minus_mono(void)
 /* Packet helpers over a capture. */
 static inline bool stall_pkt_in(const tf_pkt *p, const tf_flow *f)
 {
-	return p->proto == IPPROTO_TCP && p->src.s_addr == f->src.s_addr &&
-	       p->dst.s_addr == f->dst.s_addr && p->sport == f->sport && p->dport == f->dport;
+	return tf_pkt_in_flow(p, f, false);   /* lib's, family-aware */
 }
 
 /* First packet of flow f at or after t_ns (by index from `from`) matching
