@@ -448,25 +448,6 @@ static void usage(FILE *f)
 	        "  -h, --help            this text\n", tf_runner.prog);
 }
 
-/* Can this process build the sandbox?  Tried in a throw-away child, since
- * unshare() changes the process that calls it.  0 or -errno. */
-static int probe_sandbox(void)
-{
-	int st;
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		tf_world *w = NULL;
-		int r = tf_world_new(&w);
-		_exit(r < 0 ? (-r & 0xff) : 0);
-	}
-	if (waitpid(pid, &st, 0) < 0)
-		return -errno;
-	return WIFEXITED(st) ? -WEXITSTATUS(st) : -EIO;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -614,22 +595,11 @@ int main(int argc, char **argv)
 
 	/* Namespaces blocked here (a container's seccomp profile, AppArmor):
 	 * run this same command in a guest kernel instead, if one can be had. */
-	if (n > 0 && !getenv("TF_IN_VM")) {
-		int r = probe_sandbox();
-		if (r == -EPERM || r == -EACCES || r == -ENOSPC || r == -ENOSYS) {
-			char blocked[512], why[512], self[PATH_MAX];
-			ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-
-			tf_sandbox_explain(r, blocked, sizeof blocked);
-			if (len > 0) {        /* the guest runs this very binary */
-				self[len] = 0;
-				argv[0] = self;
-			}
-			fflush(stdout);
-			tf_vm_fallback_exec(argv, blocked, why, sizeof why);
-			/* still here: no fallback; the cases skip with both reasons */
-			snprintf(tf_runner.fallback_why, sizeof tf_runner.fallback_why, "%s", why);
-		}
+	if (n > 0) {
+		char blocked[512];
+		/* still here when blocked: no fallback; the cases skip with both reasons */
+		tf_vm_fallback_if_blocked(argv, blocked, sizeof blocked, tf_runner.fallback_why,
+		                          sizeof tf_runner.fallback_why);
 	}
 
 	/* In the fallback guest this binary and its libraries come over 9p:

@@ -48,34 +48,11 @@ static void usage(FILE *f)
  * reason. */
 static void maybe_fallback(char **argv)
 {
-	char reason[512], why[512], self[PATH_MAX];
-	tf_world *w = NULL;
-	int st, r;
-	pid_t pid;
-	ssize_t n;
+	char blocked[512], why[512];
 
-	if (getenv("TF_IN_VM"))
-		return;
-	pid = fork();   /* unshare() must not stick to this process */
-	if (pid < 0)
-		return;
-	if (pid == 0) {
-		r = tf_world_new(&w);
-		_exit(r < 0 ? (-r & 0xff) : 0);
-	}
-	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st))
-		return;
-	r = -WEXITSTATUS(st);
-	if (r != -EPERM && r != -EACCES && r != -ENOSPC && r != -ENOSYS)
-		return;
-	tf_sandbox_explain(r, reason, sizeof reason);
-	n = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (n > 0) {
-		self[n] = 0;
-		argv[0] = self;
-	}
-	tf_vm_fallback_exec(argv, reason, why, sizeof why);
-	fprintf(stderr, "tcpfate: namespaces blocked here (%s); no VM fallback: %s\n", reason, why);
+	if (tf_vm_fallback_if_blocked(argv, blocked, sizeof blocked, why, sizeof why) < 0)
+		fprintf(stderr, "tcpfate: namespaces blocked here (%s); no VM fallback: %s\n", blocked,
+		        why);
 }
 
 int main(int argc, char **argv)

@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tf_sandbox.h"
 #include "vm_fallback.h"
 
 #ifndef TF_VM_SCRIPT
@@ -431,4 +432,46 @@ int tf_vm_fallback_exec(char *const argv[], const char *blocked_reason, char *wh
 		close(fd);
 	}
 	return fail(why, why_len, ECONNRESET, "the fallback guest kept going away (log: %s)", log);
+}
+
+/* Can this process build the sandbox?  Tried in a throw-away child, since
+ * unshare() changes the process that calls it.  0 or -errno. */
+static int probe_sandbox(void)
+{
+	int st;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		tf_world *w = NULL;
+		int r = tf_world_new(&w);
+		_exit(r < 0 ? (-r & 0xff) : 0);
+	}
+	if (waitpid(pid, &st, 0) < 0)
+		return -errno;
+	return WIFEXITED(st) ? -WEXITSTATUS(st) : -EIO;
+}
+
+int tf_vm_fallback_if_blocked(char **argv, char *blocked, size_t blocked_len, char *why,
+                              size_t why_len)
+{
+	char self[PATH_MAX];
+	ssize_t len;
+	int r;
+
+	if (getenv("TF_IN_VM"))
+		return 0;
+	r = probe_sandbox();
+	if (r != -EPERM && r != -EACCES && r != -ENOSPC && r != -ENOSYS)
+		return 0;   /* the sandbox works, or fails for a reason a guest would not fix */
+	tf_sandbox_explain(r, blocked, blocked_len);
+	len = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (len > 0) {        /* the guest runs this very binary */
+		self[len] = 0;
+		argv[0] = self;
+	}
+	fflush(stdout);
+	tf_vm_fallback_exec(argv, blocked, why, why_len);
+	return r;             /* still here: no fallback */
 }

@@ -15,3 +15,10 @@
  * files, so the default is Debian's current generic kernel, linux-image-amd64 (its 9p, virtio
  * and overlay are modules).  A guest is shared: see harness/vm_fallback.c and ci/vm/README.md. */
 int tf_vm_fallback_exec(char *const argv[], const char *blocked_reason, char *why, size_t why_len);
+
+/* Probe the sandbox (in a throw-away child); where namespaces are blocked
+ * (EPERM, EACCES, ENOSPC, ENOSYS) run argv in a guest through
+ * tf_vm_fallback_exec().  0: the sandbox works here, nothing done.  -errno:
+ * blocked and no fallback either; `blocked` and `why` say why. */
+int tf_vm_fallback_if_blocked(char **argv, char *blocked, size_t blocked_len, char *why,
+                              size_t why_len);
