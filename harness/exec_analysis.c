@@ -49,63 +49,19 @@ int64_t tf_exec_exit_allowance_us(const struct tf_exec_result *res)
  * options when we could read them. */
 static int model_for_client(struct tf_exec_run *R, tf_model **ret)
 {
-	tf_host *h = tf_topo_client(R->t);
 	tf_model *m = NULL;
-	long v, idle = 7200, intvl = 75, cnt = 9;
 	int r;
 
 	if ((r = tf_model_new(&m)) < 0)
 		return r;
-	if ((r = tf_model_set_hz(m, R->res->hz)) < 0)
+	if ((r = tf_model_set_from_host(m, tf_topo_client(R->t))) < 0 ||
+	    (r = tf_model_set_hz(m, R->res->hz)) < 0)
 		goto fail;
-	if (tf_host_sysctl_get_int(h, "net.ipv4.tcp_retries2", &v) == 0 &&
-	    (r = tf_model_set_retries2(m, (unsigned)v)) < 0)
+	if (R->res->w.knobs && (r = tf_model_set_from_sock(m, &R->res->w.k, NULL)) < 0)
 		goto fail;
-	if (tf_host_sysctl_get_int(h, "net.ipv4.tcp_early_retrans", &v) == 0 &&
-	    (r = tf_model_set_early_retrans(m, (int)v)) < 0)
+	if (R->res->w.have && R->res->w.first.has_info &&
+	    (r = tf_model_set_from_sock(m, NULL, &R->res->w.first.info)) < 0)
 		goto fail;
-	if (tf_host_sysctl_get_int(h, "net.ipv4.tcp_rto_min_us", &v) == 0 &&
-	    (r = tf_model_set_rto_min_us(m, (uint32_t)v)) < 0)
-		goto fail;
-	if (tf_host_sysctl_get_int(h, "net.ipv4.tcp_rto_max_ms", &v) == 0) {
-		if ((r = tf_model_set_rto_max_ms(m, (uint32_t)v)) < 0 ||
-		    (r = tf_model_set_rto_max_in_budget(m, true)) < 0)
-			goto fail;
-	}
-	if (tf_host_sysctl_get_int(h, "net.ipv4.tcp_syn_retries", &v) == 0 &&
-	    (r = tf_model_set_syn_retries(m, (unsigned)v)) < 0)
-		goto fail;
-	if (tf_host_sysctl_get_int(h, "net.ipv4.tcp_syn_linear_timeouts", &v) == 0 &&
-	    (r = tf_model_set_syn_linear_timeouts(m, (int)v)) < 0)
-		goto fail;
-	tf_host_sysctl_get_int(h, "net.ipv4.tcp_keepalive_time", &idle);
-	tf_host_sysctl_get_int(h, "net.ipv4.tcp_keepalive_intvl", &intvl);
-	tf_host_sysctl_get_int(h, "net.ipv4.tcp_keepalive_probes", &cnt);
-	if (R->res->w.knobs) {
-		/* getsockopt() answers the effective values (the socket's own, or
-		 * the sysctl's when it has none). */
-		idle = R->res->w.ka_idle;
-		intvl = R->res->w.ka_intvl;
-		cnt = R->res->w.ka_cnt;
-		if ((r = tf_model_set_syn_retries(m, (unsigned)R->res->w.syncnt)) < 0)
-			goto fail;
-		if (R->res->w.user_timeout_ms > 0 &&
-		    (r = tf_model_set_user_timeout_ms(m, (uint32_t)R->res->w.user_timeout_ms)) < 0)
-			goto fail;
-		if (R->res->w.rto_max_ms > 0 &&
-		    (r = tf_model_set_rto_max_ms(m, (uint32_t)R->res->w.rto_max_ms)) < 0)
-			goto fail;
-	}
-	if ((r = tf_model_set_keepalive(m, (uint32_t)idle, (uint32_t)intvl, (unsigned)cnt)) < 0)
-		goto fail;
-	if (R->res->w.have && R->res->w.first.has_info && R->res->w.first.info.tcpi_rtt) {
-		/* (A connecting socket has no RTT sample yet: srtt 0.) */
-		const struct tcp_info *ti = &R->res->w.first.info;
-		if ((r = tf_model_set_rtt(m, ti->tcpi_rtt, ti->tcpi_rttvar)) < 0)
-			goto fail;
-		if (ti->tcpi_unacked > 1 && (r = tf_model_set_packets_out(m, ti->tcpi_unacked)) < 0)
-			goto fail;
-	}
 	/* A pulled cable: the next hop's ARP fails, the error is EHOSTUNREACH. */
 	if (R->o->fault->kind == FK_CABLE && (r = tf_model_set_neigh_failed(m, true)) < 0)
 		goto fail;
@@ -235,7 +191,7 @@ static void model_decide(struct tf_exec_run *R, struct tf_exec_model *M)
 	tf_sock_timers st = { .state = w->first.state, .timer = w->first.timer,
 		.timers_seen = w->timers, .have_unacked = w->first.has_info,
 		.unacked = w->first.has_info ? w->first.info.tcpi_unacked : 0,
-		.wqueue = w->first.wqueue, .keepalive = w->knobs ? (w->keepalive != 0) : -1 };
+		.wqueue = w->first.wqueue, .keepalive = w->knobs ? (w->k.keepalive != 0) : -1 };
 	switch (tf_model_which_schedule(&st)) {
 	case TF_SCHED_SYN:       M->kind = MK_SYN; break;
 	case TF_SCHED_RETRANS:   M->kind = MK_RETRANS; break;

@@ -150,12 +150,12 @@ void tf_exec_report_tap(FILE *f, const struct tf_exec_opts *o, const struct tf_e
 		fprintf(f, "    seen: \"%s\"\n", r->w.at_fault ? "at the fault" : "after the fault");
 		if (r->w.knobs) {
 			fprintf(f, "  socket_options:\n");
-			fprintf(f, "    SO_KEEPALIVE: %d\n", r->w.keepalive);
-			fprintf(f, "    TCP_KEEPIDLE: %d\n", r->w.ka_idle);
-			fprintf(f, "    TCP_KEEPINTVL: %d\n", r->w.ka_intvl);
-			fprintf(f, "    TCP_KEEPCNT: %d\n", r->w.ka_cnt);
-			fprintf(f, "    TCP_USER_TIMEOUT: %d\n", r->w.user_timeout_ms);
-			fprintf(f, "    TCP_SYNCNT: %d\n", r->w.syncnt);
+			fprintf(f, "    SO_KEEPALIVE: %d\n", r->w.k.keepalive);
+			fprintf(f, "    TCP_KEEPIDLE: %d\n", r->w.k.ka_idle_s);
+			fprintf(f, "    TCP_KEEPINTVL: %d\n", r->w.k.ka_intvl_s);
+			fprintf(f, "    TCP_KEEPCNT: %d\n", r->w.k.ka_cnt);
+			fprintf(f, "    TCP_USER_TIMEOUT: %d\n", r->w.k.user_timeout_ms);
+			fprintf(f, "    TCP_SYNCNT: %d\n", r->w.k.syncnt);
 		} else if (r->w.knobs_err) {
 			fprintf(f, "  socket_options: \"not readable (%s): the model uses the host's sysctls\"\n",
 			           strerror(-r->w.knobs_err));
@@ -178,9 +178,9 @@ void tf_exec_report_tap(FILE *f, const struct tf_exec_opts *o, const struct tf_e
 				fprintf(f, "      tcp_syn_retries: %ld\n", M->syn_retries);
 			if (r->w.knobs) {
 				fprintf(f, "      keepalive:\n        - %d\n        - %d\n        - %d\n",
-				        r->w.ka_idle, r->w.ka_intvl, r->w.ka_cnt);
-				fprintf(f, "      user_timeout_ms: %d\n", r->w.user_timeout_ms);
-				fprintf(f, "      syncnt: %d\n", r->w.syncnt);
+				        r->w.k.ka_idle_s, r->w.k.ka_intvl_s, r->w.k.ka_cnt);
+				fprintf(f, "      user_timeout_ms: %d\n", r->w.k.user_timeout_ms);
+				fprintf(f, "      syncnt: %d\n", r->w.k.syncnt);
 			}
 			if (r->w.have && r->w.first.has_info) {
 				fprintf(f, "      srtt_us: %u\n", r->w.first.info.tcpi_rtt);

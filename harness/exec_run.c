@@ -146,19 +146,9 @@ static void read_knobs(struct tf_exec_run *R)
 		w->knobs_err = r;
 		return;
 	}
-	w->rto_max_ms = -1;
-	if (tf_sock_get_int(fd, SOL_SOCKET, SO_KEEPALIVE, &w->keepalive) < 0 ||
-	    tf_sock_get_int(fd, IPPROTO_TCP, TCP_KEEPIDLE, &w->ka_idle) < 0 ||
-	    tf_sock_get_int(fd, IPPROTO_TCP, TCP_KEEPINTVL, &w->ka_intvl) < 0 ||
-	    tf_sock_get_int(fd, IPPROTO_TCP, TCP_KEEPCNT, &w->ka_cnt) < 0 ||
-	    tf_sock_get_int(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &w->user_timeout_ms) < 0 ||
-	    tf_sock_get_int(fd, IPPROTO_TCP, TCP_SYNCNT, &w->syncnt) < 0)
-		w->knobs_err = -errno;
-	else
-		w->knobs = true;
-	/* 6.15+: per-socket maximum RTO; older kernels do not know it. */
-	if (w->knobs && tf_sock_get_int(fd, IPPROTO_TCP, TCP_RTO_MAX_MS, &r) == 0)
-		w->rto_max_ms = r;
+	r = tf_sock_knobs_read(fd, &w->k);
+	w->knobs = r == 0;
+	w->knobs_err = r;
 	/* The duplicate must not keep the socket alive: close it now. */
 	close(fd);
 }

@@ -120,7 +120,7 @@ struct tf_exec_watch {
 	/* the socket's own options (a duplicate, pidfd_getfd) */
 	bool knobs;
 	int knobs_err;
-	int keepalive, ka_idle, ka_intvl, ka_cnt, user_timeout_ms, syncnt, rto_max_ms;
+	tf_sock_knobs k;
 };
 
 /* Which of the kernel's schedules applies, and what it predicts. */

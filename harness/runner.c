@@ -355,26 +355,13 @@ tf_model *tf_case_model(tf_host *h)
 	long v;
 
 	tf_must(tf_model_new(&m));
-	mutate(m);
-	tf_must(tf_model_set_hz(m, tf_case_hz()));
 	/* Start from what this host's kernel says, not from what we assume. */
-	if (tf_host_sysctl_get_int(h, "net.ipv4.tcp_retries2", &v) == 0)
+	tf_must(tf_model_set_from_host(m, h));
+	tf_must(tf_model_set_hz(m, tf_case_hz()));
+	mutate(m);
+	if (mutate_retries2 && tf_host_sysctl_get_int(h, "net.ipv4.tcp_retries2", &v) == 0)
 		tf_must(tf_case_set_retries2(m, (unsigned)v));
-	if (tf_host_sysctl_get_int(h, "net.ipv4.tcp_early_retrans", &v) == 0)
-		tf_must(tf_model_set_early_retrans(m, (int)v));
-	if (tf_host_sysctl_get_int(h, "net.ipv4.tcp_rto_min_us", &v) == 0)
-		tf_must(tf_model_set_rto_min_us(m, (uint32_t)v));
-	if (tf_host_sysctl_get_int(h, "net.ipv4.tcp_rto_max_ms", &v) == 0) {
-		tf_must(tf_model_set_rto_max_ms(m, (uint32_t)v));
-		/* The sysctl and the per-socket maximum arrived together (6.15),
-		 * and with them tcp_model_timeout() uses tcp_rto_max(sk). */
-		tf_must(tf_model_set_rto_max_in_budget(m, true));
-	}
-	if (tf_host_sysctl_get_int(h, "net.ipv4.tcp_syn_retries", &v) == 0)
-		tf_must(tf_model_set_syn_retries(m, (unsigned)v));
-	if (tf_host_sysctl_get_int(h, "net.ipv4.tcp_syn_linear_timeouts", &v) == 0)
-		tf_must(tf_model_set_syn_linear_timeouts(m, (int)v));
-	else
+	if (!tf_host_sysctl_exists(h, "net.ipv4.tcp_syn_linear_timeouts"))
 		tf_note("kernel has no tcp_syn_linear_timeouts: SYN backoff is purely exponential");
 	return m;
 }
@@ -382,22 +369,14 @@ tf_model *tf_case_model(tf_host *h)
 tf_model *tf_case_model_sock(tf_host *h, int fd)
 {
 	tf_model *m = tf_case_model(h);
+	tf_sock_knobs k;
 	struct tcp_info ti;
-	int v, idle, intvl, cnt;
 
 	/* The socket's own state overrides the host's defaults: its RTT
 	 * estimate, and the options a program may have set on it. */
+	tf_must(tf_sock_knobs_read(fd, &k));
 	tf_must(tf_tcp_info(fd, &ti));
-	tf_must(tf_model_set_rtt(m, ti.tcpi_rtt, ti.tcpi_rttvar));
-	if (tf_sock_get_int(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &v) == 0 && v > 0)
-		tf_must(tf_model_set_user_timeout_ms(m, (uint32_t)v));
-	if (tf_sock_get_int(fd, IPPROTO_TCP, TCP_RTO_MAX_MS, &v) == 0 && v > 0)
-		tf_must(tf_model_set_rto_max_ms(m, (uint32_t)v));
-	/* getsockopt() answers the effective value, sysctl default included. */
-	if (tf_sock_get_int(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle) == 0 &&
-	    tf_sock_get_int(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl) == 0 &&
-	    tf_sock_get_int(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt) == 0)
-		tf_must(tf_model_set_keepalive(m, (uint32_t)idle, (uint32_t)intvl, (unsigned)cnt));
+	tf_must(tf_model_set_from_sock(m, &k, &ti));
 	return m;
 }
 

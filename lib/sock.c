@@ -365,6 +365,25 @@ int tf_tcp_info(int fd, struct tcp_info *ti)
 	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &l) < 0 ? -errno : 0;
 }
 
+int tf_sock_knobs_read(int fd, tf_sock_knobs *k)
+{
+	int r;
+
+	if (!k)
+		return -EINVAL;
+	if ((r = tf_sock_get_int(fd, SOL_SOCKET, SO_KEEPALIVE, &k->keepalive)) < 0 ||
+	    (r = tf_sock_get_int(fd, IPPROTO_TCP, TCP_KEEPIDLE, &k->ka_idle_s)) < 0 ||
+	    (r = tf_sock_get_int(fd, IPPROTO_TCP, TCP_KEEPINTVL, &k->ka_intvl_s)) < 0 ||
+	    (r = tf_sock_get_int(fd, IPPROTO_TCP, TCP_KEEPCNT, &k->ka_cnt)) < 0 ||
+	    (r = tf_sock_get_int(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &k->user_timeout_ms)) < 0 ||
+	    (r = tf_sock_get_int(fd, IPPROTO_TCP, TCP_SYNCNT, &k->syncnt)) < 0)
+		return r;
+	/* 6.15+: a per-socket maximum RTO; older kernels do not know it */
+	if (tf_sock_get_int(fd, IPPROTO_TCP, TCP_RTO_MAX_MS, &k->rto_max_ms) < 0)
+		k->rto_max_ms = -1;
+	return 0;
+}
+
 int tf_sock_flow(int fd, tf_flow *f)
 {
 	struct sockaddr_storage l, p;

@@ -80,6 +80,21 @@ int  tf_model_new(tf_model **ret);
 void tf_model_free(tf_model *m);          /* accepts NULL */
 static inline void tf_model_freep(tf_model **m) { tf_model_free(*m); }
 
+/* --- the model of this host's kernel and this socket (model_host.c) --- */
+struct tcp_info;
+typedef struct tf_host tf_host;
+typedef struct tf_sock_knobs tf_sock_knobs;
+/* Every knob host h's kernel has: HZ, tcp_retries2, tcp_early_retrans,
+ * tcp_rto_min_us (6.11+), tcp_rto_max_ms (6.15+, and with it tcp_rto_max()
+ * in the retries2 budget), tcp_syn_retries, tcp_syn_linear_timeouts (6.7+),
+ * tcp_keepalive_time/intvl/probes.  A sysctl the kernel lacks keeps the
+ * model's default. */
+int tf_model_set_from_host(tf_model *m, tf_host *h);
+/* Then what a socket says of itself (either may be NULL, not both): its
+ * options (tf_sock_knobs_read()) override the host's, and its RTT estimate
+ * and unacknowledged segments (TCP_INFO, when it has an RTT sample). */
+int tf_model_set_from_sock(tf_model *m, const tf_sock_knobs *k, const struct tcp_info *ti);
+
 /* --- knobs (defaults in brackets are the kernel's compiled-in defaults) --- */
 int tf_model_set_hz(tf_model *m, unsigned hz);                 /* [250] 100..1000 */
 /* As TCP_INFO reports them: tcpi_rtt (smoothed RTT) and tcpi_rttvar (mean

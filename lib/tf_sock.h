@@ -75,6 +75,16 @@ int tf_tcp_info(int fd, struct tcp_info *ti);
 /* The direction local → peer of a connected socket. */
 int tf_sock_flow(int fd, tf_flow *f);
 
+/* The options of a TCP socket that decide how long it lives.  getsockopt()
+ * answers the effective values: the socket's own, or the host's sysctl when
+ * it has none.  rto_max_ms is -1 on a kernel without TCP_RTO_MAX_MS (< 6.15). */
+typedef struct tf_sock_knobs {
+	int keepalive;                   /* SO_KEEPALIVE */
+	int ka_idle_s, ka_intvl_s, ka_cnt;
+	int user_timeout_ms, syncnt, rto_max_ms;
+} tf_sock_knobs;
+int tf_sock_knobs_read(int fd, tf_sock_knobs *k);
+
 /* --- sock_diag (libnl idiag): the sockets of a host, as the kernel sees them --- */
 
 /* One TCP socket of a host, as sock_diag (inet_diag) reports it. */

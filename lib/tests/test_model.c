@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "tf_model.h"
+#include "tf_sock.h"
 
 #define MS 1000LL     /* µs per ms */
 #define S  1000000LL  /* µs per s */
@@ -254,6 +255,33 @@ static void test_keepalive_default(void **state)
 	assert_int_equal(ev(s, 2)->gap_lo_us, 75 * S + TICK);
 	assert_int_equal(ev(s, 2)->gap_hi_us, 75 * S + 512 * TICK);
 	tf_schedule_free(s);
+	tf_model_free(m);
+}
+
+/* The socket's own options win over the host's (tf_model_set_from_sock):
+ * TCP_KEEPIDLE 10, TCP_KEEPINTVL 5, TCP_KEEPCNT 3, TCP_SYNCNT 2; an
+ * unknown value (0 or -1) keeps the model's. */
+static void test_from_sock(void **state)
+{
+	tf_sock_knobs k = { .keepalive = 1, .ka_idle_s = 10, .ka_intvl_s = 5, .ka_cnt = 3,
+	                    .user_timeout_ms = 0, .syncnt = 2, .rto_max_ms = -1 };
+	struct tcp_info ti = { .tcpi_rtt = 0 };
+	tf_model *m = model();
+	tf_schedule *s;
+
+	(void)state;
+	assert_int_equal(tf_model_set_from_sock(m, NULL, NULL), -EINVAL);
+	assert_int_equal(tf_model_set_from_sock(m, &k, &ti), 0);
+	s = sched(m, tf_model_keepalive);
+	assert_int_equal(count_kind(s, TF_TX_KEEPALIVE), 3);
+	assert_int_equal(ev(s, 1)->timer_jiffies, 10u * 250);
+	assert_int_equal(ev(s, 2)->timer_jiffies, 5u * 250);
+	tf_schedule_free(s);
+	s = sched(m, tf_model_syn);
+	assert_int_equal(tf_schedule_count(s), 4);   /* the SYN, 2 retries, the give-up */
+	tf_schedule_free(s);
+	/* no RTT sample (srtt 0): the RTO stays the initial 1 s */
+	assert_int_equal(tf_model_rto_jiffies(m), 250u);
 	tf_model_free(m);
 }
 
@@ -896,6 +924,7 @@ int main(void)
 		cmocka_unit_test(test_hypothetical_table_1s),
 		cmocka_unit_test(test_hypothetical_invalid),
 		cmocka_unit_test(test_keepalive_default),
+		cmocka_unit_test(test_from_sock),
 		cmocka_unit_test(test_keepalive_user_timeout),
 		cmocka_unit_test(test_syn_exponential),
 		cmocka_unit_test(test_syn_linear),
