@@ -28,7 +28,9 @@ static void check(int cond)
 static int same(const tf_pkt *a, const tf_pkt *b)
 {
 	return a->ts_ns == b->ts_ns && a->proto == b->proto && a->src.s_addr == b->src.s_addr &&
-	       a->dst.s_addr == b->dst.s_addr && a->ip_len == b->ip_len && a->df == b->df &&
+	       a->dst.s_addr == b->dst.s_addr && a->family == b->family &&
+	       !memcmp(&a->src6, &b->src6, sizeof a->src6) &&
+	       !memcmp(&a->dst6, &b->dst6, sizeof a->dst6) && a->ip_len == b->ip_len && a->df == b->df &&
 	       a->sport == b->sport && a->dport == b->dport && a->seq == b->seq &&
 	       a->ack == b->ack && a->flags == b->flags && a->win == b->win &&
 	       a->payload == b->payload && a->icmp_type == b->icmp_type &&
@@ -81,7 +83,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check((size_t)r == n);
 	for (size_t i = 0; i < n; i++) {
 		const tf_pkt *p = tf_capture_pkt(c, i);
-		tf_flow f = { .src = p->src, .dst = p->dst, .sport = p->sport, .dport = p->dport };
+		tf_flow f = { .src = p->src, .dst = p->dst, .sport = p->sport, .dport = p->dport,
+		              .family = p->family, .src6 = p->src6, .dst6 = p->dst6 };
 		size_t idx[4];
 
 		check(p->ts_ns >= 0);
