@@ -312,6 +312,18 @@ tf_topo *tf_case_topo(tf_topo_shape shape)
 	return t;
 }
 
+void tf_case_family(tf_host *h, int family)
+{
+	if (family == AF_INET6) {
+		int r = tf_probe_ipv6(h);
+
+		tf_must(r < 0 ? r : 0);
+		if (r == 0)
+			tf_skip("this kernel has no IPv6");
+	}
+	tf_diag("family", "%s", family == AF_INET6 ? "ipv6" : "ipv4");
+}
+
 unsigned tf_case_hz(void)
 {
 	static unsigned hz;

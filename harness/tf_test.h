@@ -113,6 +113,18 @@ void tf_variant_register(tf_variant *v);
 	{ tf_case_register(&tf__case_##id); }                                          \
 	static void id(struct fx##_fixture *self, const struct fx##_variant *variant)
 
+/*
+ * Both address families as the variants of a fixture whose variant struct
+ * has an `int family`: every TF_CASE_F of it runs as <case>_ipv4 and
+ * <case>_ipv6 (issue 14).  The fixture's setup calls tf_case_family().
+ */
+#define TF_VARIANTS_FAMILY(fx)                                                        \
+	TF_VARIANT(fx, ipv4, .family = AF_INET)                                        \
+	TF_VARIANT(fx, ipv6, .family = AF_INET6)
+/* SKIP when family is AF_INET6 and h's kernel has no IPv6; states the
+ * family in the case's YAML ("family: ipv4" or "ipv6"). */
+void tf_case_family(tf_host *h, int family);
+
 /* End the case as skipped, with the reason (printed as "# SKIP reason"). */
 _Noreturn void tf_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define TF_SKIP(...) tf_skip(__VA_ARGS__)
