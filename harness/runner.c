@@ -138,6 +138,9 @@ int64_t tf_case_wakeup_allowance_us(void)
 
 static void report_wakeups(void)
 {
+	if (tf_runner.spin_on)
+		tf_diag("idle_spin", "%u  # SCHED_IDLE spinners, one per CPU: %s", tf_runner.spin_cpus,
+		        tf_runner.spin_why);
 	if (!cur.wake)
 		return;
 	tf_diag("wakeup_latency_max_us", "%lld  # worst of %lld timer wake-ups (every 5 ms) in this "

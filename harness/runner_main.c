@@ -38,6 +38,7 @@
 #include "tf_result.h"
 #include "vm_fallback.h"
 #include "sentinel.h"
+#include "spin.h"
 
 #define OUTPUT_MAX (1u << 20)     /* a case's stdout/stderr kept, at most */
 #define DRAIN_NS 2000000000LL     /* pipes held by an escaped process: read this long */
@@ -643,6 +644,12 @@ int main(int argc, char **argv)
 	 * ran — one process waking every 5 ms, not one per case. */
 	if (n > 0)
 		tf_sentinel_start(&tf_runner.wake);
+	/* Idle spinners (spin.h), started before the cases so every one of
+	 * them reads the same line in its YAML. */
+	tf_spin *spin = NULL;
+	tf_runner.spin_on = n > 0 && tf_spin_wanted(tf_runner.spin_why, sizeof tf_runner.spin_why) == 1 &&
+	                    tf_spin_start(&spin) == 0;
+	tf_runner.spin_cpus = tf_spin_count(spin);
 	/* The start gate, when every case starts at once (no --jobs limit, no
 	 * exclusive case): a case waiting for one not yet started would wait
 	 * for nothing. */
@@ -656,6 +663,7 @@ int main(int argc, char **argv)
 	if (gate)
 		tf_runner.gate = tf_gate_new((unsigned)n);
 	unsigned failed = run_all(js, n, jobs ? jobs : (unsigned)(n ? n : 1), kernel);
+	tf_spin_stop(spin);
 	tf_sentinel_stop(tf_runner.wake);
 	free(js);
 	if (fmt.ktap)

@@ -21,6 +21,9 @@ struct tf_runner_opt {
 	struct tf_gate *gate;    /* the start gate (gate.c), or NULL */
 	unsigned case_index;     /* in the child: this case's place at the gate */
 	char fallback_why[512];  /* sandbox blocked and no VM fallback: why */
+	bool spin_on;            /* idle spinners run (spin.h) */
+	unsigned spin_cpus;
+	char spin_why[128];      /* why they run, or why not */
 };
 extern struct tf_runner_opt tf_runner;
 extern tf_case *tf_cases_head;

@@ -7,7 +7,7 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 n=0 failed=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi; }
 echo "TAP version 13"
-echo "1..13"
+echo "1..15"
 
 # 1-4: the case binary's own TAP under attack
 start=$(date +%s%N)
@@ -70,4 +70,17 @@ mkdir "$tmp/j" && mkfifo "$tmp/j/fifo"
 "$hostile" --run passes --json "$tmp/j/fifo" >/dev/null 2>&1; rc=$?
 [ $rc != 0 ] && [ -p "$tmp/j/fifo" ] && [ "$(ls -A "$tmp/j")" = fifo ]
 ok $? "--json onto a FIFO: refused (exit $rc), the FIFO intact, no temporary left"
+# 14-15: idle spinners (spin.h): one per CPU when asked, named in the YAML,
+# at SCHED_IDLE; none when told not to
+TF_IDLE_SPIN=1 "$hostile" --run sleeps_long >/dev/null 2>&1 &
+spid=$!
+idle=0
+for _ in $(seq 300); do
+  idle=$(ps -o cls= --ppid $spid 2>/dev/null | grep -c IDL); [ "$idle" -ge "$(nproc)" ] && break; sleep 0.1
+done
+kill $spid; wait $spid 2>/dev/null
+[ "$idle" = "$(nproc)" ]; ok $? "TF_IDLE_SPIN=1: $idle SCHED_IDLE spinners for $(nproc) CPUs"
+TF_IDLE_SPIN=1 "$hostile" --run passes 2>/dev/null | grep -q "^  idle_spin: $(nproc)  # " &&
+  ! TF_IDLE_SPIN=0 "$hostile" --run passes 2>/dev/null | grep -q idle_spin
+ok $? "the spinners are named in the YAML, and absent with TF_IDLE_SPIN=0"
 exit $failed
