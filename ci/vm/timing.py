@@ -30,7 +30,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tapmatrix import fold_block_items, parse_tap, split_flow, unquote  # noqa: E402
 
-SLACK_RE = re.compile(r"^\s*slack_us:\s*(\d+)")
+SLACK_RE = re.compile(r"^\s*slack_us:\s*\"?(\d+)")  # guests quote it: "41388 (TF_SLACK_US)"
 TEM_RE = re.compile(r"^\s*timing_error_median:\s*([0-9.]+)")
 
 
