@@ -31,6 +31,7 @@
 #include "tf_model.h"
 
 #include <errno.h>
+#include <sys/socket.h>
 
 #define TCP_TIMEOUT_MIN_J 2u  /* TCP_TIMEOUT_MIN, include/net/tcp.h: jiffies */
 
@@ -112,4 +113,17 @@ int64_t tf_model_oow_ratelimit_us(unsigned hz, uint32_t ratelimit_ms)
 	if (hz < 100 || hz > 1000)
 		return 0;
 	return (int64_t)jiffies_to_usecs(hz, msecs_to_jiffies(hz, ratelimit_ms));
+}
+
+/* tcp_v4_err() and tcp_v6_err() alike: an ICMP error whose quoted TCP
+ * sequence is outside [snd_una, snd_nxt] is counted in
+ * LINUX_MIB_OUTOFWINDOWICMPS and dropped, before any errno
+ * (sk_err_soft) or tcp_ld_RTO_revert().  A probe carries snd_una - 1
+ * (tcp_xmit_probe_skb()): its ICMP is never acted on, in either family. */
+bool tf_model_icmp_in_window(int family, uint32_t seq, uint32_t snd_una, uint32_t snd_nxt)
+{
+	if (family != AF_INET && family != AF_INET6)
+		return false;
+	/* between(seq, snd_una, snd_nxt), include/net/tcp.h: mod 2^32 */
+	return snd_nxt - snd_una >= seq - snd_una;
 }

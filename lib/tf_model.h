@@ -387,6 +387,12 @@ int tf_model_zwp_user_timeout_band(unsigned hz, uint32_t user_timeout_ms, int64_
  * out-of-window segment (a probe) only if its last answer is at least
  * tcp_invalid_ratelimit old, in jiffies; the limit in µs. */
 int64_t tf_model_oow_ratelimit_us(unsigned hz, uint32_t ratelimit_ms);
+/* Whether tcp_v4_err() / tcp_v6_err() act on an ICMP error quoting TCP
+ * sequence seq: only inside [snd_una, snd_nxt] (mod 2^32), else it is
+ * dropped as out of window (TcpExtOutOfWindowIcmps) before any errno or
+ * RTO revert.  The same in both families; false for another family.  A
+ * zero-window or keepalive probe carries snd_una - 1: never acted on. */
+bool tf_model_icmp_in_window(int family, uint32_t seq, uint32_t snd_una, uint32_t snd_nxt);
 
 /* --- ephemeral ports and TIME-WAIT (model_ports.c: net/ipv4/inet_hashtables.c,
  * tcp_ipv4.c, tcp_minisocks.c) --- */

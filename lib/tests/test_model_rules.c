@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <cmocka.h>
 
 #include "tf_model.h"
@@ -798,6 +799,24 @@ static void cleanup_macros(void **state)
 	assert_int_equal(cleaned, 11);
 }
 
+/* tcp_v4_err() / tcp_v6_err(): between(seq, snd_una, snd_nxt). */
+static void icmp_quoting_a_probe(void **state)
+{
+	(void)state;
+	/* a probe (snd_una - 1) with nothing in flight: out of window */
+	assert_false(tf_model_icmp_in_window(AF_INET, 999, 1000, 1000));
+	assert_false(tf_model_icmp_in_window(AF_INET6, 999, 1000, 1000));
+	/* a data segment's: in window, both edges */
+	assert_true(tf_model_icmp_in_window(AF_INET, 1000, 1000, 1000));
+	assert_true(tf_model_icmp_in_window(AF_INET6, 1000, 1000, 2448));
+	assert_true(tf_model_icmp_in_window(AF_INET6, 2448, 1000, 2448));
+	assert_false(tf_model_icmp_in_window(AF_INET, 2449, 1000, 2448));
+	/* across the wrap */
+	assert_true(tf_model_icmp_in_window(AF_INET, 5, 0xfffffff0u, 10));
+	assert_false(tf_model_icmp_in_window(AF_INET, 0xffffffefu, 0xfffffff0u, 10));
+	assert_false(tf_model_icmp_in_window(AF_UNIX, 1000, 1000, 1000));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -812,6 +831,7 @@ int main(void)
 		cmocka_unit_test(which_schedule),
 		cmocka_unit_test(schedule_counts),
 		cmocka_unit_test(cleanup_macros),
+		cmocka_unit_test(icmp_quoting_a_probe),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
