@@ -40,7 +40,9 @@
  * families is tcp_twsk_unique() (tcp6_timewait_sock_ops): the same reuse
  * delay and ISN; its tcp_tw_reuse = 2 loopback test is per family
  * (IPv6: ::1 or IPv4-mapped 127/8), asserted from
- * tf_model_tw_reuse_enabled().  bind(port 0): inet6_bind() ->
+ * tf_model_tw_reuse_enabled(): the default keeps the pair's TIME-WAIT
+ * ports (ports_tw_reuse_default) and hands lo's over
+ * (ports_tw_reuse_loopback: 127.0.0.1, ::1).  bind(port 0): inet6_bind() ->
  * inet_csk_get_port() -> inet_csk_find_open_port(), shared.
  */
 #include "stall.h"
@@ -73,37 +75,76 @@ typedef struct tw {
 	int64_t entry_mono_ns;  /* TIME-WAIT entry (the final ACK), CLOCK_MONOTONIC */
 } tw;
 
-TF_FIXTURE_SETUP(ports)
+/* The pair, or (loopback) the client talking to itself over lo. */
+static void ports_world(world *w, int family, bool loopback)
 {
 	char range[64];
 
-	self->lfd_a = self->lfd_b = -1;
-	self->t = tf_case_topo(TF_TOPO_PAIR);
-	self->client = tf_topo_client(self->t);
-	self->server = tf_topo_server(self->t);
-	self->family = variant->family;
-	tf_case_family(self->client, self->family);
-	self->client_addr = tf_topo_addr(self->t, TF_NODE_CLIENT, self->family);
-	self->server_addr = tf_topo_addr(self->t, TF_NODE_SERVER, self->family);
-	self->hz = tf_case_hz();
+	w->lfd_a = w->lfd_b = -1;
+	w->t = tf_case_topo(TF_TOPO_PAIR);
+	w->client = tf_topo_client(w->t);
+	w->server = loopback ? w->client : tf_topo_server(w->t);
+	w->family = family;
+	tf_case_family(w->client, family);
+	if (loopback) {
+		/* the sandbox leaves lo without IPv6; enabling it adds ::1
+		 * (addrconf's init_loopback(), no DAD on a loopback device) */
+		if (family == AF_INET6)
+			tf_must(tf_host_sysctl_set(w->client, "net.ipv6.conf.lo.disable_ipv6", "0"));
+		w->client_addr = w->server_addr = family == AF_INET6 ? "::1" : "127.0.0.1";
+	} else {
+		w->client_addr = tf_topo_addr(w->t, TF_NODE_CLIENT, family);
+		w->server_addr = tf_topo_addr(w->t, TF_NODE_SERVER, family);
+	}
+	w->hz = tf_case_hz();
 	/* net.ipv4.*: the one range for both families */
-	tf_must(tf_host_sysctl_set(self->client, "net.ipv4.ip_local_port_range", "40000 40009"));
-	tf_must(tf_host_sysctl_get(self->client, "net.ipv4.ip_local_port_range", range, sizeof range));
+	tf_must(tf_host_sysctl_set(w->client, "net.ipv4.ip_local_port_range", "40000 40009"));
+	tf_must(tf_host_sysctl_get(w->client, "net.ipv4.ip_local_port_range", range, sizeof range));
 	tf_diag("ip_local_port_range", "%s", range);
-	tf_must(tf_model_connect_ports(LOW, HIGH, &self->model));
-	tf_must(tf_tcp_listen(self->server, self->server_addr, PORT_A, &self->lfd_a));
-	tf_must(tf_tcp_listen(self->server, self->server_addr, PORT_B, &self->lfd_b));
-	self->cap = tf_case_capture(self->client, TF_IF_CLIENT, "tcp", "client");
+	tf_must(tf_model_connect_ports(LOW, HIGH, &w->model));
+	tf_must(tf_tcp_listen(w->server, w->server_addr, PORT_A, &w->lfd_a));
+	tf_must(tf_tcp_listen(w->server, w->server_addr, PORT_B, &w->lfd_b));
+	w->cap = tf_case_capture(w->client, loopback ? "lo" : TF_IF_CLIENT, "tcp", "client");
+}
+
+static void ports_world_free(world *w)
+{
+	if (w->lfd_a >= 0)
+		close(w->lfd_a);
+	if (w->lfd_b >= 0)
+		close(w->lfd_b);
+	tf_topo_free(w->t);
+}
+
+TF_FIXTURE_SETUP(ports)
+{
+	ports_world(self, variant->family, false);
 }
 
 TF_FIXTURE_TEARDOWN(ports)
 {
 	(void)variant;
-	if (self->lfd_a >= 0)
-		close(self->lfd_a);
-	if (self->lfd_b >= 0)
-		close(self->lfd_b);
-	tf_topo_free(self->t);
+	ports_world_free(self);
+}
+
+/* The client's own lo: 127.0.0.1, or ::1. */
+TF_FIXTURE(ports_lo) {
+	world w;
+};
+TF_FIXTURE_VARIANT(ports_lo) {
+	int family;
+};
+TF_VARIANTS_FAMILY(ports_lo)
+
+TF_FIXTURE_SETUP(ports_lo)
+{
+	ports_world(&self->w, variant->family, true);
+}
+
+TF_FIXTURE_TEARDOWN(ports_lo)
+{
+	(void)variant;
+	ports_world_free(&self->w);
 }
 
 /* The sockaddr of addr:port in the fixture's family. */
@@ -564,4 +605,12 @@ TF_CASE_F(ports, ports_tw_reuse_default, .timeout_s = 30,
 {
 	(void)variant;
 	tw_reuse(self, -1);
+}
+
+TF_CASE_F(ports_lo, ports_tw_reuse_loopback, .timeout_s = 30,
+          .proves = "tcp_tw_reuse's default (2) does reuse a loopback TIME_WAIT port after the delay: "
+                    "127.0.0.1, and ::1 by tcp_twsk_unique()'s IPv6 test")
+{
+	(void)variant;
+	tw_reuse(&self->w, -1);
 }
