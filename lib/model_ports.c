@@ -11,6 +11,8 @@
 #include "tf_model.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 
 /*
  * __inet_hash_connect(), net/ipv4/inet_hashtables.c, with the range from
@@ -88,4 +90,65 @@ uint32_t tf_model_tw_reuse_isn(uint32_t tw_snd_nxt)
 	uint32_t seq = tw_snd_nxt + 65535 + 2;
 
 	return seq ? seq : 1;
+}
+
+/* ipv4_is_loopback(): 127.0.0.0/8. */
+static bool v4_loopback(const struct in_addr *a)
+{
+	return (ntohl(a->s_addr) >> 24) == 127;
+}
+
+/* ipv6_addr_loopback() (::1) or ipv6_addr_v4mapped_loopback()
+ * (::ffff:127.0.0.0/104). */
+static bool v6_loopback(const struct in6_addr *a)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	bool zero = true;
+
+	for (int i = 0; i < 15; i++)
+		zero &= a->s6_addr[i] == 0;
+	if (zero && a->s6_addr[15] == 1)
+		return true;
+	for (int i = 0; i < 12; i++)
+		if (a->s6_addr[i] != mapped[i])
+			return false;
+	return a->s6_addr[12] == 127;
+}
+
+/* One address of the socket's family: 1 loopback, 0 not, -EINVAL. */
+static int addr_loopback(int family, const char *s)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (!s)
+		return -EINVAL;
+	if (family == AF_INET)
+		return inet_pton(AF_INET, s, &a4) == 1 ? v4_loopback(&a4) : -EINVAL;
+	if (family == AF_INET6)
+		return inet_pton(AF_INET6, s, &a6) == 1 ? v6_loopback(&a6) : -EINVAL;
+	return -EINVAL;
+}
+
+/*
+ * tcp_twsk_unique(), net/ipv4/tcp_ipv4.c: "if (reuse == 2) { ... if
+ * (tw->tw_bound_dev_if == LOOPBACK_IFINDEX) loopback = true; if
+ * (tw->tw_family == AF_INET6) { ipv6_addr_loopback() or
+ * ipv6_addr_v4mapped_loopback() of tw_v6_daddr or tw_v6_rcv_saddr } else
+ * { ipv4_is_loopback() of tw_daddr or tw_rcv_saddr } if (!loopback) reuse
+ * = 0; }".  Both families run this one function: tcp_v4_connect() via
+ * inet_hash_connect() -> __inet_check_established(), tcp_v6_connect() via
+ * inet6_hash_connect() -> __inet6_check_established(), each calling
+ * twsk_unique().
+ */
+int tf_model_tw_reuse_enabled(int tw_reuse, int sk_family, const char *local, const char *remote,
+                              bool bound_to_lo)
+{
+	int l = addr_loopback(sk_family, local), r = addr_loopback(sk_family, remote);
+
+	if (l < 0 || r < 0 || tw_reuse < 0 || tw_reuse > 2)
+		return -EINVAL;
+	if (tw_reuse == 2)
+		return bound_to_lo || l || r;
+	return tw_reuse == 1;
 }

@@ -538,3 +538,34 @@ const char *tf_tcp_state_name(int s)
 		return names[s];
 	return "?";
 }
+
+int tf_tcp_diag_find(tf_host *h, const tf_flow *f, tf_tcp_sock *out)
+{
+	struct nl_sock *sk = NULL;
+	struct nl_cache *cache = NULL;
+	struct nl_object *o;
+	tf_tcp_sock s;
+	int r, family;
+
+	if (!h || !f || !out)
+		return -EINVAL;
+	family = tf_flow_is_v6(f) ? AF_INET6 : AF_INET;
+	r = diag_dump(h, family, IDIAGNL_SS_ALL, &sk, &cache);
+	if (r < 0)
+		return r;
+	r = -ENOENT;
+	for (o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		if (!diag_sock((struct idiagnl_msg *)o, family, &s) || s.flow.sport != f->sport ||
+		    s.flow.dport != f->dport)
+			continue;
+		if (family == AF_INET6 ? !tf_in6_eq(&s.flow.src6, &f->src6) || !tf_in6_eq(&s.flow.dst6, &f->dst6)
+		                       : s.flow.src.s_addr != f->src.s_addr || s.flow.dst.s_addr != f->dst.s_addr)
+			continue;
+		*out = s;
+		r = 0;
+		break;
+	}
+	nl_cache_free(cache);
+	nl_socket_free(sk);
+	return r;
+}

@@ -424,6 +424,18 @@ int64_t tf_model_tw_reuse_at_ns(int64_t entry_mono_ns, long delay_ms);
 /* The ISN tcp_twsk_unique() gives the new connection: tw_snd_nxt + 65535
  * + 2, 0 becoming 1. */
 uint32_t tf_model_tw_reuse_isn(uint32_t tw_snd_nxt);
+/* tcp_twsk_unique()'s tcp_tw_reuse gate (net/ipv4/tcp_ipv4.c; IPv6
+ * reaches the same function: tcp6_timewait_sock_ops.twsk_unique, called
+ * by __inet6_check_established()): whether connect() may take a TIME-WAIT
+ * 4-tuple over at all, timestamps and the delay aside.  tw_reuse 0: never;
+ * 1: always; 2 (the default): only a loopback TIME-WAIT socket's — bound
+ * to lo, or its local or remote address loopback, judged by the socket's
+ * family (tw_family): IPv4 127.0.0.0/8; IPv6 ::1 or an IPv4-mapped
+ * ::ffff:127.0.0.0/104 (a dual-stack socket's IPv4 connection).
+ * sk_family is AF_INET (IPv4 strings) or AF_INET6 (IPv6 strings).
+ * Returns 1 or 0, -EINVAL for anything else. */
+int tf_model_tw_reuse_enabled(int tw_reuse, int sk_family, const char *local, const char *remote,
+                              bool bound_to_lo);
 
 /* --- MSS, PMTU and probing (model_mss.c: net/ipv4/tcp_output.c, tcp_timer.c) --- */
 enum {

@@ -117,6 +117,14 @@ int tf_tcp_diag_list(tf_host *h, uint32_t states, tf_tcp_sock *out, size_t max, 
  */
 int tf_tcp_diag_state(tf_host *h, const tf_flow *f, int *state);
 const char *tf_tcp_state_name(int state);
+/*
+ * The whole sock_diag record of host h's socket with this local -> remote
+ * flow, either family (an IPv6 flow among the AF_INET6 sockets): its
+ * state, its timer and the ms until it fires (idiag_expires: for a
+ * TIME-WAIT socket jiffies_to_msecs(tw_timer.expires - jiffies),
+ * inet_twsk_diag_fill()) ...; -ENOENT when the host has no such socket.
+ */
+int tf_tcp_diag_find(tf_host *h, const tf_flow *f, tf_tcp_sock *out);
 
 #ifdef __cplusplus
 }

@@ -24,6 +24,26 @@
  * socket on a port; tcp_twsk_unique() lets connect() take over a TIME-WAIT
  * 4-tuple when tcp_tw_reuse allows it (1 = any address, 2 = loopback only,
  * the default) and the reuse delay has passed.
+ *
+ * Both families (issue 14): every case runs as <case>_ipv4 and _ipv6, the
+ * same rules reached through IPv6's own entry points.  tcp_v6_connect()
+ * (net/ipv6/tcp_ipv6.c) calls inet6_hash_connect()
+ * (net/ipv6/inet6_hashtables.c), which runs the same
+ * __inet_hash_connect() scan with __inet6_check_established() as its
+ * 4-tuple test; the range is still net.ipv4.ip_local_port_range
+ * (inet_sk_get_local_port_range() reads net->ipv4.ip_local_ports for
+ * both), so the same count, parity order and EADDRNOTAVAIL.  Only the
+ * scan's starting offset differs, in its inputs:
+ * secure_ipv6_port_ephemeral(saddr, daddr, dport) instead of
+ * secure_ipv4_port_ephemeral() — a keyed hash the cases never predict.
+ * __inet6_check_established() calls twsk_unique(), which for both
+ * families is tcp_twsk_unique() (tcp6_timewait_sock_ops): the same reuse
+ * delay and ISN; its tcp_tw_reuse = 2 loopback test is per family
+ * (IPv6: ::1 or IPv4-mapped 127/8), asserted from
+ * tf_model_tw_reuse_enabled(): the default keeps the pair's TIME-WAIT
+ * ports (ports_tw_reuse_default) and hands lo's over
+ * (ports_tw_reuse_loopback: 127.0.0.1, ::1).  bind(port 0): inet6_bind() ->
+ * inet_csk_get_port() -> inet_csk_find_open_port(), shared.
  */
 #include "stall.h"
 
@@ -32,14 +52,22 @@
 #define LOW 40000
 #define HIGH 40009
 
-typedef struct world {
+/* client — server, a 10-port range in the client, two services. */
+TF_FIXTURE(ports) {
 	tf_topo *t;
 	tf_host *client, *server;
+	int family;
+	const char *client_addr, *server_addr;
 	int lfd_a, lfd_b;
 	tf_capture *cap;
 	unsigned hz;
-	stall_ports model;
-} world;
+	tf_connect_ports model;
+};
+TF_FIXTURE_VARIANT(ports) {
+	int family;
+};
+TF_VARIANTS_FAMILY(ports)
+typedef struct ports_fixture world;
 
 typedef struct tw {
 	uint16_t port;
@@ -47,36 +75,117 @@ typedef struct tw {
 	int64_t entry_mono_ns;  /* TIME-WAIT entry (the final ACK), CLOCK_MONOTONIC */
 } tw;
 
-static void world_setup(world *w)
+/* The pair, or (loopback) the client talking to itself over lo. */
+static void ports_world(world *w, int family, bool loopback)
 {
 	char range[64];
 
-	memset(w, 0, sizeof *w);
+	w->lfd_a = w->lfd_b = -1;
 	w->t = tf_case_topo(TF_TOPO_PAIR);
 	w->client = tf_topo_client(w->t);
-	w->server = tf_topo_server(w->t);
+	w->server = loopback ? w->client : tf_topo_server(w->t);
+	w->family = family;
+	tf_case_family(w->client, family);
+	if (loopback) {
+		/* the sandbox leaves lo without IPv6; enabling it adds ::1
+		 * (addrconf's init_loopback(), no DAD on a loopback device) */
+		if (family == AF_INET6)
+			tf_must(tf_host_sysctl_set(w->client, "net.ipv6.conf.lo.disable_ipv6", "0"));
+		w->client_addr = w->server_addr = family == AF_INET6 ? "::1" : "127.0.0.1";
+	} else {
+		w->client_addr = tf_topo_addr(w->t, TF_NODE_CLIENT, family);
+		w->server_addr = tf_topo_addr(w->t, TF_NODE_SERVER, family);
+	}
 	w->hz = tf_case_hz();
+	/* net.ipv4.*: the one range for both families */
 	tf_must(tf_host_sysctl_set(w->client, "net.ipv4.ip_local_port_range", "40000 40009"));
 	tf_must(tf_host_sysctl_get(w->client, "net.ipv4.ip_local_port_range", range, sizeof range));
 	tf_diag("ip_local_port_range", "%s", range);
-	w->model = stall_connect_ports(LOW, HIGH);
-	tf_must(tf_tcp_listen(w->server, tf_topo_server_addr(w->t), PORT_A, &w->lfd_a));
-	tf_must(tf_tcp_listen(w->server, tf_topo_server_addr(w->t), PORT_B, &w->lfd_b));
-	w->cap = tf_case_capture(w->client, TF_IF_CLIENT, "tcp", "client");
+	tf_must(tf_model_connect_ports(LOW, HIGH, &w->model));
+	tf_must(tf_tcp_listen(w->server, w->server_addr, PORT_A, &w->lfd_a));
+	tf_must(tf_tcp_listen(w->server, w->server_addr, PORT_B, &w->lfd_b));
+	w->cap = tf_case_capture(w->client, loopback ? "lo" : TF_IF_CLIENT, "tcp", "client");
 }
 
-static void world_free(world *w)
+static void ports_world_free(world *w)
 {
-	close(w->lfd_a);
-	close(w->lfd_b);
+	if (w->lfd_a >= 0)
+		close(w->lfd_a);
+	if (w->lfd_b >= 0)
+		close(w->lfd_b);
 	tf_topo_free(w->t);
+}
+
+TF_FIXTURE_SETUP(ports)
+{
+	ports_world(self, variant->family, false);
+}
+
+TF_FIXTURE_TEARDOWN(ports)
+{
+	(void)variant;
+	ports_world_free(self);
+}
+
+/* The client's own lo: 127.0.0.1, or ::1. */
+TF_FIXTURE(ports_lo) {
+	world w;
+};
+TF_FIXTURE_VARIANT(ports_lo) {
+	int family;
+};
+TF_VARIANTS_FAMILY(ports_lo)
+
+TF_FIXTURE_SETUP(ports_lo)
+{
+	ports_world(&self->w, variant->family, true);
+}
+
+TF_FIXTURE_TEARDOWN(ports_lo)
+{
+	(void)variant;
+	ports_world_free(&self->w);
+}
+
+/* The sockaddr of addr:port in the fixture's family. */
+static socklen_t sockaddr_of(const world *w, const char *addr, uint16_t port,
+                             struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof *ss);
+	if (w->family == AF_INET6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(port);
+		tf_must(inet_pton(AF_INET6, addr, &a->sin6_addr) == 1 ? 0 : -EINVAL);
+		return sizeof *a;
+	}
+	struct sockaddr_in *a = (struct sockaddr_in *)ss;
+	a->sin_family = AF_INET;
+	a->sin_port = htons(port);
+	tf_must(inet_pton(AF_INET, addr, &a->sin_addr) == 1 ? 0 : -EINVAL);
+	return sizeof *a;
+}
+
+static void diag_rate(unsigned ports, unsigned hz)
+{
+	/* Seed 003: "28,000 ports divided by 60 seconds equals 466
+	 * connections per second".  The kernel's numbers: the ports one
+	 * scan can use, over TCP_TIMEWAIT_LEN — and the timer wheel lets a
+	 * TIME-WAIT socket live up to one level-granularity longer. */
+	tf_band b;
+	double lo, hi;
+
+	tf_must(tf_model_timewait_band(hz, &b));
+	tf_must(tf_model_port_rate(ports, hz, &lo, &hi));
+	tf_diag("sustainable_rate_per_s", "%.3f  # %u ports / %.3f s (TCP_TIMEWAIT_LEN); %.3f with the "
+	        "timer wheel's worst case %.3f s", hi, ports, b.lo_us / 1e6, lo, b.hi_us / 1e6);
 }
 
 /* connect() to dport; 0 and an established pair, or the connect error
  * (connect() itself fails with EADDRNOTAVAIL: no SYN is sent). */
 static int open_conn(world *w, uint16_t dport, int *cfd, int *sfd)
 {
-	int r = tf_tcp_connect_start(w->client, tf_topo_server_addr(w->t), dport, cfd);
+	int r = tf_tcp_connect_start(w->client, w->server_addr, dport, cfd);
 
 	if (r < 0)
 		return r;
@@ -154,45 +263,46 @@ static void check_exhaustion(world *w, const tw *tws, unsigned n, int err)
 	tf_expect_int("connections in TIME_WAIT (sock_diag)", (long)in_tw, (long)n);
 }
 
-TF_CASE(ports_exhaustion, .timeout_s = 30,
-        .proves = "seed 003: with the range used up by TIME_WAIT sockets, connect() fails with EADDRNOTAVAIL")
+TF_CASE_F(ports, ports_exhaustion, .timeout_s = 30,
+          .proves = "seed 003: with the range used up by TIME_WAIT sockets, connect() fails with EADDRNOTAVAIL")
 {
-	world w;
 	tw tws[16];
 	int err;
 	unsigned n;
+	tf_connect_ports def;
+	tf_band twb;
 
-	world_setup(&w);
-	n = exhaust(&w, tws, w.model.usable + 1, &err);
-	check_exhaustion(&w, tws, n, err);
-	stall_diag_rate(w.model.usable, w.hz);
+	(void)variant;
+	n = exhaust(self, tws, self->model.usable + 1, &err);
+	check_exhaustion(self, tws, n, err);
+	diag_rate(self->model.usable, self->hz);
 	/* the seed's number, with the default range 32768..60999 */
-	stall_ports def = stall_connect_ports(32768, 60999);
+	tf_must(tf_model_connect_ports(32768, 60999, &def));
 	tf_diag("default_range_ports", "%u", def.usable);
-	stall_band twb = stall_timer_band(stall_timewait_len(w.hz), w.hz);
+	tf_must(tf_model_timewait_band(self->hz, &twb));
 	tf_diag("default_range_rate_per_s", "%.1f  # seed: 28,000 / 60 = 466; with the wheel's worst case %.1f",
 	        def.usable / (twb.lo_us / 1e6), def.usable / (twb.hi_us / 1e6));
-	world_free(&w);
 }
 
-TF_CASE(ports_other_destination, .timeout_s = 30,
-        .proves = "seed 003 \"Everything fails\": only for bind()-before-connect(); plain connect() shares ports across destinations")
+TF_CASE_F(ports, ports_other_destination, .timeout_s = 30,
+          .proves = "seed 003 \"Everything fails\": only for bind()-before-connect(); plain connect() shares ports across destinations")
 {
-	world w;
+	world *w = self;
 	tw tws[16];
 	int err, cfd = -1, sfd = -1, r, bfd;
 	unsigned n;
 	tf_flow f;
-	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct sockaddr_storage sa;
+	socklen_t salen;
 
-	world_setup(&w);
-	n = exhaust(&w, tws, w.model.usable + 1, &err);
-	check_exhaustion(&w, tws, n, err);
+	(void)variant;
+	n = exhaust(w, tws, w->model.usable + 1, &err);
+	check_exhaustion(w, tws, n, err);
 
 	/* service B: a different 4-tuple, so __inet_check_established()
 	 * finds no conflict on a port whose only other user is a TIME-WAIT
 	 * socket toward service A */
-	r = open_conn(&w, PORT_B, &cfd, &sfd);
+	r = open_conn(w, PORT_B, &cfd, &sfd);
 	tf_expect_errno("plain connect() to another service with the range exhausted", -r, 0);
 	if (r == 0) {
 		bool shared = false;
@@ -208,13 +318,12 @@ TF_CASE(ports_other_destination, .timeout_s = 30,
 
 	/* a client that binds first (port 0): inet_csk_find_open_port()
 	 * sees a bind conflict with the TIME-WAIT socket on every port */
-	bfd = tf_host_socket(w.client, AF_INET, SOCK_STREAM, 0);
+	bfd = tf_host_socket(w->client, w->family, SOCK_STREAM, 0);
 	tf_must(bfd);
-	tf_must(inet_pton(AF_INET, tf_topo_client_addr(w.t), &sa.sin_addr) == 1 ? 0 : -EINVAL);
-	r = bind(bfd, (struct sockaddr *)&sa, sizeof sa) < 0 ? errno : 0;
+	salen = sockaddr_of(w, w->client_addr, 0, &sa);
+	r = bind(bfd, (struct sockaddr *)&sa, salen) < 0 ? errno : 0;
 	tf_expect_errno("bind(port 0) before connect() with the range exhausted", r, EADDRINUSE);
 	close(bfd);
-	world_free(&w);
 }
 
 /*
@@ -226,13 +335,13 @@ TF_CASE(ports_other_destination, .timeout_s = 30,
  */
 static int probe_connect(world *w, int *fd, int64_t *in, int64_t *out)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PORT_A) };
-	int s = tf_host_socket(w->client, AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), r;
+	struct sockaddr_storage sa;
+	socklen_t salen = sockaddr_of(w, w->server_addr, PORT_A, &sa);
+	int s = tf_host_socket(w->client, w->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), r;
 
 	tf_must(s);
-	tf_must(inet_pton(AF_INET, tf_topo_server_addr(w->t), &sa.sin_addr) == 1 ? 0 : -EINVAL);
 	*in = tf_mono_ns();
-	r = connect(s, (struct sockaddr *)&sa, sizeof sa) < 0 && errno != EINPROGRESS ? -errno : 0;
+	r = connect(s, (struct sockaddr *)&sa, salen) < 0 && errno != EINPROGRESS ? -errno : 0;
 	*out = tf_mono_ns();
 	if (r < 0) {
 		close(s);
@@ -270,9 +379,8 @@ typedef struct reuse {
 #define TW_SPIN_NS 1000000LL
 #define TW_SPACING_NS 10000000LL
 
-static void tw_reuse(long reuse_sysctl, bool expect_reuse)
+static void tw_reuse(world *w, long reuse_sysctl)
 {
-	world w;
 	tw tws[16];
 	reuse got[16 * TW_PASSES];
 	size_t ngot = 0;
@@ -285,22 +393,29 @@ static void tw_reuse(long reuse_sysctl, bool expect_reuse)
 	unsigned fails = 0, other_errors = 0, isn_ok = 0;
 	long tight = -1;
 
-	world_setup(&w);
 	if (reuse_sysctl >= 0)
-		tf_must(tf_host_sysctl_set_int(w.client, "net.ipv4.tcp_tw_reuse", reuse_sysctl));
-	tf_must(tf_host_sysctl_get_int(w.client, "net.ipv4.tcp_tw_reuse", &v));
+		tf_must(tf_host_sysctl_set_int(w->client, "net.ipv4.tcp_tw_reuse", reuse_sysctl));
+	tf_must(tf_host_sysctl_get_int(w->client, "net.ipv4.tcp_tw_reuse", &v));
 	tf_diag("tcp_tw_reuse", "%ld", v);
-	if (tf_host_sysctl_exists(w.client, "net.ipv4.tcp_tw_reuse_delay")) {
+	/* tcp_twsk_unique()'s gate for this family's TIME-WAIT sockets: the
+	 * IPv6 ones are judged by their IPv6 addresses (::1, ::ffff:127/104) */
+	int gate = tf_model_tw_reuse_enabled((int)v, w->family, w->client_addr, w->server_addr, false);
+	tf_must(gate < 0 ? gate : 0);
+	bool expect_reuse = gate == 1;
+	tf_diag("model_reuse_allowed", "%s  # tf_model_tw_reuse_enabled(%ld, %s, %s, %s)",
+	        expect_reuse ? "true" : "false", v, w->family == AF_INET6 ? "AF_INET6" : "AF_INET",
+	        w->client_addr, w->server_addr);
+	if (tf_host_sysctl_exists(w->client, "net.ipv4.tcp_tw_reuse_delay")) {
 		/* Linux >= 6.14: milliseconds; 100 ms keeps the case fast */
-		tf_must(tf_host_sysctl_set_int(w.client, "net.ipv4.tcp_tw_reuse_delay", 100));
-		tf_must(tf_host_sysctl_get_int(w.client, "net.ipv4.tcp_tw_reuse_delay", &delay_ms));
+		tf_must(tf_host_sysctl_set_int(w->client, "net.ipv4.tcp_tw_reuse_delay", 100));
+		tf_must(tf_host_sysctl_get_int(w->client, "net.ipv4.tcp_tw_reuse_delay", &delay_ms));
 		tf_diag("tcp_tw_reuse_delay_ms", "%ld", delay_ms);
 	} else {
 		tf_note("kernel has no tcp_tw_reuse_delay: reuse once ktime_get_seconds() passes the "
 		        "TIME-WAIT socket's last timestamp second (1 s granularity)");
 	}
-	n = exhaust(&w, tws, w.model.usable, &err);
-	tf_expect_int("TIME_WAIT sockets filling the range", (long)n, (long)w.model.usable);
+	n = exhaust(w, tws, w->model.usable, &err);
+	tf_expect_int("TIME_WAIT sockets filling the range", (long)n, (long)w->model.usable);
 	off = stall_real_minus_mono();
 
 	for (;;) {
@@ -308,7 +423,7 @@ static void tw_reuse(long reuse_sysctl, bool expect_reuse)
 		 * may be reused */
 		thr = INT64_MAX;
 		for (unsigned i = 0; i < n; i++) {
-			int64_t t = stall_tw_reuse_at_ns(tws[i].entry_mono_ns, delay_ms);
+			int64_t t = tf_model_tw_reuse_at_ns(tws[i].entry_mono_ns, delay_ms);
 			if (!taken[i] && t < thr)
 				thr = t;
 		}
@@ -319,7 +434,7 @@ static void tw_reuse(long reuse_sysctl, bool expect_reuse)
 		int64_t in, out, next = tf_mono_ns();
 		int r;
 		for (;;) {
-			r = probe_connect(&w, &cfd, &in, &out);
+			r = probe_connect(w, &cfd, &in, &out);
 			if (r == 0)
 				break;
 			if (r != -EADDRNOTAVAIL) {
@@ -346,7 +461,7 @@ static void tw_reuse(long reuse_sysctl, bool expect_reuse)
 				next = in;
 			if (in < thr - TW_SPIN_NS && next > thr - TW_SPIN_NS)
 				next = thr - TW_SPIN_NS;
-			stall_sleep_cap(w.cap, next);
+			stall_sleep_cap(w->cap, next);
 		}
 		if (r != 0)
 			break;   /* refused past the deadline: checked below */
@@ -357,7 +472,7 @@ static void tw_reuse(long reuse_sysctl, bool expect_reuse)
 		g->cfd = cfd;
 		cfd = -1;
 		tf_must(tf_tcp_connect_wait(g->cfd, 5000, NULL));
-		tf_must(tf_tcp_accept(w.lfd_a, 5000, &g->sfd));
+		tf_must(tf_tcp_accept(w->lfd_a, 5000, &g->sfd));
 		ngot++;
 		tf_must(tf_sock_flow(g->cfd, &f));
 		g->tw = UINT_MAX;
@@ -368,7 +483,7 @@ static void tw_reuse(long reuse_sysctl, bool expect_reuse)
 			tf_fail("the new connection's port %u was not a TIME_WAIT port", f.sport);
 		taken[g->tw] = true;
 		taken_n++;
-		g->thr = stall_tw_reuse_at_ns(tws[g->tw].entry_mono_ns, delay_ms);
+		g->thr = tf_model_tw_reuse_at_ns(tws[g->tw].entry_mono_ns, delay_ms);
 		g->in = in;
 		g->out = out;
 		g->refused_in = last_refused_in;
@@ -377,15 +492,15 @@ static void tw_reuse(long reuse_sysctl, bool expect_reuse)
 		if (out - g->thr < worst_success)
 			worst_success = out - g->thr;
 		/* wire: the reincarnation's SYN carries tw_snd_nxt + 65537 */
-		tf_must(tf_capture_read(w.cap));
-		long si = stall_find(w.cap, 0, &f, in + off, TF_TCP_SYN, 0);
+		tf_must(tf_capture_read(w->cap));
+		long si = stall_find(w->cap, 0, &f, in + off, TF_TCP_SYN, 0);
 		if (si < 0)
 			tf_fail("no SYN of the reincarnation on the wire (port %u)", f.sport);
-		isn_ok += tf_capture_pkt(w.cap, (size_t)si)->seq ==
-		          stall_tw_reuse_isn(tws[g->tw].closed.client_fin + 1);
+		isn_ok += tf_capture_pkt(w->cap, (size_t)si)->seq ==
+		          tf_model_tw_reuse_isn(tws[g->tw].closed.client_fin + 1);
 		if (ngot == 1)
 			stall_expect_state("the 4-tuple is an established connection again",
-			                   stall_diag(w.client, &f), TCP_ESTABLISHED);
+			                   stall_diag(w->client, &f), TCP_ESTABLISHED);
 		if (g->refused_in >= 0 && g->out - g->refused_in <= TW_BRACKET_NS) {
 			tight = (long)(ngot - 1);
 			break;
@@ -403,8 +518,8 @@ static void tw_reuse(long reuse_sysctl, bool expect_reuse)
 			for (size_t k = ngot - n; k < ngot; k++) {
 				unsigned i = got[k].tw;
 				if (prev >= 0)
-					stall_sleep_cap(w.cap, prev + TW_SPACING_NS);
-				stall_close_client_first(&got[k].cfd, &got[k].sfd, w.cap, &tws[i].closed);
+					stall_sleep_cap(w->cap, prev + TW_SPACING_NS);
+				stall_close_client_first(&got[k].cfd, &got[k].sfd, w->cap, &tws[i].closed);
 				tws[i].entry_mono_ns = tws[i].closed.final_ack_ns - off;
 				prev = tws[i].entry_mono_ns;
 				taken[i] = false;
@@ -448,7 +563,6 @@ static void tw_reuse(long reuse_sysctl, bool expect_reuse)
 			close(got[k].cfd);
 			close(got[k].sfd);
 		}
-		world_free(&w);
 		return;
 	}
 	if (ngot == 0)
@@ -477,17 +591,26 @@ static void tw_reuse(long reuse_sysctl, bool expect_reuse)
 		if (got[k].sfd >= 0)
 			close(got[k].sfd);
 	}
-	world_free(&w);
 }
 
-TF_CASE(ports_tw_reuse, .timeout_s = 30,
-        .proves = "seed 003: \"enable tcp_tw_reuse for outbound connections\" — TIME_WAIT ports reused after the delay, not before")
+TF_CASE_F(ports, ports_tw_reuse, .timeout_s = 30,
+          .proves = "seed 003: \"enable tcp_tw_reuse for outbound connections\" — TIME_WAIT ports reused after the delay, not before")
 {
-	tw_reuse(1, true);
+	(void)variant;
+	tw_reuse(self, 1);
 }
 
-TF_CASE(ports_tw_reuse_default, .timeout_s = 30,
-        .proves = "seed 003: tcp_tw_reuse's default (2) reuses only loopback TIME_WAIT — a real interface stays exhausted")
+TF_CASE_F(ports, ports_tw_reuse_default, .timeout_s = 30,
+          .proves = "seed 003: tcp_tw_reuse's default (2) reuses only loopback TIME_WAIT — a real interface stays exhausted")
 {
-	tw_reuse(-1, false);
+	(void)variant;
+	tw_reuse(self, -1);
+}
+
+TF_CASE_F(ports_lo, ports_tw_reuse_loopback, .timeout_s = 30,
+          .proves = "tcp_tw_reuse's default (2) does reuse a loopback TIME_WAIT port after the delay: "
+                    "127.0.0.1, and ::1 by tcp_twsk_unique()'s IPv6 test")
+{
+	(void)variant;
+	tw_reuse(&self->w, -1);
 }

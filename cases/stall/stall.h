@@ -3,9 +3,12 @@
  * stall.h — the few helpers the stall family's cases share.  The kernel
  * rules they assert (the timer wheel band, the delayed-ACK engine,
  * ephemeral port selection, TIME-WAIT reuse, the MSS/MTU arithmetic) live
- * in lib/tf_model.h, with their citations and unit tests.  What differs
- * between kernels is probed by the cases (a sysctl present or not), never
- * taken from a version.
+ * in lib/tf_model.h, with their citations and unit tests; timewait.c and
+ * ports.c call lib directly (tf_band, tf_model_timewait_band(), ...), the
+ * short hands below remain for nagle.c and pmtu.c.  What differs between
+ * kernels is probed by the cases (a sysctl present or not), never taken
+ * from a version.  Every helper here works on flows of either family
+ * (issue 14).
  *
  * Times in µs unless a name says otherwise; jiffies are the kernel's.
  */
@@ -37,9 +40,7 @@
 /* below are the family's short hands for them.                          */
 /* ------------------------------------------------------------------ */
 
-static inline unsigned stall_timewait_len(unsigned hz) { return tf_model_timewait_jiffies(hz); }
 static inline unsigned stall_delack_max(unsigned hz) { return tf_model_delack_max(hz); }
-static inline int64_t stall_jiffy_us(unsigned hz) { return (int64_t)tf_jiffies_to_us(hz, 1); }
 static inline unsigned stall_usecs_to_jiffies(uint64_t us, unsigned hz)
 {
 	return (unsigned)tf_us_to_jiffies(hz, us);
@@ -77,26 +78,6 @@ static inline unsigned stall_probe0_base(unsigned rto, unsigned hz)
 	return tf_model_probe0_base(hz, rto);
 }
 
-typedef tf_connect_ports stall_ports;
-
-static inline stall_ports stall_connect_ports(unsigned low, unsigned high)
-{
-	stall_ports p;
-
-	tf_must(tf_model_connect_ports(low, high, &p));
-	return p;
-}
-
-static inline int64_t stall_tw_reuse_at_ns(int64_t entry_mono_ns, long delay_ms)
-{
-	return tf_model_tw_reuse_at_ns(entry_mono_ns, delay_ms);
-}
-
-static inline uint32_t stall_tw_reuse_isn(uint32_t tw_snd_nxt)
-{
-	return tf_model_tw_reuse_isn(tw_snd_nxt);
-}
-
 static inline unsigned stall_mtu_to_mss(unsigned pmtu, bool ts, unsigned min_snd_mss)
 {
 	return tf_model_mtu_to_mss(pmtu, ts, min_snd_mss);
@@ -112,9 +93,11 @@ static inline unsigned stall_mss_to_mtu(unsigned mss, bool ts)
 /* ------------------------------------------------------------------ */
 
 /*
- * One row of /proc/net/tcp for a full socket (get_tcp4_sock(),
- * net/ipv4/tcp_ipv4.c): the xmit timer in use ("tr": 0 none, 1 retransmit
- * / loss probe, 2 keepalive, 4 zero-window probe), icsk_rto and
+ * One row of /proc/net/tcp (IPv4 flows) or /proc/net/tcp6 (IPv6 flows)
+ * for a full socket (get_tcp4_sock(), net/ipv4/tcp_ipv4.c;
+ * get_tcp6_sock(), net/ipv6/tcp_ipv6.c: the same columns, the addresses as
+ * four 32-bit words): the xmit timer in use ("tr": 0 none, 1 retransmit /
+ * loss probe, 2 keepalive, 4 zero-window probe), icsk_rto and
  * icsk_ack.ato (clock_t), and "(icsk_ack.quick << 1) | pingpong".
  */
 typedef struct stall_tcprow {
@@ -131,6 +114,34 @@ struct stall_proc_arg {
 	stall_tcprow *row;
 };
 
+/* The addresses and ports of one row, and where the rest begins; false for
+ * the header or a row of the other shape. */
+static inline bool stall_proc_row_is(const char *line, const tf_flow *f, const char **rest)
+{
+	unsigned lp, rp;
+	int n = 0;
+
+	if (tf_flow_is_v6(f)) {
+		uint32_t la[4], ra[4];
+
+		/* %pI6-less: each word printed as the u32 in memory (%08X) */
+		if (sscanf(line, " %*d: %8X%8X%8X%8X:%X %8X%8X%8X%8X:%X%n", &la[0], &la[1], &la[2], &la[3],
+		           &lp, &ra[0], &ra[1], &ra[2], &ra[3], &rp, &n) != 10 || n == 0)
+			return false;
+		if (memcmp(la, f->src6.s6_addr32, 16) || memcmp(ra, f->dst6.s6_addr32, 16))
+			return false;
+	} else {
+		unsigned la, ra;
+
+		if (sscanf(line, " %*d: %X:%X %X:%X%n", &la, &lp, &ra, &rp, &n) != 4 || n == 0)
+			return false;
+		if (la != f->src.s_addr || ra != f->dst.s_addr)
+			return false;
+	}
+	*rest = line + n;
+	return lp == f->sport && rp == f->dport;
+}
+
 static inline int stall_proc_read(void *arg)
 {
 	struct stall_proc_arg *a = arg;
@@ -140,23 +151,24 @@ static inline int stall_proc_read(void *arg)
 
 	/* /proc/thread-self/net is the network namespace of this thread,
 	 * which tf_host_run() has just moved into the host. */
-	fp = fopen("/proc/thread-self/net/tcp", "re");
+	fp = fopen(tf_flow_is_v6(a->f) ? "/proc/thread-self/net/tcp6" : "/proc/thread-self/net/tcp",
+	           "re");
 	if (!fp)
 		return -errno;
 	while (fgets(line, sizeof line, fp)) {
-		unsigned la, lp, ra, rp, st, tr, retr, qp, uid, probes, cwnd;
+		unsigned st, tr, retr, qp, uid, probes, cwnd;
 		unsigned long when, rto, ato, inode;
 		int refcnt, ssthresh;
+		const char *rest;
 		char ptr[32];
 
-		/* widths omitted: "when" is a negative clock_t once due */
-		if (sscanf(line, " %*d: %X:%X %X:%X %X %*X:%*X %X:%lX %X %u %u %lu %d %31s %lu %lu %u %u %d",
-		           &la, &lp, &ra, &rp, &st, &tr, &when, &retr, &uid, &probes, &inode, &refcnt,
-		           ptr, &rto, &ato, &qp, &cwnd, &ssthresh) != 18)
-			continue;   /* header, or a TIME-WAIT / request row (shorter) */
-		if (la != a->f->src.s_addr || ra != a->f->dst.s_addr || lp != a->f->sport ||
-		    rp != a->f->dport)
+		if (!stall_proc_row_is(line, a->f, &rest))
 			continue;
+		/* widths omitted: "when" is a negative clock_t once due */
+		if (sscanf(rest, " %X %*X:%*X %X:%lX %X %u %u %lu %d %31s %lu %lu %u %u %d", &st, &tr,
+		           &when, &retr, &uid, &probes, &inode, &refcnt, ptr, &rto, &ato, &qp, &cwnd,
+		           &ssthresh) != 14)
+			continue;   /* a TIME-WAIT / request row (shorter) */
 		a->row->state = (int)st;
 		a->row->timer = tr;
 		a->row->when_clk = (long)when;
@@ -251,20 +263,6 @@ static inline long stall_find(const tf_capture *c, size_t from, const tf_flow *f
 		return (long)i;
 	}
 	return -1;
-}
-
-static inline void stall_diag_rate(unsigned ports, unsigned hz)
-{
-	/* Seed 003: "28,000 ports divided by 60 seconds equals 466
-	 * connections per second".  The kernel's numbers: the ports one
-	 * scan can use, over TCP_TIMEWAIT_LEN — and the timer wheel lets a
-	 * TIME-WAIT socket live up to one level-granularity longer. */
-	stall_band tw = stall_timer_band(stall_timewait_len(hz), hz);
-	double lo, hi;
-
-	tf_must(tf_model_port_rate(ports, hz, &lo, &hi));
-	tf_diag("sustainable_rate_per_s", "%.3f  # %u ports / %.3f s (TCP_TIMEWAIT_LEN); %.3f with the "
-	        "timer wheel's worst case %.3f s", hi, ports, tw.lo_us / 1e6, lo, tw.hi_us / 1e6);
 }
 
 /* ------------------------------------------------------------------ */

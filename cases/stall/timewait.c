@@ -25,43 +25,92 @@
  *    (net/ipv4/tcp_ipv4.c) allows it — always for a bound port (twp ==
  *    NULL) if the old connection used timestamps — and otherwise fails
  *    with EADDRNOTAVAIL.
+ *
+ * Both families (issue 14): every case runs as <case>_ipv4 and _ipv6.
+ * IPv6 keeps every rule above, through its own entry points:
+ *  - tcp_time_wait() and the TIME-WAIT timer are shared: tcp_v6_rcv()
+ *    hands the FIN to the same tcp_rcv_state_process(), and the
+ *    tcp6_timewait_sock_ops socket is scheduled by the same
+ *    inet_twsk_hashdance_schedule(): (60 s, 60 s + gran] again.
+ *  - bind(): inet6_bind() -> __inet6_bind() -> inet_csk_get_port(), whose
+ *    conflict test compares addresses with ipv6_rcv_saddr_equal()
+ *    (inet_rcv_saddr_equal(), net/ipv4/inet_connection_sock.c): the same
+ *    EADDRINUSE, SO_REUSEADDR on both sockets lifting it.
+ *  - connect(): tcp_v6_connect() (net/ipv6/tcp_ipv6.c) ->
+ *    inet6_hash_connect() -> __inet_hash_connect() with
+ *    __inet6_check_established() (net/ipv6/inet6_hashtables.c), which
+ *    calls twsk_unique() = tcp_twsk_unique() (net/ipv4/tcp_ipv4.c, shared
+ *    through tcp6_timewait_sock_ops): the same take-over with timestamps,
+ *    the same ISN tw_snd_nxt + 65537 (tcp_v6_connect() draws
+ *    secure_tcpv6_seq() only when write_seq is still 0), the same
+ *    EADDRNOTAVAIL without them.
+ *  - sock_diag reads the TIME-WAIT timer for both (inet_twsk_diag_fill()).
+ * The topology's addresses come from tf_topo_addr() per family; the fault
+ * is the server's /32 or /128 (tf_topo_cidr()).
  */
 #include "stall.h"
 
 #define PORT 6001
 
-/* The TIME-WAIT row of /proc/net/tcp (get_timewait4_sock()): its timer,
- * jiffies_delta_to_clock_t(tw_timer.expires - jiffies). */
-struct twrow_arg {
-	const tf_flow *f;
-	long when_clk;
+/* client — server: the family's fixture.  Each case states its topology
+ * (pair, or path when it needs the router for a fault), its fault and its
+ * expectation; setup and teardown are the harness's. */
+TF_FIXTURE(tw) {
+	tf_topo *t;
+	tf_host *client, *server;
+	int family;
+	const char *server_addr;
+	tf_capture *cap;        /* the client's link, "tcp port 6001" */
 };
+TF_FIXTURE_VARIANT(tw) {
+	int family;
+};
+TF_VARIANTS_FAMILY(tw)
 
-static int twrow_read(void *arg)
+static void tw_world(struct tw_fixture *w, tf_topo_shape shape, int family)
 {
-	struct twrow_arg *a = arg;
-	char line[512];
-	FILE *fp = fopen("/proc/thread-self/net/tcp", "re");
-	int r = -ENOENT;
+	w->t = tf_case_topo(shape);
+	w->client = tf_topo_client(w->t);
+	w->server = tf_topo_server(w->t);
+	w->family = family;
+	tf_case_family(w->client, family);
+	w->server_addr = tf_topo_addr(w->t, TF_NODE_SERVER, family);
+	w->cap = tf_case_capture(w->client, TF_IF_CLIENT, "tcp port 6001", "client");
+}
 
-	if (!fp)
-		return -errno;
-	while (fgets(line, sizeof line, fp)) {
-		unsigned la, lp, ra, rp, st, tr;
-		unsigned long when;
+TF_FIXTURE_SETUP(tw)
+{
+	tw_world(self, TF_TOPO_PAIR, variant->family);
+}
 
-		if (sscanf(line, " %*d: %X:%X %X:%X %X %*X:%*X %X:%lX", &la, &lp, &ra, &rp, &st, &tr,
-		           &when) != 7)
-			continue;
-		if (la != a->f->src.s_addr || ra != a->f->dst.s_addr || lp != a->f->sport ||
-		    rp != a->f->dport || tr != 3)
-			continue;
-		a->when_clk = (long)when;
-		r = 0;
-		break;
-	}
-	fclose(fp);
-	return r;
+TF_FIXTURE_TEARDOWN(tw)
+{
+	(void)variant;
+	tf_topo_free(self->t);
+}
+
+/* client — router — server, with the server's link captured too. */
+TF_FIXTURE(tw_path) {
+	struct tw_fixture w;
+	tf_host *router;
+	tf_capture *scap;       /* the server's link */
+};
+TF_FIXTURE_VARIANT(tw_path) {
+	int family;
+};
+TF_VARIANTS_FAMILY(tw_path)
+
+TF_FIXTURE_SETUP(tw_path)
+{
+	tw_world(&self->w, TF_TOPO_PATH, variant->family);
+	self->router = tf_topo_router(self->w.t);
+	self->scap = tf_case_capture(self->w.server, TF_IF_SERVER, "tcp port 6001", "server");
+}
+
+TF_FIXTURE_TEARDOWN(tw_path)
+{
+	(void)variant;
+	tf_topo_free(self->w.t);
 }
 
 /* sock_diag has no event for a socket's end: sample it every `cadence_ms`
@@ -80,16 +129,21 @@ static int diag_until_gone(tf_host *h, const tf_flow *f, int cadence_ms, int tim
 	}
 }
 
-/* bind() a fresh socket to the local address and port of flow f. */
+/* bind() a fresh socket of f's family to the local address and port of
+ * flow f; 0 or the positive errno. */
 static int bind_same(tf_host *h, const tf_flow *f, bool reuseaddr, int *ret_fd)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr = f->src, .sin_port = htons(f->sport) };
-	int fd = tf_host_socket(h, AF_INET, SOCK_STREAM, 0), r = 0;
+	struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6, .sin6_addr = f->src6,
+	                            .sin6_port = htons(f->sport) };
+	bool v6 = tf_flow_is_v6(f);
+	int fd = tf_host_socket(h, v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0), r = 0;
 
 	tf_must(fd);
 	if (reuseaddr)
 		tf_must(tf_sock_set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+	if (v6 ? bind(fd, (struct sockaddr *)&sa6, sizeof sa6) < 0
+	       : bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
 		r = errno;
 	if (ret_fd && r == 0)
 		*ret_fd = fd;
@@ -98,12 +152,12 @@ static int bind_same(tf_host *h, const tf_flow *f, bool reuseaddr, int *ret_fd)
 	return r;
 }
 
-TF_CASE(timewait_active_vs_passive, .timeout_s = 30,
-        .proves = "seed 003: the side that closes first enters TIME_WAIT; the other goes LAST_ACK -> gone")
+TF_CASE_F(tw_path, timewait_active_vs_passive, .timeout_s = 30,
+          .proves = "seed 003: the side that closes first enters TIME_WAIT; the other goes LAST_ACK -> gone")
 {
-	_cleanup_(tf_topo_freep) tf_topo *t = tf_case_topo(TF_TOPO_PATH);
 	_cleanup_(tf_fault_freep) tf_fault *bh = NULL;
-	tf_host *client = tf_topo_client(t), *server = tf_topo_server(t);
+	tf_host *client = self->w.client, *server = self->w.server;
+	tf_capture *ccap = self->w.cap, *scap = self->scap;
 	int cfd = -1, sfd = -1;
 	tf_flow up, down;
 	char buf[64];
@@ -111,9 +165,7 @@ TF_CASE(timewait_active_vs_passive, .timeout_s = 30,
 	uint32_t cfin, sfin, want;
 	int64_t deadline;
 
-	tf_capture *ccap = tf_case_capture(client, TF_IF_CLIENT, "tcp port 6001", "client");
-	tf_capture *scap = tf_case_capture(server, TF_IF_SERVER, "tcp port 6001", "server");
-	tf_must(tf_tcp_pair(client, server, tf_topo_server_addr(t), PORT, &cfd, &sfd));
+	tf_must(tf_tcp_pair(client, server, self->w.server_addr, PORT, &cfd, &sfd));
 	tf_must(tf_sock_flow(cfd, &up));
 	down = tf_flow_reverse(up);
 	deadline = tf_mono_ns() + 10000 * 1000000LL;
@@ -140,7 +192,8 @@ TF_CASE(timewait_active_vs_passive, .timeout_s = 30,
 	tf_expect_int("server application reads EOF", (long)recv(sfd, buf, sizeof buf, MSG_DONTWAIT), 0);
 
 	/* 2. the client's last ACK will be lost: blackhole toward the server */
-	tf_must(tf_fault_blackhole(tf_topo_router(t), tf_topo_server_cidr(t), &bh));
+	tf_must(tf_fault_blackhole(self->router, tf_topo_cidr(self->w.t, TF_NODE_SERVER, self->w.family),
+	                           &bh));
 	close(sfd);
 	i = stall_wait_pkt(ccap, (size_t)j, &down, TF_TCP_FIN, 0, NULL, deadline);
 	if (i < 0)
@@ -192,13 +245,15 @@ TF_CASE(timewait_active_vs_passive, .timeout_s = 30,
 	                   diag_until_gone(server, &down, 1, 1000), -ENOENT);
 	stall_expect_state("client, after ACKing the retransmitted FIN", stall_diag(client, &up), TCP_TIME_WAIT);
 
-	struct twrow_arg a = { .f = &up };
-	/* the kernel computed "remaining" at some instant inside the read:
-	 * elapsed is measured from the read's start, and the read's duration
+	tf_tcp_sock tws;
+	/* the kernel computed "remaining" at some instant inside the dump:
+	 * elapsed is measured from the dump's start, and the dump's duration
 	 * d (preemption included) is how much earlier that instant can be */
 	int64_t t_read = tf_now_ns();
-	tf_must(tf_host_run(client, twrow_read, &a));
+	tf_must(tf_tcp_diag_find(client, &up, &tws));
 	int64_t d_us = (tf_now_ns() - t_read) / 1000;
+	stall_expect_state("client when its TIME_WAIT timer is read", tws.state, TCP_TIME_WAIT);
+	tf_expect_int("its sock_diag timer (3: TIME_WAIT)", tws.timer, 3);
 	/* Under load the server may have sent its FIN once more before our
 	 * ACK reached it: each one re-arms the timer again.  The anchor is
 	 * the TIME_WAIT socket's last ACK before the read. */
@@ -219,30 +274,36 @@ TF_CASE(timewait_active_vs_passive, .timeout_s = 30,
 		}
 	}
 	tf_diag("timewait_rearms", "%u  # ACKs of a retransmitted FIN before the read", rearms);
-	/* clock_t is USER_HZ = 100 per second */
-	int64_t left_us = a.when_clk * 10000, since_refin_us = (t_read - refin) / 1000;
-	stall_band b = stall_timer_band(stall_timewait_len(tf_case_hz()), tf_case_hz());
-	/* remaining is floor()ed to 10 ms (jiffies_to_clock_t()), and jiffies
-	 * and wall time differ by less than a jiffy */
-	int64_t jus = stall_jiffy_us(tf_case_hz());
-	tf_diag("proc_read_us", "%lld  # the /proc/net/tcp read that gave the remaining time",
+	/* idiag_expires = jiffies_to_msecs(tw_timer.expires - jiffies)
+	 * (inet_twsk_diag_fill(), net/ipv4/inet_diag.c, both families):
+	 * exact when HZ divides 1000, else within 1 ms; the timer was armed
+	 * for TCP_TIMEWAIT_LEN (inet_twsk_reschedule()), so remaining +
+	 * elapsed is that length, give or take the jiffy the re-arm and the
+	 * read each fell inside.  (Before: /proc/net/tcp's clock_t, floored to
+	 * 10 ms; the band loses those 10 ms.) */
+	unsigned hz = tf_case_hz();
+	int64_t left_us = (int64_t)tws.expires_ms * 1000, since_refin_us = (t_read - refin) / 1000;
+	int64_t armed_us = (int64_t)tf_jiffies_to_us(hz, tf_model_timewait_jiffies(hz));
+	int64_t jus = (int64_t)tf_jiffies_to_us(hz, 1), ms_us = 1000 % hz ? 1000 : 0;
+	tf_diag("diag_read_us", "%lld  # the sock_diag dump that gave the remaining time",
 	        (long long)d_us);
+	tf_diag("timewait_left_ms", "%u", tws.expires_ms);
 	tf_expect_time("TIME_WAIT timer re-armed by the retransmitted FIN (remaining + elapsed from its "
-	               "ACK to the /proc/net/tcp read's start; - the read's duration)",
-	               left_us + since_refin_us, b.lo_us, b.lo_us - 10000 - jus - d_us, b.lo_us + jus);
+	               "ACK to the sock_diag dump's start; - the dump's duration)",
+	               left_us + since_refin_us, armed_us, armed_us - jus - ms_us - d_us,
+	               armed_us + jus + ms_us);
 }
 
-TF_CASE(timewait_rebind_eaddrinuse, .timeout_s = 30,
-        .proves = "seed 003: during TIME_WAIT the 4-tuple's local address:port cannot be bound again (EADDRINUSE)")
+TF_CASE_F(tw, timewait_rebind_eaddrinuse, .timeout_s = 30,
+          .proves = "seed 003: during TIME_WAIT the 4-tuple's local address:port cannot be bound again (EADDRINUSE)")
 {
-	_cleanup_(tf_topo_freep) tf_topo *t = tf_case_topo(TF_TOPO_PAIR);
-	tf_host *client = tf_topo_client(t);
+	tf_host *client = self->client;
 	int cfd = -1, sfd = -1;
 	stall_closed cl;
 
-	tf_capture *cap = tf_case_capture(client, TF_IF_CLIENT, "tcp port 6001", "client");
-	tf_must(tf_tcp_pair(client, tf_topo_server(t), tf_topo_server_addr(t), PORT, &cfd, &sfd));
-	stall_close_client_first(&cfd, &sfd, cap, &cl);
+	(void)variant;
+	tf_must(tf_tcp_pair(client, self->server, self->server_addr, PORT, &cfd, &sfd));
+	stall_close_client_first(&cfd, &sfd, self->cap, &cl);
 	stall_expect_state("client socket", stall_diag(client, &cl.up), TCP_TIME_WAIT);
 	tf_expect_errno("bind() to the TIME_WAIT socket's address and port", bind_same(client, &cl.up, false, NULL),
 	                EADDRINUSE);
@@ -252,21 +313,22 @@ TF_CASE(timewait_rebind_eaddrinuse, .timeout_s = 30,
 
 /* Both sockets with SO_REUSEADDR: bind() succeeds, and connect() to the
  * same peer either takes the TIME-WAIT 4-tuple over or fails. */
-static void reconnect(bool timestamps)
+static void reconnect(struct tw_fixture *w, bool timestamps)
 {
-	_cleanup_(tf_topo_freep) tf_topo *t = tf_case_topo(TF_TOPO_PAIR);
-	tf_host *client = tf_topo_client(t), *server = tf_topo_server(t);
+	tf_host *client = w->client, *server = w->server;
+	tf_capture *cap = w->cap;
 	int lfd = -1, cfd = -1, sfd = -1, nfd = -1, r;
 	stall_closed cl;
 	tf_flow f;
 
+	/* one knob for both families: tcp_v6_connect() and the SYN's options
+	 * read net.ipv4.tcp_timestamps too (tcp_connect_init()) */
 	if (!timestamps)
 		tf_must(tf_host_sysctl_set_int(client, "net.ipv4.tcp_timestamps", 0));
-	tf_capture *cap = tf_case_capture(client, TF_IF_CLIENT, "tcp port 6001", "client");
-	tf_must(tf_tcp_listen(server, tf_topo_server_addr(t), PORT, &lfd));
-	tf_must(tf_tcp_socket(client, &cfd));
+	tf_must(tf_tcp_listen(server, w->server_addr, PORT, &lfd));
+	tf_must(tf_tcp_socket_af(client, w->family, &cfd));
 	tf_must(tf_sock_set_int(cfd, SOL_SOCKET, SO_REUSEADDR, 1));
-	tf_must(tf_tcp_connect_fd(cfd, tf_topo_server_addr(t), PORT, &f));
+	tf_must(tf_tcp_connect_fd(cfd, w->server_addr, PORT, &f));
 	tf_must(tf_tcp_connect_wait(cfd, 5000, NULL));
 	tf_must(tf_tcp_accept(lfd, 5000, &sfd));
 	stall_close_client_first(&cfd, &sfd, cap, &cl);
@@ -276,7 +338,7 @@ static void reconnect(bool timestamps)
 	if (nfd < 0)
 		return;
 	int64_t t0 = tf_now_ns();
-	r = tf_tcp_connect_fd(nfd, tf_topo_server_addr(t), PORT, NULL);
+	r = tf_tcp_connect_fd(nfd, w->server_addr, PORT, NULL);
 	tf_must(tf_capture_read(cap));
 	if (timestamps) {
 		tf_expect_errno("connect() to the same peer: the TIME_WAIT 4-tuple is taken over", -r, 0);
@@ -292,7 +354,7 @@ static void reconnect(bool timestamps)
 				tf_fail("no SYN of the new connection on the wire");
 			tf_expect_int("its SYN sequence = old snd_nxt + 65535 + 2 (tcp_twsk_unique())",
 			              (long)tf_capture_pkt(cap, (size_t)i)->seq,
-			              (long)stall_tw_reuse_isn(cl.client_fin + 1));
+			              (long)tf_model_tw_reuse_isn(cl.client_fin + 1));
 			stall_expect_state("the 4-tuple is established again", stall_diag(client, &cl.up),
 			                   TCP_ESTABLISHED);
 			close(afd);
@@ -307,16 +369,18 @@ static void reconnect(bool timestamps)
 	close(lfd);
 }
 
-TF_CASE(timewait_reuseaddr_reconnect, .timeout_s = 30,
-        .proves = "seed 003: with SO_REUSEADDR and timestamps, a bound connect() takes over a TIME_WAIT 4-tuple at once")
+TF_CASE_F(tw, timewait_reuseaddr_reconnect, .timeout_s = 30,
+          .proves = "seed 003: with SO_REUSEADDR and timestamps, a bound connect() takes over a TIME_WAIT 4-tuple at once")
 {
-	reconnect(true);
+	(void)variant;
+	reconnect(self, true);
 }
 
-TF_CASE(timewait_reuseaddr_no_timestamps, .timeout_s = 30,
-        .proves = "seed 003: without timestamps (no PAWS) the same connect() fails with EADDRNOTAVAIL during TIME_WAIT")
+TF_CASE_F(tw, timewait_reuseaddr_no_timestamps, .timeout_s = 30,
+          .proves = "seed 003: without timestamps (no PAWS) the same connect() fails with EADDRNOTAVAIL during TIME_WAIT")
 {
-	reconnect(false);
+	(void)variant;
+	reconnect(self, false);
 }
 
 /*
@@ -327,11 +391,11 @@ TF_CASE(timewait_reuseaddr_no_timestamps, .timeout_s = 30,
  * that bracket must meet the model's band, which is checked from both
  * sides (each side gets the bracket's own width, measured, a few ms).
  */
-TF_CASE(timewait_duration, .slow = true, .timeout_s = 120,
-        .proves = "seed 003: \"it enters TIME_WAIT state for 60 seconds\" — TCP_TIMEWAIT_LEN, timer wheel granularity included")
+TF_CASE_F(tw, timewait_duration, .slow = true, .timeout_s = 120,
+          .proves = "seed 003: \"it enters TIME_WAIT state for 60 seconds\" — TCP_TIMEWAIT_LEN, timer wheel granularity included")
 {
-	_cleanup_(tf_topo_freep) tf_topo *t = tf_case_topo(TF_TOPO_PAIR);
-	tf_host *client = tf_topo_client(t), *server = tf_topo_server(t);
+	tf_host *client = self->client, *server = self->server;
+	tf_capture *cap = self->cap;
 	unsigned hz = tf_case_hz();
 	int cfd = -1, sfd = -1, st;
 	stall_closed cl;
@@ -339,13 +403,14 @@ TF_CASE(timewait_duration, .slow = true, .timeout_s = 120,
 	int64_t off, t0_mono, last_present = -1, first_gone = -1, worst_dump = 0;
 	unsigned samples = 0;
 
-	tf_capture *cap = tf_case_capture(client, TF_IF_CLIENT, "tcp port 6001", "client");
-	tf_must(tf_tcp_pair(client, server, tf_topo_server_addr(t), PORT, &cfd, &sfd));
+	(void)variant;
+	tf_must(tf_tcp_pair(client, server, self->server_addr, PORT, &cfd, &sfd));
 	stall_close_client_first(&cfd, &sfd, cap, &cl);
 	off = stall_real_minus_mono();
 	t0_mono = cl.final_ack_ns - off;   /* the TIME-WAIT timer is armed as this ACK leaves */
 
-	stall_band b = stall_timer_band(stall_timewait_len(hz), hz);
+	tf_band b;
+	tf_must(tf_model_timewait_band(hz, &b));
 	tf_diag("timewait_model", "TCP_TIMEWAIT_LEN = %u jiffies = %.3f s; wheel granularity %u jiffies "
 	        "-> gone in (%.3f, %.3f] s", b.jiffies, b.lo_us / 1e6, b.gran, b.lo_us / 1e6, b.hi_us / 1e6);
 	stall_expect_state("client, the active closer", stall_diag(client, &cl.up), TCP_TIME_WAIT);
