@@ -53,9 +53,9 @@ TF_VARIANTS_FAMILY(pool)
 
 /*
  * addr:port as a socket address of addr's family (IPv6 when it has a ':',
- * as tf_sock.h reads addresses).  For a child that can only _exit(): no
- * library call that may report.  (Belongs in lib/tf_sock.h beside
- * tf_tcp_listen(); static here until it is there.)
+ * as tf_sock.h reads addresses).  Made before the fork: the child can only
+ * _exit(), never report.  (Belongs in lib/tf_sock.h beside tf_tcp_listen();
+ * static here until it is there.)
  */
 static int peer_sockaddr(const char *addr, uint16_t port, struct sockaddr_storage *ss,
                          socklen_t *len)
