@@ -5,8 +5,10 @@
  * messages after a period of time") and seed 002 (the three knobs, the
  * per-socket options that override them, TCP_USER_TIMEOUT).
  *
- * Topology: client — router — server, an idle established connection with
- * SO_KEEPALIVE on the client.  Dead peer: a blackhole at the router.
+ * Topology (the fixture `ka`): client — router — server, an idle
+ * established connection with SO_KEEPALIVE on the client (ka_connect(),
+ * the case's knobs).  Dead peer: a blackhole at the router.  Every case
+ * runs over IPv4 and IPv6 (<case>_ipv4, <case>_ipv6), see below.
  *
  * The kernel's rule, tcp_keepalive_timer() (net/ipv4/tcp_timer.c): the
  * timer is armed for keepalive_time_when() when the connection is
@@ -28,6 +30,18 @@
 
 #define PORT 12002
 
+/*
+ * Both families (issue 14): every case runs as <case>_ipv4 and <case>_ipv6.
+ * The keepalive timer is the same code for both (tcp_keepalive_timer() is
+ * the inet_csk keepalive handler of TCP over IPv4 and IPv6 alike, installed
+ * by tcp_init_xmit_timers()), the probe is tcp_xmit_probe_skb() and the
+ * give-up RST tcp_send_active_reset() (net/ipv4/tcp_output.c, shared), and
+ * the knobs an IPv6 socket inherits are net.ipv4.tcp_keepalive_* — the
+ * per-namespace sysctls keepalive_time_when() reads (include/net/tcp.h:
+ * net->ipv4.sysctl_tcp_keepalive_*; IPv6 has no keepalive knob of its
+ * own).  So the IPv6 variant asserts the same model, and its YAML says
+ * "family: ipv6".
+ */
 struct ka {
 	int idle, intvl, cnt;      /* seconds, seconds, probes */
 	bool sysctl;               /* via net.ipv4.tcp_keepalive_* in the client host */
@@ -35,23 +49,70 @@ struct ka {
 	bool live;                 /* no blackhole: the server answers */
 };
 
-struct ka_conn {
+/* Topology: client — router — server; the connection is ka_connect()'s
+ * (its knobs are the case's), torn down by the fixture. */
+TF_FIXTURE(ka) {
 	tf_topo *t;
-	tf_host *client, *server;
+	tf_host *client, *router, *server;
+	int family;
+	const char *server_addr;
 	int cfd, sfd;
 	tf_flow cf, sf;
 	tf_capture *cap;           /* on the client's link */
 	int64_t t_synack;          /* the last segment the client received */
 	uint32_t snd_nxt;          /* the client's next sequence */
 };
+TF_FIXTURE_VARIANT(ka) {
+	int family;
+};
+TF_VARIANTS_FAMILY(ka)
 
-static void ka_conn_free(struct ka_conn *c)
+static void ka_topo_up(struct ka_fixture *self, int family)
 {
-	if (c->cfd >= 0)
-		close(c->cfd);
-	if (c->sfd >= 0)
-		close(c->sfd);
-	tf_topo_free(c->t);
+	*self = (struct ka_fixture){ .cfd = -1, .sfd = -1, .family = family };
+	self->t = tf_case_topo(TF_TOPO_PATH);
+	self->client = tf_topo_client(self->t);
+	self->router = tf_topo_router(self->t);
+	self->server = tf_topo_server(self->t);
+	self->server_addr = tf_topo_addr(self->t, TF_NODE_SERVER, family);
+}
+
+static void ka_topo_down(struct ka_fixture *self)
+{
+	if (self->cfd >= 0)
+		close(self->cfd);
+	if (self->sfd >= 0)
+		close(self->sfd);
+	self->cfd = self->sfd = -1;
+	tf_topo_free(self->t);
+	self->t = NULL;
+}
+
+TF_FIXTURE_SETUP(ka)
+{
+	ka_topo_up(self, variant->family);
+	tf_case_family(self->client, variant->family);
+}
+
+TF_FIXTURE_TEARDOWN(ka)
+{
+	(void)variant;
+	ka_topo_down(self);
+}
+
+/* The connection is of the variant's family: a variant never passes over
+ * the other one.  (A fate.h helper, static here while fate.h is not ours:
+ * peer.c has the same.) */
+static void ka_expect_family(const tf_flow *f, int family)
+{
+	tf_expect_int(family == AF_INET6 ? "connection over IPv6" : "connection over IPv4",
+	              (f->family == AF_INET6) == (family == AF_INET6), 1);
+}
+
+/* The server as a host route (/32 or /128): what the blackhole covers. */
+static const char *ka_server_cidr(const struct ka_fixture *self)
+{
+	return tf_topo_cidr(self->t, TF_NODE_SERVER, self->family);
 }
 
 /*
@@ -59,13 +120,10 @@ static void ka_conn_free(struct ka_conn *c)
  * armed by tcp_finish_connect() on the SYN-ACK, the last segment the client
  * receives, which is the model's event 0.
  */
-static void ka_connect(struct ka_conn *c, const struct ka *k)
+static void ka_connect(struct ka_fixture *c, const struct ka *k)
 {
 	_cleanup_close_ int lfd = -1;
 
-	c->t = tf_case_topo(TF_TOPO_PATH);
-	c->client = tf_topo_client(c->t);
-	c->server = tf_topo_server(c->t);
 	if (k->sysctl) {
 		static const char *const keys[] = { "net.ipv4.tcp_keepalive_time",
 		                                    "net.ipv4.tcp_keepalive_intvl",
@@ -79,18 +137,19 @@ static void ka_connect(struct ka_conn *c, const struct ka *k)
 		}
 	}
 	c->cap = tf_case_capture(c->client, TF_IF_CLIENT, "tcp port 12002", "client");
-	tf_must(tf_tcp_listen(c->server, tf_topo_server_addr(c->t), PORT, &lfd));
-	tf_must(tf_tcp_socket(c->client, &c->cfd));
+	tf_must(tf_tcp_listen(c->server, c->server_addr, PORT, &lfd));
+	tf_must(tf_tcp_socket_af(c->client, c->family, &c->cfd));
 	if (k->sysctl)
 		fate_keepalive(c->cfd, 0, 0, 0);
 	else
 		fate_keepalive(c->cfd, k->idle, k->intvl, k->cnt);
 	if (k->user_timeout_ms)
 		tf_must(tf_sock_set_int(c->cfd, IPPROTO_TCP, TCP_USER_TIMEOUT, k->user_timeout_ms));
-	tf_must(tf_tcp_connect_fd(c->cfd, tf_topo_server_addr(c->t), PORT, &c->cf));
+	tf_must(tf_tcp_connect_fd(c->cfd, c->server_addr, PORT, &c->cf));
 	tf_must(tf_tcp_connect_wait(c->cfd, 5000, NULL));
 	tf_must(tf_tcp_accept(lfd, 5000, &c->sfd));
 	c->sf = tf_flow_reverse(c->cf);
+	ka_expect_family(&c->cf, c->family);
 
 	tf_must(tf_capture_read(c->cap));
 	long sa = fate_find(c->cap, 0, &(fate_match){ .flow = &c->sf, .all = TF_TCP_SYN | TF_TCP_ACK });
@@ -103,7 +162,7 @@ static void ka_connect(struct ka_conn *c, const struct ka *k)
 }
 
 /* The client's keepalive probes in the capture (after `from_ns`). */
-static size_t ka_probes(const struct ka_conn *c, int64_t from_ns, int64_t *ts, size_t max)
+static size_t ka_probes(const struct ka_fixture *c, int64_t from_ns, int64_t *ts, size_t max)
 {
 	size_t n = 0;
 
@@ -119,7 +178,7 @@ static size_t ka_probes(const struct ka_conn *c, int64_t from_ns, int64_t *ts, s
 	return n;
 }
 
-static tf_model *ka_model(const struct ka_conn *c, const struct ka *k)
+static tf_model *ka_model(const struct ka_fixture *c, const struct ka *k)
 {
 	tf_model *m = tf_case_model(c->client);
 	long idle = k->idle, intvl = k->intvl, cnt = k->cnt;
@@ -146,9 +205,9 @@ static tf_model *ka_model(const struct ka_conn *c, const struct ka *k)
  * RST (which the blackhole swallows) and ETIMEDOUT, and the socket is gone.
  */
 
-static void ka_dead(const struct ka *k)
+static void ka_dead(struct ka_fixture *self, const struct ka *k)
 {
-	struct ka_conn c = { .cfd = -1, .sfd = -1 };
+	struct ka_fixture *c = self;
 	_cleanup_(tf_fault_freep) tf_fault *blackhole = NULL;
 	_cleanup_(tf_model_freep) tf_model *m = NULL;
 	_cleanup_(tf_schedule_freep) tf_schedule *s = NULL;
@@ -163,20 +222,21 @@ static void ka_dead(const struct ka *k)
 	for (int attempt = 1;; attempt++) {
 		int64_t probe_ts[1];
 
-		ka_connect(&c, k);
-		tf_must(tf_fault_blackhole(tf_topo_router(c.t), tf_topo_server_cidr(c.t), &blackhole));
-		tf_must(tf_capture_read(c.cap));
-		if (ka_probes(&c, 0, probe_ts, 1) == 0)
+		ka_connect(c, k);
+		tf_must(tf_fault_blackhole(c->router, ka_server_cidr(c), &blackhole));
+		tf_must(tf_capture_read(c->cap));
+		if (ka_probes(c, 0, probe_ts, 1) == 0)
 			break;
 		if (attempt == 3)
 			tf_fail("a keepalive probe left before the blackhole was in place, 3 times");
 		tf_note("a keepalive probe left before the blackhole was in place: set up again");
 		tf_fault_free(blackhole);
 		blackhole = NULL;
-		ka_conn_free(&c);
-		c = (struct ka_conn){ .cfd = -1, .sfd = -1 };
+		ka_topo_down(c);              /* a fresh topology, as the first */
+		ka_topo_up(c, c->family);
 	}
-	m = ka_model(&c, k);
+	tf_diag("fault", "%s", tf_fault_describe(blackhole));
+	m = ka_model(c, k);
 	tf_must(tf_model_keepalive(m, &s));
 	const tf_sched_event *gv = tf_schedule_event(s, tf_schedule_giveup(s));
 	tf_diag("keepalive", "idle %d s, intvl %d s, cnt %d%s, TCP_USER_TIMEOUT %d ms", k->idle,
@@ -184,7 +244,7 @@ static void ka_dead(const struct ka *k)
 	        k->user_timeout_ms);
 	tf_diag("model_giveup_s", "%.3f", gv->at_us / 1e6);
 
-	int r = tf_case_wait_error(c.cfd, c.cap, c.client, &c.cf, TCP_ESTABLISHED,
+	int r = tf_case_wait_error(c->cfd, c->cap, c->client, &c->cf, TCP_ESTABLISHED,
 	                        (int)(gv->at_hi_us / 1000) + 3000, &err, &t_err);
 	if (r == -ETIME) {
 		tf_note("no socket error within the model's give-up + 3 s");
@@ -192,9 +252,9 @@ static void ka_dead(const struct ka *k)
 	} else {
 		tf_must(r);
 	}
-	tf_must(tf_capture_read(c.cap));
-	tx[0] = c.t_synack;
-	n = 1 + ka_probes(&c, c.t_synack, tx + 1, TF_ARRAY_SIZE(tx) - 1);
+	tf_must(tf_capture_read(c->cap));
+	tx[0] = c->t_synack;
+	n = 1 + ka_probes(c, c->t_synack, tx + 1, TF_ARRAY_SIZE(tx) - 1);
 	if (n > TF_ARRAY_SIZE(tx))
 		n = TF_ARRAY_SIZE(tx);
 	tf_diag("probes", "%zu", n - 1);
@@ -203,37 +263,36 @@ static void ka_dead(const struct ka *k)
 
 	/* The give-up sends a RST (tcp_send_active_reset(): seq = snd_nxt)
 	 * just before tcp_write_err() raises the error. */
-	long ri = fate_find(c.cap, 0, &(fate_match){ .flow = &c.cf, .all = TF_TCP_RST });
+	long ri = fate_find(c->cap, 0, &(fate_match){ .flow = &c->cf, .all = TF_TCP_RST });
 	tf_expect_int("RST from the client at the give-up", ri >= 0, 1);
 	if (ri >= 0 && t_err >= 0) {
-		const tf_pkt *rst = tf_capture_pkt(c.cap, (size_t)ri);
-		tf_expect_int("RST sequence number == snd_nxt", (long)rst->seq, (long)c.snd_nxt);
+		const tf_pkt *rst = tf_capture_pkt(c->cap, (size_t)ri);
+		tf_expect_int("RST sequence number == snd_nxt", (long)rst->seq, (long)c->snd_nxt);
 		/* the application's wake-up on the error: application side */
 		tf_expect_app_time("RST to socket error", (t_err - rst->ts_ns) / 1000, 0, 0, 0);
 	}
-	tf_expect_int("data segments from the client", (long)fate_count(c.cap, &(fate_match){
-	              .flow = &c.cf, .payload = 1 }), 0);
+	tf_expect_int("data segments from the client", (long)fate_count(c->cap, &(fate_match){
+	              .flow = &c->cf, .payload = 1 }), 0);
 	tf_expect_int("socket after the give-up (sock_diag: -ENOENT = gone)",
-	              fate_state(c.client, &c.cf), -ENOENT);
-	ka_conn_free(&c);
+	              fate_state(c->client, &c->cf), -ENOENT);
 }
 
-TF_CASE(keepalive_sockopt_dead_peer, .timeout_s = 30,
-        .proves = "seed 002: TCP_KEEPIDLE/KEEPINTVL/KEEPCNT 1/1/3 probe a dead peer at 1, 2, 3 s and drop it (RST, ETIMEDOUT) at idle + intvl x cnt")
+TF_CASE_F(ka, keepalive_sockopt_dead_peer, .timeout_s = 30,
+          .proves = "seed 002: TCP_KEEPIDLE/KEEPINTVL/KEEPCNT 1/1/3 probe a dead peer at 1, 2, 3 s and drop it (RST, ETIMEDOUT) at idle + intvl x cnt")
 {
-	ka_dead(&(struct ka){ .idle = 1, .intvl = 1, .cnt = 3 });
+	ka_dead(self, &(struct ka){ .idle = 1, .intvl = 1, .cnt = 3 });
 }
 
-TF_CASE(keepalive_sockopt_dead_peer_long, .slow = true, .timeout_s = 120,
-        .proves = "seed 002: keepalive 20/10/4 finds a dead peer after a minute (idle + intvl x cnt = 60 s), timers at wheel level 3")
+TF_CASE_F(ka, keepalive_sockopt_dead_peer_long, .slow = true, .timeout_s = 120,
+          .proves = "seed 002: keepalive 20/10/4 finds a dead peer after a minute (idle + intvl x cnt = 60 s), timers at wheel level 3")
 {
-	ka_dead(&(struct ka){ .idle = 20, .intvl = 10, .cnt = 4 });
+	ka_dead(self, &(struct ka){ .idle = 20, .intvl = 10, .cnt = 4 });
 }
 
-TF_CASE(keepalive_sysctl_dead_peer, .timeout_s = 30,
-        .proves = "seed 001/002: net.ipv4.tcp_keepalive_time/intvl/probes (2/1/2, per network namespace) do the same for every socket with SO_KEEPALIVE")
+TF_CASE_F(ka, keepalive_sysctl_dead_peer, .timeout_s = 30,
+          .proves = "seed 001/002: net.ipv4.tcp_keepalive_time/intvl/probes (2/1/2, per network namespace) do the same for every socket with SO_KEEPALIVE")
 {
-	ka_dead(&(struct ka){ .idle = 2, .intvl = 1, .cnt = 2, .sysctl = true });
+	ka_dead(self, &(struct ka){ .idle = 2, .intvl = 1, .cnt = 2, .sysctl = true });
 }
 
 /*
@@ -247,16 +306,16 @@ TF_CASE(keepalive_sysctl_dead_peer, .timeout_s = 30,
  * after two (3 s).  The user timeouts sit between two expiries, so which
  * expiry ends it does not depend on the timer wheel's rounding.
  */
-TF_CASE(keepalive_user_timeout_shorter, .timeout_s = 30,
-        .proves = "seed 002: TCP_USER_TIMEOUT 2500 ms with keepalive 1/1/9 drops a dead peer at the third expiry (3 s), not after 9 probes")
+TF_CASE_F(ka, keepalive_user_timeout_shorter, .timeout_s = 30,
+          .proves = "seed 002: TCP_USER_TIMEOUT 2500 ms with keepalive 1/1/9 drops a dead peer at the third expiry (3 s), not after 9 probes")
 {
-	ka_dead(&(struct ka){ .idle = 1, .intvl = 1, .cnt = 9, .user_timeout_ms = 2500 });
+	ka_dead(self, &(struct ka){ .idle = 1, .intvl = 1, .cnt = 9, .user_timeout_ms = 2500 });
 }
 
-TF_CASE(keepalive_user_timeout_longer, .timeout_s = 30,
-        .proves = "seed 002: TCP_USER_TIMEOUT 4500 ms with keepalive 1/1/2 keeps probing past KEEPCNT and drops the peer at 5 s after 4 probes")
+TF_CASE_F(ka, keepalive_user_timeout_longer, .timeout_s = 30,
+          .proves = "seed 002: TCP_USER_TIMEOUT 4500 ms with keepalive 1/1/2 keeps probing past KEEPCNT and drops the peer at 5 s after 4 probes")
 {
-	ka_dead(&(struct ka){ .idle = 1, .intvl = 1, .cnt = 2, .user_timeout_ms = 4500 });
+	ka_dead(self, &(struct ka){ .idle = 1, .intvl = 1, .cnt = 2, .user_timeout_ms = 4500 });
 }
 
 /* ------------------------------------------------------------------ */
@@ -279,11 +338,11 @@ TF_CASE(keepalive_user_timeout_longer, .timeout_s = 30,
  */
 #define LIVE_WINDOW_MS 7000
 
-TF_CASE(keepalive_live_peer, .timeout_s = 30,
-        .proves = "seed 001: a live peer answers every probe, the idle timer restarts from the answer, and the connection outlives idle + intvl x cnt")
+TF_CASE_F(ka, keepalive_live_peer, .timeout_s = 30,
+          .proves = "seed 001: a live peer answers every probe, the idle timer restarts from the answer, and the connection outlives idle + intvl x cnt")
 {
 	const struct ka k = { .idle = 2, .intvl = 1, .cnt = 2, .live = true };
-	struct ka_conn c = { .cfd = -1, .sfd = -1 };
+	struct ka_fixture *c = self;
 	_cleanup_(tf_model_freep) tf_model *m = NULL;
 	_cleanup_(tf_schedule_freep) tf_schedule *s = NULL;
 	unsigned hz = tf_case_hz();
@@ -291,27 +350,27 @@ TF_CASE(keepalive_live_peer, .timeout_s = 30,
 	char label[128];
 	short rev = 0;
 
-	ka_connect(&c, &k);
-	m = ka_model(&c, &k);
+	ka_connect(c, &k);
+	m = ka_model(c, &k);
 	tf_must(tf_model_keepalive(m, &s));
 	const tf_sched_event *first = tf_schedule_event(s, 1);   /* idle after event 0 */
 
 	/* The window counts from event 0, the SYN-ACK. */
-	int64_t left_ms = LIVE_WINDOW_MS - (tf_now_ns() - c.t_synack) / 1000000;
-	int fds[2] = { c.cfd, c.sfd };
-	int who = fate_watch(fds, 2, c.cap, (int)left_ms, &rev);
+	int64_t left_ms = LIVE_WINDOW_MS - (tf_now_ns() - c->t_synack) / 1000000;
+	int fds[2] = { c->cfd, c->sfd };
+	int who = fate_watch(fds, 2, c->cap, (int)left_ms, &rev);
 	t_end = tf_now_ns();
 	if (who >= 0)
 		tf_note("%s socket woke up (revents 0x%x)", who ? "server" : "client", (unsigned)rev);
 	tf_expect_int("socket events in the 7 s window (poll: -1 = none)", who, -1);
-	tf_must(tf_capture_read(c.cap));
+	tf_must(tf_capture_read(c->cap));
 
-	size_t n = ka_probes(&c, c.t_synack, probes, TF_ARRAY_SIZE(probes));
+	size_t n = ka_probes(c, c->t_synack, probes, TF_ARRAY_SIZE(probes));
 	/* the window is the kernel's 7 s from the SYN-ACK, not the moment this
 	 * process woke up: a late wake-up must not count a later probe */
 	if (n > TF_ARRAY_SIZE(probes))
 		n = TF_ARRAY_SIZE(probes);
-	while (n > 0 && probes[n - 1] > c.t_synack + LIVE_WINDOW_MS * 1000000LL)
+	while (n > 0 && probes[n - 1] > c->t_synack + LIVE_WINDOW_MS * 1000000LL)
 		n--;
 	/* Probe 1 in the model's first band, each next one keepalive_time
 	 * after the answer to the previous (tf_model_keepalive_answered_band()). */
@@ -325,18 +384,18 @@ TF_CASE(keepalive_live_peer, .timeout_s = 30,
 	tf_expect_int("keepalive probes in the window", (long)n, sure);
 	if (n > 0)
 		tf_expect_time("probe #1 after the last segment (model)",
-		               (probes[0] - c.t_synack) / 1000, first->at_us, first->at_lo_us,
+		               (probes[0] - c->t_synack) / 1000, first->at_us, first->at_lo_us,
 		               first->at_hi_us);
 
 	long answered = 0;
 	for (size_t i = 0; i < n && i < TF_ARRAY_SIZE(probes); i++) {
-		fate_match ans = { .flow = &c.sf, .all = TF_TCP_ACK, .none = TF_TCP_SYN | TF_TCP_RST,
+		fate_match ans = { .flow = &c->sf, .all = TF_TCP_ACK, .none = TF_TCP_SYN | TF_TCP_RST,
 		                   .payload = -1, .after_ns = probes[i], .has_ack = true,
-		                   .ack = c.snd_nxt };
-		long ai = fate_find(c.cap, 0, &ans);
+		                   .ack = c->snd_nxt };
+		long ai = fate_find(c->cap, 0, &ans);
 		if (ai < 0)
 			continue;
-		int64_t t_ans = tf_capture_pkt(c.cap, (size_t)ai)->ts_ns;
+		int64_t t_ans = tf_capture_pkt(c->cap, (size_t)ai)->ts_ns;
 		if (i + 1 < n && t_ans > probes[i + 1])
 			continue;          /* that is the next probe's answer */
 		answered++;
@@ -346,15 +405,14 @@ TF_CASE(keepalive_live_peer, .timeout_s = 30,
 		}
 	}
 	tf_expect_int("probes answered by the server", answered, (long)n);
-	tf_diag("window_s", "%.3f", (double)(t_end - c.t_synack) / 1e9);
-	tf_expect_errno("client SO_ERROR", tf_sock_error(c.cfd), 0);
-	fate_expect_state("client state after the window (sock_diag)", c.client, &c.cf,
+	tf_diag("window_s", "%.3f", (double)(t_end - c->t_synack) / 1e9);
+	tf_expect_errno("client SO_ERROR", tf_sock_error(c->cfd), 0);
+	fate_expect_state("client state after the window (sock_diag)", c->client, &c->cf,
 	                  TCP_ESTABLISHED);
-	fate_expect_state("server state after the window (sock_diag)", c.server, &c.sf,
+	fate_expect_state("server state after the window (sock_diag)", c->server, &c->sf,
 	                  TCP_ESTABLISHED);
-	tf_expect_int("FIN or RST", (long)tf_capture_count_flags(c.cap, &c.cf, true,
+	tf_expect_int("FIN or RST", (long)tf_capture_count_flags(c->cap, &c->cf, true,
 	              TF_TCP_FIN | TF_TCP_RST), 0);
-	ka_conn_free(&c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -373,24 +431,25 @@ TF_CASE(keepalive_live_peer, .timeout_s = 30,
  * after idle + intvl x cnt (1 + 1 x 2 = 3 s) — no keepalive probe, and no
  * RST (tcp_write_err() from the retransmission timer sends none).
  */
-TF_CASE(keepalive_busy_no_probe, .timeout_s = 40,
-        .proves = "seed 002: with data unacknowledged keepalive never probes; the retransmission timer (tcp_retries2=4) decides, without RST")
+TF_CASE_F(ka, keepalive_busy_no_probe, .timeout_s = 40,
+          .proves = "seed 002: with data unacknowledged keepalive never probes; the retransmission timer (tcp_retries2=4) decides, without RST")
 {
-	_cleanup_(tf_topo_freep) tf_topo *t = tf_case_topo(TF_TOPO_PATH);
 	_cleanup_(tf_fault_freep) tf_fault *blackhole = NULL;
 	_cleanup_(tf_model_freep) tf_model *m = NULL;
 	_cleanup_(tf_schedule_freep) tf_schedule *s = NULL;
-	_cleanup_close_ int cfd = -1, sfd = -1;
-	tf_host *client = tf_topo_client(t);
+	tf_host *client = self->client;
 	struct tcp_info ti;
 	tf_flow cf;
 	tf_run run;
 
 	tf_must(tf_host_sysctl_set_int(client, "net.ipv4.tcp_retries2", 4));
 	tf_capture *cap = tf_case_capture(client, TF_IF_CLIENT, "tcp port 12002", "client");
-	tf_must(tf_tcp_pair(client, tf_topo_server(t), tf_topo_server_addr(t), PORT, &cfd, &sfd));
+	tf_must(tf_tcp_pair(client, self->server, self->server_addr, PORT, &self->cfd, &self->sfd));
+	int cfd = self->cfd;
 	tf_must(tf_sock_flow(cfd, &cf));
-	tf_must(tf_fault_blackhole(tf_topo_router(t), tf_topo_server_cidr(t), &blackhole));
+	ka_expect_family(&cf, self->family);
+	tf_must(tf_fault_blackhole(self->router, ka_server_cidr(self), &blackhole));
+	tf_diag("fault", "%s", tf_fault_describe(blackhole));
 
 	tf_must(tf_tcp_info(cfd, &ti));
 	m = tf_case_model(client);
