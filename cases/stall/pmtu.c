@@ -143,9 +143,12 @@ static void path_up(world *w, bool icmp_blocked, long probing, long retries1)
 	/* the handshake's MSS on the 1500 links: MTU - 40 or MTU - 60 */
 	unsigned mss1500 = 0;
 	tf_must(tf_model_mss_from_mtu(w->family, 1500, w->ts, &mss1500));
+	/* what the SYN announced: tcp_advertise_mss() / ip6_default_advmss() */
+	tf_expect_int("tcpi_advmss on the 1500 links (MTU - net header - TCP header - options)",
+	              ti.tcpi_advmss, mss1500);
 	if (probing < 2)   /* 2: tcp_mtup_init() starts at search_low */
 		tf_expect_int("tcpi_snd_mss on the 1500 links (MTU - net header - TCP header - options)",
-	              ti.tcpi_snd_mss, mss1500);
+		              ti.tcpi_snd_mss, mss1500);
 }
 
 /* tcp_mtu_to_mss() of the client's family */
