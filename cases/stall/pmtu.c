@@ -125,13 +125,31 @@ static void path_up(world *w, bool icmp_blocked, long probing, long retries1)
 	tf_must(stall_tso_off(w->client, TF_IF_CLIENT));
 	/* `icmp` does not match ICMPv6 */
 	w->ccap = tf_case_capture(w->client, TF_IF_CLIENT, "tcp port 8001 or icmp or icmp6", "client");
-	w->rcap = tf_case_capture(w->router, TF_IF_ROUTER_SERVER, "tcp port 8001", "router_to_server");
-	/* With ICMP blocked first, this handshake through the router is the
-	 * proof that IPv6 neighbour discovery still works (tf_fault.h). */
+	/* icmp6 here: the router's neighbour discovery toward the server */
+	w->rcap = tf_case_capture(w->router, TF_IF_ROUTER_SERVER, "tcp port 8001 or icmp6",
+	                          "router_to_server");
 	tf_must(tf_tcp_pair(w->client, w->server, tf_topo_addr(w->t, TF_NODE_SERVER, w->family), PORT,
 	                    &w->cfd, &w->sfd));
-	if (icmp_blocked && w->family == AF_INET6)
-		tf_note("connection made through the router with ICMPv6 blocked: neighbour discovery works");
+	/* ICMPv6 blocked first, the router still resolved the server: the
+	 * block catches what is routed (errors, Packet Too Big among them),
+	 * not neighbour discovery (ndisc_send_skb() builds its own dst). */
+	if (icmp_blocked && w->family == AF_INET6) {
+		long ns = 0, na = 0;
+
+		tf_must(tf_capture_read(w->rcap));
+		for (size_t i = 0; i < tf_capture_count(w->rcap); i++) {
+			const tf_pkt *p = tf_capture_pkt(w->rcap, i);
+
+			if (!tf_pkt_is_v6(p) || p->proto != IPPROTO_ICMPV6)
+				continue;
+			ns += p->icmp_type == 135;   /* NDISC_NEIGHBOUR_SOLICITATION */
+			na += p->icmp_type == 136;   /* NDISC_NEIGHBOUR_ADVERTISEMENT */
+		}
+		tf_diag("neighbour_discovery", "%ld solicitations, %ld advertisements on the router's "
+		        "server link, ICMPv6 blocked", ns, na);
+		tf_expect_int("neighbour discovery with ICMPv6 blocked: solicitation and advertisement "
+		              "on the router's server link (both >= 1)", ns >= 1 && na >= 1, 1);
+	}
 	tf_must(tf_sock_flow(w->cfd, &w->up));
 	tf_must(fcntl(w->cfd, F_SETFL, O_NONBLOCK) < 0 ? -errno : 0);
 	tf_must(fcntl(w->sfd, F_SETFL, O_NONBLOCK) < 0 ? -errno : 0);
