@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 
 /* __tcp_mtu_to_mss(): pmtu - net_header_len - sizeof(struct tcphdr), at
  * least tcp_min_snd_mss; tcp_mtu_to_mss() then takes off the options
@@ -85,4 +86,51 @@ int tf_model_mtu_blackhole(const tf_model *m, unsigned retries1, tf_schedule **r
 	c = *m;
 	c.retries2 = retries1;
 	return tf_model_retrans(&c, ret);
+}
+
+/* ------------------------------------------------------------------ */
+/* Both families (issue 14): the same rules with icsk_af_ops->net_header_len
+ * of the socket's family — sizeof(struct iphdr) in ipv4_specific
+ * (tcp_ipv4.c), sizeof(struct ipv6hdr) in ipv6_specific (tcp_ipv6.c).  No
+ * IPv6 extension headers (icsk_ext_hdr_len 0) and no fragment header: the
+ * dst_allfrag() term of __tcp_mtu_to_mss() only applied after a Packet Too
+ * Big below IPV6_MIN_MTU, which tcp_v6_err() drops since 5.14.  Unlike
+ * tf_model_mss_from_mtu() these take any MTU: search_low of an IPv6
+ * connection (tcp_mss_to_mtu(tcp_base_mss) = 1096) is below 1280, and the
+ * kernel sends segments of that size. */
+static unsigned net_hdr(int family)
+{
+	return family == AF_INET6 ? 40 : family == AF_INET ? TF_IPV4_HDR_LEN : 0;
+}
+
+unsigned tf_model_mtu_to_mss_af(int family, unsigned pmtu, bool ts, unsigned min_snd_mss)
+{
+	int mss;
+
+	if (!net_hdr(family))
+		return 0;
+	mss = (int)pmtu - (int)net_hdr(family) - TF_TCP_HDR_LEN;
+	if (mss < (int)min_snd_mss)
+		mss = (int)min_snd_mss;
+	return (unsigned)(mss - (ts ? TF_TCP_TS_LEN : 0));
+}
+
+unsigned tf_model_mss_to_mtu_af(int family, unsigned mss, bool ts)
+{
+	if (!net_hdr(family))
+		return 0;
+	return mss + TF_TCP_HDR_LEN + (ts ? TF_TCP_TS_LEN : 0) + net_hdr(family);
+}
+
+int tf_model_mtu_probing_af(int family, unsigned base_mss, unsigned min_snd_mss,
+			    unsigned mss_clamp, bool ts, tf_mtu_probing *ret)
+{
+	if (!ret || base_mss == 0 || mss_clamp == 0 || !net_hdr(family))
+		return -EINVAL;
+	ret->search_low = tf_model_mss_to_mtu_af(family, base_mss, ts);
+	ret->search_high = mss_clamp + TF_TCP_HDR_LEN + net_hdr(family);
+	ret->low_mss = tf_model_mtu_to_mss_af(family, ret->search_low, ts, min_snd_mss);
+	ret->probe_mss = tf_model_mtu_to_mss_af(family, (ret->search_high + ret->search_low) >> 1,
+						ts, min_snd_mss);
+	return 0;
 }

@@ -475,6 +475,14 @@ bool tf_model_mtu_probe_sent(const tf_mtu_probing *p, unsigned mss_cache, unsign
  * the RTO expiry that detects (and retransmits at low_mss).  -EOPNOTSUPP
  * with TCP_USER_TIMEOUT set (its clamp is not modelled here). */
 int tf_model_mtu_blackhole(const tf_model *m, unsigned retries1, tf_schedule **ret);
+/* The three above for a socket of `family` (AF_INET, AF_INET6): the same
+ * rules with its net_header_len (20 or 40), so over IPv6 MSS = MTU - 60
+ * (- 12 with timestamps) and search_high = mss_clamp + 60.  Any MTU (an
+ * IPv6 search_low is below 1280).  0 / -EINVAL for another family. */
+unsigned tf_model_mtu_to_mss_af(int family, unsigned pmtu, bool ts, unsigned min_snd_mss);
+unsigned tf_model_mss_to_mtu_af(int family, unsigned mss, bool ts);
+int tf_model_mtu_probing_af(int family, unsigned base_mss, unsigned min_snd_mss,
+                            unsigned mss_clamp, bool ts, tf_mtu_probing *ret);
 
 #ifdef __cplusplus
 }

@@ -36,15 +36,37 @@
  *    goes out at tcp_base_mss and passes.
  *  - With tcp_mtu_probing = 2 probing is on from the start (tcp_mtup_init():
  *    enabled = sysctl > 1): the connection starts at tcp_base_mss.
+ *
+ * Every case runs over IPv4 and IPv6 (<case>_ipv4, <case>_ipv6; issue 14).
+ * The 1280 hop is IPV6_MIN_MTU, the least an IPv6 link may have, so both
+ * families cross the same path.  Where IPv6 differs, its variant asserts
+ * the IPv6 rule:
+ *  - a router never fragments IPv6 and there is no DF bit: the too-big
+ *    is ICMPv6 Packet Too Big (type 2, its MTU field 1280; ip6_forward() ->
+ *    ip6_pkt_too_big() -> icmpv6_send(ICMPV6_PKT_TOOBIG)), handled by
+ *    tcp_v6_err() -> tcp_v6_mtu_reduced() -> tcp_sync_mss(),
+ *    tcp_simple_retransmit() — at once, as over IPv4;
+ *  - net_header_len is 40 (ipv6_specific, tcp_ipv6.c): MSS = MTU - 60, so
+ *    tcp_mtu_to_mss(1280) = 1208 with timestamps (IPv4: 1228), search_low
+ *    = tcp_mss_to_mtu(1024) = 1096 (IPv4: 1076), search_high = 1440 + 60,
+ *    the upward probe tcp_mtu_to_mss(1298) = 1226 (IPv4: 1236 of 1288):
+ *    lib's tf_model_*_af();
+ *  - the black hole is tf_fault_icmp_block(): ICMPv6 errors (Packet Too
+ *    Big with them) are routed into a blackhole, neighbour discovery is not
+ *    routed and still works — the connection is made through the router
+ *    after the block;
+ *  - what does not differ: black-hole detection (tcp_write_timeout() ->
+ *    tcp_mtu_probing(), net/ipv4/tcp_timer.c, both families) and the RTO
+ *    schedule it rides on.
  */
 #include "stall.h"
 
 #define PORT 8001
 #define SMALL 100
 #define BULK 20000
-#define PATH_MTU 1280
+#define PATH_MTU 1280   /* TF_IPV6_MIN_MTU: legal on both families */
 
-typedef struct world {
+TF_FIXTURE(pmtu) {
 	tf_topo *t;
 	tf_host *client, *server, *router;
 	tf_fault *mtu, *icmp;
@@ -53,16 +75,44 @@ typedef struct world {
 	tf_capture *ccap, *rcap;
 	unsigned hz;
 	bool ts;
-} world;
+	int family;
+};
+TF_FIXTURE_VARIANT(pmtu) {
+	int family;
+};
+TF_VARIANTS_FAMILY(pmtu)
 
-static void world_setup(world *w, bool icmp_blocked, long probing, long retries1)
+/* The topology, on the variant's family. */
+TF_FIXTURE_SETUP(pmtu)
 {
-	memset(w, 0, sizeof *w);
-	w->t = tf_case_topo(TF_TOPO_PATH);
-	w->client = tf_topo_client(w->t);
-	w->server = tf_topo_server(w->t);
-	w->router = tf_topo_router(w->t);
-	w->hz = tf_case_hz();
+	self->cfd = self->sfd = -1;
+	self->family = variant->family;
+	self->t = tf_case_topo(TF_TOPO_PATH);
+	self->client = tf_topo_client(self->t);
+	self->server = tf_topo_server(self->t);
+	self->router = tf_topo_router(self->t);
+	tf_case_family(self->client, self->family);
+	self->hz = tf_case_hz();
+}
+
+TF_FIXTURE_TEARDOWN(pmtu)
+{
+	(void)variant;
+	if (self->cfd >= 0)
+		close(self->cfd);
+	if (self->sfd >= 0)
+		close(self->sfd);
+	tf_fault_free(self->mtu);
+	tf_fault_free(self->icmp);
+	tf_topo_free(self->t);
+}
+
+typedef struct pmtu_fixture world;
+
+/* The case's path: the 1280 hop, ICMP suppressed or not, the client's
+ * probing knobs (retries1 < 0: the host's), captures, the connection. */
+static void path_up(world *w, bool icmp_blocked, long probing, long retries1)
+{
 	tf_must(tf_host_sysctl_set_int(w->client, "net.ipv4.tcp_mtu_probing", probing));
 	if (retries1 >= 0)
 		tf_must(tf_host_sysctl_set_int(w->client, "net.ipv4.tcp_retries1", retries1));
@@ -73,9 +123,33 @@ static void world_setup(world *w, bool icmp_blocked, long probing, long retries1
 	        icmp_blocked ? tf_fault_describe(w->icmp) : "");
 	/* one packet on the capture = one packet on a wire (stall.h) */
 	tf_must(stall_tso_off(w->client, TF_IF_CLIENT));
-	w->ccap = tf_case_capture(w->client, TF_IF_CLIENT, "tcp port 8001 or icmp", "client");
-	w->rcap = tf_case_capture(w->router, TF_IF_ROUTER_SERVER, "tcp port 8001", "router_to_server");
-	tf_must(tf_tcp_pair(w->client, w->server, tf_topo_server_addr(w->t), PORT, &w->cfd, &w->sfd));
+	/* `icmp` does not match ICMPv6 */
+	w->ccap = tf_case_capture(w->client, TF_IF_CLIENT, "tcp port 8001 or icmp or icmp6", "client");
+	/* icmp6 here: the router's neighbour discovery toward the server */
+	w->rcap = tf_case_capture(w->router, TF_IF_ROUTER_SERVER, "tcp port 8001 or icmp6",
+	                          "router_to_server");
+	tf_must(tf_tcp_pair(w->client, w->server, tf_topo_addr(w->t, TF_NODE_SERVER, w->family), PORT,
+	                    &w->cfd, &w->sfd));
+	/* ICMPv6 blocked first, the router still resolved the server: the
+	 * block catches what is routed (errors, Packet Too Big among them),
+	 * not neighbour discovery (ndisc_send_skb() builds its own dst). */
+	if (icmp_blocked && w->family == AF_INET6) {
+		long ns = 0, na = 0;
+
+		tf_must(tf_capture_read(w->rcap));
+		for (size_t i = 0; i < tf_capture_count(w->rcap); i++) {
+			const tf_pkt *p = tf_capture_pkt(w->rcap, i);
+
+			if (!tf_pkt_is_v6(p) || p->proto != IPPROTO_ICMPV6)
+				continue;
+			ns += p->icmp_type == 135;   /* NDISC_NEIGHBOUR_SOLICITATION */
+			na += p->icmp_type == 136;   /* NDISC_NEIGHBOUR_ADVERTISEMENT */
+		}
+		tf_diag("neighbour_discovery", "%ld solicitations, %ld advertisements on the router's "
+		        "server link, ICMPv6 blocked", ns, na);
+		tf_expect_int("neighbour discovery with ICMPv6 blocked: solicitation and advertisement "
+		              "on the router's server link (both >= 1)", ns >= 1 && na >= 1, 1);
+	}
 	tf_must(tf_sock_flow(w->cfd, &w->up));
 	tf_must(fcntl(w->cfd, F_SETFL, O_NONBLOCK) < 0 ? -errno : 0);
 	tf_must(fcntl(w->sfd, F_SETFL, O_NONBLOCK) < 0 ? -errno : 0);
@@ -84,15 +158,21 @@ static void world_setup(world *w, bool icmp_blocked, long probing, long retries1
 	w->ts = ti.tcpi_options & TCPI_OPT_TIMESTAMPS;
 	tf_diag("negotiated", "snd_mss %u, pmtu %u, timestamps %s", ti.tcpi_snd_mss, ti.tcpi_pmtu,
 	        w->ts ? "on" : "off");
+	/* the handshake's MSS on the 1500 links: MTU - 40 or MTU - 60 */
+	unsigned mss1500 = 0;
+	tf_must(tf_model_mss_from_mtu(w->family, 1500, w->ts, &mss1500));
+	/* what the SYN announced: tcp_advertise_mss() / ip6_default_advmss() */
+	tf_expect_int("tcpi_advmss on the 1500 links (MTU - net header - TCP header - options)",
+	              ti.tcpi_advmss, mss1500);
+	if (probing < 2)   /* 2: tcp_mtup_init() starts at search_low */
+		tf_expect_int("tcpi_snd_mss on the 1500 links (MTU - net header - TCP header - options)",
+		              ti.tcpi_snd_mss, mss1500);
 }
 
-static void world_free(world *w)
+/* tcp_mtu_to_mss() of the client's family */
+static unsigned mtu_to_mss(const world *w, unsigned pmtu, unsigned min_snd_mss)
 {
-	close(w->cfd);
-	close(w->sfd);
-	tf_fault_free(w->mtu);
-	tf_fault_free(w->icmp);
-	tf_topo_free(w->t);
+	return tf_model_mtu_to_mss_af(w->family, pmtu, w->ts, min_snd_mss);
 }
 
 typedef struct pumped {
@@ -233,20 +313,37 @@ static void detect_free(detect *d)
 	tf_model_free(d->m);
 }
 
-static long icmp_frag_needed(world *w, int64_t *first)
+/* "Too big" messages reaching the client: IPv4 ICMP fragmentation needed
+ * (3, 4), IPv6 ICMPv6 Packet Too Big (2) — what the model says takes the
+ * PMTU path of the family (tf_model_icmp_effect()).  *first: the first's
+ * stamp, *mtu6: its MTU field (IPv6; 0 for IPv4, tf_pkt has no field). */
+static long too_big(world *w, int64_t *first, unsigned *mtu6)
 {
 	long n = 0;
 
 	*first = -1;
+	*mtu6 = 0;
 	for (size_t i = 0; i < tf_capture_count(w->ccap); i++) {
 		const tf_pkt *p = tf_capture_pkt(w->ccap, i);
-		if (p->proto == IPPROTO_ICMP && p->icmp_type == 3 && p->icmp_code == 4) {
-			if (*first < 0)
-				*first = p->ts_ns;
-			n++;
+		bool v6 = tf_pkt_is_v6(p);
+		tf_icmp_effect e;
+
+		if (p->proto != (v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP) ||
+		    tf_model_icmp_effect(v6 ? AF_INET6 : AF_INET, p->icmp_type, p->icmp_code, &e) < 0 ||
+		    !e.pmtu)
+			continue;
+		if (*first < 0) {
+			*first = p->ts_ns;
+			*mtu6 = v6 ? p->icmp6_mtu : 0;
 		}
+		n++;
 	}
 	return n;
+}
+
+static const char *too_big_name(const world *w)
+{
+	return w->family == AF_INET6 ? "ICMPv6 Packet Too Big" : "ICMP frag-needed";
 }
 
 static long data_crossed(world *w)
@@ -261,26 +358,28 @@ static long data_crossed(world *w)
 	return n;
 }
 
-TF_CASE(pmtu_blackhole_stalls, .timeout_s = 60,
-        .proves = "seed 003: \"Small HTTP requests work. Large file transfers hang forever.\" — ICMP blocked, no probing")
+TF_CASE_F(pmtu, pmtu_blackhole_stalls, .timeout_s = 60,
+          .proves = "seed 003: \"Small HTTP requests work. Large file transfers hang forever.\" — ICMP blocked, no probing")
 {
-	world w;
+	world *w = self;
 	detect d;
 	pumped r;
 	txs x;
 	struct tcp_info ti;
 	int64_t icmp_at;
+	unsigned mtu6;
+	char what[200];
 
-	world_setup(&w, true, 0, -1);
-	small_exchange(&w);
-	detect_model(&w, &d);
+	path_up(w, true, 0, -1);
+	small_exchange(w);
+	detect_model(w, &d);
 	/* watch until just past the moment tcp_mtu_probing=1 would recover */
-	pump(&w, BULK, (int)(d.at->at_hi_us / 1000) + 500, &r);
-	bulk_txs(&w, &r, &x);
+	pump(w, BULK, (int)(d.at->at_hi_us / 1000) + 500, &r);
+	bulk_txs(w, &r, &x);
 
 	tf_expect_int("bulk bytes the server application received", (long)r.got, 0);
 	stall_expect_state("client socket still established, retransmitting",
-	                   stall_diag(w.client, &w.up), TCP_ESTABLISHED);
+	                   stall_diag(w->client, &w->up), TCP_ESTABLISHED);
 	tf_expect_int("transmissions of the first bulk byte: original + RTOs up to and at the detection moment",
 	              (long)x.n, (long)d.rto_before + 2);
 	long small = 0, nodf = 0;
@@ -289,84 +388,99 @@ TF_CASE(pmtu_blackhole_stalls, .timeout_s = 60,
 		nodf += !x.p[i]->df;
 	}
 	tf_expect_int("of them fitting the path MTU", small, 0);
-	tf_expect_int("of them without DF", nodf, 0);
+	/* IPv6 has no DF bit: no router fragments it (RFC 8200 §5), the
+	 * decoder says df for every IPv6 packet */
+	tf_expect_int(w->family == AF_INET6 ? "of them fragmentable (IPv6: never, by any router)"
+	                                    : "of them without DF", nodf, 0);
 	if (x.n >= 2)
 		tf_expect_time("the full-size retransmission at the moment probing would have recovered",
 		               (x.p[x.n - 1]->ts_ns - x.p[0]->ts_ns) / 1000, d.at->at_us, d.at->at_lo_us,
 		               d.at->at_hi_us);
-	tf_expect_int("ICMP frag-needed reaching the client", icmp_frag_needed(&w, &icmp_at), 0);
-	tf_expect_int("bulk segments past the router", data_crossed(&w), 0);
-	tf_must(tf_tcp_info(w.cfd, &ti));
+	snprintf(what, sizeof what, "%s reaching the client", too_big_name(w));
+	tf_expect_int(what, too_big(w, &icmp_at, &mtu6), 0);
+	tf_expect_int("bulk segments past the router", data_crossed(w), 0);
+	tf_must(tf_tcp_info(w->cfd, &ti));
 	tf_expect_int("tcpi_pmtu (the kernel never learned)", ti.tcpi_pmtu, 1500);
 	tf_diag("tcpi", "snd_mss %u, retransmits %u, backoff %u, rto %u us", ti.tcpi_snd_mss,
 	        ti.tcpi_total_retrans, ti.tcpi_backoff, ti.tcpi_rto);
 	detect_free(&d);
-	world_free(&w);
 }
 
-TF_CASE(pmtu_icmp_discovery, .timeout_s = 30,
-        .proves = "seed 003: PMTU discovery \"relies on ICMP Fragmentation Needed\" — with it, the same transfer completes")
+TF_CASE_F(pmtu, pmtu_icmp_discovery, .timeout_s = 30,
+          .proves = "seed 003: PMTU discovery \"relies on ICMP Fragmentation Needed\" (IPv6: Packet Too Big) — with it, the same transfer completes")
 {
-	world w;
+	world *w = self;
 	pumped r;
 	txs x;
 	struct tcp_info ti;
 	int64_t icmp_at;
+	unsigned mtu6;
 	size_t k;
+	char what[200];
 
-	world_setup(&w, false, 0, -1);
-	small_exchange(&w);
-	tf_must(tf_tcp_info(w.cfd, &ti));
+	path_up(w, false, 0, -1);
+	small_exchange(w);
+	tf_must(tf_tcp_info(w->cfd, &ti));
 	unsigned rto_us = ti.tcpi_rto;
-	pump(&w, BULK, 5000, &r);
-	bulk_txs(&w, &r, &x);
+	pump(w, BULK, 5000, &r);
+	bulk_txs(w, &r, &x);
 
 	tf_expect_int("bulk bytes the server application received", (long)r.got, BULK);
-	tf_expect_int("ICMP frag-needed from the router reached the client (>= 1)",
-	              icmp_frag_needed(&w, &icmp_at) >= 1, 1);
+	snprintf(what, sizeof what, "%s from the router reached the client (>= 1)", too_big_name(w));
+	tf_expect_int(what, too_big(w, &icmp_at, &mtu6) >= 1, 1);
+	if (w->family == AF_INET6 && icmp_at >= 0)
+		tf_expect_int("its MTU field (ip6_pkt_too_big(): the next hop's MTU)", mtu6, PATH_MTU);
 	for (k = 0; k < x.n && x.p[k]->ip_len > PATH_MTU; k++)
 		;
 	if (k == x.n)
 		tf_fail("the first bulk byte was never resent within the path MTU");
-	unsigned mss = stall_mtu_to_mss(PATH_MTU, w.ts, 48);
-	tf_expect_int("resent segment size: tcp_mtu_to_mss(1280) (bytes)", x.p[k]->payload, mss);
-	if (icmp_at >= 0)
-		tf_expect_time("resent right after the ICMP (tcp_v4_mtu_reduced -> tcp_simple_retransmit)",
-		               (x.p[k]->ts_ns - icmp_at) / 1000, 0, 0, 0);
+	unsigned mss = mtu_to_mss(w, PATH_MTU, 48);
+	snprintf(what, sizeof what, "resent segment size: tcp_mtu_to_mss(1280) = 1280 - %u%s (bytes)",
+	         tf_model_net_header_len(w->family) + TF_TCP_HDR_LEN, w->ts ? " - 12" : "");
+	tf_expect_int(what, x.p[k]->payload, mss);
+	tf_expect_int("its packet: the path MTU (bytes)", x.p[k]->ip_len, PATH_MTU);
+	if (icmp_at >= 0) {
+		snprintf(what, sizeof what, "resent right after the too-big (%s -> tcp_simple_retransmit)",
+		         w->family == AF_INET6 ? "tcp_v6_err -> tcp_v6_mtu_reduced"
+		                               : "tcp_v4_err -> tcp_v4_mtu_reduced");
+		tf_expect_time(what, (x.p[k]->ts_ns - icmp_at) / 1000, 0, 0, 0);
+	}
 	tf_diag("completed_ms", "%.3f  # first RTO would be %.3f ms", (r.done - x.p[0]->ts_ns) / 1e6,
 	        rto_us / 1e3);
 	tf_expect_int("completed before the first RTO (no timer needed)",
 	              r.done >= 0 && (r.done - x.p[0]->ts_ns) / 1000 < (int64_t)rto_us, 1);
-	tf_must(tf_tcp_info(w.cfd, &ti));
-	tf_expect_int("tcpi_pmtu learned from ICMP", ti.tcpi_pmtu, PATH_MTU);
+	tf_must(tf_tcp_info(w->cfd, &ti));
+	unsigned pmtu = 0;
+	tf_must(tf_model_pmtu_after_ptb(w->family, 1500, PATH_MTU, 0, &pmtu));
+	tf_expect_int("tcpi_pmtu learned from the too-big", ti.tcpi_pmtu, pmtu);
 	tf_expect_int("tcpi_snd_mss", ti.tcpi_snd_mss, mss);
-	world_free(&w);
 }
 
 /* tcp_mtu_probing = 1: black-hole detection after tcp_retries1's budget. */
-static void probing_detects(long retries1)
+static void probing_detects(world *w, long retries1)
 {
-	world w;
 	detect d;
 	pumped r;
 	txs x;
 	struct tcp_info ti;
 	int64_t icmp_at;
+	unsigned mtu6;
 	long base_mss, min_snd_mss = 48;
 	size_t k;
+	char what[200];
 
-	world_setup(&w, true, 1, retries1);
-	tf_must(tf_host_sysctl_get_int(w.client, "net.ipv4.tcp_base_mss", &base_mss));
-	if (tf_host_sysctl_get_int(w.client, "net.ipv4.tcp_min_snd_mss", &min_snd_mss) < 0)
+	path_up(w, true, 1, retries1);
+	tf_must(tf_host_sysctl_get_int(w->client, "net.ipv4.tcp_base_mss", &base_mss));
+	if (tf_host_sysctl_get_int(w->client, "net.ipv4.tcp_min_snd_mss", &min_snd_mss) < 0)
 		min_snd_mss = 48;
-	unsigned search_low = stall_mss_to_mtu((unsigned)base_mss, w.ts);
-	unsigned mss = stall_mtu_to_mss(search_low, w.ts, (unsigned)min_snd_mss);
+	unsigned search_low = tf_model_mss_to_mtu_af(w->family, (unsigned)base_mss, w->ts);
+	unsigned mss = mtu_to_mss(w, search_low, (unsigned)min_snd_mss);
 	tf_diag("probing_model", "tcp_base_mss %ld -> search_low %u -> mss %u (IP packet %u <= %u)", base_mss,
 	        search_low, mss, search_low, PATH_MTU);
-	small_exchange(&w);
-	detect_model(&w, &d);
-	pump(&w, BULK, (int)(d.at->at_hi_us / 1000) + 5000, &r);
-	bulk_txs(&w, &r, &x);
+	small_exchange(w);
+	detect_model(w, &d);
+	pump(w, BULK, (int)(d.at->at_hi_us / 1000) + 5000, &r);
+	bulk_txs(w, &r, &x);
 
 	tf_expect_int("bulk bytes the server application received", (long)r.got, BULK);
 	for (k = 0; k < x.n && x.p[k]->ip_len > PATH_MTU; k++)
@@ -378,30 +492,34 @@ static void probing_detects(long retries1)
 	tf_expect_time("first byte resent within the path MTU (black-hole detection at tcp_retries1's budget)",
 	               (x.p[k]->ts_ns - x.p[0]->ts_ns) / 1000, d.at->at_us, d.at->at_lo_us, d.at->at_hi_us);
 	tf_expect_int("its size: tcp_mtu_to_mss(search_low) (bytes)", x.p[k]->payload, mss);
-	tf_expect_int("its IP length: search_low", x.p[k]->ip_len, search_low);
+	snprintf(what, sizeof what, "its IP length: search_low = tcp_base_mss + %u%s", 
+	         tf_model_net_header_len(w->family) + TF_TCP_HDR_LEN, w->ts ? " + 12" : "");
+	tf_expect_int(what, x.p[k]->ip_len, search_low);
 	/* when the server's read returned: application side */
 	tf_expect_app_time("server application's first byte (relative to the original transmission)",
 	                   (r.first_rx - x.p[0]->ts_ns) / 1000, d.at->at_us, d.at->at_lo_us,
 	                   d.at->at_hi_us);
-	tf_expect_int("ICMP frag-needed reaching the client", icmp_frag_needed(&w, &icmp_at), 0);
-	tf_must(tf_tcp_info(w.cfd, &ti));
+	snprintf(what, sizeof what, "%s reaching the client", too_big_name(w));
+	tf_expect_int(what, too_big(w, &icmp_at, &mtu6), 0);
+	tf_must(tf_tcp_info(w->cfd, &ti));
 	tf_expect_int("tcpi_pmtu (no ICMP: the route's PMTU is unchanged)", ti.tcpi_pmtu, 1500);
 	tf_diag("completed_s", "%.3f after the original; snd_mss now %u", (r.done - x.p[0]->ts_ns) / 1e9,
 	        ti.tcpi_snd_mss);
 	detect_free(&d);
-	world_free(&w);
 }
 
-TF_CASE(pmtu_probing_detects_blackhole, .timeout_s = 60,
-        .proves = "seed 003: \"tcp_mtu_probing enables RFC 4821 PLPMTUD\" — mode 1 recovers at tcp_retries1's budget (default 3)")
+TF_CASE_F(pmtu, pmtu_probing_detects_blackhole, .timeout_s = 60,
+          .proves = "seed 003: \"tcp_mtu_probing enables RFC 4821 PLPMTUD\" — mode 1 recovers at tcp_retries1's budget (default 3)")
 {
-	probing_detects(-1);
+	(void)variant;
+	probing_detects(self, -1);
 }
 
-TF_CASE(pmtu_probing_retries1_1, .timeout_s = 30,
-        .proves = "seed 003: the same with tcp_retries1 = 1 — detection moves to tcp_model_timeout(1)")
+TF_CASE_F(pmtu, pmtu_probing_retries1_1, .timeout_s = 30,
+          .proves = "seed 003: the same with tcp_retries1 = 1 — detection moves to tcp_model_timeout(1)")
 {
-	probing_detects(1);
+	(void)variant;
+	probing_detects(self, 1);
 }
 
 /*
@@ -415,44 +533,47 @@ TF_CASE(pmtu_probing_retries1_1, .timeout_s = 30,
  * (tcp_fastretrans_alert() -> tcp_mtup_probe_failed(),
  * tcp_simple_retransmit()) — no timer.
  */
-TF_CASE(pmtu_probing_always, .timeout_s = 30,
-        .proves = "seed 003: tcp_mtu_probing = 2 starts at tcp_base_mss — the black hole never stalls the transfer")
+TF_CASE_F(pmtu, pmtu_probing_always, .timeout_s = 30,
+          .proves = "seed 003: tcp_mtu_probing = 2 starts at tcp_base_mss — the black hole never stalls the transfer")
 {
-	world w;
+	world *w = self;
 	pumped r;
 	txs x;
 	struct tcp_info ti;
 	long base_mss, min_snd_mss = 48;
 	unsigned server_mtu;
 
-	world_setup(&w, true, 2, -1);
-	tf_must(tf_host_sysctl_get_int(w.client, "net.ipv4.tcp_base_mss", &base_mss));
-	if (tf_host_sysctl_get_int(w.client, "net.ipv4.tcp_min_snd_mss", &min_snd_mss) < 0)
+	path_up(w, true, 2, -1);
+	tf_must(tf_host_sysctl_get_int(w->client, "net.ipv4.tcp_base_mss", &base_mss));
+	if (tf_host_sysctl_get_int(w->client, "net.ipv4.tcp_min_snd_mss", &min_snd_mss) < 0)
 		min_snd_mss = 48;
-	tf_must(tf_link_get_mtu(w.server, TF_IF_SERVER, &server_mtu));
-	/* tcp_mtup_init(): search_high from the peer's MSS option, its MTU - 40 */
+	tf_must(tf_link_get_mtu(w->server, TF_IF_SERVER, &server_mtu));
+	/* tcp_mtup_init(): search_high from the peer's MSS option, its MTU
+	 * - 40 (IPv4) or - 60 (IPv6) */
 	tf_mtu_probing mp;
 	long threshold = 8;
-	tf_must(tf_model_mtu_probing((unsigned)base_mss, (unsigned)min_snd_mss,
-	                             server_mtu - TF_IPV4_HDR_LEN - TF_TCP_HDR_LEN, w.ts, &mp));
-	if (tf_host_sysctl_get_int(w.client, "net.ipv4.tcp_probe_threshold", &threshold) < 0)
+	tf_must(tf_model_mtu_probing_af(w->family, (unsigned)base_mss, (unsigned)min_snd_mss,
+	                                server_mtu - tf_model_net_header_len(w->family) - TF_TCP_HDR_LEN,
+	                                w->ts, &mp));
+	if (tf_host_sysctl_get_int(w->client, "net.ipv4.tcp_probe_threshold", &threshold) < 0)
 		threshold = 8;
 	unsigned search_low = mp.search_low, search_high = mp.search_high;
 	unsigned mss = mp.low_mss, probe = mp.probe_mss;
-	tf_must(tf_tcp_info(w.cfd, &ti));
+	tf_must(tf_tcp_info(w->cfd, &ti));
 	tf_expect_int("tcpi_snd_mss from the start: tcp_mtu_to_mss(search_low)", ti.tcpi_snd_mss, mss);
-	small_exchange(&w);
-	tf_must(tf_tcp_info(w.cfd, &ti));
+	small_exchange(w);
+	tf_must(tf_tcp_info(w->cfd, &ti));
 	unsigned rto_us = ti.tcpi_rto;
 	uint64_t size_needed;
 	bool probes = tf_model_mtu_probe_sent(&mp, mss, ti.tcpi_snd_cwnd, ti.tcpi_reordering,
 	                                      (unsigned)threshold, BULK, &size_needed);
-	tf_diag("probe_model", "search_low %u, search_high %u -> probe %u bytes; cwnd %u, reordering %u, "
-	        "size_needed %llu -> %s", search_low, search_high, probe, ti.tcpi_snd_cwnd,
+	tf_diag("probe_model", "search_low %u, search_high %u -> probe %u bytes (packet %u); cwnd %u, "
+	        "reordering %u, size_needed %llu -> %s", search_low, search_high, probe,
+	        tf_model_mss_to_mtu_af(w->family, probe, w->ts), ti.tcpi_snd_cwnd,
 	        ti.tcpi_reordering, (unsigned long long)size_needed,
 	        probes ? "the first segment is an upward probe" : "no probe yet");
-	pump(&w, BULK, 5000, &r);
-	bulk_txs(&w, &r, &x);
+	pump(w, BULK, 5000, &r);
+	bulk_txs(w, &r, &x);
 	tf_expect_int("bulk bytes the server application received", (long)r.got, BULK);
 	if (probes) {
 		tf_expect_int("first transmission of the first bulk byte: the upward probe (bytes)",
@@ -466,19 +587,18 @@ TF_CASE(pmtu_probing_always, .timeout_s = 30,
 		tf_expect_int("transmissions of the first bulk byte", (long)x.n, 1);
 	}
 	long big_client = 0, big_router = 0;
-	for (size_t i = 0; i < tf_capture_count(w.ccap); i++) {
-		const tf_pkt *p = tf_capture_pkt(w.ccap, i);
-		big_client += stall_pkt_in(p, &w.up) && p->ip_len > PATH_MTU;
+	for (size_t i = 0; i < tf_capture_count(w->ccap); i++) {
+		const tf_pkt *p = tf_capture_pkt(w->ccap, i);
+		big_client += stall_pkt_in(p, &w->up) && p->ip_len > PATH_MTU;
 	}
-	tf_must(tf_capture_read(w.rcap));
-	for (size_t i = 0; i < tf_capture_count(w.rcap); i++) {
-		const tf_pkt *p = tf_capture_pkt(w.rcap, i);
-		big_router += stall_pkt_in(p, &w.up) && p->ip_len > PATH_MTU;
+	tf_must(tf_capture_read(w->rcap));
+	for (size_t i = 0; i < tf_capture_count(w->rcap); i++) {
+		const tf_pkt *p = tf_capture_pkt(w->rcap, i);
+		big_router += stall_pkt_in(p, &w->up) && p->ip_len > PATH_MTU;
 	}
 	tf_diag("upward_probes", "%ld sent, %ld past the router", big_client, big_router);
 	tf_expect_int("segments above the path MTU past the router", big_router, 0);
 	tf_diag("completed_ms", "%.3f  # RTO %.3f ms", (r.done - x.p[0]->ts_ns) / 1e6, rto_us / 1e3);
 	tf_expect_int("completed before one RTO (a lost probe is repaired without the timer)",
 	              r.done >= 0 && (r.done - x.p[0]->ts_ns) / 1000 < (int64_t)rto_us, 1);
-	world_free(&w);
 }

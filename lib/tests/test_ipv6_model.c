@@ -164,6 +164,42 @@ static void link_down_schedule_v6(void **state)
 	tf_model_free(q);
 }
 
+/* MSS/PMTU and PLPMTUD per family (model_mss.c, tf_model_*_af): the IPv4
+ * numbers are the IPv4-only functions' (pmtu.c's cases), the IPv6 ones
+ * 20 bytes less per MSS, 20 more per MTU. */
+static void mss_probing_per_family(void **state)
+{
+	tf_mtu_probing p, q;
+	(void)state;
+
+	/* the same as the IPv4-only rules, for AF_INET */
+	for (unsigned mtu = 68; mtu <= 9000; mtu += 97)
+		for (int ts = 0; ts < 2; ts++)
+			assert_int_equal(tf_model_mtu_to_mss_af(AF_INET, mtu, ts, 48),
+			                 tf_model_mtu_to_mss(mtu, ts, 48));
+	assert_int_equal(tf_model_mss_to_mtu_af(AF_INET, 1024, true), tf_model_mss_to_mtu(1024, true));
+	assert_int_equal(tf_model_mtu_probing_af(AF_INET, 1024, 48, 1460, true, &p), 0);
+	assert_int_equal(tf_model_mtu_probing(1024, 48, 1460, true, &q), 0);
+	assert_memory_equal(&p, &q, sizeof p);
+	/* IPv6: tcp_mtu_to_mss(1280) = 1280 - 40 - 20 - 12 */
+	assert_int_equal(tf_model_mtu_to_mss_af(AF_INET6, 1280, true, 48), 1208);
+	assert_int_equal(tf_model_mtu_to_mss_af(AF_INET6, 1280, false, 48), 1220);
+	assert_int_equal(tf_model_mtu_to_mss_af(AF_INET6, 80, false, 48), 48);
+	/* search_low = tcp_mss_to_mtu(tcp_base_mss 1024) = 1024 + 32 + 40,
+	 * below IPV6_MIN_MTU and still what the kernel sends at */
+	assert_int_equal(tf_model_mss_to_mtu_af(AF_INET6, 1024, true), 1096);
+	/* the peer's MSS option on a 1500 link is 1440: search_high 1500 */
+	assert_int_equal(tf_model_mtu_probing_af(AF_INET6, 1024, 48, 1440, true, &p), 0);
+	assert_int_equal(p.search_low, 1096);
+	assert_int_equal(p.search_high, 1500);
+	assert_int_equal(p.low_mss, 1024);
+	assert_int_equal(p.probe_mss, 1226);    /* tcp_mtu_to_mss((1500 + 1096) >> 1 = 1298) */
+	/* unknown family */
+	assert_int_equal(tf_model_mtu_to_mss_af(AF_UNIX, 1500, false, 48), 0);
+	assert_int_equal(tf_model_mss_to_mtu_af(AF_UNIX, 1000, false), 0);
+	assert_int_equal(tf_model_mtu_probing_af(AF_UNIX, 1024, 48, 1440, true, &p), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -172,6 +208,7 @@ int main(void)
 		cmocka_unit_test(icmp_revert_differs),
 		cmocka_unit_test(neigh_same_numbers),
 		cmocka_unit_test(link_down_schedule_v6),
+		cmocka_unit_test(mss_probing_per_family),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
