@@ -179,10 +179,12 @@ int tf_neigh_params_init_family(int family, tf_neigh_params *p)
 	/* nd_tbl (net/ipv6/ndisc.c) has arp_tbl's numbers: MCAST_PROBES 3,
 	 * UCAST_PROBES 3, RETRANS_TIME ND_RETRANS_TIMER = 1 * HZ, APP_PROBES
 	 * unset (0), QUEUE_LEN_BYTES SK_WMEM_MAX; and ICMPv6 errors are rate
-	 * limited by net.ipv6.icmp.ratelimit = 1 * HZ (icmpv6_sk_init()),
-	 * every error type except Packet Too Big (ratemask "0-1,3-127").  So
-	 * the resolution fails at the same times; it is what the sender does
-	 * with the error that differs (tf_model_icmp_effect()). */
+	 * limited by net.ipv6.icmp.ratelimit, every error type except Packet
+	 * Too Big (ratemask "0-1,3-127").  The limit kept here is IPv4's 1 s;
+	 * the ICMPv6 one (1 * HZ scaled by prefix, or HZ / 10 since upstream
+	 * 0201eedb69b2) is tf_neigh_params_set_icmpv6()'s.  So the resolution
+	 * fails at the same times; it is what the sender does with the error
+	 * that differs (tf_model_icmp_effect()). */
 	tf_neigh_params_init(p);
 	/* icmp_ratemask stays in IPv4 terms: its Destination Unreachable bit
 	 * (set) is what IPv6's mask says of its own Destination Unreachable. */

@@ -616,7 +616,9 @@ static inline void tf_unreach_freep(tf_unreach **u) { tf_unreach_free(*u); }
  *                Unreachable (code 3): no revert, so with the peer's link
  *                down the IPv6 sender keeps a silent peer's schedule —
  *                tf_model_retrans() with tf_model_set_neigh_failed(m, true)
- *                (errno EHOSTUNREACH) — where IPv4's is tf_model_unreach().
+ *                (errno EHOSTUNREACH) — where IPv4's is tf_model_unreach();
+ *                tf_model_unreach_family() gives either, with the router's
+ *                bursts (ICMPv6 rate limit: tf_neigh_params_set_icmpv6()).
  *   neighbours   nd_tbl's solicitation numbers are arp_tbl's: resolution
  *                fails at the same times (tf_neigh_params_init_family()).
  */
