@@ -128,9 +128,31 @@ static unsigned route_plen6(tf_host *h, const char *addr)
 	tf_fail("RTM_GETROUTE: no route in the answer");
 }
 
+/*
+ * Which icmpv6_xrlim_allow() this kernel has (IPv6 only): before upstream
+ * 0201eedb69b2 it shifts the rate limit by the route's prefix, and its
+ * default is 1 * HZ; with it there is no shift and the default is HZ / 10
+ * (tf_model_icmpv6_prefix_scaled()).  The router's namespace is fresh:
+ * read before the case sets anything, its value is the kernel's default.
+ */
+static bool icmpv6_prefix_scaled(tf_host *router)
+{
+	long rl = router_sysctl(router, "net.ipv6.icmp.ratelimit");
+	int r = tf_model_icmpv6_prefix_scaled(tf_case_hz(), (uint32_t)rl);
+
+	if (r == -EOPNOTSUPP)
+		TF_SKIP("net.ipv6.icmp.ratelimit defaults to %ld ms here, neither 1000 nor 100: "
+		        "cannot tell whether icmpv6_xrlim_allow() scales it by prefix", rl);
+	tf_must(r);
+	tf_diag("probe_icmpv6_ratelimit_default", "%ld ms: %s", rl,
+	        r ? "1 * HZ, icmpv6_xrlim_allow() scales by prefix (before 0201eedb69b2)"
+	          : "HZ / 10, no prefix scaling (0201eedb69b2)");
+	return r;
+}
+
 /* The router's neighbour and ICMP knobs toward the server, as it has them
  * (its IPv4 or IPv6 neighbour table, its ICMP or ICMPv6 limits). */
-static void neigh_params(tf_topo *t, int family, tf_neigh_params *p)
+static void neigh_params(tf_topo *t, int family, bool scaled, tf_neigh_params *p)
 {
 	tf_host *router = tf_topo_router(t);
 	const char *fam = family == AF_INET6 ? "ipv6" : "ipv4";
@@ -148,21 +170,14 @@ static void neigh_params(tf_topo *t, int family, tf_neigh_params *p)
 	NEIGH(unres_qlen, "unres_qlen");
 #undef NEIGH
 	if (family == AF_INET6) {
-		/* icmpv6_xrlim_allow(): the sysctl, and (before upstream
-		 * 0201eedb69b2) the prefix shift.  The router's namespace is
-		 * fresh and nothing set its ratelimit: it is the kernel's
-		 * default, 1 s before that commit and 100 ms with it — the
-		 * probe of which rule this kernel has. */
+		/* icmpv6_xrlim_allow(): the sysctl as it is now, shifted by the
+		 * route's prefix where the kernel still does (scaled: probed
+		 * before anything changed it, icmpv6_prefix_scaled()). */
 		long rl = router_sysctl(router, "net.ipv6.icmp.ratelimit");
-		int scaled = tf_model_icmpv6_prefix_scaled(p->hz, (uint32_t)rl);
 		const char *client = tf_topo_addr(t, TF_NODE_CLIENT, AF_INET6);
 		unsigned plen = route_plen6(router, client);
 		char mask[256];
 
-		if (scaled == -EOPNOTSUPP)
-			TF_SKIP("net.ipv6.icmp.ratelimit defaults to %ld ms here, neither 1000 nor 100: "
-			        "cannot tell whether icmpv6_xrlim_allow() scales it by prefix", rl);
-		tf_must(scaled);
 		tf_must(tf_host_sysctl_get(router, "net.ipv6.icmp.ratemask", mask, sizeof mask));
 		tf_must(tf_neigh_params_set_icmpv6(p, (uint32_t)rl, mask, plen, scaled));
 		tf_diag("router_icmpv6_ratelimit", "%ld ms, route to the client /%u, %s: %u ms per "
@@ -186,18 +201,35 @@ static void neigh_params(tf_topo *t, int family, tf_neigh_params *p)
  * first transmissions would be dropped on the dead veth instead of
  * starting an ARP resolution.  So the client writes only after that.
  */
+/* The model's bursts the client can see (at least one ICMP), before
+ * before_us, as indices into variant v's bursts. */
+static size_t seen_bursts(const tf_unreach *u, size_t v, int64_t before_us, size_t *idx,
+                          size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < tf_unreach_bursts(u, v) && n < max; i++) {
+		const tf_neigh_burst *b = tf_unreach_burst(u, v, i);
+
+		if (b->at_us < before_us && b->n_icmp > 0)
+			idx[n++] = i;
+	}
+	return n;
+}
+
 /* The variant whose counts the run has (transmissions, ICMPs per burst);
  * the most common one if none. */
 static size_t pick_variant(const tf_unreach *u, size_t n_tx, const size_t *burst_n, size_t n_b)
 {
+	size_t idx[MAX_ICMP];
+
 	for (size_t v = 0; v < tf_unreach_variants(u); v++) {
 		const tf_schedule *s = tf_unreach_schedule(u, v);
+		size_t n = seen_bursts(u, v, INT64_MAX, idx, MAX_ICMP);
 		bool ok = tf_schedule_giveup(s) == n_tx;
 
-		for (size_t i = 0; ok && i < n_b; i++) {
-			const tf_neigh_burst *b = tf_unreach_burst(u, v, i);
-			ok = b && b->n_icmp == burst_n[i];
-		}
+		for (size_t i = 0; ok && i < n_b; i++)
+			ok = i < n && tf_unreach_burst(u, v, idx[i])->n_icmp == burst_n[i];
 		if (ok)
 			return v;
 	}
@@ -241,8 +273,13 @@ static bool router_answer(const tf_pkt *p, int family, const struct in_addr *rtr
 	return p->family != AF_INET6 && p->proto == IPPROTO_ICMP && p->src.s_addr == rtr->s_addr;
 }
 
-TF_CASE_F(unreach, peer_link_down_ehostunreach, .timeout_s = 40,
-          .proves = "peer link down instead of a blackhole: over IPv4 the router's ICMP host unreachables undo backoff steps (RFC 6069), over IPv6 its ICMPv6 address unreachables do not (tcp_v6_err); the socket still gives up on the tcp_retries2 budget, with EHOSTUNREACH")
+/* What a case sets beyond the fixture (0: the kernel's default). */
+struct knobs {
+	uint32_t router_icmp_ratelimit_ms;  /* net.ipv4.icmp_ratelimit / net.ipv6.icmp.ratelimit */
+};
+
+static void link_down(struct unreach_fixture *self, const struct unreach_variant *variant,
+                      const struct knobs *k)
 {
 	_cleanup_(tf_fault_freep) tf_fault *down = NULL;
 	_cleanup_(tf_model_freep) tf_model *m = NULL;
@@ -255,7 +292,7 @@ TF_CASE_F(unreach, peer_link_down_ehostunreach, .timeout_s = 40,
 	const int family = variant->family;
 	const bool v6 = family == AF_INET6;
 	int64_t icmp_us[MAX_ICMP], tx_us[TF_RUN_MAX_TX], burst_at[MAX_ICMP];
-	size_t n_icmp = 0, burst_n[MAX_ICMP], n_bursts = 0, n_na = 0;
+	size_t n_icmp = 0, burst_n[MAX_ICMP], n_bursts = 0, n_na = 0, seen[MAX_ICMP], na_seen[MAX_ICMP];
 	struct in_addr rtr = { 0 };
 	struct in6_addr rtr6 = { 0 };
 	unsigned itype = 0, icode = 0;
@@ -269,6 +306,11 @@ TF_CASE_F(unreach, peer_link_down_ehostunreach, .timeout_s = 40,
 	              v6 ? (void *)&rtr6 : (void *)&rtr) != 1)
 		tf_fail("the router's address on the client's link");
 	tf_must(tf_model_neigh_failure_icmp(family, &itype, &icode));
+	bool scaled = v6 && icmpv6_prefix_scaled(router);   /* before any change */
+	if (k->router_icmp_ratelimit_ms)
+		tf_must(tf_host_sysctl_set_int(router, v6 ? "net.ipv6.icmp.ratelimit"
+		                                          : "net.ipv4.icmp_ratelimit",
+		                               k->router_icmp_ratelimit_ms));
 	tf_must(tf_host_sysctl_set_int(client, "net.ipv4.tcp_retries2", RETRIES2));
 	tf_must(tf_tcp_pair(client, self->server, self->server_addr, PORT, &cfd, &sfd));
 	tf_capture *cap = tf_case_capture(client, TF_IF_CLIENT, FILTER, "client");
@@ -279,7 +321,7 @@ TF_CASE_F(unreach, peer_link_down_ehostunreach, .timeout_s = 40,
 	tf_must(tf_case_set_retries2(m, RETRIES2));
 	tf_case_check_rto(m, cfd);
 	tf_must(tf_model_retries2_budget_ms(m, &budget_ms));
-	neigh_params(self->t, family, &np);
+	neigh_params(self->t, family, scaled, &np);
 	tf_must(tf_model_unreach_family(m, &np, family, &u));
 	/* The rule where the families differ (tcp_v4_err() / tcp_v6_err()). */
 	tf_diag("router_answer", "ICMP%s %u/%u (%s), undoes backoff steps at the sender: %s",
@@ -351,14 +393,16 @@ TF_CASE_F(unreach, peer_link_down_ehostunreach, .timeout_s = 40,
 	tf_check_schedule("unreach", s, run.tx_ns, run.n_tx, run.err_ns);
 	tf_expect_errno("socket error", run.err, tf_schedule_errno(s));
 
-	size_t n_mb = 0;
+	/* Bursts are compared in order of those the client can see: a
+	 * resolution whose every ICMP the rate limit ate leaves no trace. */
 	const tf_sched_event *gv = tf_schedule_event(s, tf_schedule_giveup(s));
-	for (size_t i = 0; i < tf_unreach_bursts(u, v); i++)
-		if (tf_unreach_burst(u, v, i)->at_us < gv->at_us)
-			n_mb++;
+	size_t n_mb = seen_bursts(u, v, gv->at_us, seen, MAX_ICMP);
+	if (n_mb < tf_unreach_bursts(u, v))
+		tf_diag("model_bursts", "%zu, %zu of them with an ICMP before the give-up",
+		        tf_unreach_bursts(u, v), n_mb);
 	tf_expect_int("ICMP bursts before the error", (long)n_bursts, (long)n_mb);
 	for (size_t i = 0; i < n_bursts && i < n_mb; i++) {
-		const tf_neigh_burst *b = tf_unreach_burst(u, v, i);
+		const tf_neigh_burst *b = tf_unreach_burst(u, v, seen[i]);
 
 		snprintf(label, sizeof label, "burst #%zu: ICMPs (%zu held, %s)", i + 1, b->n_queued,
 		         v6 ? "icmpv6_xrlim_allow()" : "inet_peer_xrlim_allow()");
@@ -367,18 +411,25 @@ TF_CASE_F(unreach, peer_link_down_ehostunreach, .timeout_s = 40,
 		tf_expect_time(label, burst_at[i], b->at_us, b->at_lo_us, b->at_hi_us);
 	}
 
-	/* (a) The router given the measured transmissions. */
+	/* (a) The router given the measured transmissions (its resolutions
+	 * that surely send an ICMP, in order). */
 	tf_must(tf_model_neigh_failures(&np, tx_us, run.n_tx, &na, &n_na));
-	for (size_t i = 0; i < n_bursts && i < n_na; i++) {
+	size_t n_nas = 0;
+	for (size_t i = 0; i < n_na && n_nas < MAX_ICMP; i++)
+		if (na[i].n_icmp_hi > 0)
+			na_seen[n_nas++] = i;
+	for (size_t j = 0; j < n_bursts && j < n_nas; j++) {
+		const tf_neigh_burst *a = &na[na_seen[j]];
+		int64_t first = tx_us[a->first];
+
 		snprintf(label, sizeof label,
 		         "burst #%zu: time after its first packet (%zu..%zu), router model",
-		         i + 1, na[i].first, na[i].last);
-		tf_expect_time(label, burst_at[i] - tx_us[na[i].first],
-		               na[i].at_us - tx_us[na[i].first], na[i].at_lo_us - tx_us[na[i].first],
-		               na[i].at_hi_us - tx_us[na[i].first]);
+		         j + 1, a->first, a->last);
+		tf_expect_time(label, burst_at[j] - first, a->at_us - first, a->at_lo_us - first,
+		               a->at_hi_us - first);
 		snprintf(label, sizeof label, "burst #%zu: ICMPs within the router model's %u..%u",
-		         i + 1, na[i].n_icmp_lo, na[i].n_icmp_hi);
-		tf_expect_int(label, burst_n[i] >= na[i].n_icmp_lo && burst_n[i] <= na[i].n_icmp_hi, 1);
+		         j + 1, a->n_icmp_lo, a->n_icmp_hi);
+		tf_expect_int(label, burst_n[j] >= a->n_icmp_lo && burst_n[j] <= a->n_icmp_hi, 1);
 	}
 
 	/* (b) The client given the measured ICMPs: each transmission from
@@ -437,4 +488,25 @@ TF_CASE_F(unreach, peer_link_down_ehostunreach, .timeout_s = 40,
 	}
 	tf_expect_int("FIN or RST on the wire", run.fin_rst, 0);
 	tf_expect_int("socket after give-up (sock_diag, -ENOENT = gone)", run.state_after, -ENOENT);
+}
+
+TF_CASE_F(unreach, peer_link_down_ehostunreach, .timeout_s = 40,
+          .proves = "peer link down instead of a blackhole: over IPv4 the router's ICMP host unreachables undo backoff steps (RFC 6069), over IPv6 its ICMPv6 address unreachables do not (tcp_v6_err); the socket still gives up on the tcp_retries2 budget, with EHOSTUNREACH")
+{
+	link_down(self, variant, &(struct knobs){ 0 });
+}
+
+/*
+ * The router's ICMP rate limit at 10 s: inet_peer_xrlim_allow()'s bucket
+ * (6 errors deep, one per 10 s) runs dry within the case, so resolutions
+ * end with fewer ICMPs than packets held, or none.  Over IPv6 it is where
+ * kernels differ: icmpv6_xrlim_allow() before upstream 0201eedb69b2 shifts
+ * the limit by the route's prefix (a /64: 2.5 s), so its third burst still
+ * sends one ICMP where a current kernel sends none — the probe
+ * (icmpv6_prefix_scaled()) says which the model takes.
+ */
+TF_CASE_F(unreach, peer_link_down_icmp_ratelimit, .timeout_s = 40,
+          .proves = "peer link down with the router's ICMP rate limit at 10 s: its bucket decides how many host/address unreachables each failed resolution sends (inet_peer_xrlim_allow, icmpv6_xrlim_allow with or without its prefix shift), and over IPv4 how many backoff steps are undone")
+{
+	link_down(self, variant, &(struct knobs){ .router_icmp_ratelimit_ms = 10000 });
 }
