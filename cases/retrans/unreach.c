@@ -41,7 +41,14 @@
  * still predict EHOSTUNREACH.  The router's ICMPv6 is limited by
  * icmpv6_xrlim_allow() (net.ipv6.icmp.ratelimit, scaled by the route's
  * prefix on kernels before upstream 0201eedb69b2: probed, see
- * neigh_params()), which sets how many ICMPs each burst carries.
+ * icmpv6_prefix_scaled()), which sets how many ICMPs each burst carries.
+ *
+ *   peer_link_down_ehostunreach_ipv{4,6}    the kernel's knobs
+ *   peer_link_down_icmp_ratelimit_ipv{4,6}  the router's ICMP rate limit at
+ *       10 s: its bucket runs dry, so bursts are smaller or empty; over
+ *       IPv4 fewer backoff steps are undone (12 transmissions, not 18), over
+ *       IPv6 the third resolution sends an ICMP only on a kernel with the
+ *       prefix shift — where the families' rate limits differ.
  */
 #include <errno.h>
 #include <poll.h>
