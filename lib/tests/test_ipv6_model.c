@@ -362,6 +362,42 @@ static void icmpv6_ratemask(void **state)
 	assert_int_equal(tf_neigh_params_set_icmpv6(NULL, 100, "1", 64, false), -EINVAL);
 }
 
+/* The router's ICMPv6 limit at 10 s, IPv6 link down, tcp_retries2 5: the
+ * silent schedule's three resolutions (each 768 jiffies: 3 solicitations)
+ * start at the original, at the 5th and at the 6th transmission (~0, ~834,
+ * ~1677 jiffies) and hold 5, 1 and 1 packets.  The bucket
+ * (inet_peer_xrlim_allow(): 6 x tmo deep, starts full) pays tmo per ICMP and
+ * gains the ~840 jiffies between failures.  Without the prefix shift
+ * tmo = 2500 jiffies: 2500 left, the second passes (~834 left), the third
+ * finds ~1677 < 2500: none.  With the shift (a /64: 2500 >> 2 = 625) the
+ * third passes too. */
+static void icmpv6_ratelimit_bursts(void **state)
+{
+	static const unsigned want_new[] = { 5, 1, 0 }, want_old[] = { 5, 1, 1 };
+	tf_model *m = unreach_model();
+	(void)state;
+
+	for (int scaled = 0; scaled <= 1; scaled++) {
+		const unsigned *want = scaled ? want_old : want_new;
+		tf_neigh_params p;
+		tf_unreach *u = NULL;
+
+		assert_int_equal(tf_neigh_params_init_family(AF_INET6, &p), 0);
+		assert_int_equal(tf_neigh_params_set_icmpv6(&p, 10000, "0-1,3-127", 64, scaled), 0);
+		assert_int_equal(p.icmp_ratelimit_ms, scaled ? 2500 : 10000);
+		assert_int_equal(tf_model_unreach_family(m, &p, AF_INET6, &u), 0);
+		assert_int_equal(tf_unreach_variants(u), 1);
+		assert_int_equal(tf_unreach_bursts(u, 0), 3);
+		for (size_t i = 0; i < 3; i++)
+			assert_int_equal(tf_unreach_burst(u, 0, i)->n_icmp, want[i]);
+		assert_int_equal(tf_unreach_burst(u, 0, 0)->n_queued, 5);
+		assert_int_equal(tf_schedule_giveup(tf_unreach_schedule(u, 0)), 7);
+		assert_int_equal(tf_schedule_errno(tf_unreach_schedule(u, 0)), EHOSTUNREACH);
+		tf_unreach_free(u);
+	}
+	tf_model_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -374,6 +410,7 @@ int main(void)
 		cmocka_unit_test(retrans_icmp_family_v6),
 		cmocka_unit_test(icmpv6_ratelimit),
 		cmocka_unit_test(icmpv6_ratemask),
+		cmocka_unit_test(icmpv6_ratelimit_bursts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
