@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 /* (b): an ICMP is handled after its capture stamp, and the burst back to
  * back; this bounds how late, for the elapsed time tcp_ld_RTO_revert()
@@ -134,8 +135,8 @@ static int cause_set(tf_icmp_cause **c, size_t *cap, const tf_schedule *s, int i
 	return 0;
 }
 
-int tf_model_retrans_icmp_causes(const tf_model *m, const int64_t *icmp_us, size_t n_icmp,
-				 tf_schedule **ret, tf_icmp_cause **causes)
+static int retrans_icmp(const tf_model *m, bool revert, const int64_t *icmp_us, size_t n_icmp,
+                        tf_schedule **ret, tf_icmp_cause **causes)
 {
 	struct tcp_p tp;
 	tf_schedule *s = NULL;
@@ -206,9 +207,13 @@ int tf_model_retrans_icmp_causes(const tf_model *m, const int64_t *icmp_us, size
 			int64_t I = icmp_us[next], e_lo, e_hi, rem_lo, rem_hi;
 			uint64_t rto_cur, jl, jh;
 
+			soft = true;        /* sk_err_soft = EHOSTUNREACH */
+			if (!revert) {      /* tcp_v6_err(): nothing else; the order is moot */
+				next++;
+				continue;
+			}
 			if (I >= f.lo)
 				order_edge = true;
-			soft = true;        /* sk_err_soft = EHOSTUNREACH */
 			if (!retransmits || !backoff) {
 				next++;
 				continue;
@@ -273,7 +278,7 @@ int tf_model_retrans_icmp_causes(const tf_model *m, const int64_t *icmp_us, size
 		/* The timer fires. */
 		alo = f.lo - anchor.lo;
 		ahi = f.hi - anchor.hi;
-		if (next < n_icmp && icmp_us[next] <= f.hi)
+		if (revert && next < n_icmp && icmp_us[next] <= f.hi)
 			order_edge = true;
 		if (tlp) {
 			r = tfm_sched_push_us(s, TF_TX_TLP, d_hi, glo, ghi, f.lo, f.hi,
@@ -338,9 +343,30 @@ out:
 	return 0;
 }
 
+int tf_model_retrans_icmp_causes(const tf_model *m, const int64_t *icmp_us, size_t n_icmp,
+				 tf_schedule **ret, tf_icmp_cause **causes)
+{
+	return retrans_icmp(m, true, icmp_us, n_icmp, ret, causes);
+}
+
 int tf_model_retrans_icmp(const tf_model *m, const int64_t *icmp_us, size_t n_icmp,
 			  tf_schedule **ret)
 {
 	return tf_model_retrans_icmp_causes(m, icmp_us, n_icmp, ret, NULL);
 }
 
+
+/* (b) for either family: IPv6's address unreachable undoes no backoff step
+ * (tcp_v6_err(), see tf_model_unreach_family()). */
+int tf_model_retrans_icmp_family(const tf_model *m, int family, const int64_t *icmp_us,
+                                 size_t n_icmp, tf_schedule **ret, tf_icmp_cause **causes)
+{
+	if (ret)
+		*ret = NULL;
+	if (causes)
+		*causes = NULL;
+	if (family != AF_INET && family != AF_INET6)
+		return -EINVAL;
+	return retrans_icmp(m, tf_model_neigh_failure_reverts(family), icmp_us, n_icmp, ret,
+	                    causes);
+}

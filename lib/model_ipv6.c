@@ -8,6 +8,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -177,12 +179,120 @@ int tf_neigh_params_init_family(int family, tf_neigh_params *p)
 	/* nd_tbl (net/ipv6/ndisc.c) has arp_tbl's numbers: MCAST_PROBES 3,
 	 * UCAST_PROBES 3, RETRANS_TIME ND_RETRANS_TIMER = 1 * HZ, APP_PROBES
 	 * unset (0), QUEUE_LEN_BYTES SK_WMEM_MAX; and ICMPv6 errors are rate
-	 * limited by net.ipv6.icmp.ratelimit = 1 * HZ (icmpv6_sk_init()),
-	 * every error type except Packet Too Big (ratemask "0-1,3-127").  So
-	 * the resolution fails at the same times; it is what the sender does
-	 * with the error that differs (tf_model_icmp_effect()). */
+	 * limited by net.ipv6.icmp.ratelimit, every error type except Packet
+	 * Too Big (ratemask "0-1,3-127").  The limit kept here is IPv4's 1 s;
+	 * the ICMPv6 one (1 * HZ scaled by prefix, or HZ / 10 since upstream
+	 * 0201eedb69b2) is tf_neigh_params_set_icmpv6()'s.  So the resolution
+	 * fails at the same times; it is what the sender does with the error
+	 * that differs (tf_model_icmp_effect()). */
 	tf_neigh_params_init(p);
 	/* icmp_ratemask stays in IPv4 terms: its Destination Unreachable bit
 	 * (set) is what IPv6's mask says of its own Destination Unreachable. */
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* ICMPv6 rate limiting at the router (issue 14).                      */
+
+/*
+ * icmpv6_xrlim_allow() (net/ipv6/icmp.c) charges an error toward a
+ * destination net.ipv6.icmp.ratelimit (icmpv6_time, kept in jiffies by
+ * proc_dointvec_ms_jiffies) in the same inet_peer_xrlim_allow() bucket as
+ * IPv4's, keyed on the destination host.  Until upstream 0201eedb69b2
+ * ("ipv6: icmp: remove obsolete code in icmpv6_xrlim_allow()", 2026, in
+ * stable kernels) it first shifted that interval right by
+ * (128 - plen) >> 5 for the route's prefix length ("give more bandwidth
+ * to wider prefixes": a /64 pays a quarter); the same commit lowered the
+ * default from 1 * HZ to HZ / 10 (inet6_net_init()), which is how a fresh
+ * namespace tells the two apart (tf_model_icmpv6_prefix_scaled()).
+ */
+int tf_model_icmpv6_ratelimit_ms(unsigned hz, uint32_t ratelimit_ms, unsigned route_plen,
+                                 bool prefix_scaled, uint32_t *ret)
+{
+	uint64_t j;
+
+	if (!ret || hz < 100 || hz > 1000 || route_plen > 128 || ratelimit_ms > INT_MAX)
+		return -EINVAL;
+	/* msecs_to_jiffies() rounds up */
+	j = ((uint64_t)ratelimit_ms * hz + 999) / 1000;
+	if (prefix_scaled && route_plen < 128)
+		j >>= (128 - route_plen) >> 5;
+	/* back in ms, such that msecs_to_jiffies() gives j again: floor, as
+	 * hz <= 1000 keeps floor(j * 1000 / hz) * hz / 1000 above j - 1 */
+	*ret = (uint32_t)(j * 1000 / hz);
+	return 0;
+}
+
+int tf_model_icmpv6_prefix_scaled(unsigned hz, uint32_t default_ratelimit_ms)
+{
+	uint64_t j;
+
+	if (hz < 100 || hz > 1000)
+		return -EINVAL;
+	j = ((uint64_t)default_ratelimit_ms * hz + 999) / 1000;
+	if (j == hz)
+		return 1;             /* 1 * HZ: before 0201eedb69b2, prefix scaling */
+	if (j == hz / 10)
+		return 0;             /* HZ / 10: with it, no scaling */
+	return -EOPNOTSUPP;           /* neither default: not a fresh namespace */
+}
+
+int tf_model_icmpv6_ratemask_has(const char *mask, unsigned type, bool *ret)
+{
+	const char *p = mask;
+	bool hit = false;
+
+	if (!mask || !ret || type > 255)
+		return -EINVAL;
+	/* proc_do_large_bitmap() syntax: "a" or "a-b", comma separated,
+	 * decimal, 0..255 for ICMPv6 types; empty: no type limited. */
+	while (*p && *p != '\n') {
+		unsigned long a, b;
+		char *end;
+
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		a = strtoul(p, &end, 10);
+		b = a;
+		if (*end == '-') {
+			if (end[1] < '0' || end[1] > '9')
+				return -EINVAL;
+			b = strtoul(end + 1, &end, 10);
+		}
+		if (a > 255 || b > 255 || b < a)
+			return -EINVAL;
+		if (type >= a && type <= b)
+			hit = true;
+		p = end;
+		if (*p == ',')
+			p++;
+		else if (*p && *p != '\n')
+			return -EINVAL;
+	}
+	if (*p == '\n' && p[1])
+		return -EINVAL;
+	*ret = hit;
+	return 0;
+}
+
+int tf_neigh_params_set_icmpv6(tf_neigh_params *p, uint32_t ratelimit_ms, const char *ratemask,
+                               unsigned route_plen, bool prefix_scaled)
+{
+	uint32_t ms = 0;
+	bool limited = false;
+	int r;
+
+	if (!p)
+		return -EINVAL;
+	r = tf_model_icmpv6_ratemask_has(ratemask, ICMPV6_DEST_UNREACH, &limited);
+	if (r < 0)
+		return r;
+	r = tf_model_icmpv6_ratelimit_ms(p->hz, ratelimit_ms, route_plen, prefix_scaled, &ms);
+	if (r < 0)
+		return r;
+	/* The neighbour model speaks IPv4's mask: its Destination Unreachable
+	 * bit stands for icmpv6_mask_allow()'s answer for ICMPv6's. */
+	p->icmp_ratelimit_ms = ms;
+	p->icmp_ratemask = limited ? 1u << ICMP_DEST_UNREACH : 0;
 	return 0;
 }

@@ -79,6 +79,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define MAX_VARIANTS       16
 #define MAX_SIM_STEPS      10000000u
@@ -121,6 +122,7 @@ struct sim {
 	const struct tcp_p *tp;
 	const struct neigh_k *nk;
 	unsigned pol;
+	bool no_revert;      /* IPv6's Address Unreachable: tcp_v6_err() only sets sk_err_soft */
 	/* out */
 	struct sim_ev *ev;
 	size_t n_ev, cap_ev;
@@ -256,7 +258,7 @@ static int c_icmp(struct sim *s, int64_t k, int burst)
 	if (s->dead)
 		return 0;   /* tcp_done(): no socket to find any more */
 	s->soft = true;
-	if (!s->retransmits || !s->backoff)
+	if (s->no_revert || !s->retransmits || !s->backoff)
 		return 0;
 	s->backoff--;
 	r = tfm_rto_backoff(s->tp, s->backoff, &rto_cur);
@@ -569,7 +571,7 @@ static int finish_variant(struct variant *v)
 	return 0;
 }
 
-int tf_model_unreach(const tf_model *m, const tf_neigh_params *p, tf_unreach **ret)
+static int unreach_run(const tf_model *m, const tf_neigh_params *p, bool revert, tf_unreach **ret)
 {
 	struct tcp_p tp;
 	struct neigh_k nk;
@@ -615,6 +617,7 @@ int tf_model_unreach(const tf_model *m, const tf_neigh_params *p, tf_unreach **r
 			s.tp = &tp;
 			s.nk = &nk;
 			s.pol = pol;
+			s.no_revert = !revert;
 			s.rs = -1;
 			/* a base far from 0 keeps every tick positive */
 			r = sim_run(&s, (int64_t)1 << 40 | ph);
@@ -637,6 +640,11 @@ int tf_model_unreach(const tf_model *m, const tf_neigh_params *p, tf_unreach **r
 	}
 	*ret = u;
 	return 0;
+}
+
+int tf_model_unreach(const tf_model *m, const tf_neigh_params *p, tf_unreach **ret)
+{
+	return unreach_run(m, p, true, ret);
 }
 
 size_t tf_unreach_variants(const tf_unreach *u)
@@ -691,4 +699,24 @@ void tf_unreach_free(tf_unreach *u)
 		tf_schedule_free(u->v[i].sched);
 	}
 	free(u);
+}
+
+/*
+ * (c) for either family.  What differs is only what the sender does with
+ * the router's answer (tf_model_neigh_failure_reverts()): IPv4's host
+ * unreachable undoes a backoff step (tcp_v4_err()), IPv6's address
+ * unreachable does not (tcp_v6_err(): tcp_ld_RTO_revert() for
+ * ICMPV6_NOROUTE only) and just sets sk_err_soft, so the IPv6 schedule is a
+ * silent peer's, ending in EHOSTUNREACH once an ICMP came.  The router's
+ * side (nd_tbl's resolution, its ICMPv6 rate limit) is in p: see
+ * tf_neigh_params_set_icmpv6().
+ */
+int tf_model_unreach_family(const tf_model *m, const tf_neigh_params *p, int family,
+                            tf_unreach **ret)
+{
+	if (ret)
+		*ret = NULL;
+	if (family != AF_INET && family != AF_INET6)
+		return -EINVAL;
+	return unreach_run(m, p, tf_model_neigh_failure_reverts(family), ret);
 }

@@ -642,7 +642,9 @@ static inline void tf_unreach_freep(tf_unreach **u) { tf_unreach_free(*u); }
  *                Unreachable (code 3): no revert, so with the peer's link
  *                down the IPv6 sender keeps a silent peer's schedule —
  *                tf_model_retrans() with tf_model_set_neigh_failed(m, true)
- *                (errno EHOSTUNREACH) — where IPv4's is tf_model_unreach().
+ *                (errno EHOSTUNREACH) — where IPv4's is tf_model_unreach();
+ *                tf_model_unreach_family() gives either, with the router's
+ *                bursts (ICMPv6 rate limit: tf_neigh_params_set_icmpv6()).
  *   neighbours   nd_tbl's solicitation numbers are arp_tbl's: resolution
  *                fails at the same times (tf_neigh_params_init_family()).
  */
@@ -684,6 +686,34 @@ bool tf_model_neigh_failure_reverts(int family);
 /* tf_neigh_params_init() for the family's neighbour table (nd_tbl for
  * IPv6: the same numbers as arp_tbl). */
 int tf_neigh_params_init_family(int family, tf_neigh_params *p);
+
+/* The peer's link down, either family (issue 14): tf_model_unreach() and
+ * tf_model_retrans_icmp_causes() where the router's answer undoes backoff
+ * steps only if tf_model_neigh_failure_reverts(family): IPv4 as those,
+ * IPv6 a silent peer's schedule (tcp_v6_err()) whose give-up's errno is
+ * EHOSTUNREACH once an ICMP came.  -EINVAL for another family. */
+int tf_model_unreach_family(const tf_model *m, const tf_neigh_params *p, int family,
+                            tf_unreach **ret);
+int tf_model_retrans_icmp_family(const tf_model *m, int family, const int64_t *icmp_us,
+                                 size_t n_icmp, tf_schedule **ret, tf_icmp_cause **causes);
+/* icmpv6_xrlim_allow(): what an ICMPv6 error toward a destination reached
+ * by a route of prefix length route_plen costs, in ms (ms of whole
+ * jiffies): net.ipv6.icmp.ratelimit, shifted right by (128 - plen) >> 5
+ * jiffies-wise on kernels before upstream 0201eedb69b2 (prefix_scaled). */
+int tf_model_icmpv6_ratelimit_ms(unsigned hz, uint32_t ratelimit_ms, unsigned route_plen,
+                                 bool prefix_scaled, uint32_t *ret);
+/* Whether a kernel scales by prefix, from net.ipv6.icmp.ratelimit as a
+ * fresh network namespace has it: 1 (1 * HZ: 1000 ms), 0 (HZ / 10: 100 ms,
+ * the same commit), -EOPNOTSUPP for any other value. */
+int tf_model_icmpv6_prefix_scaled(unsigned hz, uint32_t default_ratelimit_ms);
+/* Whether net.ipv6.icmp.ratemask ("0-1,3-127", proc_do_large_bitmap())
+ * rate-limits ICMPv6 type `type`; -EINVAL for a malformed mask. */
+int tf_model_icmpv6_ratemask_has(const char *mask, unsigned type, bool *ret);
+/* p's ICMP limits for a router answering in ICMPv6 (p->hz set): the
+ * ratelimit as tf_model_icmpv6_ratelimit_ms(), the Destination Unreachable
+ * bit of icmp_ratemask as the ICMPv6 ratemask says of type 1. */
+int tf_neigh_params_set_icmpv6(tf_neigh_params *p, uint32_t ratelimit_ms, const char *ratemask,
+                               unsigned route_plen, bool prefix_scaled);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 
 #include <cmocka.h>
@@ -200,6 +201,239 @@ static void mss_probing_per_family(void **state)
 	assert_int_equal(tf_model_mtu_probing_af(AF_UNIX, 1024, 48, 1440, true, &p), -EINVAL);
 }
 
+/* ------------------------------------------------------------------ */
+/* The peer's link down on either family (tf_model_unreach_family()).  */
+
+static tf_model *unreach_model(void)
+{
+	tf_model *m = NULL;
+
+	assert_int_equal(tf_model_new(&m), 0);
+	assert_int_equal(tf_model_set_hz(m, 250), 0);
+	assert_int_equal(tf_model_set_rtt(m, 48, 24), 0);
+	assert_int_equal(tf_model_set_retries2(m, 5), 0);
+	return m;
+}
+
+static void same_times(const tf_schedule *a, const tf_schedule *b)
+{
+	assert_int_equal(tf_schedule_count(a), tf_schedule_count(b));
+	for (size_t i = 0; i < tf_schedule_count(a); i++) {
+		const tf_sched_event *x = tf_schedule_event(a, i), *y = tf_schedule_event(b, i);
+
+		assert_int_equal(x->kind, y->kind);
+		assert_int_equal(x->timer_jiffies, y->timer_jiffies);
+		assert_int_equal(x->at_lo_us, y->at_lo_us);
+		assert_int_equal(x->at_hi_us, y->at_hi_us);
+		assert_int_equal(x->gap_lo_us, y->gap_lo_us);
+		assert_int_equal(x->gap_hi_us, y->gap_hi_us);
+	}
+}
+
+/* IPv4: exactly tf_model_unreach().  IPv6 (tcp_v6_err(): no revert for
+ * Address Unreachable): the silent peer's transmissions, every one on its
+ * own timer, and EHOSTUNREACH; the router still answers each resolution. */
+static void unreach_family_v6_is_silent(void **state)
+{
+	tf_model *m = unreach_model();
+	tf_neigh_params p;
+	tf_unreach *u4 = NULL, *u = NULL, *u6 = NULL;
+	tf_schedule *plain = NULL;
+	(void)state;
+
+	tf_neigh_params_init(&p);
+	assert_int_equal(tf_model_unreach(m, &p, &u), 0);
+	assert_int_equal(tf_model_unreach_family(m, &p, AF_INET, &u4), 0);
+	assert_int_equal(tf_unreach_variants(u4), tf_unreach_variants(u));
+	same_times(tf_unreach_schedule(u4, 0), tf_unreach_schedule(u, 0));
+	assert_int_equal(tf_unreach_bursts(u4, 0), tf_unreach_bursts(u, 0));
+	/* IPv4 with retries2 5: 18 transmissions, several sent by an ICMP */
+	assert_int_equal(tf_schedule_giveup(tf_unreach_schedule(u4, 0)), 18);
+
+	assert_int_equal(tf_neigh_params_init_family(AF_INET6, &p), 0);
+	assert_int_equal(tf_neigh_params_set_icmpv6(&p, 100, "0-1,3-127", 64, false), 0);
+	assert_int_equal(tf_model_unreach_family(m, &p, AF_INET6, &u6), 0);
+	assert_int_equal(tf_model_retrans(m, &plain), 0);
+	assert_int_equal(tf_unreach_variants(u6), 1);
+	const tf_schedule *s6 = tf_unreach_schedule(u6, 0);
+	/* 7 transmissions (original, TLP, 5 RTOs), the give-up where a silent
+	 * peer's is: the plain schedule's events, kinds and timers */
+	assert_int_equal(tf_schedule_giveup(s6), tf_schedule_giveup(plain));
+	assert_int_equal(tf_schedule_giveup(s6), 7);
+	assert_int_equal(tf_schedule_errno(s6), EHOSTUNREACH);
+	assert_int_equal(tf_schedule_errno(plain), ETIMEDOUT);
+	for (size_t i = 0; i <= tf_schedule_giveup(s6); i++) {
+		const tf_sched_event *x = tf_schedule_event(s6, i), *y = tf_schedule_event(plain, i);
+
+		assert_int_equal(x->kind, y->kind);
+		assert_int_equal(x->timer_jiffies, y->timer_jiffies);
+		assert_false(tf_unreach_immediate(u6, 0, i, NULL));
+		/* on the grid, within the plain schedule's (any alignment) */
+		assert_true(x->at_lo_us >= y->at_lo_us - 4000);
+		assert_true(x->at_hi_us <= y->at_hi_us + 4000);
+	}
+	/* the router: a resolution for the first packet, failing 768 jiffies
+	 * (3 x 256, level 1) later with the original, TLP and first RTO held */
+	assert_true(tf_unreach_bursts(u6, 0) >= 2);
+	const tf_neigh_burst *b = tf_unreach_burst(u6, 0, 0);
+	assert_int_equal(b->first, 0);
+	assert_int_equal(b->n_queued, b->last - b->first + 1);
+	assert_int_equal(b->n_icmp, b->n_queued);   /* a fresh peer's bucket */
+	assert_int_equal(tf_model_unreach_family(m, &p, AF_UNIX, &u), -EINVAL);
+	assert_null(u);
+	tf_unreach_free(u4);
+	tf_unreach_free(u6);
+	tf_schedule_free(plain);
+	tf_model_free(m);
+}
+
+/* (b) given measured ICMPs: IPv6 ignores them but for the errno. */
+static void retrans_icmp_family_v6(void **state)
+{
+	tf_model *m = unreach_model();
+	tf_schedule *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+	tf_icmp_cause *ca = NULL, *cb = NULL;
+	static const int64_t icmp[] = { 3100000, 3100010, 3100020, 6200000 };
+	(void)state;
+
+	assert_int_equal(tf_model_retrans_icmp_causes(m, icmp, 4, &a, &ca), 0);
+	assert_int_equal(tf_model_retrans_icmp_family(m, AF_INET, icmp, 4, &b, &cb), 0);
+	same_times(a, b);
+	free(ca);
+	free(cb);
+	tf_schedule_free(b);
+	assert_int_equal(tf_model_retrans_icmp_family(m, AF_INET6, icmp, 4, &b, &cb), 0);
+	assert_int_equal(tf_model_retrans_icmp_family(m, AF_INET6, NULL, 0, &c, NULL), 0);
+	assert_int_equal(tf_model_retrans_icmp(m, NULL, 0, &d), 0);
+	same_times(b, c);
+	same_times(c, d);
+	assert_int_equal(tf_schedule_errno(b), EHOSTUNREACH);
+	assert_int_equal(tf_schedule_errno(c), ETIMEDOUT);
+	/* IPv4 reverted: more transmissions than the silent 7 */
+	assert_true(tf_schedule_giveup(a) > tf_schedule_giveup(b));
+	for (size_t i = 0; i < tf_schedule_count(b); i++) {
+		assert_int_equal(cb[i].icmp, -1);
+		assert_false(cb[i].immediate);
+	}
+	assert_int_equal(tf_model_retrans_icmp_family(m, 0, icmp, 4, &c, NULL), -EINVAL);
+	free(cb);
+	tf_schedule_free(a);
+	tf_schedule_free(b);
+	tf_schedule_free(d);
+	tf_model_free(m);
+}
+
+/* icmpv6_xrlim_allow(): the interval an ICMPv6 error costs. */
+static void icmpv6_ratelimit(void **state)
+{
+	uint32_t ms = 0;
+	(void)state;
+
+	/* before 0201eedb69b2: 1000 ms = 250 jiffies, a /64 route: >> 2 = 62
+	 * jiffies = 248 ms at HZ 250, 250 ms at HZ 1000 */
+	assert_int_equal(tf_model_icmpv6_ratelimit_ms(250, 1000, 64, true, &ms), 0);
+	assert_int_equal(ms, 248);
+	assert_int_equal(tf_model_icmpv6_ratelimit_ms(1000, 1000, 64, true, &ms), 0);
+	assert_int_equal(ms, 250);
+	assert_int_equal(tf_model_icmpv6_ratelimit_ms(250, 1000, 96, true, &ms), 0);
+	assert_int_equal(ms, 500);
+	assert_int_equal(tf_model_icmpv6_ratelimit_ms(250, 1000, 128, true, &ms), 0);
+	assert_int_equal(ms, 1000);
+	assert_int_equal(tf_model_icmpv6_ratelimit_ms(250, 1000, 0, true, &ms), 0);
+	assert_int_equal(ms, 60);             /* 250 >> 4 = 15 jiffies */
+	assert_int_equal(tf_model_icmpv6_ratelimit_ms(250, 4, 64, true, &ms), 0);
+	assert_int_equal(ms, 0);               /* 1 jiffy >> 2: no limit */
+	/* with it: the sysctl as it is */
+	assert_int_equal(tf_model_icmpv6_ratelimit_ms(250, 100, 64, false, &ms), 0);
+	assert_int_equal(ms, 100);
+	assert_int_equal(tf_model_icmpv6_ratelimit_ms(300, 1000, 64, true, &ms), 0);
+	assert_int_equal(ms, 250);             /* 300 >> 2 = 75 jiffies */
+	assert_int_equal(tf_model_icmpv6_ratelimit_ms(250, 100, 129, false, &ms), -EINVAL);
+	assert_int_equal(tf_model_icmpv6_ratelimit_ms(0, 100, 64, false, &ms), -EINVAL);
+	assert_int_equal(tf_model_icmpv6_ratelimit_ms(250, 100, 64, false, NULL), -EINVAL);
+
+	/* the probe: a fresh namespace's default */
+	assert_int_equal(tf_model_icmpv6_prefix_scaled(250, 1000), 1);
+	assert_int_equal(tf_model_icmpv6_prefix_scaled(250, 100), 0);
+	assert_int_equal(tf_model_icmpv6_prefix_scaled(1000, 100), 0);
+	assert_int_equal(tf_model_icmpv6_prefix_scaled(100, 100), 0);
+	assert_int_equal(tf_model_icmpv6_prefix_scaled(250, 500), -EOPNOTSUPP);
+	assert_int_equal(tf_model_icmpv6_prefix_scaled(0, 100), -EINVAL);
+}
+
+static void icmpv6_ratemask(void **state)
+{
+	bool h = false;
+	tf_neigh_params p;
+	(void)state;
+
+	assert_int_equal(tf_model_icmpv6_ratemask_has("0-1,3-127", 1, &h), 0);
+	assert_true(h);
+	assert_int_equal(tf_model_icmpv6_ratemask_has("0-1,3-127\n", 2, &h), 0);
+	assert_false(h);       /* Packet Too Big never limited */
+	assert_int_equal(tf_model_icmpv6_ratemask_has("0-1,3-127", 128, &h), 0);
+	assert_false(h);
+	assert_int_equal(tf_model_icmpv6_ratemask_has("", 1, &h), 0);
+	assert_false(h);
+	assert_int_equal(tf_model_icmpv6_ratemask_has("1", 1, &h), 0);
+	assert_true(h);
+	assert_int_equal(tf_model_icmpv6_ratemask_has("3-127", 1, &h), 0);
+	assert_false(h);
+	assert_int_equal(tf_model_icmpv6_ratemask_has("5-3", 1, &h), -EINVAL);
+	assert_int_equal(tf_model_icmpv6_ratemask_has("0-256", 1, &h), -EINVAL);
+	assert_int_equal(tf_model_icmpv6_ratemask_has("a", 1, &h), -EINVAL);
+	assert_int_equal(tf_model_icmpv6_ratemask_has("1-", 1, &h), -EINVAL);
+	assert_int_equal(tf_model_icmpv6_ratemask_has("1;2", 1, &h), -EINVAL);
+	assert_int_equal(tf_model_icmpv6_ratemask_has("1\nx", 1, &h), -EINVAL);
+	assert_int_equal(tf_model_icmpv6_ratemask_has(NULL, 1, &h), -EINVAL);
+
+	tf_neigh_params_init(&p);
+	assert_int_equal(tf_neigh_params_set_icmpv6(&p, 1000, "0-1,3-127", 64, true), 0);
+	assert_int_equal(p.icmp_ratelimit_ms, 248);
+	assert_int_equal(p.icmp_ratemask, 1u << 3);
+	assert_int_equal(tf_neigh_params_set_icmpv6(&p, 100, "3-127", 64, false), 0);
+	assert_int_equal(p.icmp_ratelimit_ms, 100);
+	assert_int_equal(p.icmp_ratemask, 0);  /* Destination Unreachable not limited */
+	assert_int_equal(tf_neigh_params_set_icmpv6(&p, 100, "x", 64, false), -EINVAL);
+	assert_int_equal(tf_neigh_params_set_icmpv6(NULL, 100, "1", 64, false), -EINVAL);
+}
+
+/* The router's ICMPv6 limit at 10 s, IPv6 link down, tcp_retries2 5: the
+ * silent schedule's three resolutions (each 768 jiffies: 3 solicitations)
+ * start at the original, at the 5th and at the 6th transmission (~0, ~834,
+ * ~1677 jiffies) and hold 5, 1 and 1 packets.  The bucket
+ * (inet_peer_xrlim_allow(): 6 x tmo deep, starts full) pays tmo per ICMP and
+ * gains the ~840 jiffies between failures.  Without the prefix shift
+ * tmo = 2500 jiffies: 2500 left, the second passes (~834 left), the third
+ * finds ~1677 < 2500: none.  With the shift (a /64: 2500 >> 2 = 625) the
+ * third passes too. */
+static void icmpv6_ratelimit_bursts(void **state)
+{
+	static const unsigned want_new[] = { 5, 1, 0 }, want_old[] = { 5, 1, 1 };
+	tf_model *m = unreach_model();
+	(void)state;
+
+	for (int scaled = 0; scaled <= 1; scaled++) {
+		const unsigned *want = scaled ? want_old : want_new;
+		tf_neigh_params p;
+		tf_unreach *u = NULL;
+
+		assert_int_equal(tf_neigh_params_init_family(AF_INET6, &p), 0);
+		assert_int_equal(tf_neigh_params_set_icmpv6(&p, 10000, "0-1,3-127", 64, scaled), 0);
+		assert_int_equal(p.icmp_ratelimit_ms, scaled ? 2500 : 10000);
+		assert_int_equal(tf_model_unreach_family(m, &p, AF_INET6, &u), 0);
+		assert_int_equal(tf_unreach_variants(u), 1);
+		assert_int_equal(tf_unreach_bursts(u, 0), 3);
+		for (size_t i = 0; i < 3; i++)
+			assert_int_equal(tf_unreach_burst(u, 0, i)->n_icmp, want[i]);
+		assert_int_equal(tf_unreach_burst(u, 0, 0)->n_queued, 5);
+		assert_int_equal(tf_schedule_giveup(tf_unreach_schedule(u, 0)), 7);
+		assert_int_equal(tf_schedule_errno(tf_unreach_schedule(u, 0)), EHOSTUNREACH);
+		tf_unreach_free(u);
+	}
+	tf_model_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -209,6 +443,11 @@ int main(void)
 		cmocka_unit_test(neigh_same_numbers),
 		cmocka_unit_test(link_down_schedule_v6),
 		cmocka_unit_test(mss_probing_per_family),
+		cmocka_unit_test(unreach_family_v6_is_silent),
+		cmocka_unit_test(retrans_icmp_family_v6),
+		cmocka_unit_test(icmpv6_ratelimit),
+		cmocka_unit_test(icmpv6_ratemask),
+		cmocka_unit_test(icmpv6_ratelimit_bursts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
