@@ -125,3 +125,52 @@ int tf_model_no_route_error(int family, bool retransmission, int *err)
 	*err = family == AF_INET6 || retransmission ? ENETUNREACH : 0;
 	return 0;
 }
+
+/*
+ * The give-up of that sender, when the link stays down.  New data that
+ * found no route left nothing in flight (tcp_write_xmit() stops at the
+ * failed tcp_transmit_skb()), so it is the probe timer that runs
+ * (tcp_check_probe_timer(): tcp_probe0_base() = max(icsk_rto,
+ * TCP_RTO_MIN), armed from the write).  Each expiry, tcp_probe_timer() ->
+ * tcp_send_probe0() -> tcp_write_wakeup() tries the data again, fails the
+ * same way (err < 0), counts icsk_probes_out and a backoff step (while
+ * below tcp_retries2) and re-arms tcp_probe0_when() = base << backoff, at
+ * most TCP_RTO_MAX, from the timer; the expiry that finds icsk_probes_out
+ * >= tcp_retries2 calls tcp_write_err() instead: retries2 + 1 timers, the
+ * first from process context ((d, d + gran]), the others from the tick
+ * ([d + 1, d + gran]).  The error is sk_err_soft ?: ETIMEDOUT
+ * (tcp_done_with_error()): tf_model_no_route_error()'s, or ETIMEDOUT.
+ */
+int tf_model_no_route_giveup(int family, unsigned hz, unsigned rto_jiffies, unsigned retries2,
+                             tf_band *ret, int *err)
+{
+	uint64_t base, total = 0;
+	int64_t lo = 0, hi = 0;
+	int r, soft = 0;
+
+	if (!ret || !err || hz < 100 || hz > 1000 || retries2 > 255)
+		return -EINVAL;
+	r = tf_model_no_route_error(family, false, &soft);
+	if (r < 0)
+		return r;
+	base = tf_model_probe0_base(hz, rto_jiffies);
+	for (unsigned k = 0; k <= retries2; k++) {
+		uint64_t d = tf_model_probe0_gap(hz, base, k, retries2);
+		tf_band b;
+
+		r = tf_model_band(hz, d, k > 0, &b);
+		if (r < 0)
+			return r;
+		lo += b.lo_us;
+		hi += b.hi_us;
+		total += d;
+	}
+	memset(ret, 0, sizeof *ret);
+	ret->lo_us = lo;
+	ret->hi_us = hi;
+	ret->mid_us = (lo + hi) / 2;
+	ret->jiffies = total > UINT32_MAX ? UINT32_MAX : (unsigned)total;
+	ret->gran = (unsigned)tf_us_to_jiffies(hz, (uint64_t)(hi - (int64_t)tf_jiffies_to_us(hz, total)));
+	*err = soft ? soft : ETIMEDOUT;
+	return 0;
+}

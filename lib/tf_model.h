@@ -707,6 +707,15 @@ int tf_model_link_failure(int family, const tf_neigh_params *p, const tf_schedul
  * IPv4 0 for new data (__ip_queue_xmit() stores nothing) and ENETUNREACH
  * for a retransmission (inet_sk_rebuild_header()).  -EINVAL otherwise. */
 int tf_model_no_route_error(int family, bool retransmission, int *err);
+/* That sender, its link staying down, with new data and nothing in flight:
+ * the probe timer retries (tcp_probe_timer(), every try failing) and gives
+ * up at the expiry where icsk_probes_out >= tcp_retries2: the band from
+ * the write (retries2 + 1 timers of tcp_probe0_when(), from
+ * tf_model_probe0_base(hz, rto_jiffies)) and the errno, sk_err_soft ?:
+ * ETIMEDOUT — ENETUNREACH over IPv6, ETIMEDOUT over IPv4.  -EINVAL for a
+ * bad family, hz, NULL, or retries2 > 255. */
+int tf_model_no_route_giveup(int family, unsigned hz, unsigned rto_jiffies, unsigned retries2,
+                             tf_band *ret, int *err);
 
 #ifdef __cplusplus
 }

@@ -724,3 +724,61 @@ TF_CASE_F(cable, cable_unplugged_client_writes, .timeout_s = 40,
 	tf_expect_int("FIN or RST on the server's link", (long)tf_capture_count_flags(self->srv, &self->sf,
 	              true, TF_TCP_FIN | TF_TCP_RST), 0);
 }
+
+/*
+ * And if the cable stays out, the client's TCP gives up on its own.  Its
+ * data never left (no route), so nothing is in flight and it is the probe
+ * timer, not the retransmission timer, that retries: tcp_probe_timer()
+ * tries the data again at tcp_probe0_when() = tcp_probe0_base() <<
+ * backoff, each try failing, and gives up at the expiry where
+ * icsk_probes_out >= tcp_retries2 (tf_model_no_route_giveup()).  The
+ * error is sk_err_soft ?: ETIMEDOUT (tcp_write_err()): over IPv6 every
+ * try left ENETUNREACH there (inet6_csk_xmit()); over IPv4 none did
+ * (__ip_queue_xmit()), so the same give-up reads ETIMEDOUT.  The server
+ * heard nothing: it stays ESTABLISHED.
+ */
+#define CLIENT_RETRIES2 3
+
+TF_CASE_F(cable, cable_unplugged_client_gives_up, .timeout_s = 40,
+          .proves = "seed 001: the client writes with its own cable out for good: the probe timer gives up after tcp_retries2 tries, with ENETUNREACH over IPv6 and ETIMEDOUT over IPv4")
+{
+	_cleanup_(tf_model_freep) tf_model *m = NULL;
+	int want = -1, err = 0;
+	int64_t t_err;
+	tf_band b;
+
+	tf_must(tf_host_sysctl_set_int(self->client, "net.ipv4.tcp_retries2", CLIENT_RETRIES2));
+	cable_connect(self);
+	m = tf_case_model_sock(self->client, self->cfd);
+	tf_case_check_rto(m, self->cfd);
+	tf_must(tf_model_no_route_giveup(self->family, tf_case_hz(), tf_model_rto_jiffies(m),
+	                                 CLIENT_RETRIES2, &b, &want));
+	tf_diag("model_giveup", "%s after %.3f .. %.3f s  # tf_model_no_route_giveup(), %u timers",
+	        tf_errno_name(want), b.lo_us / 1e6, b.hi_us / 1e6, CLIENT_RETRIES2 + 1);
+
+	unplug(self);
+	int64_t t_w = tf_now_ns();
+	tf_expect_int("client write() with its link down (queued)",
+	              (long)send(self->cfd, "late", 4, MSG_NOSIGNAL), 4);
+	int64_t rq0 = case_rq_wait_ns();
+	int r = tf_sock_wait_error(self->cfd, (int)(b.hi_us / 1000) + 5000, &err, &t_err);
+	int64_t rq_us = case_rq_wait_us(rq0, case_rq_wait_ns());
+	if (r == -ETIME)
+		tf_fail("the client did not give up");
+	tf_must(r);
+	tf_diag("client_error", "%s after %.3f s", tf_errno_name(err), (double)(t_err - t_w) / 1e9);
+	tf_diag("rq_wait_us", "%lld  # this thread's run-queue wait while it waited for the error",
+	        (long long)rq_us);
+	tf_expect_errno("client socket error (sk_err_soft ?: ETIMEDOUT)", err, want);
+	/* the give-up sends nothing: the application's wake-up on it */
+	tf_expect_app_time("give-up after the write (tcp_retries2 + 1 probe timers) (+ this thread's "
+	                   "run-queue wait)", (t_err - t_w) / 1000, b.mid_us, b.lo_us, b.hi_us + rq_us);
+	tf_expect_int("client socket after the give-up (sock_diag: -ENOENT = gone)",
+	              fate_state(self->client, &self->cf), -ENOENT);
+	fate_expect_state("server state (it heard nothing: sock_diag)", self->server, &self->sf,
+	                  TCP_ESTABLISHED);
+	tf_must(tf_capture_read(self->srv));
+	tf_expect_int("client data on the server's link",
+	              (long)fate_count(self->srv, &(fate_match){ .flow = &self->cf, .payload = 1,
+	                                                         .after_ns = t_w }), 0);
+}

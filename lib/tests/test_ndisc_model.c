@@ -161,12 +161,52 @@ static void own_link_down(void **state)
 	assert_int_equal(tf_model_no_route_error(AF_INET6, false, NULL), -EINVAL);
 }
 
+static void own_link_giveup(void **state)
+{
+	tf_band b;
+	int e = -1;
+
+	(void)state;
+	/* HZ=250, RTO 50 jiffies (TCP_RTO_MIN), tcp_retries2 3: the probe
+	 * timer for 50 (from the write: level 0, (50, 51]), then from the tick
+	 * 100, 200, 400 ([d + 1, d + 8]); the fourth expiry gives up:
+	 * [753, 775] jiffies */
+	assert_int_equal(tf_model_no_route_giveup(AF_INET6, 250, 50, 3, &b, &e), 0);
+	assert_int_equal(b.lo_us, 3012 * MS);
+	assert_int_equal(b.hi_us, 3100 * MS);
+	assert_int_equal(b.mid_us, 3056 * MS);
+	assert_int_equal(b.jiffies, 750);
+	assert_int_equal(b.gran, 25);
+	assert_int_equal(e, ENETUNREACH);   /* sk_err_soft from inet6_csk_xmit() */
+	assert_int_equal(tf_model_no_route_giveup(AF_INET, 250, 50, 3, &b, &e), 0);
+	assert_int_equal(b.lo_us, 3012 * MS);
+	assert_int_equal(e, ETIMEDOUT);     /* nothing in sk_err_soft */
+	/* tcp_probe0_base(): an RTO below TCP_RTO_MIN probes at TCP_RTO_MIN */
+	assert_int_equal(tf_model_no_route_giveup(AF_INET, 250, 10, 3, &b, &e), 0);
+	assert_int_equal(b.hi_us, 3100 * MS);
+	/* tcp_retries2 0: the first expiry gives up */
+	assert_int_equal(tf_model_no_route_giveup(AF_INET6, 250, 50, 0, &b, &e), 0);
+	assert_int_equal(b.lo_us, 200 * MS);
+	assert_int_equal(b.hi_us, 204 * MS);
+	/* HZ=1000, RTO 300 ms, 2 retries: 300 (level 1 from the write,
+	 * gran 8: (300, 308]), 600 and 1200 from the tick (level 2, gran 64:
+	 * [601, 664], [1201, 1264]) */
+	assert_int_equal(tf_model_no_route_giveup(AF_INET6, 1000, 300, 2, &b, &e), 0);
+	assert_int_equal(b.lo_us, (300 + 601 + 1201) * MS);
+	assert_int_equal(b.hi_us, (308 + 664 + 1264) * MS);
+	assert_int_equal(tf_model_no_route_giveup(AF_UNIX, 250, 50, 3, &b, &e), -EINVAL);
+	assert_int_equal(tf_model_no_route_giveup(AF_INET6, 50, 50, 3, &b, &e), -EINVAL);
+	assert_int_equal(tf_model_no_route_giveup(AF_INET6, 250, 50, 3, NULL, &e), -EINVAL);
+	assert_int_equal(tf_model_no_route_giveup(AF_INET6, 250, 50, 3, &b, NULL), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ndisc_window),
 		cmocka_unit_test(link_failure_per_family),
 		cmocka_unit_test(own_link_down),
+		cmocka_unit_test(own_link_giveup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
