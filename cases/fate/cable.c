@@ -182,9 +182,10 @@ TF_CASE_F(cable, cable_pulled_idle, .timeout_s = 30,
 		        who ? "server" : "client", (unsigned)rev);
 	tf_expect_int("socket events in the 3 s window (poll: -1 = none)", who, -1);
 	tf_must(tf_capture_read(self->srv));
+	fate_match out = { .flow = &self->sf, .after_ns = t_pull }, in = { .flow = &self->cf,
+	                                                                   .after_ns = t_pull };
 	tf_expect_int("TCP packets on the server's link while the cable is out",
-	              (long)fate_count(self->srv, &(fate_match){ .flow = &self->sf, .after_ns = t_pull }) +
-	              (long)fate_count(self->srv, &(fate_match){ .flow = &self->cf, .after_ns = t_pull }), 0);
+	              (long)fate_count(self->srv, &out) + (long)fate_count(self->srv, &in), 0);
 	fate_tcp_info(self->cfd, &ci1);
 	fate_tcp_info(self->sfd, &si1);
 	tf_expect_int("segments the client's TCP sent while the cable was out (tcpi_segs_out)",

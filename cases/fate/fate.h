@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fate.h — what the fate family's cases share: small helpers over sockets,
- * captures and processes.  The kernel rules they assert are
- * lib/tf_model.h's.
+ * captures (both families: TCP flows, ICMP and ICMPv6) and processes.  The
+ * kernel rules they assert are lib/tf_model.h's, the timer band is lib's
+ * tf_band, the addresses tf_topo's; each case file holds its own fixture.
  * Static and header-only: the family owns only cases/fate/.
  *
  * Rules were read in the 6.x sources (net/ipv4/tcp_timer.c with
