@@ -709,9 +709,8 @@ TF_CASE_F(cable, cable_unplugged_client_writes, .timeout_s = 40,
 	 * TCP_RTO_MIN), doubling: the probe after the replug comes within the
 	 * time the link was out plus one base interval after it.  A wait's
 	 * deadline, with room; what is asserted is that the bytes come. */
-	int64_t base_us = (int64_t)tf_jiffies_to_us(tf_case_hz(), tf_model_rto_jiffies(m));
-	if (base_us < 200000)
-		base_us = 200000;
+	unsigned hz = tf_case_hz();
+	int64_t base_us = (int64_t)tf_jiffies_to_us(hz, tf_model_probe0_base(hz, tf_model_rto_jiffies(m)));
 	int wait_ms = (int)((2 * (t_up - t_w) / 1000 + 2 * base_us) / 1000) + 3000;
 	tf_expect_int("server reads the client's bytes after the replug",
 	              fate_recv_exact(self->sfd, buf, 4, wait_ms), 4);
