@@ -719,3 +719,61 @@ int tf_neigh_params_set_icmpv6(tf_neigh_params *p, uint32_t ratelimit_ms, const 
 }
 #endif
 /* --- end of IPv6 rules (model_ipv6.c) --- */
+
+/* --- a link that loses carrier, per family (model_ndisc.c) --- */
+/*
+ * A router whose link toward the peer lost carrier (the peer's cable
+ * pulled): IPv4's ARP fails (tf_model_arp_failure()), IPv6's neighbour
+ * discovery fails instead (net/ipv6/ndisc.c over net/core/neighbour.c).
+ * Both tables evict on carrier loss from linkwatch (arp_evict_nocarrier,
+ * ndisc_evict_nocarrier: a case SKIPs when either is off) and solicit the
+ * same way (arp_solicit(), ndisc_solicit(): ucast, app, then mcast probes
+ * retrans_time apart), so the first error comes in the same window for
+ * the same parameters (net.ipv4.neigh.<if>.* or net.ipv6.neigh.<if>.*).
+ * What differs is the error: ICMP host unreachable (3, 1), which
+ * tcp_v4_err() takes as a reason to undo a backoff step, or ICMPv6
+ * address unreachable (1, 3), which tcp_v6_err() does not; both stand for
+ * EHOSTUNREACH.  -EINVAL for another family; otherwise as
+ * tf_model_arp_failure().
+ */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* nd_tbl's failure window: tf_model_arp_failure()'s rule, for the IPv6
+ * table's parameters. */
+int tf_model_ndisc_failure(const tf_neigh_params *p, const tf_schedule *s, tf_arp_failure *ret);
+
+typedef struct tf_link_failure {
+	int family;
+	int64_t earliest_us, latest_us;  /* the first ICMP at the sender, from its original */
+	int64_t evict_us;                /* linkwatch's delay: HZ jiffies */
+	tf_band resolution;              /* one failed resolution */
+	unsigned icmp_type, icmp_code;   /* what the router sends per held packet */
+	int err;                         /* what the sender's socket keeps (sk_err_soft) */
+	bool rto_revert;                 /* each such ICMP may undo a backoff step */
+	const char *rule;
+} tf_link_failure;
+int tf_model_link_failure(int family, const tf_neigh_params *p, const tf_schedule *s,
+                          tf_link_failure *ret);
+
+/* The soft error (sk_err_soft: SO_ERROR, and the give-up's errno) a TCP
+ * socket keeps when its own link went down and a transmission finds no
+ * route: IPv6 ENETUNREACH (inet6_csk_xmit(), inet6_sk_rebuild_header());
+ * IPv4 0 for new data (__ip_queue_xmit() stores nothing) and ENETUNREACH
+ * for a retransmission (inet_sk_rebuild_header()).  -EINVAL otherwise. */
+int tf_model_no_route_error(int family, bool retransmission, int *err);
+/* That sender, its link staying down, with new data and nothing in flight:
+ * the probe timer retries (tcp_probe_timer(), every try failing) and gives
+ * up at the expiry where icsk_probes_out >= tcp_retries2: the band from
+ * the write (retries2 + 1 timers of tcp_probe0_when(), from
+ * tf_model_probe0_base(hz, rto_jiffies)) and the errno, sk_err_soft ?:
+ * ETIMEDOUT — ENETUNREACH over IPv6, ETIMEDOUT over IPv4.  -EINVAL for a
+ * bad family, hz, NULL, or retries2 > 255. */
+int tf_model_no_route_giveup(int family, unsigned hz, unsigned rto_jiffies, unsigned retries2,
+                             tf_band *ret, int *err);
+
+#ifdef __cplusplus
+}
+#endif
+/* --- end of model_ndisc.c --- */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fate.h — what the fate family's cases share: small helpers over sockets,
- * captures and processes.  The kernel rules they assert are
- * lib/tf_model.h's.
+ * captures (both families: TCP flows, ICMP and ICMPv6) and processes.  The
+ * kernel rules they assert are lib/tf_model.h's, the timer band is lib's
+ * tf_band, the addresses tf_topo's; each case file holds its own fixture.
  * Static and header-only: the family owns only cases/fate/.
  *
  * Rules were read in the 6.x sources (net/ipv4/tcp_timer.c with
@@ -34,10 +35,9 @@
 
 #include "tf_test.h"
 
-/* The router's addresses on the client's and the server's link (tf_topo.h,
- * path shape). */
-#define FATE_CLIENT_GW "198.18.1.1"
-#define FATE_SERVER_GW "198.18.2.1"
+/* The router's addresses come from tf_topo, per family:
+ * tf_topo_addr(t, TF_NODE_ROUTER_CLIENT / TF_NODE_ROUTER_SERVER, family)
+ * (issue 12: FATE_CLIENT_GW / FATE_SERVER_GW, IPv4 literals, are gone). */
 
 #ifndef SO_MEMINFO
 #define SO_MEMINFO 55                  /* include/uapi/asm-generic/socket.h, 4.14+ */
@@ -48,20 +48,15 @@ enum { FATE_MEM_RMEM_ALLOC, FATE_MEM_RCVBUF, FATE_MEM_WMEM_ALLOC, FATE_MEM_SNDBU
        FATE_MEM_DROPS, FATE_MEM_VARS };
 
 /* ------------------------------------------------------------------ */
-/* Timers: the rules are lib/tf_model.h's (model_timer.c)               */
+/* Timers: lib's one band type (tf_band, model_timer.c)                */
 /* ------------------------------------------------------------------ */
 
 /*
  * A timer armed for d jiffies from a syscall or a softirq fires within
  * tf_model_band(); the cases use it where a timer may be re-armed from
  * either context (tcp_send_probe0() in the timer, tcp_ack_probe() in
- * softirq): its band holds both.
+ * softirq): its band holds both.  Thin names over lib's, nothing more.
  */
-static inline unsigned fate_wheel_gran(uint64_t d, unsigned hz)
-{
-	return tf_model_wheel_gran(hz, d);
-}
-
 typedef tf_band fate_band;
 
 static inline int64_t fate_jiffy_us(unsigned hz) { return (int64_t)tf_jiffies_to_us(hz, 1); }
@@ -77,11 +72,6 @@ static inline fate_band fate_timer_band(unsigned hz, uint64_t d)
 static inline bool fate_expect_band(const char *what, int64_t measured_us, fate_band b)
 {
 	return tf_expect_time(what, measured_us, b.mid_us, b.lo_us, b.hi_us);
-}
-
-static inline uint64_t fate_ms_to_jiffies(uint64_t ms, unsigned hz)
-{
-	return tf_ms_to_jiffies(hz, ms);
 }
 
 /* ------------------------------------------------------------------ */
@@ -230,14 +220,32 @@ typedef struct fate_match {
 	bool icmp;             /* instead of TCP: ICMP of type/code */
 	uint8_t icmp_type, icmp_code;
 	struct in_addr icmp_src;   /* 0: any source */
+	/* 0 or AF_INET: ICMP from icmp_src; AF_INET6: ICMPv6 from icmp_src6
+	 * (:: any source).  fate_match_icmp_from() sets both from a string. */
+	int icmp_family;
+	struct in6_addr icmp_src6;
 } fate_match;
+
+/* m matches ICMP (or ICMPv6, for an address with ':') from addr. */
+static inline void fate_match_icmp_from(fate_match *m, const char *addr)
+{
+	m->icmp = true;
+	m->icmp_family = strchr(addr, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(m->icmp_family, addr,
+	              m->icmp_family == AF_INET6 ? (void *)&m->icmp_src6 : (void *)&m->icmp_src) != 1)
+		tf_fail("fate_match_icmp_from: not an address: %s", addr);
+}
 
 static inline bool fate_matches(const tf_pkt *p, const fate_match *m)
 {
 	if (p->ts_ns < m->after_ns)
 		return false;
+	if (m->icmp && m->icmp_family == AF_INET6)
+		return tf_pkt_is_v6(p) && p->proto == IPPROTO_ICMPV6 &&
+		       p->icmp_type == m->icmp_type && p->icmp_code == m->icmp_code &&
+		       (IN6_IS_ADDR_UNSPECIFIED(&m->icmp_src6) || tf_in6_eq(&p->src6, &m->icmp_src6));
 	if (m->icmp)
-		return p->proto == IPPROTO_ICMP && p->icmp_type == m->icmp_type &&
+		return !tf_pkt_is_v6(p) && p->proto == IPPROTO_ICMP && p->icmp_type == m->icmp_type &&
 		       p->icmp_code == m->icmp_code &&
 		       (!m->icmp_src.s_addr || p->src.s_addr == m->icmp_src.s_addr);
 	if (m->flow && !fate_in(p, m->flow))
