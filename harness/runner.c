@@ -327,6 +327,12 @@ void tf_case_family(tf_host *h, int family)
 	tf_diag("family", "%s", family == AF_INET6 ? "ipv6" : "ipv4");
 }
 
+bool tf_expect_flow_family(const tf_flow *f, int family)
+{
+	return tf_expect_int(family == AF_INET6 ? "connection over IPv6" : "connection over IPv4",
+	                     (f->family == AF_INET6) == (family == AF_INET6), 1);
+}
+
 unsigned tf_case_hz(void)
 {
 	static unsigned hz;

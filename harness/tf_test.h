@@ -124,6 +124,9 @@ void tf_variant_register(tf_variant *v);
 /* SKIP when family is AF_INET6 and h's kernel has no IPv6; states the
  * family in the case's YAML ("family: ipv4" or "ipv6"). */
 void tf_case_family(tf_host *h, int family);
+/* Check that a variant's connection really is of its family (a variant
+ * must never pass over the other one). */
+bool tf_expect_flow_family(const tf_flow *f, int family);
 
 /* End the case as skipped, with the reason (printed as "# SKIP reason"). */
 _Noreturn void tf_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

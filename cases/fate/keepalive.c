@@ -100,15 +100,6 @@ TF_FIXTURE_TEARDOWN(ka)
 	ka_topo_down(self);
 }
 
-/* The connection is of the variant's family: a variant never passes over
- * the other one.  (A fate.h helper, static here while fate.h is not ours:
- * peer.c has the same.) */
-static void ka_expect_family(const tf_flow *f, int family)
-{
-	tf_expect_int(family == AF_INET6 ? "connection over IPv6" : "connection over IPv4",
-	              (f->family == AF_INET6) == (family == AF_INET6), 1);
-}
-
 /* The server as a host route (/32 or /128): what the blackhole covers. */
 static const char *ka_server_cidr(const struct ka_fixture *self)
 {
@@ -149,7 +140,7 @@ static void ka_connect(struct ka_fixture *c, const struct ka *k)
 	tf_must(tf_tcp_connect_wait(c->cfd, 5000, NULL));
 	tf_must(tf_tcp_accept(lfd, 5000, &c->sfd));
 	c->sf = tf_flow_reverse(c->cf);
-	ka_expect_family(&c->cf, c->family);
+	tf_expect_flow_family(&c->cf, c->family);
 
 	tf_must(tf_capture_read(c->cap));
 	long sa = fate_find(c->cap, 0, &(fate_match){ .flow = &c->sf, .all = TF_TCP_SYN | TF_TCP_ACK });
@@ -447,7 +438,7 @@ TF_CASE_F(ka, keepalive_busy_no_probe, .timeout_s = 40,
 	tf_must(tf_tcp_pair(client, self->server, self->server_addr, PORT, &self->cfd, &self->sfd));
 	int cfd = self->cfd;
 	tf_must(tf_sock_flow(cfd, &cf));
-	ka_expect_family(&cf, self->family);
+	tf_expect_flow_family(&cf, self->family);
 	tf_must(tf_fault_blackhole(self->router, ka_server_cidr(self), &blackhole));
 	tf_diag("fault", "%s", tf_fault_describe(blackhole));
 

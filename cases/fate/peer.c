@@ -78,15 +78,6 @@ static int peer_sockaddr(const char *addr, uint16_t port, struct sockaddr_storag
 	}
 }
 
-/* The connection is of the variant's family: a variant never passes over
- * the other one.  (A fate.h helper, static here while fate.h is not ours:
- * keepalive.c has the same.) */
-static void peer_expect_family(const tf_flow *f, int family)
-{
-	tf_expect_int(family == AF_INET6 ? "connection over IPv6" : "connection over IPv4",
-	              (f->family == AF_INET6) == (family == AF_INET6), 1);
-}
-
 /* ------------------------------------------------------------------ */
 /* A server process in the server host                                */
 /* ------------------------------------------------------------------ */
@@ -203,7 +194,7 @@ TF_FIXTURE_SETUP(killed)
 		tf_fail("server process did not accept");
 	tf_must(tf_sock_flow(self->cfd, &self->cf));
 	self->sf = tf_flow_reverse(self->cf);
-	peer_expect_family(&self->cf, variant->family);
+	tf_expect_flow_family(&self->cf, variant->family);
 }
 
 TF_FIXTURE_TEARDOWN(killed)
@@ -387,7 +378,7 @@ TF_FIXTURE_SETUP(halfopen)
 	                    &self->sfd));
 	tf_must(tf_sock_flow(self->cfd, &self->cf));
 	self->sf = tf_flow_reverse(self->cf);
-	peer_expect_family(&self->cf, variant->family);
+	tf_expect_flow_family(&self->cf, variant->family);
 }
 
 TF_FIXTURE_TEARDOWN(halfopen)
@@ -536,7 +527,7 @@ TF_FIXTURE_SETUP(pool)
 	tf_must(tf_tcp_accept(p->lfd, 5000, &p->sfd));
 	tf_must(tf_sock_flow(p->cfd, &p->cf));
 	p->sf = tf_flow_reverse(p->cf);
-	peer_expect_family(&p->cf, p->family);
+	tf_expect_flow_family(&p->cf, p->family);
 	/* One request/response, as a pooled connection has had. */
 	tf_must(tf_sock_send_all(p->cfd, "GET /1\n", 7));
 	char b[8];
