@@ -328,82 +328,10 @@ static void warm_up(conn *c)
 	tf_diag("tcp_pingpong_thresh", "%ld", thresh);
 }
 
-/*
- * stall_proc_tcp() for both families: an IPv6 socket is a row of
- * /proc/net/tcp6 (get_tcp6_sock(), net/ipv6/tcp_ipv6.c), the same fields
- * as /proc/net/tcp with each address printed as four 32-bit words
- * (s6_addr32[0..3], "%08X" each: the words as this CPU reads them).
- * (It belongs in stall.h, beside stall_proc_tcp().)
- */
-struct proc6_arg {
-	const tf_flow *f;
-	stall_tcprow *row;
-};
-
-static bool words_eq(const unsigned w[4], const struct in6_addr *a)
-{
-	for (int i = 0; i < 4; i++) {
-		uint32_t x;
-
-		memcpy(&x, a->s6_addr + 4 * i, sizeof x);
-		if (w[i] != x)
-			return false;
-	}
-	return true;
-}
-
-static int proc6_read(void *arg)
-{
-	struct proc6_arg *a = arg;
-	char line[512];
-	FILE *fp;
-	int r = -ENOENT;
-
-	fp = fopen("/proc/thread-self/net/tcp6", "re");
-	if (!fp)
-		return -errno;
-	while (fgets(line, sizeof line, fp)) {
-		unsigned la[4], ra[4], lp, rp, st, tr, retr, qp, uid, probes, cwnd;
-		unsigned long when, rto, ato, inode;
-		int refcnt, ssthresh;
-		char ptr[32];
-
-		if (sscanf(line, " %*d: %8X%8X%8X%8X:%X %8X%8X%8X%8X:%X %X %*X:%*X %X:%lX %X %u %u "
-		           "%lu %d %31s %lu %lu %u %u %d", &la[0], &la[1], &la[2], &la[3], &lp, &ra[0],
-		           &ra[1], &ra[2], &ra[3], &rp, &st, &tr, &when, &retr, &uid, &probes, &inode,
-		           &refcnt, ptr, &rto, &ato, &qp, &cwnd, &ssthresh) != 24)
-			continue;   /* header, or a TIME-WAIT / request row (shorter) */
-		if (!words_eq(la, &a->f->src6) || !words_eq(ra, &a->f->dst6) || lp != a->f->sport ||
-		    rp != a->f->dport)
-			continue;
-		a->row->state = (int)st;
-		a->row->timer = tr;
-		a->row->when_clk = (long)when;
-		a->row->rto_clk = rto;
-		a->row->ato_clk = ato;
-		a->row->quick = qp >> 1;
-		a->row->pingpong = qp & 1;
-		r = 0;
-		break;
-	}
-	fclose(fp);
-	return r;
-}
-
-static int proc_tcp(tf_host *h, const tf_flow *f, stall_tcprow *row)
-{
-	struct proc6_arg a = { f, row };
-
-	if (!tf_flow_is_v6(f))
-		return stall_proc_tcp(h, f, row);
-	memset(row, 0, sizeof *row);
-	return tf_host_run(h, proc6_read, &a);
-}
-
 static stall_tcprow server_row(conn *c)
 {
 	stall_tcprow row;
-	tf_must(proc_tcp(c->server, &c->down, &row));
+	tf_must(stall_proc_tcp(c->server, &c->down, &row));
 	return row;
 }
 
@@ -674,7 +602,7 @@ TF_CASE_F(nagle, nagle_first_request_quickack, .timeout_s = 30,
 {
 	stall_tcprow row;
 
-	tf_must(proc_tcp(self->server, &self->down, &row));
+	tf_must(stall_proc_tcp(self->server, &self->down, &row));
 	tf_diag("server_before_first_data", "quick %u pingpong %d ato %lu clk", row.quick, row.pingpong,
 	        row.ato_clk);
 	tf_expect_int("server not in ping-pong mode before any data", row.pingpong, 0);
@@ -712,7 +640,7 @@ TF_CASE_F(nagle, nagle_server_quickack_not_permanent, .timeout_s = 30,
 
 	warm_up(self);
 	tf_must(tf_sock_set_int(self->sfd, IPPROTO_TCP, TCP_QUICKACK, 1));
-	tf_must(proc_tcp(self->server, &self->down, &row));
+	tf_must(stall_proc_tcp(self->server, &self->down, &row));
 	tf_diag("server_after_quickack", "quick %u pingpong %d", row.quick, row.pingpong);
 	tf_expect_int("TCP_QUICKACK=1 left ping-pong mode", row.pingpong, 0);
 	expect_no_stall(self, 1, &(xopt){ .split = true });
@@ -782,7 +710,7 @@ TF_CASE_F(nagle, nagle_cork_forgotten, .timeout_s = 30,
 		tf_diag(key, "rto %u jiffies -> tcp_probe0_base %u jiffies = %.1f ms, wheel gran %u",
 		        rto, probe0, probe0 * 1000.0 / hz, b.gran);
 
-		tf_must(proc_tcp(self->client, &self->up, &row));
+		tf_must(stall_proc_tcp(self->client, &self->up, &row));
 		tf_expect_int("client has no xmit timer pending before the write", row.timer, 0);
 
 		/* corked, one write, no uncork; look at the kernel between the
@@ -791,7 +719,7 @@ TF_CASE_F(nagle, nagle_cork_forgotten, .timeout_s = 30,
 		memset(&r, 0, sizeof r);
 		request_send(self, &o, &r);
 		int64_t t_proc = tf_now_ns();
-		tf_must(proc_tcp(self->client, &self->up, &row));
+		tf_must(stall_proc_tcp(self->client, &self->up, &row));
 		request_finish(self, &o, 3000, &r);
 
 		tf_must(tf_capture_read(self->ccap));

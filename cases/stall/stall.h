@@ -40,7 +40,6 @@
 /* below are the family's short hands for them.                          */
 /* ------------------------------------------------------------------ */
 
-static inline unsigned stall_delack_max(unsigned hz) { return tf_model_delack_max(hz); }
 static inline unsigned stall_usecs_to_jiffies(uint64_t us, unsigned hz)
 {
 	return (unsigned)tf_us_to_jiffies(hz, us);
@@ -66,11 +65,6 @@ static inline stall_band stall_timer_band(unsigned n, unsigned hz)
 static inline bool stall_expect_band(const char *what, int64_t measured_us, stall_band b)
 {
 	return tf_expect_time(what, measured_us, b.mid_us, b.lo_us, b.hi_us);
-}
-
-static inline unsigned stall_tcp_delack_max(unsigned icsk_delack_max, unsigned rto_min)
-{
-	return tf_model_tcp_delack_max(icsk_delack_max, rto_min);
 }
 
 static inline unsigned stall_probe0_base(unsigned rto, unsigned hz)
