@@ -69,18 +69,18 @@ static int netem_params(const struct tf_exec_opts *o, double loss, tf_netem **re
 	return 0;
 }
 
+/* Host routes (/32, /128) of the run's family, toward each end: the names
+ * resolve to that family only, so that is all the programs send. */
 static int blackhole_both(struct tf_exec_run *R)
 {
 	tf_host *router = tf_topo_router(R->t);
-	char client_cidr[32];
 	tf_fault *f = NULL;
 	int r;
 
-	snprintf(client_cidr, sizeof client_cidr, "%s/32", tf_topo_client_addr(R->t));
-	r = tf_fault_blackhole(router, tf_topo_server_cidr(R->t), &f);
+	r = tf_fault_blackhole(router, tf_topo_cidr(R->t, TF_NODE_SERVER, R->o->family), &f);
 	if ((r = add_fault(R, r, f)) < 0)
 		return r;
-	r = tf_fault_blackhole(router, client_cidr, &f);
+	r = tf_fault_blackhole(router, tf_topo_cidr(R->t, TF_NODE_CLIENT, R->o->family), &f);
 	return add_fault(R, r, f);
 }
 

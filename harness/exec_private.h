@@ -31,6 +31,7 @@ struct tf_exec_run {
 	tf_capture *cap;
 	size_t cap_seen;
 	uint16_t synack_port;        /* client port of the last SYN-ACK seen */
+	tf_flow up;                  /* client → server addresses (of o->family), ports 0 */
 	tf_proc *server, *client;
 	tf_fault *faults[4];
 	size_t n_faults;
