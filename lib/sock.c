@@ -539,41 +539,41 @@ const char *tf_tcp_state_name(int s)
 	return "?";
 }
 
-/* tf_tcp_diag_list() for one family, or both (AF_UNSPEC: IPv4's list, then
- * IPv6's).  Both matter even for IPv4: a dual-stack listener (bound to ::,
- * python3 -m http.server) and its IPv4 connections are in the AF_INET6
- * list only (diag_dump()). */
+/* tf_tcp_diag_list() for one family, or both (AF_UNSPEC).  Each socket
+ * is read as the family its own message carries (idiagnl_msg_get_family()):
+ * libnl asks with the old request (TCPDIAG_GETSOCK), which the kernel
+ * answers for every family whatever the one asked for
+ * (inet_diag_dump_compat(): "req.sdiag_family = AF_UNSPEC; compatibility"),
+ * so a dump "of AF_INET" holds the host's IPv6 sockets too. */
 int tf_tcp_diag_list_af(tf_host *h, int family, uint32_t states, tf_tcp_sock *out, size_t max,
                         size_t *n_out)
 {
-	static const int both[] = { AF_INET, AF_INET6 };
+	struct nl_sock *sk = NULL;
+	struct nl_cache *cache = NULL;
+	struct nl_object *o;
+	tf_tcp_sock s;
 	size_t n = 0;
+	int r;
 
 	if (!h || !n_out || (max && !out) ||
 	    (family != AF_INET && family != AF_INET6 && family != AF_UNSPEC))
 		return -EINVAL;
-	for (size_t k = 0; k < 2; k++) {
-		struct nl_sock *sk = NULL;
-		struct nl_cache *cache = NULL;
-		struct nl_object *o;
-		tf_tcp_sock s;
-		int r;
+	r = diag_dump(h, family == AF_UNSPEC ? AF_INET : family, states, &sk, &cache);
+	if (r < 0)
+		return r;
+	for (o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		struct idiagnl_msg *m = (struct idiagnl_msg *)o;
+		int fam = idiagnl_msg_get_family(m);
 
-		if (family != AF_UNSPEC && family != both[k])
+		if ((fam != AF_INET && fam != AF_INET6) || (family != AF_UNSPEC && fam != family) ||
+		    !diag_sock(m, fam, &s))
 			continue;
-		r = diag_dump(h, both[k], states, &sk, &cache);
-		if (r < 0)
-			return r;
-		for (o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
-			if (!diag_sock((struct idiagnl_msg *)o, both[k], &s))
-				continue;
-			if (n < max)
-				out[n] = s;
-			n++;
-		}
-		nl_cache_free(cache);
-		nl_socket_free(sk);
+		if (n < max)
+			out[n] = s;
+		n++;
 	}
 	*n_out = n;
+	nl_cache_free(cache);
+	nl_socket_free(sk);
 	return 0;
 }

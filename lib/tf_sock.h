@@ -118,8 +118,8 @@ int tf_tcp_diag_list(tf_host *h, uint32_t states, tf_tcp_sock *out, size_t max, 
 int tf_tcp_diag_state(tf_host *h, const tf_flow *f, int *state);
 const char *tf_tcp_state_name(int state);
 /* tf_tcp_diag_list() of one family (AF_INET, AF_INET6), or of both
- * (AF_UNSPEC: the IPv4 sockets first).  A dual-stack socket (bound to ::)
- * is an AF_INET6 socket, whatever family its peers are. */
+ * (AF_UNSPEC), each socket read as its own family.  A dual-stack socket
+ * (bound to ::) is an AF_INET6 socket, whatever family its peers are. */
 int tf_tcp_diag_list_af(tf_host *h, int family, uint32_t states, tf_tcp_sock *out, size_t max,
                         size_t *n);
 
