@@ -96,13 +96,13 @@ int  tf_proc_add_host_entry(tf_proc *p, const char *name, const char *addr);
  * /etc/hosts maps client, server and router (and NAME.tcpfate.test) to
  * their addresses (the router's address on this host's side), and the
  * environment gets TCPFATE_CLIENT, TCPFATE_SERVER, TCPFATE_ROUTER (path
- * only) and TCPFATE_HOST (the host's name).  -EINVAL if the program's host
- * is not one of t's.
+ * only), TCPFATE_FAMILY ("ipv4") and TCPFATE_HOST (the host's name).
+ * -EINVAL if the program's host is not one of t's.
  */
 int  tf_proc_set_topo_names(tf_proc *p, const tf_topo *t);
 /* The same with the addresses of `family` (AF_INET: as above; AF_INET6:
- * the topology's IPv6 addresses, tf_topo_addr()), and TCPFATE_FAMILY
- * ("ipv4", "ipv6") in the environment. */
+ * the topology's IPv6 addresses, tf_topo_addr(), and TCPFATE_FAMILY
+ * "ipv6"): the names resolve to that family only. */
 int  tf_proc_set_topo_names_af(tf_proc *p, const tf_topo *t, int family);
 /* The program's hostname(2), in a UTS namespace of its own. */
 int  tf_proc_set_hostname(tf_proc *p, const char *name);
