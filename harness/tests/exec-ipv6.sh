@@ -96,14 +96,17 @@ run 0 "python over IPv6, server killed: its kernel's RST is noticed at once" "py
 	-6 "${srv[@]}" --fault server-kill --on 'line:request sent' --expect-exit-within 2 \
 	--client "python3 $examples/idle_client.py server 8080"
 # The PMTU black hole over IPv6: links of 1280, every ICMPv6 error of the
-# router suppressed (a Packet Too Big that got through would let the
-# upload go on: tcp_v6_mtu_reduced()).  Full-size segments are lost until
-# the kernel gives up.
-run 0 "curl -6 into an IPv6 PMTU black hole (1280, Packet Too Big suppressed): the kernel's give-up" "curl python3" \
+# router suppressed.  A Packet Too Big that got through would let the
+# upload go on in smaller segments (tcp_v6_mtu_reduced()); blocked, the
+# full-size segments are lost until the kernel gives up (ETIMEDOUT).  Not
+# against the model: its retransmission schedule does not hold under an
+# MTU black hole, on either family (measured: the head resent every 512 ms,
+# 14-15 times, where a silent peer's schedule has 5; see the report).
+run 0 "curl -6 into an IPv6 PMTU black hole (links of 1280, ICMPv6 errors suppressed): the kernel gives up" "curl python3" \
 	'^  family: ipv6$' 'icmp and icmpv6 suppressed from router' 'mtu 1280 \(was 1500\)' \
-	'^    schedule: "retrans"$' -- \
+	'^    schedule: "retrans"$' 'Connection timed out' -- \
 	-6 "${srv[@]}" --client-sysctl net.ipv4.tcp_retries2=4 \
-	--fault mtu-blackhole --on sent:200000 --expect-model \
+	--fault mtu-blackhole --on sent:200000 --model --expect-exit-within 30 \
 	--client 'curl -6 -sS -T /dev/zero --limit-rate 100k http://server:8080/'
 run 0 "cable pulled under an IPv6 upload: the client's IPv6 socket is watched" "curl python3" \
 	'^  family: ipv6$' 'link eth0 down|eth0.*down' 'flow: "\[2001:2:0:1::2\]' -- \
