@@ -32,7 +32,7 @@ static const struct fault_info fault_table[] = {
 	{ "cable-pull", FK_CABLE, 0, false, false, false, true,
 	  "the client's cable is pulled at the far end: its link loses carrier" },
 	{ "mtu-blackhole", FK_MTU, 'o', true, false, false, true,
-	  "the router's links shrink to MTU [1280] and ICMP 'fragmentation needed' is suppressed" },
+	  "the router forwards at most MTU [1280] bytes and its ICMP 'too big' errors are suppressed" },
 	{ "loss", FK_LOSS, 'r', false, false, true, true,
 	  "netem drops P % of the packets, both ways" },
 	{ "delay", FK_DELAY, 'r', false, false, true, true,
@@ -77,7 +77,8 @@ static void usage(FILE *f)
 	"  -f, --fault FAULT         what breaks (required):\n"
 	"        blackhole             the router drops everything, silently (path)\n"
 	"        cable-pull            the client's link loses carrier\n"
-	"        mtu-blackhole[:MTU]   links shrink to MTU [1280], ICMP suppressed (path)\n"
+	"        mtu-blackhole[:MTU]   the router forwards at most MTU [1280] bytes, its\n"
+	"                              ICMP errors suppressed (path)\n"
 	"        loss:P  delay:MS      netem, both ways (SKIP where sch_netem is missing)\n"
 	"        server-kill           SIGKILL the server: its kernel sends FIN/RST\n"
 	"        server-vanish         the server host goes silent and its processes die\n"
@@ -479,8 +480,8 @@ int tf_exec_opts_parse(int argc, char **argv, struct tf_exec_opts *o)
 	if (at_given && on_given)
 		return bad("--at and --on exclude each other");
 	if (o->family == AF_INET6 && o->fault->kind == FK_MTU && o->mtu < TF_IPV6_MIN_MTU)
-		return bad("mtu-blackhole:%u: IPv6 needs links of at least %u bytes (RFC 8200 5; "
-		           "the kernel would remove IPv6 from a smaller link)", o->mtu, TF_IPV6_MIN_MTU);
+		return bad("mtu-blackhole:%u: IPv6 needs paths of at least %u bytes (RFC 8200 5: "
+		           "a router forwards 1280 whatever the route says)", o->mtu, TF_IPV6_MIN_MTU);
 	if (o->fault->router && o->shape != TF_TOPO_PATH)
 		return bad("fault '%s' happens in the router: it needs --topology path",
 		           o->fault->name);

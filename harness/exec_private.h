@@ -35,6 +35,7 @@ struct tf_exec_run {
 	tf_proc *server, *client;
 	tf_fault *faults[4];
 	size_t n_faults;
+	bool mtu_routes;             /* mtu-blackhole's routes are in the router */
 	int sigfd;
 	tf_model *m;
 	/* Scheduling runs on CLOCK_MONOTONIC: a step of the wall clock

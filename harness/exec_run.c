@@ -648,19 +648,6 @@ static int scenario(struct tf_exec_run *R)
 				if ((r = host_sysctl(R, srv, srv ? o->server_sysctl[i] : o->sysctl[i],
 				                     pass == 1)))
 					return r;
-	/* mtu-blackhole below IPv6's minimum, over IPv4: the router's links
-	 * carry IPv4 alone, or the kernel would refuse the MTU (tf_fault_mtu()). */
-	if (o->fault->kind == FK_MTU && o->family == AF_INET && o->mtu < TF_IPV6_MIN_MTU)
-		for (int i = 0; i < 2; i++) {
-			char key[96];
-			snprintf(key, sizeof key, "net.ipv6.conf.%s.disable_ipv6",
-			         i ? TF_IF_ROUTER_SERVER : TF_IF_ROUTER_CLIENT);
-			if ((r = tf_host_sysctl_set(tf_topo_router(R->t), key, "1")) < 0) {
-				snprintf(res->message, sizeof res->message, "cannot set %s in the router: %s",
-				         key, strerror(-r));
-				return fail(R);
-			}
-		}
 
 	if (o->fault->netem) {
 		r = tf_exec_probe_netem(R);

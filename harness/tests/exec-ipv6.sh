@@ -95,25 +95,28 @@ run 0 "python over IPv6, server killed: its kernel's RST is noticed at once" "py
 	'^  family: ipv6$' 'flow: "\[2001:2:0:1::2\]' -- \
 	-6 "${srv[@]}" --fault server-kill --on 'line:request sent' --expect-exit-within 2 \
 	--client "python3 $examples/idle_client.py server 8080"
-# The PMTU black hole over IPv6: links of 1280, every ICMPv6 error of the
-# router suppressed.  A Packet Too Big that got through would let the
-# upload go on in smaller segments (tcp_v6_mtu_reduced()); blocked, the
-# full-size segments are lost until the kernel gives up (ETIMEDOUT).  Not
-# against the model: its retransmission schedule does not hold under an
-# MTU black hole, on either family (measured: the head resent every 512 ms,
-# 14-15 times, where a silent peer's schedule has 5; see the report).
-run 0 "curl -6 into an IPv6 PMTU black hole (links of 1280, ICMPv6 errors suppressed): the kernel gives up" "curl python3" \
-	'^  family: ipv6$' 'icmp and icmpv6 suppressed from router' 'mtu 1280 \(was 1500\)' \
-	'^    schedule: "retrans"$' 'Connection timed out' -- \
+# The PMTU black hole over IPv6: the router forwards at most 1280 bytes,
+# every ICMPv6 error of the router suppressed.  A Packet Too Big that got
+# through would let the upload go on in smaller segments
+# (tcp_v6_mtu_reduced()); blocked, the full-size segments vanish in the
+# path: a silent peer's schedule, until the kernel gives up as modelled.
+# No local transmit failure (TcpExtTCPRetransFail 0): when the fault was
+# the router's link MTU, its veth refused the frames inside the client's
+# own transmit, and TCP retried every 500 ms without backoff.
+retransfail='st=$?; awk '"'"'/^TcpExt:/ { if (!h) { split($0, k); h = 1 } else { split($0, v); for (i in k) if (k[i] == "TCPRetransFail") print "retransfail=" v[i] } }'"'"' /proc/net/netstat; exit $st'
+run 0 "curl -6 into an IPv6 PMTU black hole (1280, ICMPv6 suppressed): a silent path, the kernel's give-up as modelled" "curl python3 awk" \
+	'^  family: ipv6$' 'icmp and icmpv6 suppressed from router' \
+	'route 2001:2:0:2::2/128 dev eth1 mtu lock 1280 in router' \
+	'^    schedule: "retrans"$' '^    retransfail=0$' -- \
 	-6 "${srv[@]}" --client-sysctl net.ipv4.tcp_retries2=4 \
-	--fault mtu-blackhole --on sent:200000 --model --expect-exit-within 30 \
-	--client 'curl -6 -sS -T /dev/zero --limit-rate 100k http://server:8080/'
+	--fault mtu-blackhole --on sent:200000 --expect-model \
+	--client "curl -6 -sS -T /dev/zero --limit-rate 100k http://server:8080/; $retransfail"
 run 0 "cable pulled under an IPv6 upload: the client's IPv6 socket is watched" "curl python3" \
 	'^  family: ipv6$' 'link eth0 down|eth0.*down' 'flow: "\[2001:2:0:1::2\]' -- \
 	-6 "${srv[@]}" --client-sysctl net.ipv4.tcp_retries2=3 \
 	--fault cable-pull --on sent:100000 --model --expect-exit-within 30 \
 	--client 'curl -6 -sS -T /dev/zero --limit-rate 100k http://server:8080/'
 sandbox=yes run 2 "--ipv6 with an MTU below IPv6's minimum: bad usage" "" \
-	'IPv6 needs links of at least 1280' -- \
+	'IPv6 needs paths of at least 1280' -- \
 	--ipv6 --fault mtu-blackhole:1000 --client true
 exit $((failed > 0))

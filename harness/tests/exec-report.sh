@@ -31,11 +31,12 @@ result() {  # result DESCRIPTION OK DETAIL
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 
 echo "TAP version 13"
-echo "1..3"
+echo "1..4"
 if [ "$sandbox" = no ]; then
 	skip "fault_at_wall" "no sandbox here"
 	skip "dual-stack listener" "no sandbox here"
 	skip "mtu-blackhole:1000 over IPv4" "no sandbox here"
+	skip "mtu-blackhole over IPv4 is a silent path" "no sandbox here"
 	exit 0
 fi
 
@@ -75,9 +76,43 @@ else
 	skip "a server listening on :: (dual stack)" "python3 or curl not found"
 fi
 
-# 3. mtu-blackhole below IPv6's minimum over IPv4.
+# 3. mtu-blackhole below IPv6's minimum over IPv4 (the links carry IPv6
+#    too: the fault must not need a link MTU below 1280).
 out=$("$tcpfate" exec --fault mtu-blackhole:1000 --at 0.2 --expect-status 0 --client 'sleep 0.5' 2>&1); st=$?
 ok=no
-[ $st -eq 0 ] && printf '%s\n' "$out" | grep -q 'mtu 1000 (was 1500) on eth1 in router' && ok=yes
-result "mtu-blackhole:1000 over IPv4 is applied (IPv6 off on the router's links)" "$ok" "$out"
+[ $st -eq 0 ] && printf '%s\n' "$out" | grep -q 'route 198.18.2.2/32 dev eth1 mtu lock 1000 in router' && ok=yes
+result "mtu-blackhole:1000 over IPv4 is applied" "$ok" "$out"
+
+# 4. The PMTU black hole is a silent path, not a local transmit failure:
+#    the client's TCP sees no failed retransmission (TcpExtTCPRetransFail,
+#    /proc/net/netstat of its namespace) and gives up as modelled.
+if have python3 && have curl && have awk; then
+	cat >"${TMPDIR:-/tmp}/exec-report-sink.$$.py" <<'PY'
+import socket, sys, threading
+srv = socket.create_server(("0.0.0.0", int(sys.argv[1])))
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+print("sink listening", flush=True)
+def drain(c):
+    with c:
+        try:
+            while c.recv(1 << 16):
+                pass
+        except OSError:
+            pass
+while True:
+    c, _ = srv.accept()
+    threading.Thread(target=drain, args=(c,), daemon=True).start()
+PY
+	sink="${TMPDIR:-/tmp}/exec-report-sink.$$.py"
+	retransfail='st=$?; awk '"'"'/^TcpExt:/ { if (!h) { split($0, k); h = 1 } else { split($0, v); for (i in k) if (k[i] == "TCPRetransFail") print "retransfail=" v[i] } }'"'"' /proc/net/netstat; exit $st'
+	out=$("$tcpfate" exec --server "python3 $sink 8080" --wait-server 8080 \
+		--client-sysctl net.ipv4.tcp_retries2=4 --fault mtu-blackhole --on sent:200000 --expect-model \
+		--client "curl -sS -T /dev/zero --limit-rate 100k http://server:8080/; $retransfail" 2>&1); st=$?
+	rm -f "$sink"
+	ok=no
+	[ $st -eq 0 ] && printf '%s\n' "$out" | grep -q '^    retransfail=0$' && ok=yes
+	result "mtu-blackhole over IPv4: no local transmit failure, the kernel's give-up as modelled" "$ok" "$out"
+else
+	skip "mtu-blackhole over IPv4 is a silent path" "python3, curl or awk not found"
+fi
 exit $((failed > 0))
