@@ -69,19 +69,62 @@ static int netem_params(const struct tf_exec_opts *o, double loss, tf_netem **re
 	return 0;
 }
 
+/* Host routes (/32, /128) of the run's family, toward each end: the names
+ * resolve to that family only, so that is all the programs send. */
 static int blackhole_both(struct tf_exec_run *R)
 {
 	tf_host *router = tf_topo_router(R->t);
-	char client_cidr[32];
 	tf_fault *f = NULL;
 	int r;
 
-	snprintf(client_cidr, sizeof client_cidr, "%s/32", tf_topo_client_addr(R->t));
-	r = tf_fault_blackhole(router, tf_topo_server_cidr(R->t), &f);
+	r = tf_fault_blackhole(router, tf_topo_cidr(R->t, TF_NODE_SERVER, R->o->family), &f);
 	if ((r = add_fault(R, r, f)) < 0)
 		return r;
-	r = tf_fault_blackhole(router, client_cidr, &f);
+	r = tf_fault_blackhole(router, tf_topo_cidr(R->t, TF_NODE_CLIENT, R->o->family), &f);
 	return add_fault(R, r, f);
+}
+
+/*
+ * A PMTU black hole in the path: the router forwards at most o->mtu bytes
+ * toward either end (host routes of the run's family with a locked MTU,
+ * which forwarding honours: ip_dst_mtu_maybe_forward(),
+ * ip6_dst_mtu_maybe_forward()), and its "too big" errors are suppressed.
+ * The links keep their 1500: with a smaller link MTU the router's veth
+ * refuses a big frame inside the sender's own transmit (the sender counts
+ * a tx drop and TcpExtTCPRetransFail), TCP takes it for local congestion
+ * and retries every TCP_RESOURCE_PROBE_INTERVAL without backoff
+ * (tcp_retransmit_timer()): a local failure, not a silent path.
+ * add: install them; !add: remove them (heal).
+ */
+static int mtu_routes(struct tf_exec_run *R, bool add)
+{
+	tf_host *router = tf_topo_router(R->t);
+	struct { tf_topo_node n; const char *ifn; } to[] = {
+		{ TF_NODE_SERVER, TF_IF_ROUTER_SERVER }, { TF_NODE_CLIENT, TF_IF_ROUTER_CLIENT },
+	};
+	int r = 0, e;
+
+	for (size_t i = 0; i < 2; i++) {
+		const char *dst = tf_topo_cidr(R->t, to[i].n, R->o->family);
+		char d[160];
+
+		if (add) {
+			r = tf_route_set_mtu(router, dst, NULL, to[i].ifn, R->o->mtu);
+			if (r < 0)
+				return r;
+			R->mtu_routes = true;
+			snprintf(d, sizeof d, "%sroute %s dev %s mtu lock %u in router",
+			         R->res->fault_desc[0] ? "; " : "", dst, to[i].ifn, R->o->mtu);
+			strncat(R->res->fault_desc, d,
+			        sizeof R->res->fault_desc - strlen(R->res->fault_desc) - 1);
+		} else if ((e = tf_route_del(router, dst, NULL, to[i].ifn)) < 0 && e != -ESRCH &&
+		           e != -ENOENT && r == 0) {
+			r = e;
+		}
+	}
+	if (!add)
+		R->mtu_routes = false;
+	return r;
 }
 
 int tf_exec_inject(struct tf_exec_run *R)
@@ -113,11 +156,7 @@ int tf_exec_inject(struct tf_exec_run *R)
 		r = tf_fault_icmp_block(router, &f);
 		if ((r = add_fault(R, r, f)) < 0)
 			break;
-		r = tf_fault_mtu(router, TF_IF_ROUTER_CLIENT, o->mtu, &f);
-		if ((r = add_fault(R, r, f)) < 0)
-			break;
-		r = tf_fault_mtu(router, TF_IF_ROUTER_SERVER, o->mtu, &f);
-		r = add_fault(R, r, f);
+		r = mtu_routes(R, true);
 		break;
 	case FK_LOSS:
 	case FK_DELAY:
@@ -162,6 +201,8 @@ int tf_exec_heal(struct tf_exec_run *R)
 {
 	int r = 0, e;
 
+	if (R->mtu_routes && (e = mtu_routes(R, false)) < 0)
+		r = e;
 	for (size_t i = R->n_faults; i-- > 0;)
 		if ((e = tf_fault_heal(R->faults[i])) < 0 && r == 0)
 			r = e;

@@ -18,7 +18,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <sys/socket.h>
+
 #include "exec_scenario.h"
+#include "tf_model.h"
 #include "tf_util.h"
 
 static const struct fault_info fault_table[] = {
@@ -29,7 +32,7 @@ static const struct fault_info fault_table[] = {
 	{ "cable-pull", FK_CABLE, 0, false, false, false, true,
 	  "the client's cable is pulled at the far end: its link loses carrier" },
 	{ "mtu-blackhole", FK_MTU, 'o', true, false, false, true,
-	  "the router's links shrink to MTU [1280] and ICMP 'fragmentation needed' is suppressed" },
+	  "the router forwards at most MTU [1280] bytes and its ICMP 'too big' errors are suppressed" },
 	{ "loss", FK_LOSS, 'r', false, false, true, true,
 	  "netem drops P % of the packets, both ways" },
 	{ "delay", FK_DELAY, 'r', false, false, true, true,
@@ -53,7 +56,8 @@ static void usage(FILE *f)
 	"under it, and report when, or whether, the client notices.  The client runs\n"
 	"in host 'client', the server in host 'server'; both resolve the names\n"
 	"client, server and router (/etc/hosts of their own) and get TCPFATE_CLIENT,\n"
-	"TCPFATE_SERVER, TCPFATE_ROUTER in their environment.\n"
+	"TCPFATE_SERVER, TCPFATE_ROUTER and TCPFATE_FAMILY (ipv4, ipv6) in their\n"
+	"environment.\n"
 	"\n"
 	"Programs:\n"
 	"  -s, --server CMD          server command, run with /bin/sh -c\n"
@@ -65,12 +69,16 @@ static void usage(FILE *f)
 	"\n"
 	"Network:\n"
 	"  -t, --topology SHAPE      path (client - router - server) [default] or pair\n"
+	"  -6, --ipv6                the names resolve to the hosts' IPv6 addresses\n"
+	"                            (2001:2::/48), the faults act on IPv6 [IPv4]\n"
 	"      --client-sysctl K=V   a net.* sysctl in the client host only (repeatable),\n"
 	"                            e.g. net.ipv4.tcp_retries2=5\n"
+	"      --server-sysctl K=V   the same in the server host\n"
 	"  -f, --fault FAULT         what breaks (required):\n"
 	"        blackhole             the router drops everything, silently (path)\n"
 	"        cable-pull            the client's link loses carrier\n"
-	"        mtu-blackhole[:MTU]   links shrink to MTU [1280], ICMP suppressed (path)\n"
+	"        mtu-blackhole[:MTU]   the router forwards at most MTU [1280] bytes, its\n"
+	"                              ICMP errors suppressed (path)\n"
 	"        loss:P  delay:MS      netem, both ways (SKIP where sch_netem is missing)\n"
 	"        server-kill           SIGKILL the server: its kernel sends FIN/RST\n"
 	"        server-vanish         the server host goes silent and its processes die\n"
@@ -82,9 +90,10 @@ static void usage(FILE *f)
 	"        established           the client's connection completed its handshake\n"
 	"        sent:N  received:N    N payload bytes client->server / server->client\n"
 	"        bytes:N               N payload bytes either way\n"
-	"        line:REGEX            the client printed a line matching REGEX (POSIX ERE)\n"
-	"                              (its stdout is a pipe: programs that buffer it print\n"
-	"                              late; stderr, python3 -u or stdbuf -oL help)\n"
+	"        line:REGEX            the client printed a line matching REGEX (POSIX ERE);\n"
+	"                              its stdout is then a pseudo-terminal, so programs\n"
+	"                              that buffer a pipe print each line as they end it\n"
+	"      --no-pty              keep the client's stdout a pipe with --on line:\n"
 	"      --heal-after SECONDS  undo the fault SECONDS after injecting it (replug)\n"
 	"\n"
 	"Expectations (none: measure and report only):\n"
@@ -132,6 +141,9 @@ static int parse_seconds(const char *opt, const char *s, double max, int64_t *re
 	return 0;
 }
 
+/* net.KEY=VALUE, one line: the syntax.  Whether this kernel has the key,
+ * and whether the value has its shape, is checked in the hosts before
+ * any is written (exec_run.c). */
 static bool valid_sysctl(const char *kv)
 {
 	const char *eq = strchr(kv, '=');
@@ -271,6 +283,7 @@ void tf_exec_opts_init(struct tf_exec_opts *o)
 	o->exit_within_ns = o->running_ns = -1;
 	o->wait_port = -1;
 	o->timeout_ns = (int64_t)TF_EXEC_DEFAULT_TIMEOUT_S * 1000000000LL;
+	o->family = AF_INET;
 }
 
 void tf_exec_opts_free(struct tf_exec_opts *o)
@@ -290,7 +303,7 @@ int tf_exec_opts_set_fault(struct tf_exec_opts *o, const char *s)
 int tf_exec_opts_parse(int argc, char **argv, struct tf_exec_opts *o)
 {
 	enum { O_AT = 256, O_ON, O_HEAL, O_SYSCTL, O_WAIT, O_NOWAIT, O_EXIT_WITHIN, O_RUNNING,
-	       O_STATUS, O_EXPECT_MODEL, O_MODEL, O_TIMEOUT, O_PCAP };
+	       O_STATUS, O_EXPECT_MODEL, O_MODEL, O_TIMEOUT, O_PCAP, O_SERVER_SYSCTL, O_NO_PTY };
 	static const struct option longopts[] = {
 		{ "server", required_argument, NULL, 's' },
 		{ "client", required_argument, NULL, 'c' },
@@ -300,6 +313,9 @@ int tf_exec_opts_parse(int argc, char **argv, struct tf_exec_opts *o)
 		{ "on", required_argument, NULL, O_ON },
 		{ "heal-after", required_argument, NULL, O_HEAL },
 		{ "client-sysctl", required_argument, NULL, O_SYSCTL },
+		{ "server-sysctl", required_argument, NULL, O_SERVER_SYSCTL },
+		{ "ipv6", no_argument, NULL, '6' },
+		{ "no-pty", no_argument, NULL, O_NO_PTY },
 		{ "wait-server", required_argument, NULL, O_WAIT },
 		{ "no-wait-server", no_argument, NULL, O_NOWAIT },
 		{ "expect-exit-within", required_argument, NULL, O_EXIT_WITHIN },
@@ -322,7 +338,7 @@ int tf_exec_opts_parse(int argc, char **argv, struct tf_exec_opts *o)
 	optind = 1;
 	opterr = 0;
 	/* '+': stop at the first non-option, so "-- curl -v ..." stays whole. */
-	while ((ch = getopt_long(argc, argv, "+s:c:t:f:vh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+s:c:t:f:6vh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			if (!*optarg)
@@ -368,12 +384,26 @@ int tf_exec_opts_parse(int argc, char **argv, struct tf_exec_opts *o)
 				return -1;
 			break;
 		case O_SYSCTL:
+		case O_SERVER_SYSCTL: {
+			bool srv = ch == O_SERVER_SYSCTL;
+			const char **list = srv ? o->server_sysctl : o->sysctl;
+			size_t *n = srv ? &o->n_server_sysctl : &o->n_sysctl;
+
 			if (!valid_sysctl(optarg))
-				return bad("--client-sysctl takes net.KEY=VALUE (only net.* keys: they "
-				           "belong to the client's network namespace), not '%s'", optarg);
-			if (o->n_sysctl >= TF_EXEC_MAX_SYSCTLS)
-				return bad("at most %d --client-sysctl options", TF_EXEC_MAX_SYSCTLS);
-			o->sysctl[o->n_sysctl++] = optarg;
+				return bad("--%s-sysctl takes net.KEY=VALUE (only net.* keys: they "
+				           "belong to the %s's network namespace), not '%s'",
+				           srv ? "server" : "client", srv ? "server" : "client", optarg);
+			if (*n >= TF_EXEC_MAX_SYSCTLS)
+				return bad("at most %d --%s-sysctl options", TF_EXEC_MAX_SYSCTLS,
+				           srv ? "server" : "client");
+			list[(*n)++] = optarg;
+			break;
+		}
+		case '6':
+			o->family = AF_INET6;
+			break;
+		case O_NO_PTY:
+			o->no_pty = true;
 			break;
 		case O_WAIT:
 			if (tf_parse_long(optarg, 1, 65535, &v) < 0)
@@ -449,6 +479,9 @@ int tf_exec_opts_parse(int argc, char **argv, struct tf_exec_opts *o)
 		return bad("no fault: give --fault (blackhole, cable-pull, ...; 'none' for a baseline)");
 	if (at_given && on_given)
 		return bad("--at and --on exclude each other");
+	if (o->family == AF_INET6 && o->fault->kind == FK_MTU && o->mtu < TF_IPV6_MIN_MTU)
+		return bad("mtu-blackhole:%u: IPv6 needs paths of at least %u bytes (RFC 8200 5: "
+		           "a router forwards 1280 whatever the route says)", o->mtu, TF_IPV6_MIN_MTU);
 	if (o->fault->router && o->shape != TF_TOPO_PATH)
 		return bad("fault '%s' happens in the router: it needs --topology path",
 		           o->fault->name);

@@ -31,9 +31,11 @@ struct tf_exec_run {
 	tf_capture *cap;
 	size_t cap_seen;
 	uint16_t synack_port;        /* client port of the last SYN-ACK seen */
+	tf_flow up;                  /* client → server addresses (of o->family), ports 0 */
 	tf_proc *server, *client;
 	tf_fault *faults[4];
 	size_t n_faults;
+	bool mtu_routes;             /* mtu-blackhole's routes are in the router */
 	int sigfd;
 	tf_model *m;
 	/* Scheduling runs on CLOCK_MONOTONIC: a step of the wall clock

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 
 #include "exec_private.h"
 #include "tf_sock.h"
@@ -61,6 +63,33 @@ static void yblock(FILE *f, int ind, const char *key, const struct tf_exec_lines
 		fprintf(f, "%*s%s\n", ind + 2, "", tf_exec_lines_get(L, i));
 }
 
+/* A moment on tf_now_ns()'s clock (CLOCK_REALTIME, the packets' clock) as
+ * RFC 3339 UTC with milliseconds: "2026-12-05T10:52:28.123Z". */
+static void ywall(FILE *f, int ind, const char *key, int64_t ns)
+{
+	time_t sec = (time_t)(ns / 1000000000);
+	struct tm tm;
+	char buf[32];
+
+	if (ns < 0 || !gmtime_r(&sec, &tm) || !strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm))
+		return;
+	fprintf(f, "%*s%s: \"%s.%03dZ\"\n", ind, "", key, buf, (int)(ns / 1000000 % 1000));
+}
+
+/* "198.18.1.2:47728", "[2001:2:0:1::2]:47728" */
+static void flow_end(const tf_flow *fl, bool src, char *buf, size_t n)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	if (tf_flow_is_v6(fl)) {
+		inet_ntop(AF_INET6, src ? &fl->src6 : &fl->dst6, a, sizeof a);
+		snprintf(buf, n, "[%s]:%u", a, src ? fl->sport : fl->dport);
+	} else {
+		inet_ntop(AF_INET, src ? &fl->src : &fl->dst, a, sizeof a);
+		snprintf(buf, n, "%s:%u", a, src ? fl->sport : fl->dport);
+	}
+}
+
 void tf_exec_report_plan(FILE *f, const struct tf_exec_result *r, unsigned n_tests)
 {
 	char *k = tf_exec_text_dup(r->kernel, strlen(r->kernel), TX_LINE);
@@ -96,14 +125,20 @@ void tf_exec_report_tap(FILE *f, const struct tf_exec_opts *o, const struct tf_e
 		ykv(f, 2, "sandbox", r->userns ? "user namespace (unprivileged path)"
 		                            : "network namespaces as root");
 	ykv(f, 2, "topology", o->shape_name);
+	fprintf(f, "  family: %s\n", o->family == AF_INET6 ? "ipv6" : "ipv4");
 	if (o->server_cmd)
 		ykv(f, 2, "server", o->server_cmd);
 	ykv(f, 2, "client", o->client_text);
-	if (o->n_sysctl) {
-		fprintf(f, "  client_sysctls:\n");
-		for (size_t i = 0; i < o->n_sysctl; i++) {
+	for (int srv = 0; srv < 2; srv++) {
+		size_t n = srv ? o->n_server_sysctl : o->n_sysctl;
+		const char *const *l = srv ? o->server_sysctl : o->sysctl;
+
+		if (!n)
+			continue;
+		fprintf(f, "  %s_sysctls:\n", srv ? "server" : "client");
+		for (size_t i = 0; i < n; i++) {
 			fprintf(f, "    - ");
-			yq(f, o->sysctl[i]);
+			yq(f, l[i]);
 			fputc('\n', f);
 		}
 	}
@@ -115,9 +150,14 @@ void tf_exec_report_tap(FILE *f, const struct tf_exec_opts *o, const struct tf_e
 		fprintf(f, "  at_s: %.3f\n", s_of(o->at_ns));
 	if (skip || !r->client_started)
 		goto tail;
-	if (r->fault_done)
+	if (o->trig == TR_LINE)
+		ykv(f, 2, "client_stdout", r->pty ? "pty" : r->pty_err[0] ? r->pty_err : "pipe");
+	ywall(f, 2, "client_started_wall", r->client_start_ns);
+	if (r->fault_done) {
 		fprintf(f, "  fault_at_s: %.3f  # after the client started\n",
 		           s_of(r->fault_ns - r->client_start_ns));
+		ywall(f, 2, "fault_at_wall", r->fault_ns);
+	}
 	if (r->healed)
 		fprintf(f, "  healed_at_s: %.3f  # after the fault\n", s_of(r->heal_ns - r->fault_ns));
 	if (r->client_done) {
@@ -133,15 +173,15 @@ void tf_exec_report_tap(FILE *f, const struct tf_exec_opts *o, const struct tf_e
 			fprintf(f, "  running_after_fault_s: %.3f\n", s_of(r->end_ns - r->fault_ns));
 	}
 	if (r->w.have) {
-		char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+		char a[INET6_ADDRSTRLEN + 8], b[INET6_ADDRSTRLEN + 8];
 		const tf_tcp_sock *s = &r->w.first;
 		static const char *const timers[] = { "none", "retransmit", "keepalive", "time-wait",
 		                                      "zero-window-probe" };
 
-		inet_ntop(AF_INET, &r->w.flow.src, a, sizeof a);
-		inet_ntop(AF_INET, &r->w.flow.dst, b, sizeof b);
+		flow_end(&r->w.flow, true, a, sizeof a);
+		flow_end(&r->w.flow, false, b, sizeof b);
 		fprintf(f, "  socket:\n");
-		fprintf(f, "    flow: \"%s:%u > %s:%u\"\n", a, r->w.flow.sport, b, r->w.flow.dport);
+		fprintf(f, "    flow: \"%s > %s\"\n", a, b);
 		fprintf(f, "    state: %s\n", tf_tcp_state_name(s->state));
 		fprintf(f, "    timer: %s\n", s->timer < TF_ARRAY_SIZE(timers) ? timers[s->timer] : "\"?\"");
 		fprintf(f, "    unacked: %u\n", s->has_info ? s->info.tcpi_unacked : 0);

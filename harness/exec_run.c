@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <regex.h>
 #include <signal.h>
@@ -90,13 +91,38 @@ static bool drain_output(struct tf_exec_run *R, int who, int stream)
 
 static bool is_client_flow(const struct tf_exec_run *R, const tf_pkt *p, bool to_server)
 {
-	struct in_addr c, s;
+	tf_flow down = tf_flow_reverse_any(R->up);
 
-	inet_pton(AF_INET, tf_topo_client_addr(R->t), &c);
-	inet_pton(AF_INET, tf_topo_server_addr(R->t), &s);
-	return p->proto == IPPROTO_TCP &&
-	       p->src.s_addr == (to_server ? c : s).s_addr &&
-	       p->dst.s_addr == (to_server ? s : c).s_addr;
+	return p->proto == IPPROTO_TCP && tf_flow_addr_eq(p, to_server ? &R->up : &down);
+}
+
+/* The client → server addresses of the run's family, for the capture's
+ * packets and the sock_diag samples. */
+static int set_up_flow(struct tf_exec_run *R)
+{
+	int fam = R->o->family;
+	const char *c = tf_topo_addr(R->t, TF_NODE_CLIENT, fam);
+	const char *s = tf_topo_addr(R->t, TF_NODE_SERVER, fam);
+
+	memset(&R->up, 0, sizeof R->up);
+	if (!c || !s)
+		return -EINVAL;
+	if (fam == AF_INET6) {
+		R->up.family = AF_INET6;
+		if (inet_pton(AF_INET6, c, &R->up.src6) != 1 || inet_pton(AF_INET6, s, &R->up.dst6) != 1)
+			return -EINVAL;
+	} else if (inet_pton(AF_INET, c, &R->up.src) != 1 || inet_pton(AF_INET, s, &R->up.dst) != 1) {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A socket's remote address is the server's (the run's family). */
+static bool to_server(const struct tf_exec_run *R, const tf_flow *f)
+{
+	if (tf_flow_is_v6(&R->up))
+		return tf_flow_is_v6(f) && tf_in6_eq(&f->dst6, &R->up.dst6);
+	return !tf_flow_is_v6(f) && f->dst.s_addr == R->up.dst.s_addr;
 }
 
 /* New packets: count bytes, see handshakes.  true when the trigger fired. */
@@ -156,22 +182,20 @@ static void read_knobs(struct tf_exec_run *R)
 static void sample(struct tf_exec_run *R)
 {
 	tf_tcp_sock socks[64], *best = NULL;
-	struct in_addr srv;
 	size_t n = 0;
 	int64_t now = tf_now_ns();
 	struct tf_exec_watch *w = &R->res->w;
 
-	inet_pton(AF_INET, tf_topo_server_addr(R->t), &srv);
-	if (tf_tcp_diag_list(tf_topo_client(R->t),
-	                     ~(TF_TCPF(TCP_LISTEN) | TF_TCPF(TCP_TIME_WAIT)), socks,
-	                     TF_ARRAY_SIZE(socks), &n) < 0)
+	if (tf_tcp_diag_list_af(tf_topo_client(R->t), R->o->family,
+	                        ~(TF_TCPF(TCP_LISTEN) | TF_TCPF(TCP_TIME_WAIT)), socks,
+	                        TF_ARRAY_SIZE(socks), &n) < 0)
 		return;
 	if (n > TF_ARRAY_SIZE(socks))
 		n = TF_ARRAY_SIZE(socks);
 	for (size_t i = 0; i < n; i++) {
 		tf_tcp_sock *s = &socks[i];
 
-		if (s->flow.dst.s_addr != srv.s_addr)
+		if (!to_server(R, &s->flow))
 			continue;
 		if (w->have) {
 			if (s->flow.sport == w->flow.sport && s->flow.dport == w->flow.dport)
@@ -215,8 +239,10 @@ static bool server_listening(struct tf_exec_run *R)
 	tf_tcp_sock socks[64];
 	size_t n = 0;
 
-	if (tf_tcp_diag_list(tf_topo_server(R->t), TF_TCPF(TCP_LISTEN), socks,
-	                     TF_ARRAY_SIZE(socks), &n) < 0)
+	/* Both families, whatever the run's: a server bound to :: listens in
+	 * the AF_INET6 list only, for IPv4 clients too. */
+	if (tf_tcp_diag_list_af(tf_topo_server(R->t), AF_UNSPEC, TF_TCPF(TCP_LISTEN), socks,
+	                        TF_ARRAY_SIZE(socks), &n) < 0)
 		return false;
 	if (R->o->wait_port < 0)
 		return n > 0;
@@ -419,16 +445,37 @@ static int usage_error(struct tf_exec_run *R, const struct tf_exec_lines *L, con
 	return TF_EXEC_USAGE;
 }
 
+/* Whether this machine gives us a pseudo-terminal (a container without
+ * /dev/ptmx, a seccomp profile): asked once, the answer kept. */
+static bool pty_works(struct tf_exec_run *R)
+{
+	int fd = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(R->res->pty_err, sizeof R->res->pty_err, "no pseudo-terminal (%s): a pipe",
+		         strerror(errno));
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
 static int start_proc(struct tf_exec_run *R, tf_host *h, const char *cmd, char **argv,
                       const char *name, struct tf_exec_lines *L, tf_proc **ret)
 {
 	tf_proc *p = NULL;
 	int r = cmd ? tf_proc_new_shell(h, cmd, &p) : tf_proc_new(h, argv, &p);
+	/* The client's lines are the trigger: give it a terminal, so that
+	 * stdio's buffering (a full buffer for a pipe, a line for a
+	 * terminal) does not hold them until it exits. */
+	bool pty = h == tf_topo_client(R->t) && R->o->trig == TR_LINE && !R->o->no_pty &&
+	           pty_works(R);
 
 	if (r < 0)
 		return usage_error(R, NULL, "cannot prepare the %s: %s", name, strerror(-r));
-	if ((r = tf_proc_set_topo_names(p, R->t)) < 0 || (r = tf_proc_set_hostname(p, name)) < 0 ||
-	    (r = tf_proc_set_stdio(p, STDOUT_FILENO, TF_PROC_PIPE)) < 0 ||
+	if ((r = tf_proc_set_topo_names_af(p, R->t, R->o->family)) < 0 ||
+	    (r = tf_proc_set_hostname(p, name)) < 0 ||
+	    (r = tf_proc_set_stdio(p, STDOUT_FILENO, pty ? TF_PROC_PTY : TF_PROC_PIPE)) < 0 ||
 	    (r = tf_proc_set_stdio(p, STDERR_FILENO, TF_PROC_PIPE)) < 0) {
 		tf_proc_free(p);
 		return usage_error(R, NULL, "cannot prepare the %s: %s", name, strerror(-r));
@@ -441,6 +488,8 @@ static int start_proc(struct tf_exec_run *R, tf_host *h, const char *cmd, char *
 	}
 	L->who = name;
 	L->verbose = R->o->verbose;
+	if (pty)
+		R->res->pty = true;
 	*ret = p;
 	return 0;
 }
@@ -451,10 +500,11 @@ static int start_capture(struct tf_exec_run *R)
 	const struct tf_exec_opts *o = R->o;
 	bool need = o->trig == TR_ESTABLISHED || o->trig == TR_SENT || o->trig == TR_RECEIVED ||
 	            o->trig == TR_BYTES || o->pcap;
-	char filter[64], why[512];
+	char filter[96], why[512];
 	int r;
 
-	snprintf(filter, sizeof filter, "tcp and host %s", tf_topo_server_addr(R->t));
+	snprintf(filter, sizeof filter, "tcp and host %s",
+	         tf_topo_addr(R->t, TF_NODE_SERVER, o->family));
 	r = tf_capture_new(tf_topo_client(R->t), TF_IF_CLIENT, &R->cap);
 	if (r >= 0 && (r = tf_capture_set_filter(R->cap, filter)) >= 0 &&
 	    (r = tf_capture_set_snaplen(R->cap, 160)) >= 0)
@@ -507,6 +557,65 @@ static int start_server(struct tf_exec_run *R)
 	                   "(%.0f s)", port, s_of(o->timeout_ns));
 }
 
+/* How many integers s holds, separated by blanks (sysctl's proc_dointvec
+ * reads them with base 0: 10, 0x1f, 017); -1 when it is not only that. */
+static int count_ints(const char *s)
+{
+	int n = 0;
+
+	for (;;) {
+		char *end;
+
+		while (*s == ' ' || *s == '\t' || *s == '\n')
+			s++;
+		if (!*s)
+			return n;
+		errno = 0;
+		(void)strtoll(s, &end, 0);
+		if (end == s || errno || (*end && *end != ' ' && *end != '\t' && *end != '\n'))
+			return -1;
+		n++;
+		s = end;
+	}
+}
+
+/*
+ * One --client-sysctl or --server-sysctl option, KEY=VALUE (its syntax was
+ * checked with the options).  !write: the key exists in the host (this
+ * kernel has it in a network namespace) and the value has the shape of the
+ * current one (as many integers, at most, when the current one is
+ * integers); write: set it.  A failure is bad usage: message, exit 2.
+ */
+static int host_sysctl(struct tf_exec_run *R, bool srv, const char *kv, bool write)
+{
+	tf_host *h = srv ? tf_topo_server(R->t) : tf_topo_client(R->t);
+	const char *who = srv ? "server" : "client", *eq = strchr(kv, '=');
+	char key[256], cur[1024];
+	int r, have, want;
+
+	snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
+	if (write) {
+		r = tf_host_sysctl_set(h, key, eq + 1);
+		if (r < 0)
+			return usage_error(R, NULL, "--%s-sysctl: cannot set %s to '%s' in the %s host: %s",
+			                   who, key, eq + 1, who, strerror(-r));
+		return 0;
+	}
+	r = tf_host_sysctl_get(h, key, cur, sizeof cur);
+	if (r == -ENOENT || r == -EISDIR || r == -ENOTDIR)
+		return usage_error(R, NULL, "--%s-sysctl: no sysctl '%s' in a network namespace of "
+		                   "this kernel", who, key);
+	if (r < 0)
+		return 0;    /* write-only (net.ipv4.route.flush): the write will say */
+	have = count_ints(cur);
+	want = count_ints(eq + 1);
+	if (have > 0 && (want < 1 || want > have))
+		return usage_error(R, NULL, "--%s-sysctl: %s takes %s%d integer%s (it is '%.*s'), "
+		                   "not '%s'", who, key, have > 1 ? "up to " : "", have,
+		                   have > 1 ? "s" : "", (int)strcspn(cur, "\n"), cur, eq + 1);
+	return 0;
+}
+
 static int scenario(struct tf_exec_run *R)
 {
 	const struct tf_exec_opts *o = R->o;
@@ -527,19 +636,18 @@ static int scenario(struct tf_exec_run *R)
 	res->sandbox = true;
 	res->userns = tf_world_in_userns(tf_topo_world(R->t));
 
-	for (size_t i = 0; i < o->n_sysctl; i++) {
-		char key[256];
-		const char *eq = strchr(o->sysctl[i], '=');
-
-		snprintf(key, sizeof key, "%.*s", (int)(eq - o->sysctl[i]), o->sysctl[i]);
-		r = tf_host_sysctl_set(tf_topo_client(R->t), key, eq + 1);
-		if (r == -ENOENT)
-			return usage_error(R, NULL, "no sysctl '%s' in a network namespace of this kernel",
-			                   key);
-		if (r < 0)
-			return usage_error(R, NULL, "cannot set %s to '%s' in the client host: %s", key,
-			                   eq + 1, strerror(-r));
+	if (set_up_flow(R) < 0) {
+		snprintf(res->message, sizeof res->message, "the topology has no %s addresses",
+		         o->family == AF_INET6 ? "IPv6" : "IPv4");
+		return fail(R);
 	}
+	/* Every sysctl checked in its host, then every one written. */
+	for (int pass = 0; pass < 2; pass++)
+		for (int srv = 0; srv < 2; srv++)
+			for (size_t i = 0; i < (srv ? o->n_server_sysctl : o->n_sysctl); i++)
+				if ((r = host_sysctl(R, srv, srv ? o->server_sysctl[i] : o->sysctl[i],
+				                     pass == 1)))
+					return r;
 
 	if (o->fault->netem) {
 		r = tf_exec_probe_netem(R);

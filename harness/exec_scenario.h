@@ -74,8 +74,12 @@ struct tf_exec_opts {
 	regex_t re;
 	bool have_re;
 	int64_t heal_after_ns;
-	const char *sysctl[TF_EXEC_MAX_SYSCTLS];
+	const char *sysctl[TF_EXEC_MAX_SYSCTLS];          /* --client-sysctl */
 	size_t n_sysctl;
+	const char *server_sysctl[TF_EXEC_MAX_SYSCTLS];   /* --server-sysctl */
+	size_t n_server_sysctl;
+	int family;                  /* AF_INET, or AF_INET6 (--ipv6): what the names resolve to */
+	bool no_pty;                 /* --no-pty: the client's stdout stays a pipe with --on line: */
 	int wait_port;               /* -1: any listening port; 0: do not wait */
 	int64_t exit_within_ns, running_ns, timeout_ns;
 	bool timeout_given, have_status, expect_model, model, verbose;
@@ -167,6 +171,8 @@ struct tf_exec_result {
 	unsigned uid;                /* before the user namespace made us root */
 	bool userns, sandbox;        /* sandbox: the topology was built */
 	bool client_started, server_started, captured;
+	bool pty;                    /* the client's stdout was a pseudo-terminal */
+	char pty_err[128];           /* why it was not, when one was wanted */
 	const char *cap_err;         /* a constant, or NULL */
 	uint64_t sent, received;     /* payload bytes on the client's link */
 

@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -395,6 +397,51 @@ static int write_hosts(const tf_proc *p, char *dir, size_t dn, char *path, size_
 	return 0;
 }
 
+/* A pseudo-terminal for fd 1 or 2 (TF_PROC_PTY): the master for the
+ * caller, the slave for the program, in raw mode.  TIOCGPTPEER (4.13+)
+ * opens the slave from the master, without a path lookup in /dev/pts;
+ * ptsname_r() where it is missing. */
+static int open_pty(int *master, int *slave)
+{
+	struct termios tio;
+	struct winsize ws = { .ws_row = 24, .ws_col = 80 };
+	char name[128];
+	int m, s, err;
+
+	m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0)
+		return -errno;
+	if (unlockpt(m) < 0)
+		goto fail;
+#ifdef TIOCGPTPEER
+	s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (s < 0 && (errno == EINVAL || errno == ENOTTY))
+#else
+	s = -1;
+#endif
+	{
+		if (ptsname_r(m, name, sizeof name) != 0)
+			goto fail;
+		s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	}
+	if (s < 0)
+		goto fail;
+	/* Raw: the bytes the program writes, nothing added (no \r before
+	 * \n), nothing echoed, no signal from a control character. */
+	if (tcgetattr(s, &tio) == 0) {
+		cfmakeraw(&tio);
+		tcsetattr(s, TCSANOW, &tio);
+	}
+	ioctl(s, TIOCSWINSZ, &ws);
+	*master = m;
+	*slave = s;
+	return 0;
+fail:
+	err = -errno;
+	close(m);
+	return err;
+}
+
 static int fail(tf_proc *p, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(tf_proc *p, int err, const char *fmt, ...)
 {
@@ -453,6 +500,21 @@ int tf_proc_start(tf_proc *p)
 				goto out_errno;
 			}
 			l.stdio[fd] = devnull;
+		} else if (p->stdio[fd] == TF_PROC_PTY) {
+			r = open_pty(&pipes[fd][0], &pipes[fd][1]);
+			if (r < 0) {
+				err = -r;
+				snprintf(p->err, sizeof p->err, "pseudo-terminal for fd %d: %s", fd,
+				         strerror(err));
+				goto out;
+			}
+			pipes[fd][0] = fd_high(pipes[fd][0]);
+			pipes[fd][1] = fd_high(pipes[fd][1]);
+			if (pipes[fd][0] < 0 || pipes[fd][1] < 0) {
+				err = EMFILE;
+				goto out_errno;
+			}
+			l.stdio[fd] = pipes[fd][1];
 		} else if (p->stdio[fd] == TF_PROC_PIPE) {
 			if (pipe2(pipes[fd], O_CLOEXEC) < 0) {
 				err = errno;

@@ -125,7 +125,8 @@ int tf_proc_setenv(tf_proc *p, const char *name, const char *value)
 int tf_proc_set_stdio(tf_proc *p, int fd, tf_proc_stdio mode)
 {
 	if (!p || fd < 0 || fd > 2 || (mode != TF_PROC_NULL && mode != TF_PROC_INHERIT &&
-	                               mode != TF_PROC_PIPE))
+	                               mode != TF_PROC_PIPE && mode != TF_PROC_PTY) ||
+	    (mode == TF_PROC_PTY && fd == 0))
 		return -EINVAL;
 	if (p->started)
 		return -EBUSY;
@@ -169,23 +170,26 @@ int tf_proc_add_host_entry(tf_proc *p, const char *name, const char *addr)
 	return 0;
 }
 
-int tf_proc_set_topo_names(tf_proc *p, const tf_topo *t)
+int tf_proc_set_topo_names_af(tf_proc *p, const tf_topo *t, int family)
 {
 	const char *client, *server, *router = NULL;
 	char fq[64];
 	int r;
 
-	if (!p || !t)
+	if (!p || !t || (family != AF_INET && family != AF_INET6))
 		return -EINVAL;
 	if (p->host != tf_topo_client(t) && p->host != tf_topo_server(t) &&
 	    p->host != tf_topo_router(t))
 		return -EINVAL;
-	client = tf_topo_client_addr(t);
-	server = tf_topo_server_addr(t);
+	client = tf_topo_addr(t, TF_NODE_CLIENT, family);
+	server = tf_topo_addr(t, TF_NODE_SERVER, family);
+	if (!client || !server)
+		return -EINVAL;
 	/* The router has an address on each side (tf_topo.h, "path"): the
-	 * server reaches it as 198.18.2.1, everyone else as 198.18.1.1. */
+	 * server reaches it on its own link, everyone else on the client's. */
 	if (tf_topo_router(t))
-		router = p->host == tf_topo_server(t) ? "198.18.2.1" : "198.18.1.1";
+		router = tf_topo_addr(t, p->host == tf_topo_server(t) ? TF_NODE_ROUTER_SERVER
+		                                                      : TF_NODE_ROUTER_CLIENT, family);
 	const char *names[] = { "client", "server", "router" };
 	const char *addrs[] = { client, server, router };
 	for (size_t i = 0; i < 3; i++) {
@@ -199,9 +203,15 @@ int tf_proc_set_topo_names(tf_proc *p, const tf_topo *t)
 	if ((r = tf_proc_setenv(p, "TCPFATE_CLIENT", client)) < 0 ||
 	    (r = tf_proc_setenv(p, "TCPFATE_SERVER", server)) < 0 ||
 	    (router && (r = tf_proc_setenv(p, "TCPFATE_ROUTER", router)) < 0) ||
+	    (r = tf_proc_setenv(p, "TCPFATE_FAMILY", family == AF_INET6 ? "ipv6" : "ipv4")) < 0 ||
 	    (r = tf_proc_setenv(p, "TCPFATE_HOST", tf_host_name(p->host))) < 0)
 		return r;
 	return 0;
+}
+
+int tf_proc_set_topo_names(tf_proc *p, const tf_topo *t)
+{
+	return tf_proc_set_topo_names_af(p, t, AF_INET);
 }
 
 int tf_proc_set_hostname(tf_proc *p, const char *name)

@@ -491,6 +491,45 @@ int tf_tcp_diag_list(tf_host *h, uint32_t states, tf_tcp_sock *out, size_t max, 
 	return 0;
 }
 
+/* tf_tcp_diag_list() for one family, or both (AF_UNSPEC).  Each socket
+ * is read as the family its own message carries (idiagnl_msg_get_family()):
+ * libnl asks with the old request (TCPDIAG_GETSOCK), which the kernel
+ * answers for every family whatever the one asked for
+ * (inet_diag_dump_compat(): "req.sdiag_family = AF_UNSPEC; compatibility"),
+ * so a dump "of AF_INET" holds the host's IPv6 sockets too. */
+int tf_tcp_diag_list_af(tf_host *h, int family, uint32_t states, tf_tcp_sock *out, size_t max,
+                        size_t *n_out)
+{
+	struct nl_sock *sk = NULL;
+	struct nl_cache *cache = NULL;
+	struct nl_object *o;
+	tf_tcp_sock s;
+	size_t n = 0;
+	int r;
+
+	if (!h || !n_out || (max && !out) ||
+	    (family != AF_INET && family != AF_INET6 && family != AF_UNSPEC))
+		return -EINVAL;
+	r = diag_dump(h, family == AF_UNSPEC ? AF_INET : family, states, &sk, &cache);
+	if (r < 0)
+		return r;
+	for (o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		struct idiagnl_msg *m = (struct idiagnl_msg *)o;
+		int fam = idiagnl_msg_get_family(m);
+
+		if ((fam != AF_INET && fam != AF_INET6) || (family != AF_UNSPEC && fam != family) ||
+		    !diag_sock(m, fam, &s))
+			continue;
+		if (n < max)
+			out[n] = s;
+		n++;
+	}
+	*n_out = n;
+	nl_cache_free(cache);
+	nl_socket_free(sk);
+	return 0;
+}
+
 int tf_tcp_diag_state(tf_host *h, const tf_flow *f, int *state)
 {
 	struct nl_sock *sk = NULL;

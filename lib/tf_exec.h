@@ -65,6 +65,14 @@ typedef enum tf_proc_stdio {
 	TF_PROC_NULL = 0,   /* /dev/null (stdin's default) */
 	TF_PROC_INHERIT,    /* the caller's own fd (stdout's and stderr's default) */
 	TF_PROC_PIPE,       /* a pipe to the caller: tf_proc_stdio_fd() */
+	/* fd 1 or 2 only: a pseudo-terminal, so a program that buffers its
+	 * stdout when it is not a terminal (C stdio, python3 without -u)
+	 * writes each line as it ends it.  Raw mode (no \r added, no echo,
+	 * no signals from the line discipline), 80x24; it is not the
+	 * program's controlling terminal.  tf_proc_stdio_fd() is the master
+	 * (non-blocking); once the program and everything it left behind
+	 * have closed it, read() fails with EIO where a pipe says EOF. */
+	TF_PROC_PTY,
 } tf_proc_stdio;
 
 /* A program to run in host h: argv[0] is looked up in PATH (the PATH of
@@ -88,10 +96,14 @@ int  tf_proc_add_host_entry(tf_proc *p, const char *name, const char *addr);
  * /etc/hosts maps client, server and router (and NAME.tcpfate.test) to
  * their addresses (the router's address on this host's side), and the
  * environment gets TCPFATE_CLIENT, TCPFATE_SERVER, TCPFATE_ROUTER (path
- * only) and TCPFATE_HOST (the host's name).  -EINVAL if the program's host
- * is not one of t's.
+ * only), TCPFATE_FAMILY ("ipv4") and TCPFATE_HOST (the host's name).
+ * -EINVAL if the program's host is not one of t's.
  */
 int  tf_proc_set_topo_names(tf_proc *p, const tf_topo *t);
+/* The same with the addresses of `family` (AF_INET: as above; AF_INET6:
+ * the topology's IPv6 addresses, tf_topo_addr(), and TCPFATE_FAMILY
+ * "ipv6"): the names resolve to that family only. */
+int  tf_proc_set_topo_names_af(tf_proc *p, const tf_topo *t, int family);
 /* The program's hostname(2), in a UTS namespace of its own. */
 int  tf_proc_set_hostname(tf_proc *p, const char *name);
 /* Working directory of the program [the caller's]. */

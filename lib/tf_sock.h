@@ -109,6 +109,11 @@ typedef struct tf_tcp_sock {
  * written into out, the total count in *n (may exceed max).
  */
 int tf_tcp_diag_list(tf_host *h, uint32_t states, tf_tcp_sock *out, size_t max, size_t *n);
+/* tf_tcp_diag_list() of one family (AF_INET, AF_INET6), or of both
+ * (AF_UNSPEC), each socket read as its own family.  A dual-stack socket
+ * (bound to ::) is an AF_INET6 socket, whatever family its peers are. */
+int tf_tcp_diag_list_af(tf_host *h, int family, uint32_t states, tf_tcp_sock *out, size_t max,
+                        size_t *n);
 /*
  * The TCP state (TCP_ESTABLISHED, ..., as in <netinet/tcp.h>) of host h's
  * socket with this local → remote flow, or -ENOENT when the host has no

@@ -43,6 +43,13 @@ int tf_route_add(tf_host *h, const char *dst, const char *via, const char *ifnam
  * `ip route replace ... rto_min Nms` does (RTAX_RTO_MIN). */
 int tf_route_set_rto_min(tf_host *h, const char *dst, const char *via, const char *ifname,
                          uint32_t rto_min_ms);
+/* Replace (or add) the route to dst with one carrying a locked MTU metric
+ * (`ip route replace ... mtu lock N`, RTAX_MTU): forwarding along it uses
+ * that MTU, the link keeps its own.  68..65535. */
+int tf_route_set_mtu(tf_host *h, const char *dst, const char *via, const char *ifname,
+                     unsigned mtu);
+/* Remove the route to dst (the same arguments as when it was added). */
+int tf_route_del(tf_host *h, const char *dst, const char *via, const char *ifname);
 int tf_link_set_up(tf_host *h, const char *ifname, bool up);
 /* 68..65535; on a link carrying IPv6, below 1280 is -ERANGE (the kernel
  * would silently remove IPv6 from the link, see topo.c). */

@@ -434,6 +434,42 @@ int tf_route_set_rto_min(tf_host *h, const char *dst, const char *via, const cha
 	return tf_nlerr(r);
 }
 
+/* A route carrying a locked MTU metric ("ip route replace DST dev IF mtu
+ * lock N"): a router forwarding along it honours the route's MTU
+ * (ip_dst_mtu_maybe_forward(), include/net/ip.h: "'forwarding = true'
+ * case should always honour route mtu"), while the link keeps its own. */
+int tf_route_set_mtu(tf_host *h, const char *dst, const char *via, const char *ifname,
+                     unsigned mtu)
+{
+	struct rtnl_route *rt = NULL;
+	int r;
+
+	if (mtu < 68 || mtu > 65535)
+		return -ERANGE;
+	r = route_build(h, dst, via, ifname, &rt);
+	if (r < 0)
+		return r;
+	r = rtnl_route_set_metric(rt, RTAX_MTU, mtu);
+	if (r >= 0)
+		r = rtnl_route_set_metric(rt, RTAX_LOCK, 1u << RTAX_MTU);
+	if (r >= 0)
+		r = rtnl_route_add(tf_host_nl(h), rt, NLM_F_CREATE | NLM_F_REPLACE);
+	rtnl_route_put(rt);
+	return tf_nlerr(r);
+}
+
+int tf_route_del(tf_host *h, const char *dst, const char *via, const char *ifname)
+{
+	struct rtnl_route *rt = NULL;
+	int r = route_build(h, dst, via, ifname, &rt);
+
+	if (r < 0)
+		return r;
+	r = rtnl_route_delete(tf_host_nl(h), rt, 0);
+	rtnl_route_put(rt);
+	return tf_nlerr(r);
+}
+
 static int link_change(tf_host *h, const char *ifname, int up, unsigned mtu)
 {
 	struct rtnl_link *orig, *chg;
