@@ -436,6 +436,11 @@ static bool diag_sock(struct idiagnl_msg *m, int family, tf_tcp_sock *s)
 	unsigned alen = family == AF_INET6 ? 16 : 4;
 
 	memset(s, 0, sizeof *s);
+	/* libnl asks with the compat request, which the kernel answers for
+	 * every family (inet_diag_dump_compat(): AF_UNSPEC): a socket of the
+	 * other family is not one of this dump's */
+	if (idiagnl_msg_get_family(m) != family)
+		return false;
 	/* inet_diag carries 16-byte address fields; IPv4 uses the first 4. */
 	if (!src || !dst || nl_addr_get_len(src) < alen || nl_addr_get_len(dst) < alen)
 		return false;

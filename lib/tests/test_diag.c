@@ -69,6 +69,18 @@ static void family(tf_topo *t, int af, uint16_t port)
 	      r == 0 ? s.state : -1);
 	check(r == 0 && s.flow.family == f.family && s.flow.sport == f.sport && s.flow.dport == f.dport,
 	      "its flow, family %ld (want %ld)", s.flow.family, f.family);
+	/* each dump lists the socket only under its own family (libnl's
+	 * compat request is answered for every family: inet_diag_dump_compat) */
+	for (int lf = AF_INET; lf <= AF_INET6; lf += AF_INET6 - AF_INET) {
+		tf_tcp_sock all[64];
+		size_t n = 0, mine = 0;
+
+		r = lf == AF_INET ? tf_tcp_diag_list(c, ~0u, all, 64, &n)
+		                  : tf_tcp_diag_list_af(c, lf, ~0u, all, 64, &n);
+		for (size_t i = 0; r == 0 && i < n && i < 64; i++)
+			mine += all[i].flow.sport == f.sport;
+		check(r == 0 && mine == (lf == af), "listed in the family-%ld dump: %ld times", lf, (long)mine);
+	}
 	printf("# %s\n", name);
 	close(cfd);
 	struct pollfd p = { .fd = sfd, .events = POLLIN };
