@@ -36,6 +36,9 @@ struct card_opts {
 	const char *wait_server;     /* --wait-server PORT */
 	const char *sysctl[CARD_MAX_SYSCTLS];
 	size_t n_sysctl;
+	const char *server_sysctl[CARD_MAX_SYSCTLS];
+	size_t n_server_sysctl;
+	bool ipv6;                   /* --ipv6: every row over IPv6 (exec --ipv6) */
 	const char *phase_on[4];     /* exec trigger per phase ("at:1", "sent:65536", ...) */
 	const char *faults;          /* --faults LIST, NULL: all */
 	const char *out;             /* --out DIR */

@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/socket.h>
 
 #include "card_exec_result.h"
 
@@ -315,6 +317,21 @@ static char *dup_or_null(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
+/* "2026-12-05T11:40:12.345Z" (exec's fault_at_wall): ns since the epoch,
+ * -1 when absent or not of that form. */
+static int64_t wall_ns(const char *v)
+{
+	struct tm tm = { 0 };
+	const char *e;
+	time_t t;
+
+	if (!v || !(e = strptime(v, "%Y-%m-%dT%H:%M:%S", &tm)) || e[0] != '.' ||
+	    !isdigit((unsigned char)e[1]) || !isdigit((unsigned char)e[2]) ||
+	    !isdigit((unsigned char)e[3]) || strcmp(e + 4, "Z") != 0 || (t = timegm(&tm)) == (time_t)-1)
+		return -1;
+	return (int64_t)t * 1000000000 + (int64_t)atoi((char[4]){ e[1], e[2], e[3], 0 }) * 1000000;
+}
+
 static double num(const struct flat *F, const char *path, double dflt)
 {
 	const char *v = flat_get(F, path);
@@ -415,6 +432,8 @@ int card_exec_result_parse(const char *text, card_exec_result **ret)
 	r->fault_applied = dup_or_null(flat_get(F, "fault_applied"));
 	r->fault_done = flat_get(F, "fault_at_s") != NULL;
 	r->fault_at_s = num(F, "fault_at_s", -1);
+	r->fault_wall_ns = wall_ns(flat_get(F, "fault_at_wall"));
+	r->family = (v = flat_get(F, "family")) && strcmp(v, "ipv6") == 0 ? AF_INET6 : AF_INET;
 	r->healed_at_s = num(F, "healed_at_s", -1);
 	r->client_status = dup_or_null(flat_get(F, "client_status"));
 	r->exit_code = -1;

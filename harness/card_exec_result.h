@@ -24,6 +24,8 @@ typedef struct card_exec_result {
 	char *fault_applied;
 	bool fault_done;          /* exec reported fault_at_s */
 	double fault_at_s;        /* after the client started */
+	int64_t fault_wall_ns;    /* fault_at_wall (CLOCK_REALTIME, the packets' clock), ms; -1 */
+	int family;               /* AF_INET6 for "family: ipv6", else AF_INET */
 	double healed_at_s;       /* after the fault, or -1 */
 	bool client_exited;       /* the client ended by itself */
 	char *client_status;      /* "exited 56", "killed by SIGKILL", "still running ..." */

@@ -11,9 +11,9 @@
  * fault's by the packet the model took as its origin (exec gives its time
  * from the fault): the first SYN, the first transmission of the data that
  * was retransmitted, the last segment the client received.  Without one,
- * by the client's first SYN taken as the client's start — exec reports the
- * fault relative to the client's start, not as a time of day — so early by
- * the program's start-up (the page says which).
+ * by the fault's time of day (exec's fault_at_wall, to the ms), and from an
+ * older exec without that, by the client's first SYN taken as the client's
+ * start — early by the program's start-up (the page says which).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -103,7 +103,20 @@ static void label(FILE *f, const struct span *s, double t, int y, const char *co
 /* The packet exec's model took as its origin, found again in the capture:
  * the first SYN, the first transmission of data later retransmitted, or
  * the last segment the client received.  -1 when none. */
-static ssize_t origin_pkt(const tf_capture *c, const card_exec_result *x, struct in_addr client)
+/* p is from (to) the host that sent syn, the client's first SYN. */
+static bool from_host(const tf_pkt *p, const tf_pkt *syn)
+{
+	return p->family == syn->family && (tf_pkt_is_v6(p) ? tf_in6_eq(&p->src6, &syn->src6)
+	                                                    : p->src.s_addr == syn->src.s_addr);
+}
+
+static bool to_host(const tf_pkt *p, const tf_pkt *syn)
+{
+	return p->family == syn->family && (tf_pkt_is_v6(p) ? tf_in6_eq(&p->dst6, &syn->src6)
+	                                                    : p->dst.s_addr == syn->src.s_addr);
+}
+
+static ssize_t origin_pkt(const tf_capture *c, const card_exec_result *x, const tf_pkt *client)
 {
 	size_t n = tf_capture_count(c);
 
@@ -118,11 +131,11 @@ static ssize_t origin_pkt(const tf_capture *c, const card_exec_result *x, struct
 	} else if (strstr(x->origin, "unacknowledged data")) {
 		for (size_t i = 0; i < n && i < MAX_TX; i++) {
 			const tf_pkt *p = tf_capture_pkt(c, i);
-			if (p->proto != IPPROTO_TCP || p->src.s_addr != client.s_addr || !p->payload)
+			if (p->proto != IPPROTO_TCP || !from_host(p, client) || !p->payload)
 				continue;
 			for (size_t j = i + 1; j < n && j < MAX_TX; j++) {
 				const tf_pkt *q = tf_capture_pkt(c, j);
-				if (q->proto == IPPROTO_TCP && q->src.s_addr == client.s_addr && q->payload &&
+				if (q->proto == IPPROTO_TCP && from_host(q, client) && q->payload &&
 				    q->sport == p->sport && (uint32_t)(q->seq - p->seq) < p->payload)
 					return (ssize_t)i;
 			}
@@ -131,7 +144,7 @@ static ssize_t origin_pkt(const tf_capture *c, const card_exec_result *x, struct
 		ssize_t last = -1;
 		for (size_t i = 0; i < n; i++) {
 			const tf_pkt *p = tf_capture_pkt(c, i);
-			if (p->proto == IPPROTO_TCP && p->dst.s_addr == client.s_addr)
+			if (p->proto == IPPROTO_TCP && to_host(p, client))
 				last = (ssize_t)i;
 		}
 		return last;
@@ -140,8 +153,9 @@ static ssize_t origin_pkt(const tf_capture *c, const card_exec_result *x, struct
 }
 
 /* The client's packets from the capture, in seconds from the fault.
- * *exact: placed by the model's origin (else by the first SYN taken as the
- * client's start). */
+ * *exact: placed by the model's origin, else by the fault's time of day
+ * (exec's fault_at_wall, to the ms), else by the first SYN taken as the
+ * client's start. */
 static size_t load_tx(const struct card_row *r, double *ts, uint8_t *fl, size_t max, bool *exact)
 {
 	const card_exec_result *x = r->res;
@@ -149,7 +163,7 @@ static size_t load_tx(const struct card_row *r, double *ts, uint8_t *fl, size_t 
 	size_t n = 0;
 	int64_t anchor_ns = -1;
 	double anchor_at = 0;
-	struct in_addr client = { 0 };
+	const tf_pkt *client = NULL;
 	ssize_t o;
 
 	*exact = false;
@@ -164,18 +178,22 @@ static size_t load_tx(const struct card_row *r, double *ts, uint8_t *fl, size_t 
 		if (p->proto == IPPROTO_TCP && (p->flags & TF_TCP_SYN) && !(p->flags & TF_TCP_ACK)) {
 			anchor_ns = p->ts_ns;
 			anchor_at = -x->fault_at_s;
-			client = p->src;
+			client = p;
 			break;
 		}
 	}
-	if (anchor_ns >= 0 && (o = origin_pkt(c, x, client)) >= 0) {
+	if (client && (o = origin_pkt(c, x, client)) >= 0) {
 		anchor_ns = tf_capture_pkt(c, (size_t)o)->ts_ns;
 		anchor_at = x->origin_s;
 		*exact = true;
+	} else if (client && x->fault_wall_ns >= 0) {
+		anchor_ns = x->fault_wall_ns;
+		anchor_at = 0;
+		*exact = true;
 	}
-	for (size_t i = 0; anchor_ns >= 0 && i < tf_capture_count(c) && n < max; i++) {
+	for (size_t i = 0; client && i < tf_capture_count(c) && n < max; i++) {
 		const tf_pkt *p = tf_capture_pkt(c, i);
-		if (p->proto != IPPROTO_TCP || p->src.s_addr != client.s_addr)
+		if (p->proto != IPPROTO_TCP || !from_host(p, client))
 			continue;
 		ts[n] = (double)(p->ts_ns - anchor_ns) / 1e9 + anchor_at;
 		fl[n++] = p->flags;

@@ -209,6 +209,12 @@ int card_row_argv(const struct card_opts *o, struct card_row *r, const char *sel
 		e |= push(r, "--client-sysctl");
 		e |= push(r, o->sysctl[i]);
 	}
+	for (size_t i = 0; i < o->n_server_sysctl; i++) {
+		e |= push(r, "--server-sysctl");
+		e |= push(r, o->server_sysctl[i]);
+	}
+	if (o->ipv6)
+		e |= push(r, "--ipv6");
 	if (o->client_cmd) {
 		e |= push(r, "--client");
 		e |= push(r, o->client_cmd);
@@ -341,6 +347,16 @@ void card_row_judge(const struct card_opts *o, struct card_row *r)
 	    x->origin && strstr(x->origin, "SYN") && x->origin_s > 0) {
 		from = x->origin_s;
 		since = " after its first SYN";
+	}
+	/* a connect row judges a connect: a client that ended without ever
+	 * sending a SYN (a name it could not resolve, a bad argument) did not
+	 * notice anything — no PASS for it */
+	if (r->cls == CC_CONNECT && x->client_exited && x->schedule && strcmp(x->schedule, "syn") != 0) {
+		r->verdict = CV_ERROR;
+		snprintf(r->reason, sizeof r->reason, "the client ended (%s) without a SYN after the "
+		         "fault: no connect to judge%s%.120s", x->client_status ? x->client_status : "?",
+		         x->last_output ? "; its last output: " : "", x->last_output ? x->last_output : "");
+		return;
 	}
 	r->noticed_s = x->client_exited ? det - from : -1;
 	if (x->client_exited && det >= 0 && (det - from) * 1e3 <= (double)b) {

@@ -53,7 +53,9 @@ static void usage(FILE *f)
 	"      -- PROGRAM ARG...     the client as an argument vector, no shell\n"
 	"  -s, --server CMD          the server, run with /bin/sh -c\n"
 	"      --wait-server PORT    start the client once the server listens on PORT\n"
-	"      --client-sysctl K=V   a net.* sysctl in the client host (repeatable)\n\n"
+	"      --client-sysctl K=V   a net.* sysctl in the client host (repeatable)\n"
+	"      --server-sysctl K=V   a net.* sysctl in the server host (repeatable)\n"
+	"  -6, --ipv6                every row over IPv6 (the names resolve to IPv6 only)\n\n"
 	"Policy (at least one rule):\n"
 	"  -p, --policy FILE         rules, one a line ('#' comments)\n"
 	"  -r, --policy-rule RULES   rules, separated by ';' or ',' (repeatable):\n"
@@ -123,12 +125,14 @@ static int check_event(const char *opt, const char *s)
 
 static int parse(int argc, char **argv, struct card_opts *o)
 {
-	enum { O_WAIT = 256, O_SYSCTL, O_FAULTS, O_BUSY, O_WAITING, O_POOLED, O_LIMIT, O_BLIP, O_TAP };
+	enum { O_WAIT = 256, O_SYSCTL, O_SSYSCTL, O_FAULTS, O_BUSY, O_WAITING, O_POOLED, O_LIMIT, O_BLIP, O_TAP };
 	static const struct option lo[] = {
 		{ "client", required_argument, NULL, 'c' },
 		{ "server", required_argument, NULL, 's' },
 		{ "wait-server", required_argument, NULL, O_WAIT },
 		{ "client-sysctl", required_argument, NULL, O_SYSCTL },
+		{ "server-sysctl", required_argument, NULL, O_SSYSCTL },
+		{ "ipv6", no_argument, NULL, '6' },
 		{ "policy", required_argument, NULL, 'p' },
 		{ "policy-rule", required_argument, NULL, 'r' },
 		{ "faults", required_argument, NULL, O_FAULTS },
@@ -157,7 +161,7 @@ static int parse(int argc, char **argv, struct card_opts *o)
 	o->limit_s = -1;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+c:s:p:r:j:o:vh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:s:p:r:j:o:vh6", lo, NULL)) != -1) {
 		switch (c) {
 		case 'c': o->client_cmd = optarg; break;
 		case 's': o->server_cmd = optarg; break;
@@ -176,6 +180,14 @@ static int parse(int argc, char **argv, struct card_opts *o)
 				return bad("--client-sysctl: '%s' is not net.KEY=VALUE", optarg);
 			o->sysctl[o->n_sysctl++] = optarg;
 			break;
+		case O_SSYSCTL:
+			if (o->n_server_sysctl == CARD_MAX_SYSCTLS)
+				return bad("at most %d --server-sysctl", CARD_MAX_SYSCTLS);
+			if (strncmp(optarg, "net.", 4) != 0 || !strchr(optarg, '='))
+				return bad("--server-sysctl: '%s' is not net.KEY=VALUE", optarg);
+			o->server_sysctl[o->n_server_sysctl++] = optarg;
+			break;
+		case '6': o->ipv6 = true; break;
 		case 'p':
 			if (card_policy_load(&o->policy, optarg, err, sizeof err) < 0)
 				return bad("--policy: %s", err);

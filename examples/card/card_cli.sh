@@ -23,12 +23,13 @@ cases=(
 	"bad jobs|--jobs|card -c x --policy-rule never-hang --jobs 0"
 	"bad port|port|card -c x --policy-rule never-hang --wait-server 70000"
 	"bad sysctl|net.KEY|card -c x --policy-rule never-hang --client-sysctl kernel.x=1"
+	"bad server sysctl|--server-sysctl|card -c x --policy-rule never-hang --server-sysctl kernel.x=1"
 	"out not a dir|not a directory|card -c x --policy-rule never-hang --out $dir/nonexistent"
 	"unknown option|unknown option|card -c x --policy-rule never-hang --frobnicate"
 	"stray argument|unexpected argument|card -c x --policy-rule never-hang stray"
 )
 echo "TAP version 13"
-echo "1..$((${#cases[@]} + 1))"
+echo "1..$((${#cases[@]} + 2))"
 i=0
 for c in "${cases[@]}"; do
 	i=$((i + 1))
@@ -47,3 +48,13 @@ i=$((i + 1))
 "$t" card --help >"$dir/out" 2>&1
 if [ $? = 0 ] && grep -q 'dead-peer-sending' "$dir/out"; then echo "ok $i - --help: exit 0"
 else echo "not ok $i - --help: exit 0"; fi
+# A connect row needs a connect: a client that ends without a SYN after the
+# fault (here: false) is no PASS for "connect <= 5s" (it was one).
+i=$((i + 1))
+"$t" card --faults connect-silent --policy-rule 'connect<=5s' -- /bin/false >"$dir/out" 2>"$dir/err"
+rc=$?
+if grep -q '^connect-silent .*ERROR' "$dir/out" && grep -q 'without a SYN' "$dir/out" && [ $rc != 0 ]; then
+	echo "ok $i - a client that never connects: ERROR, not PASS (exit $rc)"
+else
+	echo "not ok $i - a client that never connects: exit $rc"; sed 's/^/# /' "$dir/out" "$dir/err"
+fi

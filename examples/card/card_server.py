@@ -27,13 +27,21 @@ def serve(conn):
 
 def main():
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 8080
-    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # both families on one socket (IPV6_V6ONLY off); IPv4 alone where the
+    # kernel has no IPv6
+    try:
+        srv = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        srv.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        where = "::"
+    except OSError:
+        srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        where = "0.0.0.0"
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     # a wide window: the backend must not be the bottleneck of an upload
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-    srv.bind(("0.0.0.0", port))
+    srv.bind((where, port))
     srv.listen(16)
-    print(f"listening on 0.0.0.0:{port}", flush=True)
+    print(f"listening on {where}:{port}", flush=True)
     while True:
         conn, _ = srv.accept()
         threading.Thread(target=serve, args=(conn,), daemon=True).start()

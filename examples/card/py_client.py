@@ -27,7 +27,13 @@ def main():
     ap.add_argument("--body", type=int, default=4 << 20, help="request body bytes")
     a = ap.parse_args()
 
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # either family: the name decides (tcpfate exec --ipv6 resolves to IPv6)
+    try:
+        family = socket.getaddrinfo(a.host, a.port, type=socket.SOCK_STREAM)[0][0]
+    except OSError as e:
+        print(f"connect: {e}", flush=True)
+        return 3
+    s = socket.socket(family, socket.SOCK_STREAM)
     if a.user_timeout:
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, a.user_timeout)
     if a.keepalive:

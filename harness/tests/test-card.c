@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "card_exec_result.h"
 #include "card_policy.h"
@@ -33,6 +34,7 @@ static const char flow_form[] =
 	"  client: \"python3 x.py \\\"a # b\\\"\"\n"
 	"  fault_applied: \"blackhole 198.18.2.2/32 in router\"\n"
 	"  fault_at_s: 3.983  # after the client started\n"
+	"  fault_at_wall: \"2026-12-05T11:40:12.345Z\"\n"
 	"  client_status: \"exited 1\"\n"
 	"  client_ran_s: 9.354\n"
 	"  detection_s: 5.371  # client exit - fault\n"
@@ -113,6 +115,8 @@ static void same_values(const char *text, const char *form)
 #define CHECK(cond, name) do { snprintf(what, sizeof what, "%s: %s", form, name); ok(cond, what); } while (0)
 	CHECK(r->outcome == CX_OK, "ok line");
 	CHECK(r->fault_done && near(r->fault_at_s, 3.983), "fault_at_s");
+	if (strstr(text, "fault_at_wall"))
+		CHECK(r->fault_wall_ns == 1796470812345000000LL && r->family == AF_INET, "fault_at_wall, family");
 	CHECK(r->client_exited && r->exit_code == 1, "client exited 1");
 	CHECK(near(r->detection_s, 5.371), "detection_s");
 	CHECK(r->schedule && strcmp(r->schedule, "retrans") == 0, "model.schedule");
