@@ -28,9 +28,11 @@
  * plus Ethernet's 14 for both), and the RTT estimator, RTO and
  * retransmission timers are tcp_ipv6.c's as much as tcp_ipv4.c's
  * (tcp_rtt_estimator(), tcp_set_rto(), tcp_retransmit_timer()).  Only the
- * MSS differs (MTU - 60, not - 40: tcp_v6_connect() sets the extension
- * header length, ip6_default_advmss()); the loss case counts segments of
- * the socket's own tcpi_snd_mss, so it follows.
+ * MSS differs: MTU - 60, not - 40 (icsk_af_ops->net_header_len is
+ * sizeof(struct ipv6hdr) in tcp_ipv6.c's ipv6_specific; ip6_default_advmss()),
+ * so the same bytes take more frames; the loss case counts segments of the
+ * socket's own tcpi_snd_mss and the rate case sums the captured frames'
+ * wire bytes, so both follow it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -380,7 +382,7 @@ static void netem_loss(struct imp_fixture *self, double percent, unsigned segmen
 }
 
 TF_CASE_F(imp, netem_loss_10pct, .timeout_s = 150,
-        .proves = "random loss: TCP recovers every byte; retransmitted segments follow Binomial(n, p)")
+          .proves = "random loss: TCP recovers every byte; retransmitted segments follow Binomial(n, p)")
 {
 	(void)variant;
 	netem_loss(self, 10.0, 2000);
@@ -439,7 +441,8 @@ static void netem_delay(struct imp_fixture *self, uint32_t delay_us, unsigned ro
 	tf_run run;
 
 	tf_must(tf_host_sysctl_set_int(client, "net.ipv4.tcp_retries2", retries2));
-	/* Connected first: the handshake (and ARP) are not delayed. */
+	/* Connected first: the handshake (and ARP or neighbour discovery) are
+	 * not delayed. */
 	tf_must(tf_tcp_pair(client, self->server, self->server_addr, DELAY_PORT, &cfd, &sfd));
 	tf_must(tf_tcp_info(cfd, &ti0));
 	tf_must(tf_netem_new(&ne));
@@ -475,7 +478,7 @@ static void netem_delay(struct imp_fixture *self, uint32_t delay_us, unsigned ro
 }
 
 TF_CASE_F(imp, netem_delay_50ms_rto, .timeout_s = 40,
-        .proves = "50 ms of delay: srtt follows it, RTO = srtt + rto_min, and the retransmission schedule the model's")
+          .proves = "50 ms of delay: srtt follows it, RTO = srtt + rto_min, and the retransmission schedule the model's")
 {
 	(void)variant;
 	netem_delay(self, 50000, 20, 3);
@@ -556,7 +559,7 @@ static void netem_jitter(struct imp_fixture *self, uint32_t delay_us, uint32_t j
 }
 
 TF_CASE_F(imp, netem_jitter_rttvar, .timeout_s = 40,
-        .proves = "50 ± 20 ms of jitter: rttvar_us as tcp_rtt_estimator() keeps it decides the RTO")
+          .proves = "50 ± 20 ms of jitter: rttvar_us as tcp_rtt_estimator() keeps it decides the RTO")
 {
 	(void)variant;
 	netem_jitter(self, 50000, 20000, 30);
@@ -677,7 +680,7 @@ static void tbf_rate(struct imp_fixture *self, uint64_t rate, uint32_t burst, si
 }
 
 TF_CASE_F(imp, tbf_rate_1MBps, .timeout_s = 60,
-        .proves = "a 1 MB/s token bucket: a bulk transfer takes (bytes - burst) / rate, the burst accounted")
+          .proves = "a 1 MB/s token bucket: a bulk transfer takes (bytes - burst) / rate, the burst accounted")
 {
 	(void)variant;
 	tbf_rate(self, 1000000, 32000, 2000000);

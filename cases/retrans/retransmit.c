@@ -161,56 +161,56 @@ TF_CASE_F(rx, retries2_6, .timeout_s = 60, .proves = "seed 004: give-up at the f
 }
 
 TF_CASE_F(rx, retries2_8, .slow = true, .timeout_s = 200,
-        .proves = "seed 004: RFC 1122's >= 100 s, 8 retransmissions (tcp_retries2=8)")
+          .proves = "seed 004: RFC 1122's >= 100 s, 8 retransmissions (tcp_retries2=8)")
 {
 	(void)variant;
 	retrans(self, &(struct knobs){ .retries2 = 8 });
 }
 
 TF_CASE_F(rx, retries2_15_default, .slow = true, .timeout_s = 1200,
-        .proves = "seed 003/004: the default tcp_retries2=15 hangs for 924.6 s and more")
+          .proves = "seed 003/004: the default tcp_retries2=15 hangs for 924.6 s and more")
 {
 	(void)variant;
 	retrans(self, &(struct knobs){ .retries2 = 15 });
 }
 
 TF_CASE_F(rx, user_timeout_shorter, .timeout_s = 30,
-        .proves = "seed 002: TCP_USER_TIMEOUT shorter than the tcp_retries2 budget ends it early")
+          .proves = "seed 002: TCP_USER_TIMEOUT shorter than the tcp_retries2 budget ends it early")
 {
 	(void)variant;
 	retrans(self, &(struct knobs){ .retries2 = 15, .user_timeout_ms = 3000 });
 }
 
 TF_CASE_F(rx, user_timeout_longer, .timeout_s = 30,
-        .proves = "seed 002: TCP_USER_TIMEOUT longer than the tcp_retries2 budget extends it")
+          .proves = "seed 002: TCP_USER_TIMEOUT longer than the tcp_retries2 budget extends it")
 {
 	(void)variant;
 	retrans(self, &(struct knobs){ .retries2 = 3, .user_timeout_ms = 6000 });
 }
 
 TF_CASE_F(rx, rto_max_ms_sockopt, .timeout_s = 40,
-        .proves = "seed 004, Linux >= 6.15: TCP_RTO_MAX_MS=1000 with tcp_retries2=15 gives up in about 14.4 s")
+          .proves = "seed 004, Linux >= 6.15: TCP_RTO_MAX_MS=1000 with tcp_retries2=15 gives up in about 14.4 s")
 {
 	(void)variant;
 	retrans(self, &(struct knobs){ .retries2 = 15, .rto_max_opt_ms = 1000 });
 }
 
 TF_CASE_F(rx, rto_max_ms_sysctl, .timeout_s = 40,
-        .proves = "seed 004, Linux >= 6.15: net.ipv4.tcp_rto_max_ms=1000 does the same for every socket")
+          .proves = "seed 004, Linux >= 6.15: net.ipv4.tcp_rto_max_ms=1000 does the same for every socket")
 {
 	(void)variant;
 	retrans(self, &(struct knobs){ .retries2 = 15, .rto_max_sysctl_ms = 1000 });
 }
 
 TF_CASE_F(rx, rto_min_us_sysctl, .timeout_s = 40,
-        .proves = "seed 003: the RTO 'starts around 200ms' — unless tcp_rto_min_us lowers the floor")
+          .proves = "seed 003: the RTO 'starts around 200ms' — unless tcp_rto_min_us lowers the floor")
 {
 	(void)variant;
 	retrans(self, &(struct knobs){ .retries2 = 5, .rto_min_sysctl_us = 50000 });
 }
 
 TF_CASE_F(rx, rto_min_route, .timeout_s = 40,
-        .proves = "seed 003: a route's rto_min metric lowers the RTO floor for its destinations")
+          .proves = "seed 003: a route's rto_min metric lowers the RTO floor for its destinations")
 {
 	(void)variant;
 	retrans(self, &(struct knobs){ .retries2 = 5, .route_rto_min_ms = 50 });

@@ -104,35 +104,35 @@ static void syn(struct sy_fixture *self, const struct syn_knobs *k)
 }
 
 TF_CASE_F(sy, syn_retries_linear, .timeout_s = 40,
-        .proves = "seed 003: silent SYN drop, tcp_syn_retries=2 plus the 4 linear 1 s timeouts (6.5+)")
+          .proves = "seed 003: silent SYN drop, tcp_syn_retries=2 plus the 4 linear 1 s timeouts (6.5+)")
 {
 	(void)variant;
 	syn(self, &(struct syn_knobs){ .syn_retries = 2, .linear = 4, .need_linear = true });
 }
 
 TF_CASE_F(sy, syn_retries_exponential, .timeout_s = 40,
-        .proves = "seed 003: silent SYN drop, tcp_syn_retries=3 with purely exponential backoff")
+          .proves = "seed 003: silent SYN drop, tcp_syn_retries=3 with purely exponential backoff")
 {
 	(void)variant;
 	syn(self, &(struct syn_knobs){ .syn_retries = 3, .linear = 0 });
 }
 
 TF_CASE_F(sy, syncnt_linear, .timeout_s = 40,
-        .proves = "TCP_SYNCNT=1 overrides tcp_syn_retries; the linear timeouts still apply (6.5+)")
+          .proves = "TCP_SYNCNT=1 overrides tcp_syn_retries; the linear timeouts still apply (6.5+)")
 {
 	(void)variant;
 	syn(self, &(struct syn_knobs){ .syncnt = 1, .linear = 4, .need_linear = true });
 }
 
 TF_CASE_F(sy, syncnt_exponential, .timeout_s = 40,
-        .proves = "TCP_SYNCNT=2 overrides tcp_syn_retries under the exponential rule")
+          .proves = "TCP_SYNCNT=2 overrides tcp_syn_retries under the exponential rule")
 {
 	(void)variant;
 	syn(self, &(struct syn_knobs){ .syncnt = 2, .linear = 0 });
 }
 
 TF_CASE_F(sy, syn_default, .slow = true, .timeout_s = 200,
-        .proves = "the default tcp_syn_retries=6: 127 s without linear timeouts, 131 s with the default 4")
+          .proves = "the default tcp_syn_retries=6: 127 s without linear timeouts, 131 s with the default 4")
 {
 	(void)variant;
 	syn(self, &(struct syn_knobs){ .linear = -1 });
