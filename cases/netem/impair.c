@@ -268,6 +268,24 @@ TF_FIXTURE_TEARDOWN(imp)
 	tf_topo_free(self->t);
 }
 
+/* The segment size the counts below rest on, as the family has it:
+ * tcp_mtu_to_mss() takes icsk_af_ops->net_header_len, 20 for IPv4 and 40
+ * for IPv6 (tf_model_mss_from_mtu(), lib/model_ipv6.c). */
+static void expect_family_mss(struct imp_fixture *self, int cfd)
+{
+	struct tcp_info ti;
+	unsigned mtu = 0, want = 0;
+
+	tf_must(tf_link_get_mtu(self->client, TF_IF_CLIENT, &mtu));
+	tf_must(tf_tcp_info(cfd, &ti));
+	tf_must(tf_model_mss_from_mtu(self->family, mtu,
+	                              ti.tcpi_options & TCPI_OPT_TIMESTAMPS, &want));
+	tf_expect_int(self->family == AF_INET6 ?
+	              "tcpi_snd_mss: link MTU - 60 (IPv6), - 12 with timestamps" :
+	              "tcpi_snd_mss: link MTU - 40 (IPv4), - 12 with timestamps",
+	              ti.tcpi_snd_mss, want);
+}
+
 /* ------------------------------------------------------------------ */
 /* (a) random loss                                                     */
 
@@ -298,6 +316,7 @@ static void netem_loss(struct imp_fixture *self, double percent, unsigned segmen
 	tf_must(tf_netem_new(&ne));
 	tf_must(tf_netem_set_loss(ne, percent));
 	must_netem(tf_fault_netem(self->router, TF_IF_ROUTER_SERVER, ne, &loss));
+	expect_family_mss(self, cfd);
 	tf_capture *cc = tf_case_capture(client, TF_IF_CLIENT, "tcp port 12350", "client");
 	tf_capture *sc = tf_case_capture(server, TF_IF_SERVER, "tcp port 12350", "server");
 
@@ -595,6 +614,7 @@ static void tbf_rate(struct imp_fixture *self, uint64_t rate, uint32_t burst, si
 	 * transfer), so any retransmission left is still a failure. */
 	tf_must(tf_host_sysctl_set_int(client, "net.ipv4.tcp_early_retrans", 0));
 	tf_must(tf_tcp_pair(client, self->server, self->server_addr, RATE_PORT, &cfd, &sfd));
+	expect_family_mss(self, cfd);
 	tf_must(tf_sock_flow(cfd, &f));
 	r = tf_fault_rate(router, TF_IF_ROUTER_SERVER, rate, burst, 2 * (uint32_t)len, &tbf);
 	if (r == -EOPNOTSUPP)
