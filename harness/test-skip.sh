@@ -10,8 +10,8 @@ if ! command -v unshare >/dev/null || ! unshare -U true 2>/dev/null; then
   echo "ok 1 - blocked sandbox is a skip # SKIP cannot make a user namespace to block one in"
   exit 0
 fi
-out=$(unshare -U "$bin" --run lost_peer_retries2_3 2>&1); st=$?
-if [ $st -eq 0 ] && grep -q "^ok 1 - lost_peer_retries2_3 # SKIP cannot create" <<<"$out"; then
+out=$(unshare -U "$bin" --run lost_peer_retries2_3_ipv4 2>&1); st=$?
+if [ $st -eq 0 ] && grep -q "^ok 1 - lost_peer_retries2_3_ipv4 # SKIP cannot create" <<<"$out"; then
   echo "ok 1 - blocked sandbox is a skip with its reason"
 else
   echo "not ok 1 - blocked sandbox is a skip with its reason"

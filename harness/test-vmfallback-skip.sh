@@ -17,8 +17,8 @@ try() { # try NAME EXPECTED-REGEX ENV...
   local name=$1 want=$2 out st
   shift 2
   n=$((n + 1))
-  out=$(env "$@" TF_VM_DIR="$tmp" "$UNSHARE" -U "$bin" --run lost_peer_retries2_3 2>&1); st=$?
-  if [ $st -eq 0 ] && grep -qE "^ok 1 - lost_peer_retries2_3 # SKIP cannot create.*; no VM fallback: $want" <<<"$out"; then
+  out=$(env "$@" TF_VM_DIR="$tmp" "$UNSHARE" -U "$bin" --run lost_peer_retries2_3_ipv4 2>&1); st=$?
+  if [ $st -eq 0 ] && grep -qE "^ok 1 - lost_peer_retries2_3_ipv4 # SKIP cannot create.*; no VM fallback: $want" <<<"$out"; then
     echo "ok $n - $name"
   else
     echo "not ok $n - $name"
