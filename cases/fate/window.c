@@ -526,7 +526,7 @@ static long tcpext(tf_host *h, const char *name)
  *    (IPv4) or ICMPv6 address unreachable (IPv6)
  *    (tf_model_neigh_failure_icmp()).  For a data segment these differ
  *    (tcp_v4_err() sets EHOSTUNREACH and reverts a backoff step,
- *    tcp_v6_err() only sets it: cases/v6/dualstack.c).  For a probe they
+ *    tcp_v6_err() only sets it: cases/retrans/unreach.c).  For a probe they
  *    do not: it carries snd_una - 1, and both tcp_v4_err() and
  *    tcp_v6_err() drop an ICMP quoting a sequence outside [snd_una,
  *    snd_nxt] before any errno or revert (LINUX_MIB_OUTOFWINDOWICMPS,
