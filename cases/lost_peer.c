@@ -25,31 +25,7 @@
 
 #define PORT 12345
 
-TF_FIXTURE(lost) {
-	tf_topo *t;
-	tf_host *client, *router, *server;
-	int family;
-};
-TF_FIXTURE_VARIANT(lost) {
-	int family;
-};
-TF_VARIANTS_FAMILY(lost)
-
-TF_FIXTURE_SETUP(lost)
-{
-	self->t = tf_case_topo(TF_TOPO_PATH);
-	self->client = tf_topo_client(self->t);
-	self->router = tf_topo_router(self->t);
-	self->server = tf_topo_server(self->t);
-	self->family = variant->family;
-	tf_case_family(self->client, self->family);
-}
-
-TF_FIXTURE_TEARDOWN(lost)
-{
-	(void)variant;
-	tf_topo_free(self->t);
-}
+TF_FIXTURE_PATH(lost)
 
 static void lost_peer(struct lost_fixture *self, long retries2)
 {

@@ -121,6 +121,36 @@ void tf_variant_register(tf_variant *v);
 #define TF_VARIANTS_FAMILY(fx)                                                        \
 	TF_VARIANT(fx, ipv4, .family = AF_INET)                                        \
 	TF_VARIANT(fx, ipv6, .family = AF_INET6)
+/*
+ * The fixture most families share, whole: the path (client — router —
+ * server) over one address family, with both families as its variants.
+ * self->t, ->client, ->router, ->server, ->family and ->server_addr (the
+ * family's); teardown frees the topology.  TF_CASE_F(fx, ...) as usual.
+ */
+#define TF_FIXTURE_PATH(fx)                                                           \
+	TF_FIXTURE(fx) {                                                               \
+		tf_topo *t;                                                            \
+		tf_host *client, *router, *server;                                     \
+		int family;                                                            \
+		const char *server_addr;                                               \
+	};                                                                             \
+	TF_FIXTURE_VARIANT(fx) { int family; };                                        \
+	TF_VARIANTS_FAMILY(fx)                                                         \
+	TF_FIXTURE_SETUP(fx)                                                           \
+	{                                                                              \
+		self->t = tf_case_topo(TF_TOPO_PATH);                                  \
+		self->client = tf_topo_client(self->t);                                \
+		self->router = tf_topo_router(self->t);                                \
+		self->server = tf_topo_server(self->t);                                \
+		self->family = variant->family;                                        \
+		tf_case_family(self->client, self->family);                            \
+		self->server_addr = tf_topo_addr(self->t, TF_NODE_SERVER, self->family); \
+	}                                                                              \
+	TF_FIXTURE_TEARDOWN(fx)                                                        \
+	{                                                                              \
+		(void)variant;                                                         \
+		tf_topo_free(self->t);                                                 \
+	}
 /* SKIP when family is AF_INET6 and h's kernel has no IPv6; states the
  * family in the case's YAML ("family: ipv4" or "ipv6"). */
 void tf_case_family(tf_host *h, int family);

@@ -240,33 +240,7 @@ static struct seg *data_frames(const tf_capture *c, const tf_flow *f, uint32_t b
 /* ------------------------------------------------------------------ */
 /* the fixture: the path, both families                                */
 
-TF_FIXTURE(imp) {
-	tf_topo *t;
-	tf_host *client, *router, *server;
-	int family;
-	const char *server_addr;   /* the family's */
-};
-TF_FIXTURE_VARIANT(imp) {
-	int family;
-};
-TF_VARIANTS_FAMILY(imp)
-
-TF_FIXTURE_SETUP(imp)
-{
-	self->t = tf_case_topo(TF_TOPO_PATH);
-	self->client = tf_topo_client(self->t);
-	self->router = tf_topo_router(self->t);
-	self->server = tf_topo_server(self->t);
-	self->family = variant->family;
-	tf_case_family(self->client, self->family);
-	self->server_addr = tf_topo_addr(self->t, TF_NODE_SERVER, self->family);
-}
-
-TF_FIXTURE_TEARDOWN(imp)
-{
-	(void)variant;
-	tf_topo_free(self->t);
-}
+TF_FIXTURE_PATH(imp)
 
 /* The segment size the counts below rest on, as the family has it:
  * tcp_mtu_to_mss() takes icsk_af_ops->net_header_len, 20 for IPv4 and 40

@@ -29,30 +29,7 @@
 
 #define PORT 12353
 
-TF_FIXTURE(kr) {
-	tf_topo *t;
-	tf_host *client, *router;
-	int family;
-};
-TF_FIXTURE_VARIANT(kr) {
-	int family;
-};
-TF_VARIANTS_FAMILY(kr)
-
-TF_FIXTURE_SETUP(kr)
-{
-	self->t = tf_case_topo(TF_TOPO_PATH);
-	self->client = tf_topo_client(self->t);
-	self->router = tf_topo_router(self->t);
-	self->family = variant->family;
-	tf_case_family(self->client, self->family);
-}
-
-TF_FIXTURE_TEARDOWN(kr)
-{
-	(void)variant;
-	tf_topo_free(self->t);
-}
+TF_FIXTURE_PATH(kr)
 
 TF_CASE_F(kr, syn_kernel_default_rule, .timeout_s = 40,
           .proves = "seed 003: SYN backoff as this kernel's rule has it (exponential, or linear first 4 since 6.5)")

@@ -43,31 +43,7 @@ static void need_sysctl(tf_host *h, const char *key, const char *since)
 		TF_SKIP("kernel has no %s (%s)", key, since);
 }
 
-TF_FIXTURE(rx) {
-	tf_topo *t;
-	tf_host *client, *router, *server;
-	int family;
-};
-TF_FIXTURE_VARIANT(rx) {
-	int family;
-};
-TF_VARIANTS_FAMILY(rx)
-
-TF_FIXTURE_SETUP(rx)
-{
-	self->t = tf_case_topo(TF_TOPO_PATH);
-	self->client = tf_topo_client(self->t);
-	self->router = tf_topo_router(self->t);
-	self->server = tf_topo_server(self->t);
-	self->family = variant->family;
-	tf_case_family(self->client, self->family);
-}
-
-TF_FIXTURE_TEARDOWN(rx)
-{
-	(void)variant;
-	tf_topo_free(self->t);
-}
+TF_FIXTURE_PATH(rx)
 
 static void retrans(struct rx_fixture *self, const struct knobs *k)
 {

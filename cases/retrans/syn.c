@@ -33,31 +33,7 @@ struct syn_knobs {
 	bool need_linear;       /* the case is about the linear rule: SKIP without it */
 };
 
-TF_FIXTURE(sy) {
-	tf_topo *t;
-	tf_host *client, *router, *server;
-	int family;
-};
-TF_FIXTURE_VARIANT(sy) {
-	int family;
-};
-TF_VARIANTS_FAMILY(sy)
-
-TF_FIXTURE_SETUP(sy)
-{
-	self->t = tf_case_topo(TF_TOPO_PATH);
-	self->client = tf_topo_client(self->t);
-	self->router = tf_topo_router(self->t);
-	self->server = tf_topo_server(self->t);
-	self->family = variant->family;
-	tf_case_family(self->client, self->family);
-}
-
-TF_FIXTURE_TEARDOWN(sy)
-{
-	(void)variant;
-	tf_topo_free(self->t);
-}
+TF_FIXTURE_PATH(sy)
 
 static void syn(struct sy_fixture *self, const struct syn_knobs *k)
 {

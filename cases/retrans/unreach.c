@@ -243,31 +243,7 @@ static size_t pick_variant(const tf_unreach *u, size_t n_tx, const size_t *burst
 	return 0;
 }
 
-TF_FIXTURE(unreach) {
-	tf_topo *t;
-	tf_host *client, *router, *server;
-	const char *server_addr;
-};
-TF_FIXTURE_VARIANT(unreach) {
-	int family;
-};
-TF_VARIANTS_FAMILY(unreach)
-
-TF_FIXTURE_SETUP(unreach)
-{
-	self->t = tf_case_topo(TF_TOPO_PATH);
-	self->client = tf_topo_client(self->t);
-	self->router = tf_topo_router(self->t);
-	self->server = tf_topo_server(self->t);
-	tf_case_family(self->client, variant->family);
-	self->server_addr = tf_topo_addr(self->t, TF_NODE_SERVER, variant->family);
-}
-
-TF_FIXTURE_TEARDOWN(unreach)
-{
-	(void)variant;
-	tf_topo_free(self->t);
-}
+TF_FIXTURE_PATH(unreach)
 
 /* The router's answer to a failed resolution, as captured on the
  * client's link: from its address there, of the family's type/code. */
