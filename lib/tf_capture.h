@@ -198,6 +198,39 @@ static inline tf_flow tf_flow_reverse_any(tf_flow f)
 	                  .family = f.family, .src6 = f.dst6, .dst6 = f.src6 };
 }
 
+/* --- matching packets of a capture (capture_match.c) --- */
+
+/* What a packet must look like; zeroed fields do not constrain. */
+typedef struct tf_match {
+	const tf_flow *flow;       /* TCP in this direction (tf_pkt_in_flow()) */
+	uint8_t all, none;         /* TF_TCP_* flags required / forbidden */
+	int payload;               /* 0 any, 1 with payload, -1 without */
+	int64_t after_ns;          /* at or after */
+	bool has_ack;              /* ACK field at or past `ack` (mod 2^32) */
+	uint32_t ack;
+	bool zero_win;             /* advertises a zero window */
+	bool icmp;                 /* instead of TCP: ICMP (ICMPv6) of type/code */
+	uint8_t icmp_type, icmp_code;
+	/* 0 or AF_INET: ICMP from icmp_src (0.0.0.0: any); AF_INET6: ICMPv6
+	 * from icmp_src6 (::: any).  tf_match_icmp_from() sets them. */
+	int icmp_family;
+	struct in_addr icmp_src;
+	struct in6_addr icmp_src6;
+} tf_match;
+
+/* m matches ICMP (ICMPv6 for an address with ':') from addr: 0, -EINVAL. */
+int tf_match_icmp_from(tf_match *m, const char *addr);
+bool tf_pkt_matches(const tf_pkt *p, const tf_match *m);
+/* The index of the first packet at or after `from` matching m, or -1. */
+long tf_capture_find(const tf_capture *c, size_t from, const tf_match *m);
+size_t tf_capture_count_match(const tf_capture *c, const tf_match *m);
+/* The times of the packets matching m (up to max written), their count. */
+size_t tf_capture_times(const tf_capture *c, const tf_match *m, int64_t *ts, size_t max);
+/* Read the capture as packets arrive (poll on its fd) until the n-th
+ * (1-based) packet matching m is in: its index; -ETIME at the deadline,
+ * or -errno. */
+long tf_capture_wait_match(tf_capture *c, const tf_match *m, size_t n, int timeout_ms);
+
 #ifdef __cplusplus
 }
 #endif

@@ -188,10 +188,10 @@ TF_CASE_F(cable, cable_pulled_idle, .timeout_s = 30,
 		        who ? "server" : "client", (unsigned)rev);
 	tf_expect_int("socket events in the 3 s window (poll: -1 = none)", who, -1);
 	tf_must(tf_capture_read(self->srv));
-	fate_match out = { .flow = &self->sf, .after_ns = t_pull }, in = { .flow = &self->cf,
+	tf_match out = { .flow = &self->sf, .after_ns = t_pull }, in = { .flow = &self->cf,
 	                                                                   .after_ns = t_pull };
 	tf_expect_int("TCP packets on the server's link while the cable is out",
-	              (long)fate_count(self->srv, &out) + (long)fate_count(self->srv, &in), 0);
+	              (long)tf_capture_count_match(self->srv, &out) + (long)tf_capture_count_match(self->srv, &in), 0);
 	fate_tcp_info(self->cfd, &ci1);
 	fate_tcp_info(self->sfd, &si1);
 	tf_expect_int("segments the client's TCP sent while the cable was out (tcpi_segs_out)",
@@ -289,13 +289,13 @@ static void neigh_failure(struct cable_fixture *c, const tf_schedule *s, tf_link
 }
 
 /* The router's error for what it held for the client, from after_ns on. */
-static fate_match neigh_icmp(const struct cable_fixture *c, const tf_link_failure *f,
+static tf_match neigh_icmp(const struct cable_fixture *c, const tf_link_failure *f,
                              int64_t after_ns)
 {
-	fate_match m = { .icmp_type = (uint8_t)f->icmp_type, .icmp_code = (uint8_t)f->icmp_code,
+	tf_match m = { .icmp_type = (uint8_t)f->icmp_type, .icmp_code = (uint8_t)f->icmp_code,
 	                 .after_ns = after_ns };
 
-	fate_match_icmp_from(&m, c->router_gw);
+	tf_must(tf_match_icmp_from(&m, c->router_gw));
 	return m;
 }
 
@@ -355,7 +355,7 @@ static bool replug_attempt(struct cable_fixture *c, bool after_icmp, bool retry)
 	if (k < 0)
 		tf_fail("model schedule has no second RTO retransmission");
 	neigh_failure(c, s, &f);
-	fate_match icmp = neigh_icmp(c, &f, 0);
+	tf_match icmp = neigh_icmp(c, &f, 0);
 
 	unplug(c);
 	fate_pattern(msg, sizeof msg, 1);
@@ -366,12 +366,12 @@ static bool replug_attempt(struct cable_fixture *c, bool after_icmp, bool retry)
 	if (!after_icmp) {
 		/* Replug after the second RTO retransmission. */
 		const tf_sched_event *ek = tf_schedule_event(s, (size_t)k);
-		fate_match data = { .flow = &c->sf, .payload = 1, .after_ns = t_sent };
-		if (fate_wait_nth(c->srv, &data, (size_t)k + 1, (int)(ek->at_hi_us / 1000) + 1000) < 0)
+		tf_match data = { .flow = &c->sf, .payload = 1, .after_ns = t_sent };
+		if (tf_capture_wait_match(c->srv, &data, (size_t)k + 1, (int)(ek->at_hi_us / 1000) + 1000) < 0)
 			tf_fail("fewer than %ld transmissions of the data on the server's link", k + 1);
 	} else {
 		/* Replug once the router has reported the client unreachable. */
-		long ii = fate_wait_pkt(c->srv, &icmp, (int)(f.latest_us / 1000) + 1000);
+		long ii = tf_capture_wait_match(c->srv, &icmp, 1, (int)(f.latest_us / 1000) + 1000);
 		if (ii < 0)
 			tf_fail("no ICMP (%u, %u) from the router by %.3f s", f.icmp_type, f.icmp_code,
 			        f.latest_us / 1e6);
@@ -402,7 +402,7 @@ static bool replug_attempt(struct cable_fixture *c, bool after_icmp, bool retry)
 		 * any ICMP.  A case process woken late (the replug is its
 		 * doing, not the kernel's) misses that: check the order on
 		 * the wire and set it up again rather than assert a lost race. */
-		long ii = fate_find(c->srv, 0, &icmp);
+		long ii = tf_capture_find(c->srv, 0, &icmp);
 		bool icmp_first = ii >= 0 && tf_capture_pkt(c->srv, (size_t)ii)->ts_ns < t_heal;
 		if ((n_before != (size_t)k + 1 || icmp_first) && retry) {
 			tf_note("replug after %zu transmissions%s, not %ld: the heal came late (this "
@@ -450,9 +450,9 @@ static bool replug_attempt(struct cable_fixture *c, bool after_icmp, bool retry)
 	const tf_sched_event *next = tf_schedule_event(s, n_upto);
 	int64_t solicit_us = router_neigh(c, "retrans_time_ms") * 1000;
 	int64_t last_us = (tx[n_upto - 1] - tx[0]) / 1000;
-	fate_match ack = { .flow = &c->cf, .all = TF_TCP_ACK, .after_ns = t_heal, .has_ack = true,
+	tf_match ack = { .flow = &c->cf, .all = TF_TCP_ACK, .after_ns = t_heal, .has_ack = true,
 	                   .ack = seq + (uint32_t)sizeof msg };
-	long ai = fate_wait_pkt(c->srv, &ack, (int)((next->gap_hi_us + solicit_us) / 1000) + 2000);
+	long ai = tf_capture_wait_match(c->srv, &ack, 1, (int)((next->gap_hi_us + solicit_us) / 1000) + 2000);
 	if (ai < 0)
 		tf_fail("no ACK of the data on the server's link after the replug");
 	int64_t t_ack = tf_capture_pkt(c->srv, (size_t)ai)->ts_ns;
@@ -465,7 +465,7 @@ static bool replug_attempt(struct cable_fixture *c, bool after_icmp, bool retry)
 
 	tf_must(tf_capture_read(rtr));
 	tf_expect_int("data segments crossing to the client after the replug (router's link) >= 1",
-	              fate_count(rtr, &(fate_match){ .flow = &c->sf, .payload = 1,
+	              tf_capture_count_match(rtr, &(tf_match){ .flow = &c->sf, .payload = 1,
 	                                             .after_ns = t_heal }) >= 1, 1);
 	expect_both_alive(c, "after the replug");
 	tf_must(tf_capture_read(c->srv));
@@ -593,8 +593,8 @@ TF_CASE_F(cable, cable_rst_after_reconnect, .timeout_s = 60,
 	tf_diag("server_error", "%s after %.3f s", tf_errno_name(err), (double)(t_err - t0) / 1e9);
 
 	tf_expect_errno("server socket error", err, tf_schedule_errno(s));
-	fate_match unreach = neigh_icmp(self, &f, t0);
-	long ui = fate_find(self->srv, 0, &unreach);
+	tf_match unreach = neigh_icmp(self, &f, t0);
+	long ui = tf_capture_find(self->srv, 0, &unreach);
 	long icmp_before = ui >= 0 && tf_capture_pkt(self->srv, (size_t)ui)->ts_ns < t_err;
 	if (ui >= 0)
 		tf_diag("first_icmp_unreachable_s", "%.3f",
@@ -626,9 +626,9 @@ TF_CASE_F(cable, cable_rst_after_reconnect, .timeout_s = 60,
 	 * (its resolution failed after the server's last transmission, which
 	 * it reports with an ICMP): else it would deliver the server's old
 	 * data on the replug and the RST would answer the client's ACK of it. */
-	fate_match late_icmp = neigh_icmp(self, &f, t_last + 1);
+	tf_match late_icmp = neigh_icmp(self, &f, t_last + 1);
 	tf_expect_int("the router reported the server's last transmission (ICMP after it)",
-	              fate_wait_pkt(self->srv, &late_icmp, (int)(f.resolution.hi_us / 1000) + 1000) >= 0,
+	              tf_capture_wait_match(self->srv, &late_icmp, 1, (int)(f.resolution.hi_us / 1000) + 1000) >= 0,
 	              1);
 
 	replug(self, &t_heal);
@@ -646,12 +646,12 @@ TF_CASE_F(cable, cable_rst_after_reconnect, .timeout_s = 60,
 	tf_expect_errno("client write() after that", w < 0 ? errno : 0, EPIPE);
 
 	tf_must(tf_capture_read(self->srv));
-	long di = fate_find(self->srv, 0, &(fate_match){ .flow = &self->cf, .payload = 1,
+	long di = tf_capture_find(self->srv, 0, &(tf_match){ .flow = &self->cf, .payload = 1,
 	                                                  .after_ns = t_heal });
 	tf_expect_int("client's segment reaches the server's link", di >= 0, 1);
 	if (di >= 0) {
 		const tf_pkt *d = tf_capture_pkt(self->srv, (size_t)di);
-		long ri = fate_find(self->srv, (size_t)di, &(fate_match){ .flow = &self->sf,
+		long ri = tf_capture_find(self->srv, (size_t)di, &(tf_match){ .flow = &self->sf,
 		                                                          .all = TF_TCP_RST });
 		tf_expect_int("server's kernel answers it with a RST", ri >= 0, 1);
 		if (ri >= 0)
@@ -662,7 +662,7 @@ TF_CASE_F(cable, cable_rst_after_reconnect, .timeout_s = 60,
 	}
 	tf_must(tf_capture_read(rtr));
 	tf_expect_int("data of the old connection delivered to the client after the replug",
-	              (long)fate_count(rtr, &(fate_match){ .flow = &self->sf, .payload = 1,
+	              (long)tf_capture_count_match(rtr, &(tf_match){ .flow = &self->sf, .payload = 1,
 	                                                   .after_ns = t_heal }), 0);
 	tf_expect_int("client socket after the RST (sock_diag: -ENOENT = gone)",
 	              fate_state(self->client, &self->cf), -ENOENT);
@@ -719,7 +719,7 @@ TF_CASE_F(cable, cable_unplugged_client_writes, .timeout_s = 40,
 	tf_expect_int("client reads the server's bytes (its ACK processed before them)",
 	              fate_recv_exact(self->cfd, buf, 4, 2000), 4);
 	tf_must(tf_capture_read(self->srv));
-	long first = fate_find(self->srv, 0, &(fate_match){ .flow = &self->cf, .payload = 1,
+	long first = tf_capture_find(self->srv, 0, &(tf_match){ .flow = &self->cf, .payload = 1,
 	                                                     .after_ns = t_w });
 	if (first >= 0)
 		tf_diag("bytes_on_server_link_after_replug_ms", "%.3f",
@@ -785,6 +785,6 @@ TF_CASE_F(cable, cable_unplugged_client_gives_up, .timeout_s = 40,
 	                  TCP_ESTABLISHED);
 	tf_must(tf_capture_read(self->srv));
 	tf_expect_int("client data on the server's link",
-	              (long)fate_count(self->srv, &(fate_match){ .flow = &self->cf, .payload = 1,
+	              (long)tf_capture_count_match(self->srv, &(tf_match){ .flow = &self->cf, .payload = 1,
 	                                                         .after_ns = t_w }), 0);
 }

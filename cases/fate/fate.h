@@ -201,150 +201,9 @@ static inline long fate_recv_exact(int fd, void *buf, size_t n, int timeout_ms)
 
 /* ------------------------------------------------------------------ */
 /* Captured packets                                                    */
-/* ------------------------------------------------------------------ */
-
-static inline bool fate_in(const tf_pkt *p, const tf_flow *f)
-{
-	return tf_pkt_in_flow(p, f, false);   /* lib's, family-aware */
-}
-
-/* What a packet must look like; zeroed fields do not constrain. */
-typedef struct fate_match {
-	const tf_flow *flow;   /* TCP in this direction */
-	uint8_t all, none;     /* TF_TCP_* flags required / forbidden */
-	int payload;           /* 0 any, 1 with payload, -1 without */
-	int64_t after_ns;      /* at or after */
-	bool has_ack;          /* ACK field at or past `ack` (mod 2^32) */
-	uint32_t ack;
-	bool zero_win;         /* advertises a zero window */
-	bool icmp;             /* instead of TCP: ICMP of type/code */
-	uint8_t icmp_type, icmp_code;
-	struct in_addr icmp_src;   /* 0: any source */
-	/* 0 or AF_INET: ICMP from icmp_src; AF_INET6: ICMPv6 from icmp_src6
-	 * (:: any source).  fate_match_icmp_from() sets both from a string. */
-	int icmp_family;
-	struct in6_addr icmp_src6;
-} fate_match;
-
-/* m matches ICMP (or ICMPv6, for an address with ':') from addr. */
-static inline void fate_match_icmp_from(fate_match *m, const char *addr)
-{
-	m->icmp = true;
-	m->icmp_family = strchr(addr, ':') ? AF_INET6 : AF_INET;
-	if (inet_pton(m->icmp_family, addr,
-	              m->icmp_family == AF_INET6 ? (void *)&m->icmp_src6 : (void *)&m->icmp_src) != 1)
-		tf_fail("fate_match_icmp_from: not an address: %s", addr);
-}
-
-static inline bool fate_matches(const tf_pkt *p, const fate_match *m)
-{
-	if (p->ts_ns < m->after_ns)
-		return false;
-	if (m->icmp && m->icmp_family == AF_INET6)
-		return tf_pkt_is_v6(p) && p->proto == IPPROTO_ICMPV6 &&
-		       p->icmp_type == m->icmp_type && p->icmp_code == m->icmp_code &&
-		       (IN6_IS_ADDR_UNSPECIFIED(&m->icmp_src6) || tf_in6_eq(&p->src6, &m->icmp_src6));
-	if (m->icmp)
-		return !tf_pkt_is_v6(p) && p->proto == IPPROTO_ICMP && p->icmp_type == m->icmp_type &&
-		       p->icmp_code == m->icmp_code &&
-		       (!m->icmp_src.s_addr || p->src.s_addr == m->icmp_src.s_addr);
-	if (m->flow && !fate_in(p, m->flow))
-		return false;
-	if (!m->flow && p->proto != IPPROTO_TCP)
-		return false;
-	if ((p->flags & m->all) != m->all || (p->flags & m->none))
-		return false;
-	if ((m->payload > 0 && p->payload == 0) || (m->payload < 0 && p->payload != 0))
-		return false;
-	if (m->has_ack && (!(p->flags & TF_TCP_ACK) || (int32_t)(p->ack - m->ack) < 0))
-		return false;
-	if (m->zero_win && p->win != 0)
-		return false;
-	return true;
-}
-
-static inline long fate_find(const tf_capture *c, size_t from, const fate_match *m)
-{
-	for (size_t i = from; i < tf_capture_count(c); i++)
-		if (fate_matches(tf_capture_pkt(c, i), m))
-			return (long)i;
-	return -1;
-}
-
-static inline size_t fate_count(const tf_capture *c, const fate_match *m)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < tf_capture_count(c); i++)
-		n += fate_matches(tf_capture_pkt(c, i), m);
-	return n;
-}
-
-/* Read the capture as packets arrive (poll on its fd) until one matches;
- * its index, or -ETIME at the deadline. */
-static inline long fate_wait_pkt(tf_capture *c, const fate_match *m, int timeout_ms)
-{
-	int64_t deadline = tf_mono_ns() + (int64_t)timeout_ms * 1000000;
-	size_t from = 0;
-
-	for (;;) {
-		int64_t left;
-		long i;
-
-		tf_must(tf_capture_read(c));
-		i = fate_find(c, from, m);
-		if (i >= 0)
-			return i;
-		from = tf_capture_count(c);
-		left = deadline - tf_mono_ns();
-		if (left <= 0)
-			return -ETIME;
-		if (tf_sock_wait(tf_capture_fd(c), POLLIN, (int)((left + 999999) / 1000000), NULL) ==
-		    -ETIME)
-			continue;
-	}
-}
-
-/* Wait until the capture holds n packets matching m; the time of the n-th,
- * or -ETIME. */
-static inline int64_t fate_wait_nth(tf_capture *c, const fate_match *m, size_t n, int timeout_ms)
-{
-	int64_t deadline = tf_mono_ns() + (int64_t)timeout_ms * 1000000;
-
-	for (;;) {
-		int64_t left;
-		size_t k = 0;
-
-		tf_must(tf_capture_read(c));
-		for (size_t i = 0; i < tf_capture_count(c); i++) {
-			const tf_pkt *p = tf_capture_pkt(c, i);
-
-			if (fate_matches(p, m) && ++k == n)
-				return p->ts_ns;
-		}
-		left = deadline - tf_mono_ns();
-		if (left <= 0)
-			return -ETIME;
-		tf_sock_wait(tf_capture_fd(c), POLLIN, (int)((left + 999999) / 1000000), NULL);
-	}
-}
-
-/* The times of every packet matching m, oldest first; returns the count. */
-static inline size_t fate_times(const tf_capture *c, const fate_match *m, int64_t *ts, size_t max)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < tf_capture_count(c); i++) {
-		const tf_pkt *p = tf_capture_pkt(c, i);
-
-		if (!fate_matches(p, m))
-			continue;
-		if (n < max)
-			ts[n] = p->ts_ns;
-		n++;
-	}
-	return n;
-}
+/* Matching packets (flow, flags, payload, ACK, window, ICMP/ICMPv6 from
+ * a sender; found, counted, timed, waited for): lib's tf_match,
+ * tf_capture_find() and friends (tf_capture.h). */
 
 /*
  * A keepalive or zero-window probe: tcp_xmit_probe_skb() sends a bare ACK
@@ -354,7 +213,7 @@ static inline size_t fate_times(const tf_capture *c, const fate_match *m, int64_
  */
 static inline bool fate_is_probe(const tf_pkt *p, const tf_flow *f, uint32_t snd_nxt)
 {
-	return fate_in(p, f) && p->payload == 0 && p->flags == TF_TCP_ACK && p->seq == snd_nxt - 1;
+	return tf_pkt_in_flow(p, f, false) && p->payload == 0 && p->flags == TF_TCP_ACK && p->seq == snd_nxt - 1;
 }
 
 /* ------------------------------------------------------------------ */

@@ -143,8 +143,8 @@ static void ka_connect(struct ka_fixture *c, const struct ka *k)
 	tf_expect_flow_family(&c->cf, c->family);
 
 	tf_must(tf_capture_read(c->cap));
-	long sa = fate_find(c->cap, 0, &(fate_match){ .flow = &c->sf, .all = TF_TCP_SYN | TF_TCP_ACK });
-	long ac = fate_find(c->cap, 0, &(fate_match){ .flow = &c->cf, .all = TF_TCP_ACK,
+	long sa = tf_capture_find(c->cap, 0, &(tf_match){ .flow = &c->sf, .all = TF_TCP_SYN | TF_TCP_ACK });
+	long ac = tf_capture_find(c->cap, 0, &(tf_match){ .flow = &c->cf, .all = TF_TCP_ACK,
 	                                              .none = TF_TCP_SYN, .payload = -1 });
 	if (sa < 0 || ac < 0)
 		tf_fail("handshake not captured on the client's link");
@@ -254,7 +254,7 @@ static void ka_dead(struct ka_fixture *self, const struct ka *k)
 
 	/* The give-up sends a RST (tcp_send_active_reset(): seq = snd_nxt)
 	 * just before tcp_write_err() raises the error. */
-	long ri = fate_find(c->cap, 0, &(fate_match){ .flow = &c->cf, .all = TF_TCP_RST });
+	long ri = tf_capture_find(c->cap, 0, &(tf_match){ .flow = &c->cf, .all = TF_TCP_RST });
 	tf_expect_int("RST from the client at the give-up", ri >= 0, 1);
 	if (ri >= 0 && t_err >= 0) {
 		const tf_pkt *rst = tf_capture_pkt(c->cap, (size_t)ri);
@@ -262,7 +262,7 @@ static void ka_dead(struct ka_fixture *self, const struct ka *k)
 		/* the application's wake-up on the error: application side */
 		tf_expect_app_time("RST to socket error", (t_err - rst->ts_ns) / 1000, 0, 0, 0);
 	}
-	tf_expect_int("data segments from the client", (long)fate_count(c->cap, &(fate_match){
+	tf_expect_int("data segments from the client", (long)tf_capture_count_match(c->cap, &(tf_match){
 	              .flow = &c->cf, .payload = 1 }), 0);
 	tf_expect_int("socket after the give-up (sock_diag: -ENOENT = gone)",
 	              fate_state(c->client, &c->cf), -ENOENT);
@@ -380,10 +380,10 @@ TF_CASE_F(ka, keepalive_live_peer, .timeout_s = 30,
 
 	long answered = 0;
 	for (size_t i = 0; i < n && i < TF_ARRAY_SIZE(probes); i++) {
-		fate_match ans = { .flow = &c->sf, .all = TF_TCP_ACK, .none = TF_TCP_SYN | TF_TCP_RST,
+		tf_match ans = { .flow = &c->sf, .all = TF_TCP_ACK, .none = TF_TCP_SYN | TF_TCP_RST,
 		                   .payload = -1, .after_ns = probes[i], .has_ack = true,
 		                   .ack = c->snd_nxt };
-		long ai = fate_find(c->cap, 0, &ans);
+		long ai = tf_capture_find(c->cap, 0, &ans);
 		if (ai < 0)
 			continue;
 		int64_t t_ans = tf_capture_pkt(c->cap, (size_t)ai)->ts_ns;

@@ -248,7 +248,7 @@ TF_CASE_F(killed, peer_killed_fin, .timeout_s = 30,
 	                    -(t_dead - t_kill) / 1000, 0);
 
 	tf_must(tf_capture_read(k->cap));
-	long fi = fate_find(k->cap, 0, &(fate_match){ .flow = &k->sf, .all = TF_TCP_FIN });
+	long fi = tf_capture_find(k->cap, 0, &(tf_match){ .flow = &k->sf, .all = TF_TCP_FIN });
 	tf_expect_int("FIN from the server's kernel", fi >= 0, 1);
 	if (fi >= 0) {
 		int64_t t_fin = tf_capture_pkt(k->cap, (size_t)fi)->ts_ns;
@@ -261,14 +261,14 @@ TF_CASE_F(killed, peer_killed_fin, .timeout_s = 30,
 	/* The client closes: FIN, and the server's kernel ACKs it. */
 	close(k->cfd);
 	k->cfd = -1;
-	long cfin = fate_wait_pkt(k->cap, &(fate_match){ .flow = &k->cf, .all = TF_TCP_FIN }, 2000);
+	long cfin = tf_capture_wait_match(k->cap, &(tf_match){ .flow = &k->cf, .all = TF_TCP_FIN }, 1, 2000);
 	tf_expect_int("client FIN after close()", cfin >= 0, 1);
 	if (cfin >= 0) {
 		const tf_pkt *p = tf_capture_pkt(k->cap, (size_t)cfin);
-		fate_match last = { .flow = &k->sf, .all = TF_TCP_ACK, .after_ns = p->ts_ns,
+		tf_match last = { .flow = &k->sf, .all = TF_TCP_ACK, .after_ns = p->ts_ns,
 		                    .has_ack = true, .ack = p->seq + 1 };
-		tf_expect_int("server's kernel ACKs the client's FIN", fate_wait_pkt(k->cap, &last,
-		              2000) >= 0, 1);
+		tf_expect_int("server's kernel ACKs the client's FIN", tf_capture_wait_match(k->cap, &last,
+		              1, 2000) >= 0, 1);
 	}
 	tf_expect_int("client socket after the close (sock_diag: -ENOENT = gone)",
 	              fate_state(k->client, &k->cf), -ENOENT);
@@ -311,8 +311,8 @@ TF_CASE_F(killed, peer_host_gone_silent, .timeout_s = 30,
 	tf_expect_int("client socket events in the 3 s window (poll: -1 = none)", who, -1);
 	tf_must(tf_capture_read(k->cap));
 	tf_expect_int("TCP packets on the client's link after the host went", (long)(
-	              fate_count(k->cap, &(fate_match){ .flow = &k->sf, .after_ns = t_gone }) +
-	              fate_count(k->cap, &(fate_match){ .flow = &k->cf, .after_ns = t_gone })), 0);
+	              tf_capture_count_match(k->cap, &(tf_match){ .flow = &k->sf, .after_ns = t_gone }) +
+	              tf_capture_count_match(k->cap, &(tf_match){ .flow = &k->cf, .after_ns = t_gone })), 0);
 	fate_tcp_info(k->cfd, &ti1);
 	tf_expect_int("segments the client sent (tcpi_segs_out)", (long)(ti1.segs_out - ti0.segs_out), 0);
 	tf_expect_errno("client SO_ERROR", tf_sock_error(k->cfd), 0);
@@ -452,7 +452,7 @@ TF_CASE_F(halfopen, half_open_write_until_eagain, .timeout_s = 30,
 	tf_expect_int("POLLOUT within 1 s (-ETIME = never)", r == -ETIME ? -ETIME : rev, -ETIME);
 	tf_must(tf_capture_read(cap));
 	tf_expect_int("packets from the server after it vanished",
-	              (long)fate_count(cap, &(fate_match){ .flow = &sf, .after_ns = t_bh }), 0);
+	              (long)tf_capture_count_match(cap, &(tf_match){ .flow = &sf, .after_ns = t_bh }), 0);
 	tf_expect_int("data segments sent and unacknowledged (tcpi_unacked > 0)", ti.tcpi_unacked > 0, 1);
 	tf_expect_errno("SO_ERROR", tf_sock_error(cfd), 0);
 	fate_expect_state("client state (sock_diag)", client, &cf, TCP_ESTABLISHED);
@@ -567,12 +567,12 @@ static void pool_request(struct pool_fixture *p, int read_errno, int64_t after_n
 	tf_expect_errno("the next write() errno", w < 0 ? errno : 0, EPIPE);
 
 	tf_must(tf_capture_read(p->cap));
-	long di = fate_find(p->cap, 0, &(fate_match){ .flow = &p->cf, .payload = 1,
+	long di = tf_capture_find(p->cap, 0, &(tf_match){ .flow = &p->cf, .payload = 1,
 	                                              .after_ns = after_ns });
 	tf_expect_int("the request on the wire", di >= 0, 1);
 	if (di >= 0) {
 		const tf_pkt *d = tf_capture_pkt(p->cap, (size_t)di);
-		long ri = fate_find(p->cap, (size_t)di, &(fate_match){ .flow = &p->sf,
+		long ri = tf_capture_find(p->cap, (size_t)di, &(tf_match){ .flow = &p->sf,
 		                                                       .all = TF_TCP_RST });
 		tf_expect_int("RST from the server's kernel after it", ri >= 0, 1);
 		if (ri >= 0)
@@ -608,8 +608,8 @@ TF_CASE_F(pool, stale_pool_server_restart, .timeout_s = 30,
 	close(p->sfd);          /* the server process restarts */
 	p->sfd = -1;
 	pool_restart_listener(p);
-	long fi = fate_wait_pkt(p->cap, &(fate_match){ .flow = &p->sf, .all = TF_TCP_FIN,
-	                                              .after_ns = t_restart }, 2000);
+	long fi = tf_capture_wait_match(p->cap, &(tf_match){ .flow = &p->sf, .all = TF_TCP_FIN,
+	                                              .after_ns = t_restart }, 1, 2000);
 	tf_expect_int("server's FIN reaches the pooled client", fi >= 0, 1);
 	fate_expect_state("pooled client socket after the restart (sock_diag)", p->client, &p->cf,
 	                  TCP_CLOSE_WAIT);
@@ -640,7 +640,7 @@ TF_CASE_F(pool, stale_pool_server_forgot, .timeout_s = 30,
 	tf_expect_int("server socket of the old connection (sock_diag: -ENOENT = gone)",
 	              fate_state(p->server, &p->sf), -ENOENT);
 	tf_must(tf_capture_read(p->cap));
-	tf_expect_int("packets from the server reaching the pooled client", (long)fate_count(p->cap, &(fate_match){
+	tf_expect_int("packets from the server reaching the pooled client", (long)tf_capture_count_match(p->cap, &(tf_match){
 	              .flow = &p->sf, .after_ns = t_restart }), 0);
 	fate_expect_state("pooled client socket after the restart (sock_diag)", p->client, &p->cf,
 	                  TCP_ESTABLISHED);

@@ -225,13 +225,13 @@ static void zw_shut(struct zw_fixture *c, const struct zw *z)
 		tf_must(tf_capture_read(c->cap));
 		for (size_t i = 0; i < tf_capture_count(c->cap); i++) {
 			const tf_pkt *p = tf_capture_pkt(c->cap, i);
-			if (fate_in(p, &c->cf) && p->payload &&
+			if (tf_pkt_in_flow(p, &c->cf, false) && p->payload &&
 			    (!have || (int32_t)(p->seq + p->payload - end) > 0)) {
 				end = p->seq + p->payload;
 				have = true;
 			}
 		}
-		long zi = have ? fate_find(c->cap, 0, &(fate_match){ .flow = &c->sf, .all = TF_TCP_ACK,
+		long zi = have ? tf_capture_find(c->cap, 0, &(tf_match){ .flow = &c->sf, .all = TF_TCP_ACK,
 		                           .zero_win = true, .has_ack = true, .ack = end }) : -1;
 		if (zi < 0)
 			tf_fail("no zero-window ACK of the last data segment on the client link");
@@ -312,7 +312,7 @@ static size_t zw_probes(const struct zw_fixture *c, int64_t *ts, size_t max)
 /* The zero-window answer to the probe at t (before `until`), or -1. */
 static int64_t zw_answer(const struct zw_fixture *c, int64_t t, int64_t until)
 {
-	long ai = fate_find(c->cap, 0, &(fate_match){ .flow = &c->sf, .all = TF_TCP_ACK,
+	long ai = tf_capture_find(c->cap, 0, &(tf_match){ .flow = &c->sf, .all = TF_TCP_ACK,
 	                    .payload = -1, .zero_win = true, .after_ns = t, .has_ack = true,
 	                    .ack = c->snd_nxt });
 	if (ai < 0)
@@ -557,7 +557,7 @@ static void zw_unreachable(struct zw_fixture *c, const struct zw *zp)
 	for (size_t k = 0; k < n; k++)
 		ans[k] = -1;
 	tf_expect_int("probes before the give-up (tcp_retries2)", (long)n, c->retries2);
-	tf_expect_int("answers from the vanished server", (long)fate_count(c->cap, &(fate_match){
+	tf_expect_int("answers from the vanished server", (long)tf_capture_count_match(c->cap, &(tf_match){
 	              .flow = &c->sf, .after_ns = c->t_zw + 1 }), 0);
 	zw_check_gaps(c, pr, ans, n);
 	fate_band b = fate_timer_band(hz, probe_gap_j(c, (unsigned)n));
@@ -687,7 +687,7 @@ static void zw_user_timeout(struct zw_fixture *c, bool unreachable)
 	for (size_t i = 0; i < tf_capture_count(c->cap); i++) {
 		const tf_pkt *p = tf_capture_pkt(c->cap, i);
 		if (p->ts_ns > t_arm && p->ts_ns < t_err &&
-		    (fate_is_probe(p, &c->cf, c->snd_nxt) || (fate_in(p, &c->sf) && p->win == 0)))
+		    (fate_is_probe(p, &c->cf, c->snd_nxt) || (tf_pkt_in_flow(p, &c->sf, false) && p->win == 0)))
 			t_arm = p->ts_ns;
 	}
 	fate_band b;
@@ -701,7 +701,7 @@ static void zw_user_timeout(struct zw_fixture *c, bool unreachable)
 	tf_expect_app_time("give-up after the first probe (TCP_USER_TIMEOUT) (+ this thread's run-queue "
 	                   "wait)", (t_err - pr[0]) / 1000, b.mid_us, b.lo_us, b.hi_us + rq_us);
 	tf_expect_errno("socket error", err, ETIMEDOUT);
-	long answers = (long)fate_count(c->cap, &(fate_match){ .flow = &c->sf, .zero_win = true,
+	long answers = (long)tf_capture_count_match(c->cap, &(tf_match){ .flow = &c->sf, .zero_win = true,
 	                                .after_ns = pr[0] });
 	if (unreachable)
 		tf_expect_int("answers from the vanished server", answers, 0);

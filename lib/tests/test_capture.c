@@ -862,11 +862,58 @@ static void snaplen_cut(void **state)
 	free(f);
 }
 
+/* tf_match / tf_pkt_matches(): a flow's segments by flags, payload, ACK and
+ * window; ICMP and ICMPv6 by sender (capture_match.c). */
+static void test_match(void **state)
+{
+	tf_flow f = { .sport = 1000, .dport = 80 };
+	tf_pkt p = { .proto = IPPROTO_TCP, .sport = 1000, .dport = 80, .flags = TF_TCP_ACK,
+	             .ack = 500, .payload = 10, .win = 0, .ts_ns = 100 };
+	tf_pkt e = { .proto = IPPROTO_ICMP, .icmp_type = 3, .icmp_code = 1, .ts_ns = 200 };
+	tf_pkt e6 = { .proto = IPPROTO_ICMPV6, .family = AF_INET6, .icmp_type = 1, .icmp_code = 3 };
+	tf_match m = { .flow = &f };
+
+	(void)state;
+	inet_pton(AF_INET, "198.18.1.2", &f.src);
+	inet_pton(AF_INET, "198.18.2.2", &f.dst);
+	p.src = f.src;
+	p.dst = f.dst;
+	inet_pton(AF_INET, "198.18.2.1", &e.src);
+	inet_pton(AF_INET6, "2001:2:0:2::1", &e6.src6);
+	assert_true(tf_pkt_matches(&p, &m));
+	m.all = TF_TCP_ACK | TF_TCP_FIN;
+	assert_false(tf_pkt_matches(&p, &m));               /* FIN required */
+	m = (tf_match){ .flow = &f, .payload = -1 };
+	assert_false(tf_pkt_matches(&p, &m));               /* it has payload */
+	m = (tf_match){ .flow = &f, .has_ack = true, .ack = 501 };
+	assert_false(tf_pkt_matches(&p, &m));               /* ACK not yet past 501 */
+	m.ack = 400;
+	assert_true(tf_pkt_matches(&p, &m));
+	m = (tf_match){ .flow = &f, .zero_win = true, .after_ns = 101 };
+	assert_false(tf_pkt_matches(&p, &m));               /* too early */
+	m.after_ns = 100;
+	assert_true(tf_pkt_matches(&p, &m));
+	f.sport++;
+	assert_false(tf_pkt_matches(&p, &m));               /* another flow */
+	m = (tf_match){ .icmp_type = 3, .icmp_code = 1 };
+	assert_int_equal(tf_match_icmp_from(&m, "198.18.2.1"), 0);
+	assert_true(tf_pkt_matches(&e, &m));
+	assert_false(tf_pkt_matches(&e6, &m));              /* ICMPv4 asked */
+	assert_int_equal(tf_match_icmp_from(&m, "198.18.9.1"), 0);
+	assert_false(tf_pkt_matches(&e, &m));               /* another sender */
+	m = (tf_match){ .icmp_type = 1, .icmp_code = 3 };
+	assert_int_equal(tf_match_icmp_from(&m, "2001:2:0:2::1"), 0);
+	assert_true(tf_pkt_matches(&e6, &m));
+	assert_false(tf_pkt_matches(&e, &m));
+	assert_int_equal(tf_match_icmp_from(&m, "not an address"), -EINVAL);
+}
+
 int main(void)
 {
 	/* One group: cmocka 1.1.5 prints a TAP plan per group, and several
 	 * plans make invalid TAP. */
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_match),
 		cmocka_unit_test(decode_tcp_data),
 		cmocka_unit_test(decode_padding_ignored),
 		cmocka_unit_test(decode_flags),
