@@ -279,6 +279,8 @@ static void unreach_family_v6_is_silent(void **state)
 	assert_int_equal(b->first, 0);
 	assert_int_equal(b->n_queued, b->last - b->first + 1);
 	assert_int_equal(b->n_icmp, b->n_queued);   /* a fresh peer's bucket */
+	tf_unreach_free(u);
+	u = NULL;
 	assert_int_equal(tf_model_unreach_family(m, &p, AF_UNIX, &u), -EINVAL);
 	assert_null(u);
 	tf_unreach_free(u4);
@@ -315,6 +317,8 @@ static void retrans_icmp_family_v6(void **state)
 		assert_int_equal(cb[i].icmp, -1);
 		assert_false(cb[i].immediate);
 	}
+	tf_schedule_free(c);
+	c = NULL;
 	assert_int_equal(tf_model_retrans_icmp_family(m, 0, icmp, 4, &c, NULL), -EINVAL);
 	free(cb);
 	tf_schedule_free(a);
