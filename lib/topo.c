@@ -576,12 +576,26 @@ static int ipv6_on_here(void *router)
 {
 	int r = write_proc("/proc/sys/net/ipv6/conf/default/disable_ipv6", "0");
 
+	/* Client and server make their link-local address from the MAC
+	 * (addr_gen_mode 0, EUI-64) on every link up, as a real host does,
+	 * with no DAD (usable at once) — a cable pull deletes it
+	 * (addrconf_ifdown() keeps no link-local), the replug makes it again.
+	 * Without one, a host's NUD probes were never sent and after ~455 s
+	 * its retransmissions stopped reaching the wire
+	 * (retries2_15_default_ipv6).  The router's are static (fe80::1). */
 	if (r >= 0)
-		r = write_proc("/proc/sys/net/ipv6/conf/default/addr_gen_mode", "1");
+		r = write_proc("/proc/sys/net/ipv6/conf/default/addr_gen_mode", router ? "1" : "0");
+	if (r >= 0 && !router)
+		r = write_proc("/proc/sys/net/ipv6/conf/default/accept_dad", "0");
 	/* A cable pull keeps the addresses, as IPv4 does (without it,
 	 * addrconf_ifdown() deletes them on link down, for good). */
 	if (r >= 0)
 		r = write_proc("/proc/sys/net/ipv6/conf/default/keep_addr_on_down", "1");
+	/* a host with a link-local address solicits routers when it is
+	 * ready (addrconf_dad_completed()): not here, quiet captures, and the
+	 * routes are static */
+	if (r >= 0)
+		r = write_proc("/proc/sys/net/ipv6/conf/default/router_solicitations", "0");
 	/* forwarding before the links exist: they inherit it, and the router
 	 * never solicits routers */
 	if (r >= 0 && router)
@@ -624,11 +638,13 @@ static int topo_path(tf_topo *t)
 		{ .h = t->router, .ifname = TF_IF_ROUTER_CLIENT, .cidr = "2001:2:0:1::1/64" },
 		{ .h = t->router, .ifname = TF_IF_ROUTER_SERVER, .cidr = "2001:2:0:2::1/64" },
 		{ .h = t->server, .ifname = TF_IF_SERVER, .cidr = "2001:2:0:2::2/64" },
-		/* A router needs a link-local address: it solicits a neighbour
-		 * for a forwarded packet from one (ndisc_solicit() uses the
-		 * packet's source only when it is the router's own; otherwise
-		 * ndisc_send_ns() takes ipv6_get_lladdr() and sends nothing
-		 * without it).  The hosts' own packets carry their own source. */
+		/* Every host needs a link-local address, as a real one has:
+		 * ndisc_send_ns() takes ipv6_get_lladdr() for its source when
+		 * ndisc_solicit() has no packet of the host's own to take it
+		 * from — a router's forwarded packet, and any host's NUD probe of
+		 * a STALE entry (neigh_probe() with nothing queued) — and sends
+		 * nothing without one.  The router's are set here; client and
+		 * server make theirs (host_ipv6()). */
 		{ .h = t->router, .ifname = TF_IF_ROUTER_CLIENT, .cidr = "fe80::1/64" },
 		{ .h = t->router, .ifname = TF_IF_ROUTER_SERVER, .cidr = "fe80::1/64" },
 	};
