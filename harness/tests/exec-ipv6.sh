@@ -91,8 +91,11 @@ run 0 "python socket.create_connection('server') idle with keepalive: given up a
 	--client-sysctl net.ipv4.tcp_keepalive_intvl=1 --client-sysctl net.ipv4.tcp_keepalive_probes=3 \
 	--fault blackhole --on 'line:request sent' --expect-model \
 	--client "python3 $examples/idle_client.py server 8080 --keepalive"
+# (no socket check here: the client exits within ms of the kill, and a
+# loaded machine may sample it only once it is gone; rows 2, 3 and 6 check
+# the IPv6 watch)
 run 0 "python over IPv6, server killed: its kernel's RST is noticed at once" "python3" \
-	'^  family: ipv6$' 'flow: "\[2001:2:0:1::2\]' -- \
+	'^  family: ipv6$' 'client exits non-zero within 2.000 s' -- \
 	-6 "${srv[@]}" --fault server-kill --on 'line:request sent' --expect-exit-within 2 \
 	--client "python3 $examples/idle_client.py server 8080"
 # The PMTU black hole over IPv6: the router forwards at most 1280 bytes,
