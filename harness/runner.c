@@ -287,8 +287,13 @@ tf_topo *tf_case_topo(tf_topo_shape shape)
 	tf_world *w = NULL;
 	tf_topo *t = NULL;
 	int64_t t0 = tf_mono_ns();
+	/* the wait for a slot is the harness's queue (with every case on both
+	 * families, ~20 s under CI): the case's timeout restarts once it has
+	 * one, bounded apart meanwhile (records W and A, runner_main.c) */
+	recordf('W', "setup slot");
 	int slot = tf_admit_setup();   /* one builder per core, across every run */
 	int64_t t1 = tf_mono_ns();
+	recordf('A', "setup slot held");
 	int r = tf_world_new(&w);
 
 	/* No sandbox here is a missing capability: SKIP with the reason.

@@ -11,7 +11,9 @@
  * its own parent (PR_SET_PDEATHSIG), and every case dies with the runner.
  *
  * A case reports through a pipe, one record a line:
- *   A admitted        it holds the case lock: its timeout starts now
+ *   A admitted        it holds the case lock: its timeout starts now (and
+ *                     again once it holds a setup slot)
+ *   W waiting         for a setup slot: the harness's queue, bounded apart
  *   D key: value      a YAML diagnostic ("value  # comment", or {flow})
  *   C {...}           a check (flow mapping), listed under "checks"
  *   N text            a note
@@ -191,7 +193,10 @@ static void job_reap(struct job *j)
 	j->drain_until = tf_mono_ns() + DRAIN_NS;
 }
 
-/* The case took the case lock: its timeout counts from now. */
+#define SETUP_WAIT_MAX_S 600
+
+/* The case took the case lock (A), or its setup slot (A again): its
+ * timeout counts from now.  W: it waits for a setup slot. */
 static void scan_admitted(struct job *j)
 {
 	while (j->rb.p && j->scanned < j->rb.len) {
@@ -200,6 +205,10 @@ static void scan_admitted(struct job *j)
 			return;
 		if (line[0] == 'A' && line[1] == ' ')
 			j->deadline = tf_mono_ns() + (int64_t)j->timeout_s * 1000000000;
+		/* waiting for a setup slot: the harness's queue, not the case's
+		 * time; bounded (a slot's holder is killed at its own timeout) */
+		if (line[0] == 'W' && line[1] == ' ')
+			j->deadline = tf_mono_ns() + (int64_t)SETUP_WAIT_MAX_S * 1000000000;
 		j->scanned = (size_t)(nl + 1 - j->rb.p);
 	}
 }
