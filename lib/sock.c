@@ -471,29 +471,7 @@ static bool diag_sock(struct idiagnl_msg *m, int family, tf_tcp_sock *s)
 
 int tf_tcp_diag_list(tf_host *h, uint32_t states, tf_tcp_sock *out, size_t max, size_t *n_out)
 {
-	struct nl_sock *sk = NULL;
-	struct nl_cache *cache = NULL;
-	struct nl_object *o;
-	tf_tcp_sock s;
-	size_t n = 0;
-	int r;
-
-	if (!h || !n_out || (max && !out))
-		return -EINVAL;
-	r = diag_dump(h, AF_INET, states, &sk, &cache);
-	if (r < 0)
-		return r;
-	for (o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
-		if (!diag_sock((struct idiagnl_msg *)o, AF_INET, &s))
-			continue;
-		if (n < max)
-			out[n] = s;
-		n++;
-	}
-	*n_out = n;
-	nl_cache_free(cache);
-	nl_socket_free(sk);
-	return 0;
+	return tf_tcp_diag_list_af(h, AF_INET, states, out, max, n_out);
 }
 
 /* tf_tcp_diag_list() for one family, or both (AF_UNSPEC).  Each socket
@@ -537,32 +515,14 @@ int tf_tcp_diag_list_af(tf_host *h, int family, uint32_t states, tf_tcp_sock *ou
 
 int tf_tcp_diag_state(tf_host *h, const tf_flow *f, int *state)
 {
-	struct nl_sock *sk = NULL;
-	struct nl_cache *cache = NULL;
-	struct nl_object *o;
 	tf_tcp_sock s;
 	int r;
 
-	if (!h || !f || !state)
+	if (!state)
 		return -EINVAL;
-	int family = tf_flow_is_v6(f) ? AF_INET6 : AF_INET;
-	r = diag_dump(h, family, IDIAGNL_SS_ALL, &sk, &cache);
-	if (r < 0)
-		return r;
-	r = -ENOENT;
-	for (o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
-		if (!diag_sock((struct idiagnl_msg *)o, family, &s) || s.flow.sport != f->sport ||
-		    s.flow.dport != f->dport)
-			continue;
-		if (family == AF_INET6 ? !tf_in6_eq(&s.flow.src6, &f->src6) || !tf_in6_eq(&s.flow.dst6, &f->dst6)
-		                       : s.flow.src.s_addr != f->src.s_addr || s.flow.dst.s_addr != f->dst.s_addr)
-			continue;
+	r = tf_tcp_diag_find(h, f, &s);
+	if (r == 0)
 		*state = s.state;
-		r = 0;
-		break;
-	}
-	nl_cache_free(cache);
-	nl_socket_free(sk);
 	return r;
 }
 
