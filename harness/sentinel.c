@@ -19,9 +19,8 @@ struct tf_sentinel {
 	pid_t pid;
 };
 
-static _Noreturn void sentinel_loop(struct tf_sentinel *w, pid_t parent)
+void tf_helper_detach(pid_t parent)
 {
-	struct timespec next;
 	int null;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -32,6 +31,13 @@ static _Noreturn void sentinel_loop(struct tf_sentinel *w, pid_t parent)
 		dup2(null, fd);
 	/* hold no pipe of the caller's: its readers wait for them to close */
 	syscall(SYS_close_range, 3U, ~0U, 0U);
+}
+
+static _Noreturn void sentinel_loop(struct tf_sentinel *w, pid_t parent)
+{
+	struct timespec next;
+
+	tf_helper_detach(parent);
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (;;) {
 		struct timespec now;

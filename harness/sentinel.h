@@ -10,10 +10,16 @@
 #pragma once
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #define TF_SENTINEL_PERIOD_NS 5000000
 
 typedef struct tf_sentinel tf_sentinel;
+
+/* In a helper process the run forks (the sentinel, the idle spinners): die
+ * with `parent` (or exit now if it is gone already), stdio on /dev/null,
+ * no other fd of the caller's kept open. */
+void tf_helper_detach(pid_t parent);
 
 /* Fork the sentinel (it dies with the caller).  0 or -errno. */
 int tf_sentinel_start(tf_sentinel **ret);

@@ -2,18 +2,16 @@
 /* Idle spinners: see spin.h. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sentinel.h"
 #include "spin.h"
 
 #define MAX_CPUS 256
@@ -86,16 +84,8 @@ static _Noreturn void spin(int cpu, pid_t parent)
 {
 	struct sched_param sp = { 0 };
 	cpu_set_t set;
-	int null;
 
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(0);
-	null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	for (int fd = 0; fd < 3 && null >= 0; fd++)
-		dup2(null, fd);
-	/* hold no pipe of the caller's: its readers wait for them to close */
-	syscall(SYS_close_range, 3U, ~0U, 0U);
+	tf_helper_detach(parent);
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	sched_setaffinity(0, sizeof set, &set);
