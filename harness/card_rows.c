@@ -318,15 +318,16 @@ void card_row_judge(const struct card_opts *o, struct card_row *r)
 	}
 	describe_knob(x, r->knob, sizeof r->knob);
 	if (r->slow_period_ms) {
-		/* a live peer: its kernel ACKs, answers the zero-window probes
-		 * and reopens the window every period, which resets the probe
-		 * timer's count and its TCP_USER_TIMEOUT clock (tcp_ack_probe());
-		 * only a window shut longer than TCP_USER_TIMEOUT ends it there
-		 * (tcp_probe_timer()) */
-		if (x->user_timeout_ms > 0 &&
-		    x->user_timeout_ms < (long)(r->slow_period_ms - r->slow_run_ms))
-			snprintf(r->knob, sizeof r->knob, "TCP_USER_TIMEOUT=%ld ms, shorter than the "
-			         "window stays shut", x->user_timeout_ms);
+		/* a live peer: its kernel ACKs and answers the zero-window probes,
+		 * every ACK resets their count (tcp_probe_timer()): with the
+		 * default knobs nothing ends the connection.  TCP_USER_TIMEOUT
+		 * does: it counts from the first zero-window probe, and a window
+		 * update does not restart that clock (tcp_ack_probe() clears the
+		 * timer, not icsk_probes_tstamp) */
+		if (x->user_timeout_ms > 0)
+			snprintf(r->knob, sizeof r->knob, "TCP_USER_TIMEOUT=%ld ms (from the first "
+			         "zero-window probe, window updates do not restart it)",
+			         x->user_timeout_ms);
 		else
 			snprintf(r->knob, sizeof r->knob, "no timer: the window reopens every %.3g s",
 			         r->slow_period_ms / 1e3);
