@@ -325,8 +325,8 @@ void card_row_judge(const struct card_opts *o, struct card_row *r)
 		 * update does not restart that clock (tcp_ack_probe() clears the
 		 * timer, not icsk_probes_tstamp) */
 		if (x->user_timeout_ms > 0)
-			snprintf(r->knob, sizeof r->knob, "TCP_USER_TIMEOUT=%ld ms (from the first "
-			         "zero-window probe, window updates do not restart it)",
+			snprintf(r->knob, sizeof r->knob, "TCP_USER_TIMEOUT=%ld ms, from the first "
+			         "zero-window probe if the window shuts (window updates do not restart it)",
 			         x->user_timeout_ms);
 		else
 			snprintf(r->knob, sizeof r->knob, "no timer: the window reopens every %.3g s",
