@@ -45,8 +45,8 @@ static const struct fault_info fault_table[] = {
 	{ "server-stop", FK_STOP, 0, false, true, false, true,
 	  "the server process freezes (SIGSTOP): its kernel still ACKs; healing continues it" },
 	{ "slow-reader", FK_SLOW, 'o', false, true, false, true,
-	  "the server reads slowly: it runs RUN ms of every PERIOD ms [50/1000] and is stopped "
-	  "(SIGSTOP) the rest, so its receive window closes and reopens; healing continues it" },
+	  "the server reads slowly: stopped (SIGSTOP), it runs once every PERIOD ms [1000] until "
+	  "its window reopens on the wire, RUN ms at most [50]; healing continues it" },
 };
 
 #define SLOW_RUN_MS    50
@@ -90,9 +90,9 @@ static void usage(FILE *f)
 	"        server-vanish         the server host goes silent and its processes die\n"
 	"                              unheard (path); healing reconnects the host\n"
 	"        server-stop           SIGSTOP the server: its kernel still ACKs\n"
-	"        slow-reader[:RUN/PERIOD]  the server reads slowly: it runs RUN ms of\n"
-	"                              every PERIOD ms [50/1000], stopped the rest; its\n"
-	"                              window closes and reopens, its kernel still ACKs\n"
+	"        slow-reader[:RUN/PERIOD]  the server reads slowly: stopped (SIGSTOP), it\n"
+	"                              runs once every PERIOD ms [1000] until its window\n"
+	"                              reopens, RUN ms at most [50]; its kernel still ACKs\n"
 	"        none                  no fault: a baseline run\n"
 	"      --at SECONDS          inject SECONDS after the client started\n"
 	"      --on EVENT            ... or on an event [established]:\n"
