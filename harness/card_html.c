@@ -4,8 +4,8 @@
  * no script, no external asset): the table, then one timeline per row —
  * the client's transmissions (from the row's capture), the fault, the
  * replug, a slow reader's continues, the model's band for the kernel's
- * give-up, the policy's bound, and the moment the client gave up.  Time runs linearly, in seconds from
- * the fault.
+ * give-up, the policy's bound, and the moment the client gave up.  Time
+ * runs linearly, in seconds from the fault.
  *
  * The capture's clock (the kernel's, CLOCK_REALTIME) is placed on the
  * fault's by the packet the model took as its origin (exec gives its time
