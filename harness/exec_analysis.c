@@ -12,9 +12,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include "exec_private.h"
@@ -209,16 +211,10 @@ static void model_decide(struct tf_exec_run *R, struct tf_exec_model *M)
 		return;
 	}
 	enum mkind k = M->kind;
-	if (fk == FK_CABLE && k == MK_RETRANS) {
-		/* Measured here: with the link without carrier, transmissions
-		 * fail locally (ARP) and the timer stops following a silent
-		 * peer's schedule; tf_model covers keepalive under a pulled
-		 * cable, not this. */
-		M->kind = MK_NA;
-		M->why = "not modelled: data in flight while the client's own link has no carrier "
-		         "(local transmit failures change the retransmission timer)";
-		return;
-	}
+	/* Data in flight under a pulled cable: the client's own neighbour
+	 * entry for the router fails (tf_model_local_link_failure(), in
+	 * model_compute()); its origin is the head's first transmission, as
+	 * for a silent peer. */
 	if (fk == FK_MTU && k == MK_KEEPALIVE) {
 		M->kind = MK_NA;
 		M->why = "keepalive probes are small: they cross the MTU black hole and are answered";
@@ -282,6 +278,109 @@ static void model_decide(struct tf_exec_run *R, struct tf_exec_model *M)
 	}
 }
 
+/*
+ * A cable pulled with data in flight: the client's own neighbour entry for
+ * the router is flushed and every resolution fails; the knobs are the
+ * client's own (net.ipv4.neigh.eth0.* or net.ipv6.neigh.eth0.*), kept for
+ * the report (one run per process).
+ */
+static struct {
+	bool have;
+	tf_neigh_params p;
+	tf_local_link_failure f;
+} cable;
+
+/* For exec_report.c (the prototype belongs in exec_private.h). */
+const tf_local_link_failure *tf_exec_model_cable(const tf_neigh_params **p);
+const tf_local_link_failure *tf_exec_model_cable(const tf_neigh_params **p)
+{
+	if (!cable.have)
+		return NULL;
+	if (p)
+		*p = &cable.p;
+	return &cable.f;
+}
+
+static int client_neigh(struct tf_exec_run *R, int family, tf_neigh_params *p)
+{
+	static const char *const knob[] = { "retrans_time_ms", "ucast_solicit", "mcast_solicit",
+	                                    "app_solicit" };
+	tf_host *h = tf_topo_client(R->t);
+	long v[4];
+	char key[96];
+	int r;
+
+	if ((r = tf_neigh_params_init_family(family, p)) < 0)
+		return r;
+	for (size_t i = 0; i < TF_ARRAY_SIZE(knob); i++) {
+		snprintf(key, sizeof key, "net.%s.neigh.%s.%s", family == AF_INET6 ? "ipv6" : "ipv4",
+		         TF_IF_CLIENT, knob[i]);
+		if ((r = tf_host_sysctl_get_int(h, key, &v[i])) < 0)
+			return r;
+		if (v[i] < 0 || v[i] > INT32_MAX)
+			return -ERANGE;
+	}
+	p->hz = R->res->hz;
+	p->retrans_time_ms = (uint32_t)v[0];
+	p->ucast_solicit = (unsigned)v[1];
+	p->mcast_solicit = (unsigned)v[2];
+	p->app_solicit = (unsigned)v[3];
+	return 0;
+}
+
+static void cable_compute(struct tf_exec_run *R, struct tf_exec_model *M)
+{
+	int family = R->o->family;
+	tf_local_link_failure *f = &cable.f;
+	int r;
+
+	cable.have = false;
+	if ((r = client_neigh(R, family, &cable.p)) < 0) {
+		M->kind = MK_NA;
+		M->why = "not modelled: the client's neighbour knobs (net.*.neigh.eth0.*) were not readable";
+		return;
+	}
+	r = tf_model_local_link_failure(R->m, &cable.p, family, (R->res->fault_ns - M->origin_ns) / 1000,
+	                                f);
+	if (r == -EOPNOTSUPP) {
+		M->kind = MK_NA;
+		M->why = "not modelled: TCP_USER_TIMEOUT's clamp of the timers while the client's own "
+		         "link has no carrier";
+		return;
+	}
+	if (r == -ENOENT) {
+		M->kind = MK_NA;
+		M->why = "not modelled: app_solicit + mcast_solicit 0, the client's neighbour entry "
+		         "fails at once";
+		return;
+	}
+	if (r < 0) {
+		M->kind = MK_NA;
+		M->why = "the model refused the knobs";
+		return;
+	}
+	if (f->err_varies) {
+		M->kind = MK_NA;
+		M->why = "not modelled: with these knobs the kernel may give up before or after the "
+		         "first failed resolution, so either errno";
+		return;
+	}
+	cable.have = true;
+	M->at_us = f->mid_us;
+	M->lo_us = f->lo_us;
+	M->hi_us = f->hi_us;
+	M->err = f->err;
+	/* linkwatch swaps the qdisc for noop: the capture stops seeing the
+	 * client's transmissions, so none are compared. */
+	M->tx_expected = 0;
+	M->have = true;
+	M->why = family == AF_INET6
+	         ? "the client's own neighbour discovery for the router fails (cable-pull): "
+	           "tf_model_local_link_failure(), IPv6"
+	         : "the client's own ARP for the router fails (cable-pull): "
+	           "tf_model_local_link_failure(), IPv4";
+}
+
 static void model_compute(struct tf_exec_run *R, struct tf_exec_model *M)
 {
 	tf_schedule *s = NULL;
@@ -291,6 +390,10 @@ static void model_compute(struct tf_exec_run *R, struct tf_exec_model *M)
 		return;
 	if (M->packets_out)
 		tf_model_set_packets_out(R->m, M->packets_out);
+	if (M->kind == MK_RETRANS && R->o->fault->kind == FK_CABLE) {
+		cable_compute(R, M);
+		return;
+	}
 	switch (M->kind) {
 	case MK_RETRANS:   r = tf_model_retrans(R->m, &s); break;
 	case MK_SYN:       r = tf_model_syn(R->m, &s); break;

@@ -777,3 +777,52 @@ int tf_model_no_route_giveup(int family, unsigned hz, unsigned rto_jiffies, unsi
 }
 #endif
 /* --- end of model_ndisc.c --- */
+
+/* --- the sender's own link loses carrier, data in flight (model_cable.c) --- */
+/*
+ * A cable pulled at the far end: the sender's link stays up without
+ * carrier, its neighbour entry for the next hop is flushed
+ * (neigh_carrier_down()) and every later transmission waits in the entry
+ * for a resolution that fails (tf_model_neigh_resolution(), the sender's
+ * own net.ipv{4,6}.neigh.<dev>.* knobs).  While the head's clone waits
+ * there the retransmission timer backs off without sending
+ * (skb_still_in_host_queue()); each failure frees it and the TSQ tasklet
+ * resends it (tcp_tsq_write()), re-arming the timer for icsk_rto; IPv4's
+ * ICMP host unreachable, sent to itself, sets EHOSTUNREACH and undoes a
+ * backoff step (tcp_ld_RTO_revert(): a retransmission at once), IPv6's
+ * ICMPv6 is discarded on input on 6.18 (ETIMEDOUT).  The rules are in
+ * model_cable.c's header.
+ */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct tf_local_link_failure {
+	int family;
+	int64_t lo_us, mid_us, hi_us;    /* the give-up, from the head's first transmission */
+	int err;                          /* EHOSTUNREACH (IPv4), ETIMEDOUT (IPv6) */
+	bool err_varies;                  /* some runs give the other errno (a tiny budget) */
+	unsigned tx_lo, tx_hi;            /* the head's transmissions handed to the device,
+	                                   * the original included (after linkwatch none
+	                                   * reaches a capture: noop qdisc) */
+	unsigned busy_lo, busy_hi;        /* expiries that found it queued
+	                                   * (TcpExtTCPSpuriousRtxHostQueues) */
+	unsigned res_lo, res_hi;          /* resolutions failed before the give-up */
+	tf_band resolution;               /* one failed resolution */
+	int64_t evict_us;                 /* linkwatch's delay, at most HZ */
+	const char *rule;
+} tf_local_link_failure;
+/* m: the sender (hz, RTT, retries2, packets_out); p: its neighbour table's
+ * knobs (p->hz = m's); fault_us: the carrier loss, µs after the head's
+ * first transmission (negative when the head left after it).  The band is
+ * the union over linkwatch's delay, which segment starts the first
+ * resolution, and every timer at either end of its band.  -EINVAL (NULL,
+ * family, hz mismatch), -EOPNOTSUPP with TCP_USER_TIMEOUT, -ERANGE and
+ * -ENOENT as tf_model_neigh_resolution(). */
+int tf_model_local_link_failure(const tf_model *m, const tf_neigh_params *p, int family,
+                                int64_t fault_us, tf_local_link_failure *ret);
+
+#ifdef __cplusplus
+}
+#endif
+/* --- end of model_cable.c --- */
