@@ -805,8 +805,9 @@ typedef struct tf_local_link_failure {
 	unsigned tx_lo, tx_hi;            /* the head's transmissions handed to the device,
 	                                   * the original included (after linkwatch none
 	                                   * reaches a capture: noop qdisc) */
-	unsigned busy_lo, busy_hi;        /* expiries that found it queued
-	                                   * (TcpExtTCPSpuriousRtxHostQueues) */
+	unsigned busy_lo, busy_hi;        /* expiries that found it queued (counted in
+	                                   * TcpExtTCPSpuriousRtxHostQueues, with any loss
+	                                   * probe that found the tail queued) */
 	unsigned res_lo, res_hi;          /* resolutions failed before the give-up */
 	tf_band resolution;               /* one failed resolution */
 	int64_t evict_us;                 /* linkwatch's delay, at most HZ */
