@@ -25,6 +25,11 @@
 
 /* --- the model --- */
 
+/* Data waiting behind a zero window, given up by TCP_USER_TIMEOUT
+ * (tf_model_zero_window_fate()).  Its place is enum mkind in
+ * exec_scenario.h; until then, the value past MK_NA. */
+#define MK_ZERO_WINDOW ((enum mkind)(MK_NA + 1))
+
 /* The runner's rule (tf_slack_us()): one jiffy, as a timer's softirq can
  * be deferred to the next tick, plus 2 ms for wake-up and capture; added
  * to each side of the model's band.  TF_SLACK_US overrides. */
@@ -76,6 +81,8 @@ fail:
 
 const char *tf_exec_mkind_name(enum mkind k)
 {
+	if (k == MK_ZERO_WINDOW)
+		return "zero-window";
 	switch (k) {
 	case MK_RETRANS: return "retrans";
 	case MK_SYN: return "syn";
@@ -156,6 +163,87 @@ static unsigned in_flight(const struct tf_exec_run *R, const tf_flow *f, uint32_
 	return far ? (far + mss - 1) / mss : 1;
 }
 
+/*
+ * Data waiting behind a zero window (tf_model_zero_window_fate()): an
+ * answering peer (the stopped server's kernel) is probed forever unless
+ * the socket has TCP_USER_TIMEOUT, which ends it counted from the first
+ * probe (icsk_probes_tstamp), cut at the last re-arm: the latest probe or
+ * zero-window answer before the client ended.  A probe is a segment at
+ * snd_una - 1 without data (tcp_xmit_probe_skb()).
+ */
+static void zero_window(struct tf_exec_run *R, struct tf_exec_model *M, bool answers)
+{
+	const struct tf_exec_watch *w = &R->res->w;
+	int64_t first = -1, rearm = -1, end = R->res->client_done ? R->res->client_exit_ns : INT64_MAX;
+	tf_zero_window_fate z;
+	uint32_t una = 0;
+	int64_t last_rx;
+	int r;
+
+	M->kind = MK_NA;
+	if (!w->knobs) {
+		M->why = "not modelled: a zero window, and the client's TCP_USER_TIMEOUT was not readable";
+		return;
+	}
+	r = tf_model_zero_window_fate(R->res->hz ? R->res->hz : 250, (uint32_t)w->k.user_timeout_ms,
+	                              answers, 0, &z);
+	if (r == -EOPNOTSUPP) {
+		M->why = "not modelled: the peer went silent behind a zero window (tcp_probe_timer() "
+		         "gives up after tcp_retries2 unanswered probes, from the backoff the answered "
+		         "ones left)";
+		return;
+	}
+	if (r < 0) {
+		M->why = "the model refused the knobs";
+		return;
+	}
+	if (z.never) {
+		M->kind = MK_NEVER;
+		M->why = "a zero window with a live peer: the stopped server's kernel answers every "
+		         "probe and tcp_probe_timer() gives up only with TCP_USER_TIMEOUT";
+		return;
+	}
+	if (R->cap && last_ack(R, &w->flow, &una, &last_rx)) {
+		tf_flow rf = tf_flow_reverse(w->flow);
+
+		for (size_t i = 0; i < tf_capture_count(R->cap); i++) {
+			const tf_pkt *p = tf_capture_pkt(R->cap, i);
+
+			if (p->ts_ns >= end)
+				break;
+			if (pkt_in(p, &w->flow) && p->seq == una - 1 && !p->payload &&
+			    !(p->flags & (TF_TCP_SYN | TF_TCP_FIN | TF_TCP_RST))) {
+				if (first < 0)
+					first = p->ts_ns;
+				rearm = p->ts_ns;
+			} else if (first >= 0 && pkt_in(p, &rf) && p->win == 0) {
+				rearm = p->ts_ns;
+			}
+		}
+	}
+	if (first < 0) {
+		M->why = "a zero window with TCP_USER_TIMEOUT, but no zero-window probe on the capture";
+		return;
+	}
+	r = tf_model_zero_window_fate(R->res->hz ? R->res->hz : 250, (uint32_t)w->k.user_timeout_ms,
+	                              answers, (rearm - first) / 1000, &z);
+	if (r < 0) {
+		M->why = "the model refused the knobs";
+		return;
+	}
+	M->kind = MK_ZERO_WINDOW;
+	M->why = "data behind a zero window, TCP_USER_TIMEOUT counted from the first probe "
+	         "(tf_model_zero_window_fate(), tcp_probe_timer())";
+	M->origin_ns = first;
+	M->origin_what = "the first zero-window probe";
+	M->origin_approx = false;
+	M->at_us = z.band.mid_us;
+	M->lo_us = z.band.lo_us;
+	M->hi_us = z.band.hi_us;
+	M->err = z.err;
+	M->have = true;
+}
+
 /* Which of the kernel's schedules ran after the fault, from where. */
 static void model_decide(struct tf_exec_run *R, struct tf_exec_model *M)
 {
@@ -172,7 +260,7 @@ static void model_decide(struct tf_exec_run *R, struct tf_exec_model *M)
 		M->why = "the server's kernel answers (FIN, then RST): no timer decides";
 		return;
 	}
-	if (fk == FK_STOP) {
+	if (fk == FK_STOP && !(w->have && (w->timers & (1u << TF_TIMER_PROBE0)))) {
 		M->kind = MK_NA;
 		M->why = "the server's kernel still ACKs: TCP sees a healthy, silent peer";
 		return;
@@ -190,6 +278,11 @@ static void model_decide(struct tf_exec_run *R, struct tf_exec_model *M)
 	/* Which timer runs (tf_model_which_schedule()): data outstanding at
 	 * the fault, or retransmitted later (an idle client that spoke
 	 * again), means the retransmission timer. */
+	if (fk == FK_STOP) {
+		/* The stopped reader's buffer filled: the window closed. */
+		zero_window(R, M, true);
+		return;
+	}
 	tf_sock_timers st = { .state = w->first.state, .timer = w->first.timer,
 		.timers_seen = w->timers, .have_unacked = w->first.has_info,
 		.unacked = w->first.has_info ? w->first.info.tcpi_unacked : 0,
@@ -200,9 +293,8 @@ static void model_decide(struct tf_exec_run *R, struct tf_exec_model *M)
 	case TF_SCHED_KEEPALIVE: M->kind = MK_KEEPALIVE; break;
 	case TF_SCHED_NEVER:     M->kind = MK_NEVER; break;
 	case TF_SCHED_ZERO_WINDOW:
-		M->kind = MK_NA;
-		M->why = "not modelled: the client's data was waiting for the receive window "
-		         "(zero-window probes, tcp_probe_timer())";
+		/* The peer went away while the window was shut. */
+		zero_window(R, M, false);
 		return;
 	case TF_SCHED_OTHER:
 	default:

@@ -312,3 +312,46 @@ int tf_model_local_link_failure(const tf_model *m, const tf_neigh_params *p, int
 	ret->mid_us = (ret->lo_us + ret->hi_us) / 2;
 	return 0;
 }
+
+/* ------------------------------------------------------------------ */
+/* A zero window's fate (the card's zero-window row).                  */
+
+static const char R_ZW_NEVER[] =
+	"tcp_probe_timer(): an answering peer's ACK resets icsk_probes_out (tcp_ack()), so "
+	"icsk_probes_out >= tcp_retries2 never holds; no TCP_USER_TIMEOUT: no give-up";
+static const char R_ZW_UT[] =
+	"tcp_probe_timer(): jiffies - icsk_probes_tstamp >= msecs_to_jiffies(TCP_USER_TIMEOUT) "
+	"-> tcp_write_err(): ETIMEDOUT; tcp_clamp_probe0_to_user_timeout() cuts the last timer";
+
+/*
+ * tcp_probe_timer() (net/ipv4/tcp_timer.c, 6.x with icsk_probes_tstamp,
+ * 9d9b1ee0b2d1): the first expiry stamps icsk_probes_tstamp; a later one
+ * aborts once the user timeout has passed since it (whether or not the
+ * peer answers: tcp_ack_probe() keeps the stamp while the window stays
+ * shut); otherwise it gives up when icsk_probes_out >= tcp_retries2 — and
+ * an answering peer's ACKs reset icsk_probes_out, so never.  The abort's
+ * band is tf_model_zwp_user_timeout_band()'s; the errno is sk_err_soft ?:
+ * ETIMEDOUT, and nothing sets sk_err_soft behind a zero window.
+ */
+int tf_model_zero_window_fate(unsigned hz, uint32_t user_timeout_ms, bool peer_answers,
+                              int64_t rearm_us, tf_zero_window_fate *ret)
+{
+	int r;
+
+	if (!ret || hz < 100 || hz > 1000)
+		return -EINVAL;
+	memset(ret, 0, sizeof(*ret));
+	if (!user_timeout_ms) {
+		if (!peer_answers)
+			return -EOPNOTSUPP;  /* probes_out vs tcp_retries2 from the backoff left */
+		ret->never = true;
+		ret->rule = R_ZW_NEVER;
+		return 0;
+	}
+	r = tf_model_zwp_user_timeout_band(hz, user_timeout_ms, rearm_us, &ret->band);
+	if (r < 0)
+		return r;
+	ret->err = ETIMEDOUT;
+	ret->rule = R_ZW_UT;
+	return 0;
+}

@@ -823,6 +823,23 @@ typedef struct tf_local_link_failure {
 int tf_model_local_link_failure(const tf_model *m, const tf_neigh_params *p, int family,
                                 int64_t fault_us, tf_local_link_failure *ret);
 
+/* Data waiting behind a zero window (tcp_probe_timer()): with a peer whose
+ * kernel answers each probe and no TCP_USER_TIMEOUT the kernel never gives
+ * up (->never); with TCP_USER_TIMEOUT, either peer, it aborts with
+ * ETIMEDOUT in tf_model_zwp_user_timeout_band()'s band from the first
+ * probe, rearm_us being the last re-arm (probe or zero-window answer)
+ * after it.  -EOPNOTSUPP for a silent peer without a user timeout (the
+ * probes_out count starts from the backoff the answered probes left: not
+ * modelled here), -EINVAL for NULL or an hz outside 100..1000. */
+typedef struct tf_zero_window_fate {
+	bool never;
+	tf_band band;                     /* from the first probe */
+	int err;                          /* ETIMEDOUT */
+	const char *rule;
+} tf_zero_window_fate;
+int tf_model_zero_window_fate(unsigned hz, uint32_t user_timeout_ms, bool peer_answers,
+                              int64_t rearm_us, tf_zero_window_fate *ret);
+
 #ifdef __cplusplus
 }
 #endif
