@@ -63,12 +63,20 @@ static void ipv4_retries2_4(void **state)
 	assert_true(f.lo_us <= 9200 * MS && 9229 * MS <= f.hi_us);
 	assert_int_equal(f.res_hi, 3);
 	assert_true(f.busy_hi >= 3);
-	/* the plain silent peer's give-up (tf_model_retrans(): 12.6 s) is
-	 * outside: the reverts end it early */
-	assert_true(f.hi_us < 12 * S);
-
 	assert_int_equal(run(AF_INET, 4, 11, 2 * MS, &f), 0);
 	assert_true(f.lo_us <= 9229 * MS && 9229 * MS <= f.hi_us);
+	/* A writer with 6 segments out, its head 19 ms after the fault, no
+	 * wake-up latency to speak of (20 ms): 9.951 s after the head, past
+	 * every reverting run — the head's clone pushed out of the queue
+	 * (unres_qlen_bytes), no ICMP for it, no revert. */
+	assert_int_equal(run(AF_INET, 4, 6, -19 * MS, &f), 0);
+	assert_int_equal(f.err, EHOSTUNREACH);
+	assert_true(f.lo_us <= 9951 * MS && 9951 * MS <= f.hi_us);
+	/* One segment out: nothing pushes the head out; every failure
+	 * reverts and the plain silent peer's give-up (tf_model_retrans():
+	 * 12.6 s) is out of reach. */
+	assert_int_equal(run(AF_INET, 4, 1, 0, &f), 0);
+	assert_true(f.hi_us < 10 * S);
 }
 
 /* IPv6: ETIMEDOUT (Icmp6OutDestUnreachs 5, Icmp6InDestUnreachs 0,
