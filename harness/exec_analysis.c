@@ -244,6 +244,26 @@ static void zero_window(struct tf_exec_run *R, struct tf_exec_model *M, bool ans
 	M->have = true;
 }
 
+/* A zero-window probe of the watched flow after the fault on the
+ * capture: the probe timer ran even if no 100 ms sample caught it. */
+static bool zw_probed(const struct tf_exec_run *R)
+{
+	const struct tf_exec_watch *w = &R->res->w;
+	uint32_t una = 0;
+	int64_t last_rx;
+
+	if (!R->cap || !last_ack(R, &w->flow, &una, &last_rx))
+		return false;
+	for (size_t i = 0; i < tf_capture_count(R->cap); i++) {
+		const tf_pkt *p = tf_capture_pkt(R->cap, i);
+
+		if (p->ts_ns >= R->res->fault_ns && pkt_in(p, &w->flow) && p->seq == una - 1 &&
+		    !p->payload && !(p->flags & (TF_TCP_SYN | TF_TCP_FIN | TF_TCP_RST)))
+			return true;
+	}
+	return false;
+}
+
 /* Which of the kernel's schedules ran after the fault, from where. */
 static void model_decide(struct tf_exec_run *R, struct tf_exec_model *M)
 {
@@ -260,7 +280,8 @@ static void model_decide(struct tf_exec_run *R, struct tf_exec_model *M)
 		M->why = "the server's kernel answers (FIN, then RST): no timer decides";
 		return;
 	}
-	if (fk == FK_STOP && !(w->have && (w->timers & (1u << TF_TIMER_PROBE0)))) {
+	if (fk == FK_STOP && !(w->have && ((w->timers & (1u << TF_TIMER_PROBE0)) ||
+	                                   zw_probed(R)))) {
 		M->kind = MK_NA;
 		M->why = "the server's kernel still ACKs: TCP sees a healthy, silent peer";
 		return;
