@@ -400,17 +400,20 @@ static void model_decide(struct tf_exec_run *R, struct tf_exec_model *M)
 static struct {
 	bool have;
 	tf_neigh_params p;
+	long lo_disable_ipv6;        /* IPv6: the client's lo drops its ICMPv6 to itself */
 	tf_local_link_failure f;
 } cable;
 
 /* For exec_report.c (the prototype belongs in exec_private.h). */
-const tf_local_link_failure *tf_exec_model_cable(const tf_neigh_params **p);
-const tf_local_link_failure *tf_exec_model_cable(const tf_neigh_params **p)
+const tf_local_link_failure *tf_exec_model_cable(const tf_neigh_params **p, long *lo_disable_ipv6);
+const tf_local_link_failure *tf_exec_model_cable(const tf_neigh_params **p, long *lo_disable_ipv6)
 {
 	if (!cable.have)
 		return NULL;
 	if (p)
 		*p = &cable.p;
+	if (lo_disable_ipv6)
+		*lo_disable_ipv6 = cable.lo_disable_ipv6;
 	return &cable.f;
 }
 
@@ -453,8 +456,18 @@ static void cable_compute(struct tf_exec_run *R, struct tf_exec_model *M)
 		M->why = "not modelled: the client's neighbour knobs (net.*.neigh.eth0.*) were not readable";
 		return;
 	}
-	r = tf_model_local_link_failure(R->m, &cable.p, family, (R->res->fault_ns - M->origin_ns) / 1000,
-	                                f);
+	/* The ICMPv6 the client sends itself comes in through lo: dropped
+	 * there when lo has IPv6 disabled (ip6_rcv_core()). */
+	cable.lo_disable_ipv6 = -1;
+	if (family == AF_INET6 &&
+	    tf_host_sysctl_get_int(tf_topo_client(R->t), "net.ipv6.conf.lo.disable_ipv6",
+	                           &cable.lo_disable_ipv6) < 0) {
+		M->kind = MK_NA;
+		M->why = "not modelled: the client's net.ipv6.conf.lo.disable_ipv6 was not readable";
+		return;
+	}
+	r = tf_model_local_link_failure(R->m, &cable.p, family, cable.lo_disable_ipv6 == 0,
+	                                (R->res->fault_ns - M->origin_ns) / 1000, f);
 	if (r == -EOPNOTSUPP) {
 		M->kind = MK_NA;
 		M->why = "not modelled: TCP_USER_TIMEOUT's clamp of the timers while the client's own "

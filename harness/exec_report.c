@@ -80,14 +80,15 @@ static void ywall(FILE *f, int ind, const char *key, int64_t ns)
 /* "198.18.1.2:47728", "[2001:2:0:1::2]:47728" */
 /* exec_analysis.c (its prototype belongs in exec_private.h): the cable
  * rule's result and the client's neighbour knobs it used, or NULL. */
-const tf_local_link_failure *tf_exec_model_cable(const tf_neigh_params **p);
+const tf_local_link_failure *tf_exec_model_cable(const tf_neigh_params **p, long *lo_disable_ipv6);
 
 /* Which knobs decided a pulled cable's give-up, and what else the rule
  * says (the capture cannot check it: noop qdisc after linkwatch). */
 static void cable_report(FILE *f)
 {
 	const tf_neigh_params *p = NULL;
-	const tf_local_link_failure *c = tf_exec_model_cable(&p);
+	long lo_off = -1;
+	const tf_local_link_failure *c = tf_exec_model_cable(&p, &lo_off);
 
 	if (!c)
 		return;
@@ -102,6 +103,9 @@ static void cable_report(FILE *f)
 	fprintf(f, "      resolution_hi_s: %.3f\n", (double)c->resolution.hi_us / 1e6);
 	fprintf(f, "      evict_within_s: %.3f  # linkwatch -> neigh_carrier_down()\n",
 	        (double)c->evict_us / 1e6);
+	if (c->family == AF_INET6)
+		fprintf(f, "      lo_disable_ipv6: %ld  # 1: its ICMPv6 to itself is dropped, ETIMEDOUT\n",
+		        lo_off);
 	fprintf(f, "    failed_resolutions:\n      lo: %u\n      hi: %u\n", c->res_lo, c->res_hi);
 	fprintf(f, "    head_transmissions:  # original included; not on the capture after linkwatch\n"
 	           "      lo: %u\n      hi: %u\n", c->tx_lo, c->tx_hi);

@@ -48,24 +48,22 @@
  *     tasklet then finds it in flight and sends nothing.
  *     IPv6: ndisc_error_report() -> ip6_link_failure() -> icmpv6_send()
  *     sends an ICMPv6 address unreachable to the sender itself
- *     (Icmp6OutDestUnreachs), but on 6.18 the sender's IPv6 input discards
- *     it (Ip6InDiscards grows by as many, Icmp6InDestUnreachs stays 0):
- *     tcp_v6_err() never sees it, so sk_err_soft stays 0 and the give-up
- *     is ETIMEDOUT; only (4) resends the head.  (tcp_v6_err() would not
- *     undo a backoff step for code 3 anyway, only for code 0.)
+ *     (Icmp6OutDestUnreachs), through loopback: with IPv6 enabled on lo,
+ *     tcp_v6_err() stores EHOSTUNREACH in sk_err_soft but undoes no
+ *     backoff step (only for code 0, No Route); with
+ *     net.ipv6.conf.lo.disable_ipv6 = 1 (tcpfate's sandbox hosts: IPv6
+ *     only on their links) ip6_rcv_core() drops it (Ip6InDiscards,
+ *     SKB_DROP_REASON_IPV6DISABLED), sk_err_soft stays 0 and the give-up
+ *     is ETIMEDOUT — measured: Icmp6OutDestUnreachs 5, Ip6InDiscards 5,
+ *     Icmp6InDestUnreachs 0.  Either way only (4) resends the head.
  *  6. The give-up: tcp_write_timeout() at a timer expiry (or, IPv4, at a
  *     revert's immediate call) once now - retrans_stamp >=
  *     tcp_model_timeout(retries2, TCP_RTO_MIN); tcp_write_err():
  *     sk_err_soft ?: ETIMEDOUT.
- *  7. The queue holds unres_qlen_bytes of truesize: __neigh_event_send()
- *     drops the oldest skb for a new one past it (SKB_DROP_REASON_NEIGH_QUEUEFULL),
- *     without an error report.  With many segments in flight the head's
- *     clone, the oldest, can go that way: it is freed (the TSQ resend of
- *     4. still comes, at that moment or at the failure) but its ICMP never
- *     comes, so no revert: measured, IPv4 give-ups 0.2-1 s past the
- *     reverting runs' latest with 40 segments out.  With packets_out > 1
- *     the rule runs both ways (the drop's moment itself is not modelled:
- *     the resend is taken at the failure).
+ *  Not modelled: the queue's byte limit (unres_qlen_bytes, 212992 of
+ *  truesize): past it __neigh_event_send() drops the oldest skb, the
+ *  head's clone, without an error report (so without a revert).  Never
+ *  reached in the runs here (arp_tbl's unresolved_discards stayed 0).
  *
  * What the rule cannot know — when linkwatch ran within its HZ, whether
  * another segment or the head started the first resolution, where each
@@ -89,9 +87,16 @@ static const char R_CABLE6[] =
 	"neigh_carrier_down(); __neigh_event_send() queues, neigh_timer_handler() fails after "
 	"app+mcast x retrans_time; skb_still_in_host_queue(): -EBUSY, backoff goes on; the "
 	"freed clone -> tcp_wfree() -> tcp_tsq_write() -> tcp_xmit_retransmit_queue(): head "
-	"resent, timer re-armed for icsk_rto; ip6_link_failure()'s ICMPv6 to itself discarded "
-	"(Ip6InDiscards): ETIMEDOUT; tcp_write_timeout(): tcp_model_timeout(retries2, "
-	"TCP_RTO_MIN) from retrans_stamp";
+	"resent, timer re-armed for icsk_rto; ip6_link_failure()'s ICMPv6 to itself dropped by "
+	"ip6_rcv_core() (lo's disable_ipv6): ETIMEDOUT; tcp_write_timeout(): "
+	"tcp_model_timeout(retries2, TCP_RTO_MIN) from retrans_stamp";
+static const char R_CABLE6_LO[] =
+	"neigh_carrier_down(); __neigh_event_send() queues, neigh_timer_handler() fails after "
+	"app+mcast x retrans_time; skb_still_in_host_queue(): -EBUSY, backoff goes on; the "
+	"freed clone -> tcp_wfree() -> tcp_tsq_write() -> tcp_xmit_retransmit_queue(): head "
+	"resent, timer re-armed for icsk_rto; ip6_link_failure()'s ICMPv6 to itself -> "
+	"tcp_v6_err(): EHOSTUNREACH, no revert (code 3); tcp_write_timeout(): "
+	"tcp_model_timeout(retries2, TCP_RTO_MIN) from retrans_stamp";
 
 /* Where inside its band each timer fires, per run of the grid. */
 #define NQ 3
@@ -101,10 +106,10 @@ static const double Q[NQ] = { 0.0, 0.5, 1.0 };
 struct run_in {
 	const struct tcp_p *tp;
 	bool ipv4;
+	bool self_icmp;          /* the ICMP to itself reaches TCP (IPv6: lo accepts IPv6) */
 	unsigned packets_out;
 	int64_t evict_us;        /* the entry is gone from here */
 	bool other_first;        /* another segment starts the first resolution at evict_us */
-	bool head_icmp;          /* IPv4: the head's clone is error-reported (not pushed out) */
 	double qt, qr;           /* quantile of every timer band, of every resolution band */
 	int64_t res_lo, res_hi;  /* one failed resolution, µs */
 };
@@ -200,9 +205,9 @@ static int run_one(const struct run_in *in, uint64_t rmax, struct run_out *out)
 			s.pending = false;
 			s.head_in = false;
 			out->res++;
-			if (in->ipv4)
-				s.soft = true;  /* tcp_v4_err(): sk_err_soft = EHOSTUNREACH */
-			if (in->ipv4 && in->head_icmp && head && retransmits && backoff) {
+			if (in->self_icmp)
+				s.soft = true;  /* tcp_v{4,6}_err(): sk_err_soft = EHOSTUNREACH */
+			if (in->ipv4 && head && retransmits && backoff) {
 				/* tcp_ld_RTO_revert() */
 				uint64_t r;
 				int64_t rem;
@@ -256,7 +261,7 @@ static int run_one(const struct run_in *in, uint64_t rmax, struct run_out *out)
 }
 
 int tf_model_local_link_failure(const tf_model *m, const tf_neigh_params *p, int family,
-                                int64_t fault_us, tf_local_link_failure *ret)
+                                bool self_icmp, int64_t fault_us, tf_local_link_failure *ret)
 {
 	struct tcp_p tp;
 	tf_band res;
@@ -283,17 +288,15 @@ int tf_model_local_link_failure(const tf_model *m, const tf_neigh_params *p, int
 	ret->family = family;
 	ret->resolution = res;
 	ret->evict_us = j2us(m->hz, m->hz);
-	ret->rule = family == AF_INET ? R_CABLE4 : R_CABLE6;
+	ret->rule = family == AF_INET ? R_CABLE4 : self_icmp ? R_CABLE6_LO : R_CABLE6;
 
-	/* With other segments queued behind the head, the queue's byte limit
-	 * may push the head's clone out (see 7. above): both ways. */
-	for (int h = 0; h < (m->packets_out > 1 ? 2 : 1); h++)
 	for (int e = 0; e < NEVICT; e++)
 		for (int o = 0; o < 2; o++)
 			for (int a = 0; a < NQ; a++)
 				for (int b = 0; b < NQ; b++) {
 					struct run_in in = {
-						.tp = &tp, .ipv4 = family == AF_INET, .head_icmp = !h,
+						.tp = &tp, .ipv4 = family == AF_INET,
+						.self_icmp = family == AF_INET || self_icmp,
 						.packets_out = m->packets_out,
 						.evict_us = fault_us + ret->evict_us * e / (NEVICT - 1),
 						.other_first = o, .qt = Q[a], .qr = Q[b],

@@ -790,8 +790,9 @@ int tf_model_no_route_giveup(int family, unsigned hz, unsigned rto_jiffies, unsi
  * resends it (tcp_tsq_write()), re-arming the timer for icsk_rto; IPv4's
  * ICMP host unreachable, sent to itself, sets EHOSTUNREACH and undoes a
  * backoff step (tcp_ld_RTO_revert(): a retransmission at once), IPv6's
- * ICMPv6 is discarded on input on 6.18 (ETIMEDOUT).  The rules are in
- * model_cable.c's header.
+ * ICMPv6 address unreachable sets EHOSTUNREACH without a revert — or, with
+ * IPv6 disabled on lo (tcpfate's sandbox), is dropped on input
+ * (ETIMEDOUT).  The rules are in model_cable.c's header.
  */
 #ifdef __cplusplus
 extern "C" {
@@ -800,7 +801,7 @@ extern "C" {
 typedef struct tf_local_link_failure {
 	int family;
 	int64_t lo_us, mid_us, hi_us;    /* the give-up, from the head's first transmission */
-	int err;                          /* EHOSTUNREACH (IPv4), ETIMEDOUT (IPv6) */
+	int err;                          /* EHOSTUNREACH, or ETIMEDOUT (IPv6, !self_icmp) */
 	bool err_varies;                  /* some runs give the other errno (a tiny budget) */
 	unsigned tx_lo, tx_hi;            /* the head's transmissions handed to the device,
 	                                   * the original included (after linkwatch none
@@ -814,14 +815,16 @@ typedef struct tf_local_link_failure {
 	const char *rule;
 } tf_local_link_failure;
 /* m: the sender (hz, RTT, retries2, packets_out); p: its neighbour table's
- * knobs (p->hz = m's); fault_us: the carrier loss, µs after the head's
- * first transmission (negative when the head left after it).  The band is
+ * knobs (p->hz = m's); self_icmp: IPv6 only (IPv4's always arrives), the
+ * ICMPv6 the host sends itself reaches TCP — net.ipv6.conf.lo.disable_ipv6
+ * is 0; fault_us: the carrier loss, µs after the head's first
+ * transmission (negative when the head left after it).  The band is
  * the union over linkwatch's delay, which segment starts the first
  * resolution, and every timer at either end of its band.  -EINVAL (NULL,
  * family, hz mismatch), -EOPNOTSUPP with TCP_USER_TIMEOUT, -ERANGE and
  * -ENOENT as tf_model_neigh_resolution(). */
 int tf_model_local_link_failure(const tf_model *m, const tf_neigh_params *p, int family,
-                                int64_t fault_us, tf_local_link_failure *ret);
+                                bool self_icmp, int64_t fault_us, tf_local_link_failure *ret);
 
 /* Data waiting behind a zero window (tcp_probe_timer()): with a peer whose
  * kernel answers each probe and no TCP_USER_TIMEOUT the kernel never gives

@@ -106,6 +106,6 @@ run 0 "the same over IPv6" yes \
 	-6 "${srv[@]}" --fault server-stop --on sent:1000000 --model --client "python3 $tmp/writer.py 3000"
 run 0 "python writer without TCP_USER_TIMEOUT behind a stopped reader's zero window: the kernel never gives up" no \
 	'^    schedule: "never"$' 'tcp_probe_timer\(\) gives up only with TCP_USER_TIMEOUT' -- \
-	"${srv[@]}" --fault server-stop --on sent:1000000 --model --expect-running 3 --timeout 12 \
+	"${srv[@]}" --fault server-stop --on sent:1000000 --model --expect-running 3 --timeout 30 \
 	--client "python3 $tmp/writer.py 0"
 exit $((failed > 0))

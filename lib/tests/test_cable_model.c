@@ -22,8 +22,8 @@
 #define MS 1000LL
 #define S  1000000LL
 
-static int run(int family, unsigned retries2, unsigned packets_out, int64_t fault_us,
-               tf_local_link_failure *f)
+static int run_lo(int family, bool self_icmp, unsigned retries2, unsigned packets_out,
+                  int64_t fault_us, tf_local_link_failure *f)
 {
 	tf_model *m = NULL;
 	tf_neigh_params p;
@@ -35,9 +35,16 @@ static int run(int family, unsigned retries2, unsigned packets_out, int64_t faul
 	assert_int_equal(tf_model_set_retries2(m, retries2), 0);
 	assert_int_equal(tf_model_set_packets_out(m, packets_out), 0);
 	assert_int_equal(tf_neigh_params_init_family(family, &p), 0);
-	r = tf_model_local_link_failure(m, &p, family, fault_us, f);
+	r = tf_model_local_link_failure(m, &p, family, self_icmp, fault_us, f);
 	tf_model_free(m);
 	return r;
+}
+
+/* tcpfate's sandbox: IPv6 disabled on lo */
+static int run(int family, unsigned retries2, unsigned packets_out, int64_t fault_us,
+               tf_local_link_failure *f)
+{
+	return run_lo(family, false, retries2, packets_out, fault_us, f);
 }
 
 /* IPv4: 6.18, curl upload and a python writer, tcp_retries2 4: given up
@@ -65,22 +72,21 @@ static void ipv4_retries2_4(void **state)
 	assert_true(f.busy_hi >= 3);
 	assert_int_equal(run(AF_INET, 4, 11, 2 * MS, &f), 0);
 	assert_true(f.lo_us <= 9229 * MS && 9229 * MS <= f.hi_us);
-	/* A writer with 6 segments out, its head 19 ms after the fault, no
-	 * wake-up latency to speak of (20 ms): 9.951 s after the head, past
-	 * every reverting run — the head's clone pushed out of the queue
-	 * (unres_qlen_bytes), no ICMP for it, no revert. */
-	assert_int_equal(run(AF_INET, 4, 6, -19 * MS, &f), 0);
+	/* Writers with 40-76 segments out, the head 19-31 ms after the fault
+	 * (TCP_INFO every 2 ms): the failures 3.06-3.08 s apart, the
+	 * give-up 9.21 s after the head, at the third. */
+	assert_int_equal(run(AF_INET, 4, 40, -31 * MS, &f), 0);
 	assert_int_equal(f.err, EHOSTUNREACH);
-	assert_true(f.lo_us <= 9951 * MS && 9951 * MS <= f.hi_us);
-	/* One segment out: nothing pushes the head out; every failure
-	 * reverts and the plain silent peer's give-up (tf_model_retrans():
-	 * 12.6 s) is out of reach. */
+	assert_true(f.lo_us <= 9210 * MS && 9210 * MS <= f.hi_us);
+	/* The reverts end it well before a silent peer's give-up
+	 * (tf_model_retrans(): 12.6 s). */
+	assert_true(f.hi_us < 10 * S);
 	assert_int_equal(run(AF_INET, 4, 1, 0, &f), 0);
 	assert_true(f.hi_us < 10 * S);
 }
 
-/* IPv6: ETIMEDOUT (Icmp6OutDestUnreachs 5, Icmp6InDestUnreachs 0,
- * Ip6InDiscards 5); TCP_INFO showed the head resent at each failure
+/* IPv6 in the sandbox (lo without IPv6): ETIMEDOUT (Icmp6OutDestUnreachs
+ * 5, Icmp6InDestUnreachs 0, Ip6InDiscards 5); TCP_INFO showed the head resent at each failure
  * without a backoff step and the timer re-armed for icsk_rto from there
  * (1.632 s, then 3.264 s: the 1.8 s a silent peer's schedule lacks),
  * given up 9.9 s after the head (python) and 8.968 s after the fault
@@ -99,6 +105,21 @@ static void ipv6_retries2_4(void **state)
 	/* 3 in that run (TcpRetransSegs 2); 2 when no expiry found the head
 	 * queued during the second resolution (no TSQ_THROTTLED, no resend) */
 	assert_true(f.tx_lo <= 3 && 3 <= f.tx_hi);
+}
+
+/* A host whose lo accepts IPv6: the ICMPv6 arrives, EHOSTUNREACH, the
+ * times unchanged (tcp_v6_err() reverts nothing for code 3). */
+static void ipv6_lo_enabled(void **state)
+{
+	tf_local_link_failure a, b;
+
+	(void)state;
+	assert_int_equal(run_lo(AF_INET6, true, 4, 11, 0, &a), 0);
+	assert_int_equal(run_lo(AF_INET6, false, 4, 11, 0, &b), 0);
+	assert_int_equal(a.err, EHOSTUNREACH);
+	assert_int_equal(b.err, ETIMEDOUT);
+	assert_int_equal(a.lo_us, b.lo_us);
+	assert_int_equal(a.hi_us, b.hi_us);
 }
 
 /* Without the revert the IPv6 sender lasts at least as long. */
@@ -124,18 +145,18 @@ static void refused(void **state)
 	(void)state;
 	assert_int_equal(tf_model_new(&m), 0);
 	assert_int_equal(tf_neigh_params_init_family(AF_INET, &p), 0);
-	assert_int_equal(tf_model_local_link_failure(NULL, &p, AF_INET, 0, &f), -EINVAL);
-	assert_int_equal(tf_model_local_link_failure(m, NULL, AF_INET, 0, &f), -EINVAL);
-	assert_int_equal(tf_model_local_link_failure(m, &p, AF_INET, 0, NULL), -EINVAL);
-	assert_int_equal(tf_model_local_link_failure(m, &p, AF_UNIX, 0, &f), -EINVAL);
+	assert_int_equal(tf_model_local_link_failure(NULL, &p, AF_INET, false, 0, &f), -EINVAL);
+	assert_int_equal(tf_model_local_link_failure(m, NULL, AF_INET, false, 0, &f), -EINVAL);
+	assert_int_equal(tf_model_local_link_failure(m, &p, AF_INET, false, 0, NULL), -EINVAL);
+	assert_int_equal(tf_model_local_link_failure(m, &p, AF_UNIX, false, 0, &f), -EINVAL);
 	p.hz = 1000;   /* not the model's */
-	assert_int_equal(tf_model_local_link_failure(m, &p, AF_INET, 0, &f), -EINVAL);
+	assert_int_equal(tf_model_local_link_failure(m, &p, AF_INET, false, 0, &f), -EINVAL);
 	p.hz = 250;
 	p.mcast_solicit = 0;   /* no resolution: fails at once, not modelled */
-	assert_int_equal(tf_model_local_link_failure(m, &p, AF_INET, 0, &f), -ENOENT);
+	assert_int_equal(tf_model_local_link_failure(m, &p, AF_INET, false, 0, &f), -ENOENT);
 	p.mcast_solicit = 3;
 	assert_int_equal(tf_model_set_user_timeout_ms(m, 5000), 0);
-	assert_int_equal(tf_model_local_link_failure(m, &p, AF_INET, 0, &f), -EOPNOTSUPP);
+	assert_int_equal(tf_model_local_link_failure(m, &p, AF_INET, false, 0, &f), -EOPNOTSUPP);
 	tf_model_free(m);
 }
 
@@ -144,6 +165,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ipv4_retries2_4),
 		cmocka_unit_test(ipv6_retries2_4),
+		cmocka_unit_test(ipv6_lo_enabled),
 		cmocka_unit_test(ipv6_not_before_ipv4),
 		cmocka_unit_test(refused),
 	};
