@@ -5,7 +5,8 @@
 # tf_model_local_link_failure()'s band, not "not modelled": over IPv4
 # EHOSTUNREACH (its ICMP to itself, tcp_ld_RTO_revert()), over IPv6
 # ETIMEDOUT (the ICMPv6 to itself is dropped: the sandbox disables IPv6 on
-# lo, net.ipv6.conf.lo.disable_ipv6 = 1).  The report names the
+# lo, net.ipv6.conf.lo.disable_ipv6 = 1; with it 0, EHOSTUNREACH without a
+# revert).  The report names the
 # client's neighbour knobs.  TAP out.
 # Usage: exec-cable-data.sh TCPFATE EXAMPLES_DIR
 set -u
@@ -82,7 +83,7 @@ run() {
 common=(--client-sysctl net.ipv4.tcp_retries2=4 --fault cable-pull --on sent:100000
 	--expect-model --client "python3 $tmp/writer.py")
 echo "TAP version 13"
-echo "1..2"
+echo "1..3"
 run 0 "IPv4 writer, cable pulled: its own ARP fails, EHOSTUNREACH within the model's band" \
 	'^    schedule: "retrans"$' 'tf_model_local_link_failure\(\), IPv4' \
 	'^    expected_errno: "EHOSTUNREACH"$' '^    client_neighbour:' '^      mcast_solicit: 3$' \
@@ -91,4 +92,8 @@ run 0 "IPv6 writer, cable pulled: its own neighbour discovery fails, ETIMEDOUT w
 	'^  family: ipv6$' '^    schedule: "retrans"$' 'tf_model_local_link_failure\(\), IPv6' \
 	'^    expected_errno: "ETIMEDOUT"$' '^    client_neighbour:  # net.ipv6' '^      lo_disable_ipv6: 1 ' \
 	'^    errno 110$' -- -6 "${srv[@]}" "${common[@]}"
+run 0 "the same with IPv6 on the client's lo: its ICMPv6 to itself arrives, EHOSTUNREACH without a revert" \
+	'^  family: ipv6$' 'tf_model_local_link_failure\(\), IPv6' '^    expected_errno: "EHOSTUNREACH"$' \
+	'^      lo_disable_ipv6: 0 ' '^    errno 113$' -- \
+	-6 "${srv[@]}" --client-sysctl net.ipv6.conf.lo.disable_ipv6=0 "${common[@]}"
 exit $((failed > 0))
