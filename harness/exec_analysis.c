@@ -163,6 +163,72 @@ static unsigned in_flight(const struct tf_exec_run *R, const tf_flow *f, uint32_
 	return far ? (far + mss - 1) / mss : 1;
 }
 
+static bool is_probe(const tf_pkt *p, const tf_flow *f, uint32_t una)
+{
+	return pkt_in(p, f) && p->seq == una - 1 && !p->payload &&
+	       !(p->flags & (TF_TCP_SYN | TF_TCP_FIN | TF_TCP_RST));
+}
+
+/*
+ * The peer gone silent behind a zero window, no TCP_USER_TIMEOUT
+ * (tf_model_zero_window_silent()): from its last zero-window answer before
+ * the fault, with the backoff the probes answered since the window closed
+ * left (a segment opening the window resets it: tcp_ack_probe()).
+ */
+static void zero_window_silent(struct tf_exec_run *R, struct tf_exec_model *M)
+{
+	const struct tf_exec_watch *w = &R->res->w;
+	tf_flow rf = tf_flow_reverse(w->flow);
+	int64_t answer = -1, last_rx;
+	unsigned probes = 0, b0 = 0;
+	uint32_t una = 0;
+	long r2;
+	tf_band b;
+
+	M->kind = MK_NA;
+	M->why = "not modelled: the peer went silent behind a zero window, and its last "
+	         "zero-window answer is not on the capture";
+	if (!R->cap || !last_ack(R, &w->flow, &una, &last_rx))
+		return;
+	for (size_t i = 0; i < tf_capture_count(R->cap); i++) {
+		const tf_pkt *p = tf_capture_pkt(R->cap, i);
+
+		if (p->ts_ns >= R->res->fault_ns)
+			break;
+		if (pkt_in(p, &rf)) {
+			if (p->win) {
+				probes = 0;
+				answer = -1;
+			} else {
+				answer = p->ts_ns;
+				b0 = probes;
+			}
+		} else if (is_probe(p, &w->flow, una)) {
+			probes++;
+		}
+	}
+	if (answer < 0)
+		return;
+	if (tf_host_sysctl_get_int(tf_topo_client(R->t), "net.ipv4.tcp_retries2", &r2) < 0 ||
+	    r2 < 0 || r2 > 255 || (!R->m && model_for_client(R, &R->m) < 0) ||
+	    tf_model_zero_window_silent(R->res->hz ? R->res->hz : 250, tf_model_rto_jiffies(R->m),
+	                                (unsigned)r2, b0 < r2 ? b0 : (unsigned)r2, &b) < 0) {
+		M->why = "the model refused the knobs";
+		return;
+	}
+	M->kind = MK_ZERO_WINDOW;
+	M->why = "the peer gone silent behind a zero window: tcp_probe_timer() gives up at the "
+	         "tcp_retries2 + 1-th expiry after its last answer (tf_model_zero_window_silent())";
+	M->origin_ns = answer;
+	M->origin_what = "the server's last zero-window answer";
+	M->origin_approx = false;
+	M->at_us = b.mid_us;
+	M->lo_us = b.lo_us;
+	M->hi_us = b.hi_us;
+	M->err = ETIMEDOUT;
+	M->have = true;
+}
+
 /*
  * Data waiting behind a zero window (tf_model_zero_window_fate()): an
  * answering peer (the stopped server's kernel) is probed forever unless
@@ -188,9 +254,7 @@ static void zero_window(struct tf_exec_run *R, struct tf_exec_model *M, bool ans
 	r = tf_model_zero_window_fate(R->res->hz ? R->res->hz : 250, (uint32_t)w->k.user_timeout_ms,
 	                              answers, 0, &z);
 	if (r == -EOPNOTSUPP) {
-		M->why = "not modelled: the peer went silent behind a zero window (tcp_probe_timer() "
-		         "gives up after tcp_retries2 unanswered probes, from the backoff the answered "
-		         "ones left)";
+		zero_window_silent(R, M);
 		return;
 	}
 	if (r < 0) {

@@ -371,3 +371,45 @@ int tf_model_zero_window_fate(unsigned hz, uint32_t user_timeout_ms, bool peer_a
 	ret->rule = R_ZW_UT;
 	return 0;
 }
+
+/*
+ * The peer gone silent behind a zero window (tcp_probe_timer()): its last
+ * zero-window answer re-armed the probe timer for tcp_probe0_when() at the
+ * backoff the answered probes left (tcp_ack_probe(): backoff0), and reset
+ * icsk_probes_out (tcp_ack()).  Each expiry then finds icsk_probes_out <
+ * tcp_retries2, probes (tcp_send_probe0(): icsk_probes_out++, backoff++
+ * while below tcp_retries2, the timer re-armed for tcp_probe0_when()),
+ * until the expiry that finds icsk_probes_out >= tcp_retries2 calls
+ * tcp_write_err(): retries2 + 1 expiries after the answer, the first armed
+ * from the answer's softirq, the others from the tick.  Nothing sets
+ * sk_err_soft (a silent path): ETIMEDOUT.
+ */
+int tf_model_zero_window_silent(unsigned hz, unsigned rto_jiffies, unsigned retries2,
+                                unsigned backoff0, tf_band *ret)
+{
+	uint64_t base, total = 0;
+	int64_t lo = 0, hi = 0;
+	int r;
+
+	if (!ret || hz < 100 || hz > 1000 || retries2 > MAX_RETRIES2 || backoff0 > MAX_RETRIES2)
+		return -EINVAL;
+	base = tf_model_probe0_base(hz, rto_jiffies);
+	for (unsigned k = 0; k <= retries2; k++) {
+		uint64_t d = tf_model_probe0_gap(hz, base, backoff0 + k, retries2);
+		tf_band b;
+
+		r = tf_model_band(hz, d, k > 0, &b);
+		if (r < 0)
+			return r;
+		lo += b.lo_us;
+		hi += b.hi_us;
+		total += d;
+	}
+	memset(ret, 0, sizeof(*ret));
+	ret->lo_us = lo;
+	ret->hi_us = hi;
+	ret->mid_us = (lo + hi) / 2;
+	ret->jiffies = total > UINT32_MAX ? UINT32_MAX : (unsigned)total;
+	ret->gran = tf_model_wheel_gran(hz, base);
+	return 0;
+}

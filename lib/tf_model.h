@@ -842,6 +842,14 @@ typedef struct tf_zero_window_fate {
 } tf_zero_window_fate;
 int tf_model_zero_window_fate(unsigned hz, uint32_t user_timeout_ms, bool peer_answers,
                               int64_t rearm_us, tf_zero_window_fate *ret);
+/* A peer that stops answering behind a zero window, no TCP_USER_TIMEOUT:
+ * tcp_probe_timer() gives up (ETIMEDOUT) at the tcp_retries2 + 1-th expiry
+ * after its last answer, which left icsk_backoff at backoff0 (the probes
+ * answered since the window closed, at most tcp_retries2); the band from
+ * that answer; rto_jiffies gives tcp_probe0_base().  -EINVAL for NULL, an
+ * hz outside 100..1000, retries2 or backoff0 > 255. */
+int tf_model_zero_window_silent(unsigned hz, unsigned rto_jiffies, unsigned retries2,
+                                unsigned backoff0, tf_band *ret);
 
 #ifdef __cplusplus
 }

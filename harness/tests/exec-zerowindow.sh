@@ -6,7 +6,9 @@
 # server's kernel answers.  tf_model_zero_window_fate(): without
 # TCP_USER_TIMEOUT the kernel never gives up; with it (3000 ms) the client
 # gets ETIMEDOUT in the band counted from the first probe
-# (tcp_probe_timer(), icsk_probes_tstamp).  TAP out.
+# (tcp_probe_timer(), icsk_probes_tstamp).  A peer that vanishes behind
+# the zero window: tcp_retries2 unanswered probes after its last answer
+# (tf_model_zero_window_silent()).  TAP out.
 # Usage: exec-zerowindow.sh TCPFATE EXAMPLES_DIR
 set -u
 tcpfate=$1
@@ -41,6 +43,15 @@ try:
 except OSError as e:
     print("errno", e.errno, flush=True)
     sys.exit(3)
+PY
+# A server that accepts and never reads: the window closes at once.
+cat >"$tmp/noread.py" <<'PY'
+import socket, sys
+srv = socket.create_server(("::", int(sys.argv[1])), family=socket.AF_INET6, dualstack_ipv6=True)
+held = []
+while True:
+    c, peer = srv.accept()
+    held.append(c)
 PY
 srv=(--server "python3 $tmp/reader.py 8080" --wait-server 8080)
 
@@ -96,7 +107,7 @@ run() {
 }
 
 echo "TAP version 13"
-echo "1..3"
+echo "1..4"
 run 0 "python writer with TCP_USER_TIMEOUT 3000 behind a stopped reader's zero window: ETIMEDOUT in the model's band" yes \
 	'^    schedule: "zero-window"$' '^    origin: "the first zero-window probe"$' \
 	'^    expected_errno: "ETIMEDOUT"$' '^    errno 110$' -- \
@@ -108,4 +119,12 @@ run 0 "python writer without TCP_USER_TIMEOUT behind a stopped reader's zero win
 	'^    schedule: "never"$' 'tcp_probe_timer\(\) gives up only with TCP_USER_TIMEOUT' -- \
 	"${srv[@]}" --fault server-stop --on sent:1000000 --model --expect-running 3 --timeout 30 \
 	--client "python3 $tmp/writer.py 0"
+# The peer vanishes 4 s into a zero window (tcp_retries2 4: the answered
+# probes have backed off to 4 by then): the 5th expiry after its last
+# answer gives up, ETIMEDOUT (tf_model_zero_window_silent()).
+run 0 "python writer behind a zero window whose peer vanishes: tcp_retries2 unanswered probes, ETIMEDOUT as modelled" no \
+	'^    schedule: "zero-window"$' '^    origin: "the server.s last zero-window answer"$' \
+	'^    expected_errno: "ETIMEDOUT"$' '^    errno 110$' -- \
+	--server "python3 $tmp/noread.py 8080" --wait-server 8080 --client-sysctl net.ipv4.tcp_retries2=4 \
+	--fault server-vanish --at 4 --expect-model --client "python3 $tmp/writer.py 0"
 exit $((failed > 0))

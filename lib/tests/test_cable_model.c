@@ -136,6 +136,47 @@ static void ipv6_not_before_ipv4(void **state)
 	}
 }
 
+/* tcp_probe_timer() behind a zero window (tf_model_zero_window_fate(),
+ * tf_model_zero_window_silent()), HZ 250, tcp_probe0_base() 51 jiffies. */
+static void zero_window(void **state)
+{
+	tf_zero_window_fate z;
+	tf_band b;
+
+	(void)state;
+	/* an answering peer, no user timeout: never */
+	assert_int_equal(tf_model_zero_window_fate(250, 0, true, 0, &z), 0);
+	assert_true(z.never);
+	/* a silent one: tf_model_zero_window_silent()'s */
+	assert_int_equal(tf_model_zero_window_fate(250, 0, false, 0, &z), -EOPNOTSUPP);
+	/* TCP_USER_TIMEOUT 3000 ms = 750 jiffies, last re-arm at the first
+	 * probe: [749, 750 + gran(750) 64 + 1] jiffies */
+	assert_int_equal(tf_model_zero_window_fate(250, 3000, true, 0, &z), 0);
+	assert_false(z.never);
+	assert_int_equal(z.err, ETIMEDOUT);
+	assert_int_equal(z.band.lo_us, 2996 * MS);
+	assert_int_equal(z.band.hi_us, 3260 * MS);
+	/* measured (6.18, python writers, stopped reader): 3.016-3.193 s from
+	 * the first probe to the client's exit, the last re-arm near the end */
+	assert_int_equal(tf_model_zero_window_fate(250, 3000, true, 2900 * MS, &z), 0);
+	assert_true(z.band.lo_us <= 3016 * MS);
+
+	/* silent after its last answer, tcp_retries2 4, backoff already 4:
+	 * five expiries of 51 << 4 = 816 jiffies (wheel level 2, gran 64),
+	 * the first from the answer's softirq [816, 880], the others from the
+	 * tick [817, 880] */
+	assert_int_equal(tf_model_zero_window_silent(250, 51, 4, 4, &b), 0);
+	assert_int_equal(b.lo_us, (816 + 4 * 817) * 4 * MS);
+	assert_int_equal(b.hi_us, 5 * 880 * 4 * MS);
+	/* backoff 2: 204 [204, 212], 408 [409, 416], then 816 three times */
+	assert_int_equal(tf_model_zero_window_silent(250, 51, 4, 2, &b), 0);
+	assert_int_equal(b.lo_us, (204 + 409 + 3 * 817) * 4 * MS);
+	assert_int_equal(b.hi_us, (212 + 416 + 3 * 880) * 4 * MS);
+	assert_int_equal(tf_model_zero_window_silent(99, 51, 4, 2, &b), -EINVAL);
+	assert_int_equal(tf_model_zero_window_silent(250, 51, 256, 2, &b), -EINVAL);
+	assert_int_equal(tf_model_zero_window_silent(250, 51, 4, 2, NULL), -EINVAL);
+}
+
 static void refused(void **state)
 {
 	tf_model *m = NULL;
@@ -167,6 +208,7 @@ int main(void)
 		cmocka_unit_test(ipv6_retries2_4),
 		cmocka_unit_test(ipv6_lo_enabled),
 		cmocka_unit_test(ipv6_not_before_ipv4),
+		cmocka_unit_test(zero_window),
 		cmocka_unit_test(refused),
 	};
 
