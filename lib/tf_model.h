@@ -777,3 +777,81 @@ int tf_model_no_route_giveup(int family, unsigned hz, unsigned rto_jiffies, unsi
 }
 #endif
 /* --- end of model_ndisc.c --- */
+
+/* --- the sender's own link loses carrier, data in flight (model_cable.c) --- */
+/*
+ * A cable pulled at the far end: the sender's link stays up without
+ * carrier, its neighbour entry for the next hop is flushed
+ * (neigh_carrier_down()) and every later transmission waits in the entry
+ * for a resolution that fails (tf_model_neigh_resolution(), the sender's
+ * own net.ipv{4,6}.neigh.<dev>.* knobs).  While the head's clone waits
+ * there the retransmission timer backs off without sending
+ * (skb_still_in_host_queue()); each failure frees it and the TSQ tasklet
+ * resends it (tcp_tsq_write()), re-arming the timer for icsk_rto; IPv4's
+ * ICMP host unreachable, sent to itself, sets EHOSTUNREACH and undoes a
+ * backoff step (tcp_ld_RTO_revert(): a retransmission at once), IPv6's
+ * ICMPv6 address unreachable sets EHOSTUNREACH without a revert — or, with
+ * IPv6 disabled on lo (tcpfate's sandbox), is dropped on input
+ * (ETIMEDOUT).  The rules are in model_cable.c's header.
+ */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct tf_local_link_failure {
+	int family;
+	int64_t lo_us, mid_us, hi_us;    /* the give-up, from the head's first transmission */
+	int err;                          /* EHOSTUNREACH, or ETIMEDOUT (IPv6, !self_icmp) */
+	bool err_varies;                  /* some runs give the other errno (a tiny budget) */
+	unsigned tx_lo, tx_hi;            /* the head's transmissions handed to the device,
+	                                   * the original included (after linkwatch none
+	                                   * reaches a capture: noop qdisc) */
+	unsigned busy_lo, busy_hi;        /* expiries that found it queued (counted in
+	                                   * TcpExtTCPSpuriousRtxHostQueues, with any loss
+	                                   * probe that found the tail queued) */
+	unsigned res_lo, res_hi;          /* resolutions failed before the give-up */
+	tf_band resolution;               /* one failed resolution */
+	int64_t evict_us;                 /* linkwatch's delay, at most HZ */
+	const char *rule;
+} tf_local_link_failure;
+/* m: the sender (hz, RTT, retries2, packets_out); p: its neighbour table's
+ * knobs (p->hz = m's); self_icmp: IPv6 only (IPv4's always arrives), the
+ * ICMPv6 the host sends itself reaches TCP — net.ipv6.conf.lo.disable_ipv6
+ * is 0; fault_us: the carrier loss, µs after the head's first
+ * transmission (negative when the head left after it).  The band is
+ * the union over linkwatch's delay, which segment starts the first
+ * resolution, and every timer at either end of its band.  -EINVAL (NULL,
+ * family, hz mismatch), -EOPNOTSUPP with TCP_USER_TIMEOUT, -ERANGE and
+ * -ENOENT as tf_model_neigh_resolution(). */
+int tf_model_local_link_failure(const tf_model *m, const tf_neigh_params *p, int family,
+                                bool self_icmp, int64_t fault_us, tf_local_link_failure *ret);
+
+/* Data waiting behind a zero window (tcp_probe_timer()): with a peer whose
+ * kernel answers each probe and no TCP_USER_TIMEOUT the kernel never gives
+ * up (->never); with TCP_USER_TIMEOUT, either peer, it aborts with
+ * ETIMEDOUT in tf_model_zwp_user_timeout_band()'s band from the first
+ * probe, rearm_us being the last re-arm (probe or zero-window answer)
+ * after it.  -EOPNOTSUPP for a silent peer without a user timeout (the
+ * probes_out count starts from the backoff the answered probes left: not
+ * modelled here), -EINVAL for NULL or an hz outside 100..1000. */
+typedef struct tf_zero_window_fate {
+	bool never;
+	tf_band band;                     /* from the first probe */
+	int err;                          /* ETIMEDOUT */
+	const char *rule;
+} tf_zero_window_fate;
+int tf_model_zero_window_fate(unsigned hz, uint32_t user_timeout_ms, bool peer_answers,
+                              int64_t rearm_us, tf_zero_window_fate *ret);
+/* A peer that stops answering behind a zero window, no TCP_USER_TIMEOUT:
+ * tcp_probe_timer() gives up (ETIMEDOUT) at the tcp_retries2 + 1-th expiry
+ * after its last answer, which left icsk_backoff at backoff0 (the probes
+ * answered since the window closed, at most tcp_retries2); the band from
+ * that answer; rto_jiffies gives tcp_probe0_base().  -EINVAL for NULL, an
+ * hz outside 100..1000, retries2 or backoff0 > 255. */
+int tf_model_zero_window_silent(unsigned hz, unsigned rto_jiffies, unsigned retries2,
+                                unsigned backoff0, tf_band *ret);
+
+#ifdef __cplusplus
+}
+#endif
+/* --- end of model_cable.c --- */
