@@ -25,11 +25,6 @@
 
 /* --- the model --- */
 
-/* Data waiting behind a zero window, given up by TCP_USER_TIMEOUT
- * (tf_model_zero_window_fate()).  Its place is enum mkind in
- * exec_scenario.h; until then, the value past MK_NA. */
-#define MK_ZERO_WINDOW ((enum mkind)(MK_NA + 1))
-
 /* The runner's rule (tf_slack_us()): one jiffy, as a timer's softirq can
  * be deferred to the next tick, plus 2 ms for wake-up and capture; added
  * to each side of the model's band.  TF_SLACK_US overrides. */
@@ -348,6 +343,24 @@ static void model_decide(struct tf_exec_run *R, struct tf_exec_model *M)
 	                                   zw_probed(R)))) {
 		M->kind = MK_NA;
 		M->why = "the server's kernel still ACKs: TCP sees a healthy, silent peer";
+		return;
+	}
+	if (fk == FK_SLOW) {
+		/* A live peer: its kernel ACKs, answers the zero-window probes
+		 * and reopens the window; each ACK resets icsk_probes_out, so
+		 * tcp_retries2 never ends it (tcp_probe_timer()).  TCP_USER_TIMEOUT
+		 * does, counted from icsk_probes_tstamp (the first probe), which a
+		 * window update does not restart (tcp_ack_probe() clears the timer
+		 * only): its give-up waits for the window to shut again. */
+		if (w->knobs && w->k.user_timeout_ms > 0) {
+			M->kind = MK_NA;
+			M->why = "not modelled: TCP_USER_TIMEOUT counts from the first zero-window probe "
+			         "and window updates do not restart it (tcp_probe_timer(), tcp_ack_probe())";
+		} else {
+			M->kind = MK_NEVER;
+			M->why = "never: the peer's kernel ACKs and opens the window (its ACKs reset the "
+			         "zero-window probes' count: tcp_probe_timer())";
+		}
 		return;
 	}
 	if (fk == FK_LOSS || fk == FK_DELAY || fk == FK_NONE) {

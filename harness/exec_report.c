@@ -182,6 +182,10 @@ void tf_exec_report_tap(FILE *f, const struct tf_exec_opts *o, const struct tf_e
 	ykv(f, 2, "fault", o->fault_text);
 	if (r->fault_desc[0])
 		ykv(f, 2, "fault_applied", r->fault_desc);
+	if (o->fault->kind == FK_SLOW && r->fault_done)
+		fprintf(f, "  slow_reader:\n    run_ms: %u\n    period_ms: %u\n    stops: %u\n"
+		        "    stops_at_window_update: %u\n    continues: %u\n", o->slow_run_ms,
+		        o->slow_period_ms, r->slow_stops, r->slow_reads, r->slow_conts);
 	ykv(f, 2, "trigger", o->trig == TR_AT ? "at" : o->trig_text);
 	if (o->trig == TR_AT)
 		fprintf(f, "  at_s: %.3f\n", s_of(o->at_ns));

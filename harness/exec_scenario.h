@@ -132,7 +132,9 @@ struct tf_exec_watch {
 };
 
 /* Which of the kernel's schedules applies, and what it predicts. */
-enum mkind { MK_NONE, MK_RETRANS, MK_SYN, MK_KEEPALIVE, MK_NEVER, MK_NA };
+/* MK_ZERO_WINDOW: data waiting behind a zero window, given up by
+ * TCP_USER_TIMEOUT (tf_model_zero_window_fate()). */
+enum mkind { MK_NONE, MK_RETRANS, MK_SYN, MK_KEEPALIVE, MK_NEVER, MK_NA, MK_ZERO_WINDOW };
 
 struct tf_exec_model {
 	enum mkind kind;
