@@ -284,6 +284,8 @@ typedef struct detect {
 	long retries1;
 	const tf_sched_event *at;   /* the RTO firing where black-hole detection triggers */
 	unsigned rto_before;        /* RTO retransmissions before it */
+	uint64_t budget_ms;         /* retransmits_timed_out(sk, tcp_retries1, 0)'s timeout */
+	long first_rto;             /* the schedule's first RTO event */
 	tf_schedule *s;
 	tf_model *m;
 } detect;
@@ -306,10 +308,12 @@ static void detect_model(world *w, detect *d)
 	g = tf_schedule_giveup(d->s);
 	d->at = tf_schedule_event(d->s, g);
 	d->rto_before = (unsigned)tf_schedule_count_kind(d->s, TF_TX_RTO);
+	d->first_rto = tf_schedule_nth(d->s, TF_TX_RTO, 1);
+	tf_must(tf_model_write_budget_ms(d->m, (unsigned)d->retries1, false, &d->budget_ms));
 	tf_diag("detection_model", "tcp_retries1 %ld: budget tcp_model_timeout(%ld) = %llu ms from the first "
 	        "retransmission; triggers at the RTO firing %.3f s after the original (band %.3f..%.3f), "
 	        "after %u full-size retransmissions; %s", d->retries1, d->retries1,
-	        (unsigned long long)tf_model_timeout_ms((unsigned)d->retries1, 200, 120000), d->at->at_us / 1e6,
+	        (unsigned long long)d->budget_ms, d->at->at_us / 1e6,
 	        d->at->at_lo_us / 1e6, d->at->at_hi_us / 1e6, d->rto_before, d->at->rule ? d->at->rule : "");
 }
 
@@ -317,6 +321,95 @@ static void detect_free(detect *d)
 {
 	tf_schedule_free(d->s);
 	tf_model_free(d->m);
+}
+
+/*
+ * Black-hole detection is tcp_write_timeout()'s retransmits_timed_out(sk,
+ * tcp_retries1, 0) at an RTO expiry: a time test, so a timer that fires
+ * late (a loaded machine) can pass the budget one expiry earlier than the
+ * model's ideal clock, and the kernel is right.  Expiry j of the
+ * retransmission timer is x->p[j] (the head's transmissions: the loss
+ * probe sends other data); the rule is replayed on those measured moments
+ * (lib: tf_model_replay_timed_out()) and the expiry it gives is asserted
+ * exactly, or either expiry when one falls within 1 jiffy + slack of the
+ * budget; the gaps are checked against the model's bands apart.  The
+ * model's own expiry is reported beside it.
+ */
+typedef struct replayed {
+	unsigned first, sure;    /* tf_timed_out's, 0: none among the measured */
+	unsigned want;           /* the expiry asserted: sure, else first */
+	bool ambiguous;
+} replayed;
+
+static replayed detect_replay(const detect *d, const txs *x, size_t upto)
+{
+	int64_t e[64];
+	size_t n = 0;
+	tf_timed_out t;
+	replayed r = { 0 };
+
+	for (size_t j = 1; j <= upto && j < x->n && n < TF_ARRAY_SIZE(e); j++)
+		e[n++] = (x->p[j]->ts_ns - x->p[0]->ts_ns) / 1000;
+	if (n == 0)
+		return r;
+	tf_must(tf_model_replay_timed_out(tf_case_hz(), d->budget_ms, tf_slack_us(), e, e, n, &t));
+	r.first = t.first;
+	r.sure = t.sure;
+	r.want = t.sure ? t.sure : t.first;
+	r.ambiguous = t.first != t.sure;
+	tf_diag("detect_model_ideal", "%u  # the RTO expiry the model's schedule detects at on an ideal "
+	        "clock (timers at their bands' middle)", d->rto_before + 1);
+	if (!t.first)
+		tf_diag("detect_replayed", "none  # retransmits_timed_out(tcp_retries1) holds at none of "
+		        "the %zu measured expiries (budget %llu ms)", n, (unsigned long long)d->budget_ms);
+	else if (r.ambiguous) {
+		char hi[16] = "later";
+
+		if (t.sure)
+			snprintf(hi, sizeof hi, "%u", t.sure);
+		tf_diag("detect_replayed", "%u..%s  # retransmits_timed_out(tcp_retries1) on the measured "
+		        "stamps, budget %llu ms: expiry %u within %.3f ms (1 jiffy + slack) of it, either "
+		        "expiry is the kernel's", t.first, hi, (unsigned long long)d->budget_ms, t.first,
+		        t.tol_us / 1e3);
+	}
+	else
+		tf_diag("detect_replayed", "%u  # retransmits_timed_out(tcp_retries1) on the measured stamps, "
+		        "budget %llu ms; elapsed since the first RTO %.3f ms", t.sure,
+		        (unsigned long long)d->budget_ms, t.sure_lo_us / 1e3);
+	return r;
+}
+
+/* Whether expiry k is one the replay allows for detection. */
+static bool replay_allows(const replayed *r, unsigned k)
+{
+	return r->first && k >= r->first && (!r->sure || k <= r->sure);
+}
+
+/* x->p[1..upto] against the model's timer bands: the first RTO from the
+ * original (the probe between them re-armed it), each later one from the
+ * one before; none past the model's events. */
+static void check_gaps(const detect *d, const txs *x, size_t upto)
+{
+	char what[160];
+	size_t g = tf_schedule_giveup(d->s);
+
+	for (size_t j = 1; j <= upto && j < x->n; j++) {
+		size_t i = (size_t)d->first_rto + j - 1;
+		const tf_sched_event *e = tf_schedule_event(d->s, i);
+
+		if (d->first_rto < 0 || i > g || !e) {
+			tf_note("RTO expiry %zu is past the model's schedule: its gap has no band", j);
+			continue;
+		}
+		snprintf(what, sizeof what, "RTO expiry %zu of the head: %s", j,
+		         j == 1 ? "from the original" : "gap from the one before");
+		if (j == 1)
+			tf_expect_time(what, (x->p[1]->ts_ns - x->p[0]->ts_ns) / 1000, e->at_us,
+			               e->at_lo_us, e->at_hi_us);
+		else
+			tf_expect_time(what, (x->p[j]->ts_ns - x->p[j - 1]->ts_ns) / 1000, e->gap_us,
+			               e->gap_lo_us, e->gap_hi_us);
+	}
 }
 
 /* "Too big" messages reaching the client: IPv4 ICMP fragmentation needed
@@ -386,8 +479,18 @@ TF_CASE_F(pmtu, pmtu_blackhole_stalls, .timeout_s = 60,
 	tf_expect_int("bulk bytes the server application received", (long)r.got, 0);
 	stall_expect_state("client socket still established, retransmitting",
 	                   stall_diag(w->client, &w->up), TCP_ESTABLISHED);
-	tf_expect_int("transmissions of the first bulk byte: original + RTOs up to and at the detection moment",
-	              (long)x.n, (long)d.rto_before + 2);
+	/* the expiry where tcp_mtu_probing = 1 would have detected, by the
+	 * rule on these stamps: the window ends between it and the next */
+	replayed rp = detect_replay(&d, &x, x.n - 1);
+	tf_expect_int("the detection moment among the transmissions seen (replayed; 1 when so)",
+	              rp.first != 0, 1);
+	if (rp.first)
+		tf_expect_int(rp.ambiguous ? "transmissions of the first bulk byte: original + RTOs up to and "
+		                             "at the detection moment (replayed, either expiry)"
+		                           : "transmissions of the first bulk byte: original + RTOs up to and "
+		                             "at the detection moment (replayed)",
+		              (long)x.n, (long)rp.want + 1);
+	check_gaps(&d, &x, x.n - 1);
 	long small = 0, nodf = 0;
 	for (size_t i = 0; i < x.n; i++) {
 		small += x.p[i]->ip_len <= PATH_MTU;
@@ -399,9 +502,9 @@ TF_CASE_F(pmtu, pmtu_blackhole_stalls, .timeout_s = 60,
 	tf_expect_int(w->family == AF_INET6 ? "of them fragmentable (IPv6: never, by any router)"
 	                                    : "of them without DF", nodf, 0);
 	if (x.n >= 2)
-		tf_expect_time("the full-size retransmission at the moment probing would have recovered",
-		               (x.p[x.n - 1]->ts_ns - x.p[0]->ts_ns) / 1000, d.at->at_us, d.at->at_lo_us,
-		               d.at->at_hi_us);
+		tf_diag("last_full_size_s", "%.3f  # after the original; the model's ideal-clock detection "
+		        "moment %.3f (band %.3f..%.3f)", (x.p[x.n - 1]->ts_ns - x.p[0]->ts_ns) / 1e9,
+		        d.at->at_us / 1e6, d.at->at_lo_us / 1e6, d.at->at_hi_us / 1e6);
 	snprintf(what, sizeof what, "%s reaching the client", too_big_name(w));
 	tf_expect_int(what, too_big(w, &icmp_at, &mtu6), 0);
 	tf_expect_int("bulk segments past the router", data_crossed(w), 0);
@@ -493,10 +596,20 @@ static void probing_detects(world *w, long retries1)
 		;
 	if (k == x.n)
 		tf_fail("the first bulk byte was never resent within the path MTU");
-	tf_expect_int("full-size transmissions before the black hole was detected", (long)k,
-	              (long)d.rto_before + 1);
-	tf_expect_time("first byte resent within the path MTU (black-hole detection at tcp_retries1's budget)",
-	               (x.p[k]->ts_ns - x.p[0]->ts_ns) / 1000, d.at->at_us, d.at->at_lo_us, d.at->at_hi_us);
+	/* detection at RTO expiry k (x.p[k], the first small one): the rule
+	 * on the measured expiries 1..k says where it may come */
+	replayed rp = detect_replay(&d, &x, k);
+	if (!rp.ambiguous)
+		tf_expect_int("full-size transmissions before the black hole was detected = the expiry "
+		              "that detects (replayed on the measured stamps)", (long)k, (long)rp.want);
+	else
+		tf_expect_int("full-size transmissions before the black hole was detected: an expiry "
+		              "the replay allows (either, within 1 jiffy + slack of the budget; 1 when so)",
+		              replay_allows(&rp, (unsigned)k), 1);
+	check_gaps(&d, &x, k);
+	tf_diag("detected_s", "%.3f  # after the original; the model's ideal-clock moment %.3f (band "
+	        "%.3f..%.3f)", (x.p[k]->ts_ns - x.p[0]->ts_ns) / 1e9, d.at->at_us / 1e6,
+	        d.at->at_lo_us / 1e6, d.at->at_hi_us / 1e6);
 	tf_expect_int("its size: tcp_mtu_to_mss(search_low) (bytes)", x.p[k]->payload, mss);
 	snprintf(what, sizeof what, "its IP length: search_low = tcp_base_mss + %u%s", 
 	         tf_model_net_header_len(w->family) + TF_TCP_HDR_LEN, w->ts ? " + 12" : "");
@@ -506,9 +619,10 @@ static void probing_detects(world *w, long retries1)
 	 * wait until it read (rqwait.h), named here */
 	tf_diag("run_queue_wait_ms", "%.3f  # the pump's, until the server's first byte",
 	        r.rq_first_us / 1e3);
-	tf_expect_app_time("server application's first byte (relative to the original transmission)",
-	                   (r.first_rx - x.p[0]->ts_ns) / 1000, d.at->at_us, d.at->at_lo_us,
-	                   d.at->at_hi_us + r.rq_first_us);
+	/* the byte came in the detection's retransmission (veth: no
+	 * transit time), seen by the application no earlier */
+	tf_expect_app_time("server application's first byte (relative to the detection's retransmission)",
+	                   (r.first_rx - x.p[k]->ts_ns) / 1000, 0, 0, r.rq_first_us);
 	snprintf(what, sizeof what, "%s reaching the client", too_big_name(w));
 	tf_expect_int(what, too_big(w, &icmp_at, &mtu6), 0);
 	tf_must(tf_tcp_info(w->cfd, &ti));
