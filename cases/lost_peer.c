@@ -31,7 +31,8 @@
 
 TF_FIXTURE_PATH(lost)
 
-static void lost_peer(struct lost_fixture *self, long retries2)
+/* rto_min_us > 0: the client's tcp_rto_min_us (6.11+), before the connection */
+static void lost_peer(struct lost_fixture *self, long retries2, long rto_min_us)
 {
 	_cleanup_(tf_fault_freep) tf_fault *blackhole = NULL;
 	_cleanup_(tf_model_freep) tf_model *m = NULL;
@@ -41,6 +42,11 @@ static void lost_peer(struct lost_fixture *self, long retries2)
 	tf_run run;
 
 	tf_must(tf_host_sysctl_set_int(self->client, "net.ipv4.tcp_retries2", retries2));
+	if (rto_min_us > 0) {
+		if (!tf_host_sysctl_exists(self->client, "net.ipv4.tcp_rto_min_us"))
+			TF_SKIP("kernel has no net.ipv4.tcp_rto_min_us (Linux 6.11+)");
+		tf_must(tf_host_sysctl_set_int(self->client, "net.ipv4.tcp_rto_min_us", rto_min_us));
+	}
 	tf_must(tf_tcp_pair(self->client, self->server,
 	                    tf_topo_addr(self->t, TF_NODE_SERVER, self->family), PORT, &cfd, &sfd));
 	tf_capture *cap = tf_case_capture(self->client, TF_IF_CLIENT, "tcp port 12345", "client");
@@ -73,12 +79,29 @@ TF_CASE_F(lost, lost_peer_retries2_3, .timeout_s = 30,
           .proves = "seed 000: exponential backoff, then Linux gives up per tcp_retries2 (3)")
 {
 	(void)variant;
-	lost_peer(self, 3);
+	lost_peer(self, 3, 0);
 }
 
 TF_CASE_F(lost, lost_peer_retries2_5, .timeout_s = 40,
           .proves = "seed 004: tcp_retries2=5 reports failure after a little under 13 s")
 {
 	(void)variant;
-	lost_peer(self, 5);
+	lost_peer(self, 5, 0);
+}
+
+/*
+ * The give-up on the budget's edge (issue 10): tcp_rto_min_us 204000 (a
+ * whole 51 jiffies) gives an RTO of 52 jiffies with a veth RTT, so the
+ * 4th RTO expiry comes 14 x 52 = 728 jiffies after the first plus the
+ * timer wheel's rounding of three level-1 timers: 2924..3008 ms, across
+ * the 3000 ms of tcp_model_timeout(3, TCP_RTO_MIN) (TCP_RTO_MIN, not the
+ * socket's rto_min).  The kernel gives up at the 4th or at the 5th
+ * expiry, as the wheel falls; the model's ideal clock names one.  The
+ * count is the rule replayed on the measured stamps.
+ */
+TF_CASE_F(lost, lost_peer_retries2_3_budget_edge, .timeout_s = 30,
+          .proves = "seed 000: Linux gives up by time, not by count: at the budget's edge the count follows the timers")
+{
+	(void)variant;
+	lost_peer(self, 3, 204000);
 }
