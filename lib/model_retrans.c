@@ -344,6 +344,9 @@ int tf_model_replay_giveup(const tf_schedule *s, unsigned hz, uint64_t budget_ms
 		goto out;
 	}
 	plo = phi = tx_us[n - 1];
+	/* not even the first RTO seen: the events before it first */
+	for (size_t j = n; j < (size_t)f; j++)
+		next_expiry(tf_schedule_event(s, j), slack_us, &plo, &phi);
 	for (size_t i = (size_t)f; i < total; i++) {
 		size_t k = i - (size_t)f;
 

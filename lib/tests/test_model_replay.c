@@ -290,6 +290,13 @@ static void test_bad_input(void **state)
 	assert_int_equal(tf_model_replay_giveup(f.s, 250, 1400, f.slack, many, 10, -1, &r), 0);
 	assert_false(r.ok);
 	assert_int_equal(tf_model_replay_giveup(f.s, 250, 100000, f.slack, many, 10, -1, &r), 0);
+	/* only the original seen (the error came at once): the kernel cannot
+	 * stop before its first RTO retransmission; on the model's bands
+	 * (every timer at its top) the 4th RTO expiry may already stop */
+	assert_int_equal(tf_model_replay_giveup(f.s, 250, f.budget_ms, f.slack, f.tx, 1, 5 * MS, &r), 0);
+	assert_false(r.ok);
+	assert_int_equal(r.lo, 5);
+	assert_int_equal(r.hi, 6);
 	fx_free(&f);
 }
 
