@@ -793,24 +793,6 @@ int tf_model_no_route_giveup(int family, unsigned hz, unsigned rto_jiffies, unsi
  * ICMPv6 address unreachable sets EHOSTUNREACH without a revert — or, with
  * IPv6 disabled on lo (tcpfate's sandbox), is dropped on input
  * (ETIMEDOUT).  The rules are in model_cable.c's header.
-/* ===================================================================== */
-/* ==== model_retrans.c: tcp_write_timeout() replayed on measured      */
-/* ==== stamps (issue 10: "never flaky under load")                    */
-/* ===================================================================== */
-/*
- * The kernel stops retransmitting (and detects a PMTU black hole) by
- * time, not by count: at each RTO expiry tcp_retransmit_timer() ->
- * tcp_write_timeout() -> retransmits_timed_out(sk, boundary, timeout)
- * (net/ipv4/tcp_timer.c) compares tcp_time_stamp_ts(tp) - retrans_stamp
- * (ms, each side floored: tcp_time_stamp_ms(), tcp_skb_timestamp_ts();
- * retrans_stamp is the first RTO retransmission's, and the first expiry
- * never stops: icsk_retransmits == 0) with tcp_model_timeout(sk,
- * boundary, TCP_RTO_MIN) or TCP_USER_TIMEOUT.  A timer that fires late
- * (a loaded or paused machine) can pass the budget one expiry earlier
- * than on an ideal clock: the count a schedule gives is the ideal
- * clock's, the count the kernel makes is its rule on the real moments.
- * These replay the rule on measured moments; the caller checks the gaps
- * against the model's bands apart.
  */
 #ifdef __cplusplus
 extern "C" {
@@ -868,6 +850,35 @@ int tf_model_zero_window_fate(unsigned hz, uint32_t user_timeout_ms, bool peer_a
  * hz outside 100..1000, retries2 or backoff0 > 255. */
 int tf_model_zero_window_silent(unsigned hz, unsigned rto_jiffies, unsigned retries2,
                                 unsigned backoff0, tf_band *ret);
+
+#ifdef __cplusplus
+}
+#endif
+/* --- end of model_cable.c --- */
+
+/* ===================================================================== */
+/* ==== model_retrans.c: tcp_write_timeout() replayed on measured      */
+/* ==== stamps (issue 10: "never flaky under load")                    */
+/* ===================================================================== */
+/*
+ * The kernel stops retransmitting (and detects a PMTU black hole) by
+ * time, not by count: at each RTO expiry tcp_retransmit_timer() ->
+ * tcp_write_timeout() -> retransmits_timed_out(sk, boundary, timeout)
+ * (net/ipv4/tcp_timer.c) compares tcp_time_stamp_ts(tp) - retrans_stamp
+ * (ms, each side floored: tcp_time_stamp_ms(), tcp_skb_timestamp_ts();
+ * retrans_stamp is the first RTO retransmission's, and the first expiry
+ * never stops: icsk_retransmits == 0) with tcp_model_timeout(sk,
+ * boundary, TCP_RTO_MIN) or TCP_USER_TIMEOUT.  A timer that fires late
+ * (a loaded or paused machine) can pass the budget one expiry earlier
+ * than on an ideal clock: the count a schedule gives is the ideal
+ * clock's, the count the kernel makes is its rule on the real moments.
+ * These replay the rule on measured moments; the caller checks the gaps
+ * against the model's bands apart.
+ */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* retransmits_timed_out()'s timeout for `boundary`, in ms:
  * tcp_model_timeout(boundary, TCP_RTO_MIN) at m's HZ and rto_max, or
  * m's TCP_USER_TIMEOUT when `user_timeout` (tcp_write_timeout()'s
@@ -925,5 +936,4 @@ int tf_model_replay_giveup(const tf_schedule *s, unsigned hz, uint64_t budget_ms
 #ifdef __cplusplus
 }
 #endif
-/* --- end of model_cable.c --- */
 /* --- end of the replay (model_retrans.c) --- */
