@@ -80,3 +80,6 @@ int64_t tf_exec_slack_us(unsigned hz);
  * sentinel measured in this run. */
 int64_t tf_exec_exit_allowance_us(const struct tf_exec_result *res);
 const char *tf_exec_mkind_name(enum mkind k);
+/* The cable rule's result for this run and the client's neighbour knobs
+ * it used (tf_model_local_link_failure()), or NULL. */
+const tf_local_link_failure *tf_exec_model_cable(const tf_neigh_params **p, long *lo_disable_ipv6);

@@ -78,9 +78,6 @@ static void ywall(FILE *f, int ind, const char *key, int64_t ns)
 }
 
 /* "198.18.1.2:47728", "[2001:2:0:1::2]:47728" */
-/* exec_analysis.c (its prototype belongs in exec_private.h): the cable
- * rule's result and the client's neighbour knobs it used, or NULL. */
-const tf_local_link_failure *tf_exec_model_cable(const tf_neigh_params **p, long *lo_disable_ipv6);
 
 /* Which knobs decided a pulled cable's give-up, and what else the rule
  * says (the capture cannot check it: noop qdisc after linkwatch). */
