@@ -481,7 +481,7 @@ static struct {
 	tf_local_link_failure f;
 } cable;
 
-/* For exec_report.c (the prototype belongs in exec_private.h). */
+/* For exec_report.c (exec_private.h). */
 const tf_local_link_failure *tf_exec_model_cable(const tf_neigh_params **p, long *lo_disable_ipv6)
 {
 	if (!cable.have)
