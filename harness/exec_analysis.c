@@ -264,13 +264,16 @@ static void zero_window(struct tf_exec_run *R, struct tf_exec_model *M, bool ans
 	}
 	if (R->cap && last_ack(R, &w->flow, &una, &last_rx)) {
 		tf_flow rf = tf_flow_reverse(w->flow);
+		bool shut = false;   /* a keepalive probe has a zero-window probe's shape */
 
 		for (size_t i = 0; i < tf_capture_count(R->cap); i++) {
 			const tf_pkt *p = tf_capture_pkt(R->cap, i);
 
 			if (p->ts_ns >= end)
 				break;
-			if (pkt_in(p, &w->flow) && p->seq == una - 1 && !p->payload &&
+			if (pkt_in(p, &rf))
+				shut = p->win == 0 && !(p->flags & (TF_TCP_SYN | TF_TCP_RST));
+			if (shut && pkt_in(p, &w->flow) && p->seq == una - 1 && !p->payload &&
 			    !(p->flags & (TF_TCP_SYN | TF_TCP_FIN | TF_TCP_RST))) {
 				if (first < 0)
 					first = p->ts_ns;
@@ -304,20 +307,28 @@ static void zero_window(struct tf_exec_run *R, struct tf_exec_model *M, bool ans
 }
 
 /* A zero-window probe of the watched flow after the fault on the
- * capture: the probe timer ran even if no 100 ms sample caught it. */
+ * capture: the probe timer ran even if no 100 ms sample caught it.  A
+ * keepalive probe has the same shape (seq snd_una - 1, tcp_write_wakeup()
+ * and tcp_xmit_probe_skb() alike): only a probe sent while the server's
+ * last segment advertised a zero window is the probe timer's. */
 static bool zw_probed(const struct tf_exec_run *R)
 {
 	const struct tf_exec_watch *w = &R->res->w;
+	tf_flow rf = tf_flow_reverse(w->flow);
 	uint32_t una = 0;
 	int64_t last_rx;
+	bool shut = false;
 
 	if (!R->cap || !last_ack(R, &w->flow, &una, &last_rx))
 		return false;
 	for (size_t i = 0; i < tf_capture_count(R->cap); i++) {
 		const tf_pkt *p = tf_capture_pkt(R->cap, i);
 
-		if (p->ts_ns >= R->res->fault_ns && pkt_in(p, &w->flow) && p->seq == una - 1 &&
-		    !p->payload && !(p->flags & (TF_TCP_SYN | TF_TCP_FIN | TF_TCP_RST)))
+		if (pkt_in(p, &rf))
+			shut = p->win == 0 && !(p->flags & (TF_TCP_SYN | TF_TCP_RST));
+		else if (shut && p->ts_ns >= R->res->fault_ns && pkt_in(p, &w->flow) &&
+		         p->seq == una - 1 && !p->payload &&
+		         !(p->flags & (TF_TCP_SYN | TF_TCP_FIN | TF_TCP_RST)))
 			return true;
 	}
 	return false;

@@ -53,6 +53,21 @@ while True:
     c, peer = srv.accept()
     held.append(c)
 PY
+# A client that asks and waits, with keepalive (1 s idle, 1 s apart) and
+# TCP_USER_TIMEOUT: its keepalive probes have a zero-window probe's shape.
+cat >"$tmp/waiter.py" <<'PY'
+import os, socket, sys
+fam = socket.AF_INET6 if os.environ.get("TCPFATE_FAMILY") == "ipv6" else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 1)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 1)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, 3000)
+s.connect((os.environ["TCPFATE_SERVER"], 8080))
+s.sendall(b"request\n")
+print("request sent", flush=True)
+s.recv(1)
+PY
 srv=(--server "python3 $tmp/reader.py 8080" --wait-server 8080)
 
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -107,7 +122,7 @@ run() {
 }
 
 echo "TAP version 13"
-echo "1..4"
+echo "1..5"
 run 0 "python writer with TCP_USER_TIMEOUT 3000 behind a stopped reader's zero window: ETIMEDOUT in the model's band" yes \
 	'^    schedule: "zero-window"$' '^    origin: "the first zero-window probe"$' \
 	'^    expected_errno: "ETIMEDOUT"$' '^    errno 110$' -- \
@@ -127,4 +142,11 @@ run 0 "python writer behind a zero window whose peer vanishes: tcp_retries2 unan
 	'^    expected_errno: "ETIMEDOUT"$' '^    errno 110$' -- \
 	--server "python3 $tmp/noread.py 8080" --wait-server 8080 --client-sysctl net.ipv4.tcp_retries2=4 \
 	--fault server-vanish --at 4 --expect-model --client "python3 $tmp/writer.py 0"
+# Keepalive probes answered by a stopped server's kernel are not a zero
+# window: no zero-window schedule, and the client lives on (the model said
+# "zero-window" and an ETIMEDOUT at ~7 s before it looked at the window).
+run 0 "a waiting client with keepalive and TCP_USER_TIMEOUT under a stopped server: no zero-window schedule, it lives on" no \
+	'the server.s kernel still ACKs' -- \
+	"${srv[@]}" --fault server-stop --on 'line:request sent' --model --expect-running 6 --timeout 12 \
+	--client "python3 $tmp/waiter.py"
 exit $((failed > 0))
