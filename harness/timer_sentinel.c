@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The timer sentinel: see timer_sentinel.h. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <time.h>
+#include <sys/socket.h>
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tf_model.h"
+#include "tf_sandbox.h"
+#include "tf_util.h"
+#include "sentinel.h"
+#include "timer_sentinel.h"
+
+#define TS_RING 16384         /* per worker: ~15 min of samples at 2 per 56 ms */
+#define TS_WORKERS 4          /* one per CPU, at most */
+#define TS_CONNS 2            /* per worker, half a period apart */
+#define TS_CALIB 24           /* firings that fix the grid's phase */
+#define TS_WINDOW_NS 200000   /* on-time firings land within this of a tick */
+#define TS_GUARD_NS 100000    /* a byte sent this close before a tick may
+                               * arrive in the next jiffy: not counted */
+
+struct ts_sample {
+	int64_t t_ns;      /* CLOCK_MONOTONIC of the ACK */
+	int64_t late_ns;
+};
+
+struct ts_ring {
+	uint64_t head;     /* samples written (release), the writer's alone */
+	int64_t immediate, ambiguous, early;
+	struct ts_sample s[TS_RING];
+};
+
+struct tf_timer_sentinel {
+	char why[256];     /* written once by the sentinel when it gives up */
+	int failed;
+	unsigned hz, n_workers;
+	pid_t pid;         /* the first worker; the others are its children */
+	struct ts_ring ring[TS_WORKERS];
+};
+
+struct conn {
+	int tx, rx;
+	bool waiting;              /* a byte in flight, not yet ACKed */
+	int64_t next_ns;           /* next write, CLOCK_MONOTONIC */
+	int64_t tx_ns, ack_ns;     /* its kernel stamps, CLOCK_MONOTONIC (-1: not yet) */
+	int64_t prev_tx_ns;        /* the previous byte's, -1 before the first */
+	struct tcp_info before;    /* the receiver, before the write */
+};
+
+struct worker {
+	tf_timer_sentinel *s;
+	struct ts_ring *ring;
+	unsigned hz;
+	int64_t tick_ns, period_ns;
+	bool have_phase;
+	int64_t phase_ns;
+	struct { int64_t tx, ack; unsigned timer; } calib[TS_CALIB];
+	size_t n_calib;
+	int64_t recent[64];        /* ACK residues since the last phase fit */
+	size_t n_recent;
+};
+
+static void give_up(tf_timer_sentinel *s, const char *what, int err)
+{
+	snprintf(s->why, sizeof s->why, "%s: %s", what, strerror(err < 0 ? -err : err));
+	__atomic_store_n(&s->failed, 1, __ATOMIC_RELEASE);
+	_exit(0);
+}
+
+/* Kernel software stamps are CLOCK_REALTIME (__skb_tstamp_tx()). */
+static int64_t real_to_mono(int64_t real_ns)
+{
+	int64_t r0 = tf_now_ns(), m = tf_mono_ns(), r1 = tf_now_ns();
+	return real_ns - ((r0 + r1) / 2 - m);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int64_t mod_tick(int64_t t, int64_t tick)
+{
+	int64_t r = t % tick;
+	return r < 0 ? r + tick : r;
+}
+
+/* The grid's phase: the earliest residue of the densest TS_WINDOW_NS of
+ * ACK residues (mod one tick) — on-time firings, a little after a tick. */
+static int64_t fit_phase(int64_t *res, size_t n, int64_t tick)
+{
+	size_t best = 0, best_count = 0;
+
+	qsort(res, n, sizeof *res, cmp_i64);
+	for (size_t i = 0; i < n; i++) {
+		size_t c = 0;
+		for (size_t j = i; j < i + n; j++) {
+			int64_t v = res[j % n] + (j >= n ? tick : 0);
+			if (v - res[i] >= TS_WINDOW_NS)
+				break;
+			c++;
+		}
+		if (c > best_count) {
+			best_count = c;
+			best = i;
+		}
+	}
+	return res[best];
+}
+
+static void publish(struct worker *w, int64_t tx, int64_t ack, unsigned ticks)
+{
+	int64_t pos = mod_tick(tx - w->phase_ns, w->tick_ns), late;
+	uint64_t h;
+
+	if (pos > w->tick_ns - TS_GUARD_NS) {
+		__atomic_add_fetch(&w->ring->ambiguous, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	/* the timer fires `ticks` ticks after the one before the write */
+	late = ack - (tx - pos + (int64_t)ticks * w->tick_ns);
+	if (late < -w->tick_ns / 2) {
+		/* jiffies had not reached the write's tick yet (a late tick at
+		 * the write): it says nothing about the firing */
+		__atomic_add_fetch(&w->ring->early, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	h = w->ring->head;
+	w->ring->s[h % TS_RING] = (struct ts_sample){ .t_ns = ack, .late_ns = late };
+	__atomic_store_n(&w->ring->head, h + 1, __ATOMIC_RELEASE);
+}
+
+static void sample(struct worker *w, struct conn *c)
+{
+	tf_delack_in in = {
+		.hz = w->hz,
+		.ato_us = c->before.tcpi_ato,
+		.rto_us = c->before.tcpi_rto,
+		/* tcpi_rtt is srtt_us >> 3: a loopback RTT may round to 0
+		 * while the kernel has one (tcp_rtt_estimator() keeps >= 1) */
+		.srtt_us = c->before.tcpi_rtt ? c->before.tcpi_rtt : 1,
+		.gap_us = c->prev_tx_ns >= 0 ? (c->tx_ns - c->prev_tx_ns) / 1000 : 0,
+		/* a 1-byte segment sets ICSK_ACK_PUSHED (tcp_measure_rcv_mss()) */
+		.pingpong = true,
+	};
+	tf_delack d;
+
+	if (c->ack_ns - c->tx_ns < w->tick_ns / 2) {
+		/* quick-ack mode (tcp_in_quickack_mode()): no timer */
+		__atomic_add_fetch(&w->ring->immediate, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	/* the wheel fires a level-0 timer at the tick after its expiry
+	 * (calc_index()): d + 1 jiffies after the jiffy it was armed in */
+	if (tf_model_delack(&in, &d) < 0 || d.timer_lo != d.timer_hi || c->before.tcpi_ato == 0 ||
+	    tf_model_wheel_gran(w->hz, d.timer_lo) != 1) {
+		__atomic_add_fetch(&w->ring->ambiguous, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	d.timer_lo++;
+	if (!w->have_phase) {
+		int64_t res[TS_CALIB];
+
+		w->calib[w->n_calib].tx = c->tx_ns;
+		w->calib[w->n_calib].ack = c->ack_ns;
+		w->calib[w->n_calib].timer = d.timer_lo;
+		if (++w->n_calib < TS_CALIB)
+			return;
+		for (size_t i = 0; i < TS_CALIB; i++)
+			res[i] = mod_tick(w->calib[i].ack, w->tick_ns);
+		w->phase_ns = fit_phase(res, TS_CALIB, w->tick_ns);
+		w->have_phase = true;
+		for (size_t i = 0; i < TS_CALIB; i++)
+			publish(w, w->calib[i].tx, w->calib[i].ack, w->calib[i].timer);
+		return;
+	}
+	publish(w, c->tx_ns, c->ack_ns, d.timer_lo);
+	/* refit now and then: the grid does not move, but one fit of a late
+	 * start should not stand for the whole run */
+	w->recent[w->n_recent++] = mod_tick(c->ack_ns, w->tick_ns);
+	if (w->n_recent == TF_ARRAY_SIZE(w->recent)) {
+		w->phase_ns = fit_phase(w->recent, w->n_recent, w->tick_ns);
+		w->n_recent = 0;
+	}
+}
+
+static void read_errqueue(struct worker *w, struct conn *c)
+{
+	for (;;) {
+		char ctrl[512];
+		struct msghdr m = { .msg_control = ctrl, .msg_controllen = sizeof ctrl };
+		int64_t ts = -1;
+		int type = -1;
+
+		if (recvmsg(c->tx, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			break;
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
+			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPING) {
+				struct scm_timestamping t;
+				memcpy(&t, CMSG_DATA(cm), sizeof t);
+				ts = (int64_t)t.ts[0].tv_sec * 1000000000 + t.ts[0].tv_nsec;
+			} else if ((cm->cmsg_level == SOL_IP && cm->cmsg_type == IP_RECVERR) ||
+			           (cm->cmsg_level == SOL_IPV6 && cm->cmsg_type == IPV6_RECVERR)) {
+				struct sock_extended_err e;
+				memcpy(&e, CMSG_DATA(cm), sizeof e);
+				if (e.ee_origin == SO_EE_ORIGIN_TIMESTAMPING)
+					type = (int)e.ee_info;
+			}
+		}
+		if (ts <= 0 || !c->waiting)
+			continue;
+		if (type == SCM_TSTAMP_SND)
+			c->tx_ns = real_to_mono(ts);
+		else if (type == SCM_TSTAMP_ACK)
+			c->ack_ns = real_to_mono(ts);
+	}
+	if (!c->waiting || c->tx_ns < 0 || c->ack_ns < 0)
+		return;
+	c->waiting = false;
+	sample(w, c);
+	c->prev_tx_ns = c->tx_ns;
+	/* the receiver reads only now, with no ACK pending: a read that
+	 * drains a pushed segment sends the ACK itself (tcp_cleanup_rbuf()) */
+	char buf[256];
+	while (recv(c->rx, buf, sizeof buf, MSG_DONTWAIT) > 0)
+		;
+	/* quick-ack credits are spent at once, then the period */
+	if (c->ack_ns - c->tx_ns < w->tick_ns / 2)
+		c->next_ns = tf_mono_ns();
+	else if (c->next_ns + w->period_ns < c->ack_ns)
+		c->next_ns = c->ack_ns + w->period_ns / 4;
+	else
+		c->next_ns += w->period_ns;
+}
+
+static int conns_open(struct conn *cs, size_t n)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof a;
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+	int flags = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_TX_ACK | SOF_TIMESTAMPING_SOFTWARE |
+	            SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
+
+	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof a) < 0 || listen(l, (int)n) < 0 ||
+	    getsockname(l, (struct sockaddr *)&a, &al) < 0)
+		return -errno;
+	for (size_t i = 0; i < n; i++) {
+		cs[i].tx = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (cs[i].tx < 0 || connect(cs[i].tx, (struct sockaddr *)&a, sizeof a) < 0)
+			return -errno;
+		cs[i].rx = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+		if (cs[i].rx < 0 ||
+		    setsockopt(cs[i].tx, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0 ||
+		    setsockopt(cs[i].tx, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags) < 0)
+			return -errno;
+		cs[i].prev_tx_ns = -1;
+	}
+	close(l);
+	return 0;
+}
+
+static _Noreturn void worker_loop(tf_timer_sentinel *s, unsigned idx, int cpu)
+{
+	struct worker w = { .s = s, .ring = &s->ring[idx], .hz = s->hz };
+	struct conn cs[TS_CONNS] = { 0 };
+	cpu_set_t set;
+	int r;
+
+	if (cpu >= 0) {
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		sched_setaffinity(0, sizeof set, &set);   /* the timers are armed on this CPU */
+	}
+	w.tick_ns = (1000000000 + s->hz / 2) / s->hz;   /* TICK_NSEC */
+	/* the ACK of one byte comes before the next: m stays above ato */
+	w.period_ns = (int64_t)tf_model_delack_min(s->hz) * w.tick_ns * 7 / 5;
+	r = conns_open(cs, TS_CONNS);
+	if (r < 0)
+		give_up(s, "loopback connections", r);
+	for (size_t i = 0; i < TS_CONNS; i++)
+		cs[i].next_ns = tf_mono_ns() + (int64_t)i * w.period_ns / TS_CONNS;
+	for (;;) {
+		struct pollfd p[TS_CONNS];
+		int64_t now = tf_mono_ns(), wake = now + 1000000000;
+
+		for (size_t i = 0; i < TS_CONNS; i++) {
+			struct conn *c = &cs[i];
+			if (!c->waiting && now >= c->next_ns) {
+				socklen_t l = sizeof c->before;
+				if (getsockopt(c->rx, IPPROTO_TCP, TCP_INFO, &c->before, &l) < 0 ||
+				    send(c->tx, "x", 1, MSG_DONTWAIT) != 1)
+					give_up(s, "loopback write", errno);
+				c->waiting = true;
+				c->tx_ns = c->ack_ns = -1;
+			}
+			if (!c->waiting && c->next_ns < wake)
+				wake = c->next_ns;
+			p[i] = (struct pollfd){ .fd = c->tx, .events = 0 };
+		}
+		int64_t left = wake - tf_mono_ns();
+		int ms = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
+		if (poll(p, TS_CONNS, ms) < 0 && errno != EINTR)
+			give_up(s, "poll", errno);
+		for (size_t i = 0; i < TS_CONNS; i++)
+			if (p[i].revents & POLLERR)
+				read_errqueue(&w, &cs[i]);
+	}
+}
+
+static _Noreturn void sentinel_main(tf_timer_sentinel *s, pid_t parent)
+{
+	tf_world *world = NULL;
+	tf_host *host = NULL;
+	cpu_set_t online;
+	int cpus[TS_WORKERS], r;
+	unsigned n = 0;
+
+	tf_helper_detach(parent);
+	/* its own network namespace, lo up: never the host's */
+	r = tf_world_new(&world);
+	if (r < 0)
+		give_up(s, "no network namespace", r);
+	r = tf_host_new(world, "timers", &host);
+	if (r < 0)
+		give_up(s, "no loopback in its namespace", r);
+	if (sched_getaffinity(0, sizeof online, &online) == 0)
+		for (int cpu = 0; cpu < CPU_SETSIZE && n < TS_WORKERS; cpu++)
+			if (CPU_ISSET(cpu, &online))
+				cpus[n++] = cpu;
+	if (n == 0)
+		cpus[n++] = -1;
+	s->n_workers = n;
+	for (unsigned i = 1; i < n; i++) {
+		pid_t self = getpid(), pid = fork();
+		if (pid == 0) {
+			tf_helper_detach(self);
+			worker_loop(s, i, cpus[i]);
+		}
+	}
+	worker_loop(s, 0, cpus[0]);
+}
+
+int tf_timer_sentinel_start(unsigned hz, tf_timer_sentinel **ret)
+{
+	tf_timer_sentinel *s;
+	pid_t parent = getpid(), pid;
+
+	if (hz < 100 || hz > 1000)
+		return -EINVAL;
+	s = mmap(NULL, sizeof *s, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (s == MAP_FAILED)
+		return -errno;
+	s->hz = hz;
+	pid = fork();
+	if (pid < 0) {
+		int r = -errno;
+		munmap(s, sizeof *s);
+		return r;
+	}
+	if (pid == 0)
+		sentinel_main(s, parent);
+	s->pid = pid;
+	*ret = s;
+	return 0;
+}
+
+void tf_timer_sentinel_stats(const tf_timer_sentinel *s, int64_t since_ns, tf_timer_stats *st)
+{
+	static int64_t v[TS_WORKERS * TS_RING];
+	size_t n = 0;
+
+	*st = (tf_timer_stats){ .last_ns = -1 };
+	if (!s)
+		return;
+	for (unsigned k = 0; k < TS_WORKERS; k++) {
+		const struct ts_ring *r = &s->ring[k];
+		uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+
+		for (uint64_t i = head; i > 0 && head - i < TS_RING; i--) {
+			struct ts_sample x = r->s[(i - 1) % TS_RING];
+			if (x.t_ns < since_ns)
+				break;
+			if (x.t_ns > st->last_ns)
+				st->last_ns = x.t_ns;
+			v[n++] = x.late_ns;
+		}
+	}
+	st->samples = (int64_t)n;
+	if (!n)
+		return;
+	qsort(v, n, sizeof v[0], cmp_i64);
+	st->worst_ns = v[n - 1] > 0 ? v[n - 1] : 0;
+	st->p50_ns = v[n / 2];
+	st->p99_ns = v[n - 1 - n / 100];
+}
+
+const char *tf_timer_sentinel_why(const tf_timer_sentinel *s)
+{
+	if (!s)
+		return "not started";
+	return __atomic_load_n(&s->failed, __ATOMIC_ACQUIRE) ? s->why : "";
+}
+
+unsigned tf_timer_sentinel_workers(const tf_timer_sentinel *s)
+{
+	return s ? s->n_workers : 0;
+}
+
+void tf_timer_sentinel_dropped(const tf_timer_sentinel *s, int64_t *immediate, int64_t *ambiguous,
+                               int64_t *early)
+{
+	*immediate = *ambiguous = *early = 0;
+	for (unsigned k = 0; s && k < TS_WORKERS; k++) {
+		*immediate += __atomic_load_n(&s->ring[k].immediate, __ATOMIC_RELAXED);
+		*ambiguous += __atomic_load_n(&s->ring[k].ambiguous, __ATOMIC_RELAXED);
+		*early += __atomic_load_n(&s->ring[k].early, __ATOMIC_RELAXED);
+	}
+}
+
+void tf_timer_sentinel_stop(tf_timer_sentinel *s)
+{
+	if (!s)
+		return;
+	if (s->pid > 0) {
+		kill(s->pid, SIGKILL);   /* its workers die with it (PR_SET_PDEATHSIG) */
+		waitpid(s->pid, NULL, 0);
+	}
+	munmap(s, sizeof *s);
+}
