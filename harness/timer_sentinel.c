@@ -20,6 +20,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
 
 #include "tf_model.h"
 #include "tf_sandbox.h"
@@ -42,6 +45,7 @@ struct ts_sample {
 
 struct ts_ring {
 	uint64_t head;     /* samples written (release), the writer's alone */
+	int64_t last_ns;   /* the newest sample's time */
 	int64_t immediate, ambiguous, early;
 	struct ts_sample s[TS_RING];
 };
@@ -49,6 +53,7 @@ struct ts_ring {
 struct tf_timer_sentinel {
 	char why[256];     /* written once by the sentinel when it gives up */
 	int failed;
+	uint32_t seq;      /* samples of every worker: a futex */
 	unsigned hz, n_workers;
 	pid_t pid;         /* the first worker; the others are its children */
 	struct ts_ring ring[TS_WORKERS];
@@ -145,6 +150,9 @@ static void publish(struct worker *w, int64_t tx, int64_t ack, unsigned ticks)
 	h = w->ring->head;
 	w->ring->s[h % TS_RING] = (struct ts_sample){ .t_ns = ack, .late_ns = late };
 	__atomic_store_n(&w->ring->head, h + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&w->ring->last_ns, ack, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&w->s->seq, 1, __ATOMIC_RELEASE);
+	syscall(SYS_futex, &w->s->seq, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
 static void sample(struct worker *w, struct conn *c)
@@ -346,7 +354,7 @@ static _Noreturn void sentinel_main(tf_timer_sentinel *s, pid_t parent)
 				cpus[n++] = cpu;
 	if (n == 0)
 		cpus[n++] = -1;
-	s->n_workers = n;
+	__atomic_store_n(&s->n_workers, n, __ATOMIC_RELEASE);
 	for (unsigned i = 1; i < n; i++) {
 		pid_t self = getpid(), pid = fork();
 		if (pid == 0) {
@@ -409,6 +417,25 @@ void tf_timer_sentinel_stats(const tf_timer_sentinel *s, int64_t since_ns, tf_ti
 	st->worst_ns = v[n - 1] > 0 ? v[n - 1] : 0;
 	st->p50_ns = v[n / 2];
 	st->p99_ns = v[n - 1 - n / 100];
+}
+
+void tf_timer_sentinel_wait(const tf_timer_sentinel *s, int64_t at_ns, int64_t timeout_ns)
+{
+	int64_t deadline = tf_mono_ns() + timeout_ns;
+
+	while (s && !__atomic_load_n(&s->failed, __ATOMIC_ACQUIRE)) {
+		uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+		unsigned fresh = 0, n = __atomic_load_n(&s->n_workers, __ATOMIC_ACQUIRE);
+		int64_t left = deadline - tf_mono_ns();
+
+		for (unsigned k = 0; k < n && k < TS_WORKERS; k++)
+			fresh += __atomic_load_n(&s->ring[k].last_ns, __ATOMIC_ACQUIRE) >= at_ns;
+		if ((n && fresh == n) || left <= 0)
+			return;
+		struct timespec ts = { left / 1000000000, left % 1000000000 };
+		/* shared, not FUTEX_PRIVATE: the page is the sentinel's too */
+		syscall(SYS_futex, &s->seq, FUTEX_WAIT, seq, &ts, NULL, 0);
+	}
 }
 
 const char *tf_timer_sentinel_why(const tf_timer_sentinel *s)
