@@ -4,8 +4,10 @@
 #include <errno.h>
 #include <time.h>
 #include <sys/socket.h>
-#include <linux/errqueue.h>
-#include <linux/net_tstamp.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -35,6 +37,7 @@
 #define TS_CONNS 2            /* per worker, half a period apart */
 #define TS_CALIB 24           /* firings that fix the grid's phase */
 #define TS_WINDOW_NS 200000   /* on-time firings land within this of a tick */
+#define TS_LOST_NS 2000000000LL  /* no ACK seen: a packet the capture dropped */
 #define TS_GUARD_NS 100000    /* a byte sent this close before a tick may
                                * arrive in the next jiffy: not counted */
 
@@ -46,7 +49,7 @@ struct ts_sample {
 struct ts_ring {
 	uint64_t head;     /* samples written (release), the writer's alone */
 	int64_t last_ns;   /* the newest sample's time */
-	int64_t immediate, ambiguous, early;
+	int64_t immediate, ambiguous, early, lost;
 	struct ts_sample s[TS_RING];
 };
 
@@ -64,6 +67,9 @@ struct conn {
 	bool waiting;              /* a byte in flight, not yet ACKed */
 	int64_t next_ns;           /* next write, CLOCK_MONOTONIC */
 	int64_t tx_ns, ack_ns;     /* its kernel stamps, CLOCK_MONOTONIC (-1: not yet) */
+	int64_t sent_ns;           /* when send() was called */
+	uint32_t want_ack;         /* the byte's end sequence */
+	uint16_t tx_port, rx_port;
 	int64_t prev_tx_ns;        /* the previous byte's, -1 before the first */
 	struct tcp_info before;    /* the receiver, before the write */
 };
@@ -209,44 +215,16 @@ static void sample(struct worker *w, struct conn *c)
 	}
 }
 
-static void read_errqueue(struct worker *w, struct conn *c)
+/* The byte's ACK was sent: a sample; the receiver reads only now, with no
+ * ACK pending (a read that drains a pushed segment sends the ACK itself,
+ * tcp_cleanup_rbuf()). */
+static void acked(struct worker *w, struct conn *c)
 {
-	for (;;) {
-		char ctrl[512];
-		struct msghdr m = { .msg_control = ctrl, .msg_controllen = sizeof ctrl };
-		int64_t ts = -1;
-		int type = -1;
+	char buf[256];
 
-		if (recvmsg(c->tx, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
-			break;
-		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
-			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPING) {
-				struct scm_timestamping t;
-				memcpy(&t, CMSG_DATA(cm), sizeof t);
-				ts = (int64_t)t.ts[0].tv_sec * 1000000000 + t.ts[0].tv_nsec;
-			} else if ((cm->cmsg_level == SOL_IP && cm->cmsg_type == IP_RECVERR) ||
-			           (cm->cmsg_level == SOL_IPV6 && cm->cmsg_type == IPV6_RECVERR)) {
-				struct sock_extended_err e;
-				memcpy(&e, CMSG_DATA(cm), sizeof e);
-				if (e.ee_origin == SO_EE_ORIGIN_TIMESTAMPING)
-					type = (int)e.ee_info;
-			}
-		}
-		if (ts <= 0 || !c->waiting)
-			continue;
-		if (type == SCM_TSTAMP_SND)
-			c->tx_ns = real_to_mono(ts);
-		else if (type == SCM_TSTAMP_ACK)
-			c->ack_ns = real_to_mono(ts);
-	}
-	if (!c->waiting || c->tx_ns < 0 || c->ack_ns < 0)
-		return;
 	c->waiting = false;
 	sample(w, c);
 	c->prev_tx_ns = c->tx_ns;
-	/* the receiver reads only now, with no ACK pending: a read that
-	 * drains a pushed segment sends the ACK itself (tcp_cleanup_rbuf()) */
-	char buf[256];
 	while (recv(c->rx, buf, sizeof buf, MSG_DONTWAIT) > 0)
 		;
 	/* quick-ack credits are spent at once, then the period */
@@ -258,13 +236,62 @@ static void read_errqueue(struct worker *w, struct conn *c)
 		c->next_ns += w->period_ns;
 }
 
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Outgoing packets on lo, stamped where a case's capture stamps them
+ * (dev_queue_xmit_nit(), in the timer's softirq for the ACK): the byte,
+ * then the first ACK from the receiver that covers it. */
+static void read_capture(struct worker *w, struct conn *cs, int pk)
+{
+	for (;;) {
+		unsigned char b[128];
+		char ctrl[256];
+		struct sockaddr_ll ll;
+		struct iovec iov = { b, sizeof b };
+		struct msghdr m = { .msg_name = &ll, .msg_namelen = sizeof ll, .msg_iov = &iov,
+		                    .msg_iovlen = 1, .msg_control = ctrl, .msg_controllen = sizeof ctrl };
+		ssize_t n = recvmsg(pk, &m, MSG_DONTWAIT);
+		int64_t ts = -1;
+
+		if (n < 0)
+			break;
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm))
+			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+				struct timespec t;
+				memcpy(&t, CMSG_DATA(cm), sizeof t);
+				ts = (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+			}
+		size_t ihl = (size_t)(b[0] & 15) * 4;
+		if (ll.sll_pkttype != PACKET_OUTGOING || ts <= 0 || n < 40 || (b[0] >> 4) != 4 ||
+		    b[9] != IPPROTO_TCP || (size_t)n < ihl + 20)
+			continue;
+		const unsigned char *t = b + ihl;
+		uint16_t sport = (uint16_t)(t[0] << 8 | t[1]), dport = (uint16_t)(t[2] << 8 | t[3]);
+		long len = (long)(b[2] << 8 | b[3]) - (long)ihl - (long)(t[12] >> 4) * 4;
+		for (size_t i = 0; i < TS_CONNS; i++) {
+			struct conn *c = &cs[i];
+			if (!c->waiting)
+				continue;
+			if (sport == c->tx_port && len > 0 && c->tx_ns < 0) {
+				c->tx_ns = real_to_mono(ts);
+				c->want_ack = be32(t + 4) + (uint32_t)len;
+			} else if (dport == c->tx_port && sport == c->rx_port && len == 0 && c->tx_ns >= 0 &&
+			           (t[13] & 0x10) && (int32_t)(be32(t + 8) - c->want_ack) >= 0) {
+				c->ack_ns = real_to_mono(ts);
+				acked(w, c);
+			}
+		}
+	}
+}
+
 static int conns_open(struct conn *cs, size_t n)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t al = sizeof a;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) }, me;
+	socklen_t al = sizeof a, ml = sizeof me;
 	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
-	int flags = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_TX_ACK | SOF_TIMESTAMPING_SOFTWARE |
-	            SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
 
 	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof a) < 0 || listen(l, (int)n) < 0 ||
 	    getsockname(l, (struct sockaddr *)&a, &al) < 0)
@@ -276,12 +303,53 @@ static int conns_open(struct conn *cs, size_t n)
 		cs[i].rx = accept4(l, NULL, NULL, SOCK_CLOEXEC);
 		if (cs[i].rx < 0 ||
 		    setsockopt(cs[i].tx, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0 ||
-		    setsockopt(cs[i].tx, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags) < 0)
+		    getsockname(cs[i].tx, (struct sockaddr *)&me, &ml) < 0)
 			return -errno;
+		cs[i].tx_port = ntohs(me.sin_port);
+		cs[i].rx_port = ntohs(a.sin_port);
 		cs[i].prev_tx_ns = -1;
 	}
 	close(l);
 	return 0;
+}
+
+/* A packet socket on lo (CAP_NET_RAW of the namespace's owner: ours) that
+ * takes only the outgoing TCP packets of this worker's connections: each
+ * worker wakes for its own packets alone. */
+static int capture_open(const struct conn *cs)
+{
+	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
+	                          .sll_ifindex = (int)if_nametoindex("lo") };
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 0, 9),
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9),                 /* IPv4 protocol */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 0, 7),
+		BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),                /* X = IP header length */
+		BPF_STMT(BPF_LD | BPF_H | BPF_IND, 0),                 /* source port */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, cs[0].tx_port, 3, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, cs[1].tx_port, 2, 0),
+		BPF_STMT(BPF_LD | BPF_H | BPF_IND, 2),                 /* destination port */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, cs[0].tx_port, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 128),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, cs[1].tx_port, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 128),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog prog = { .len = TF_ARRAY_SIZE(f), .filter = f };
+	int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ALL)), one = 1;
+
+	_Static_assert(TS_CONNS == 2, "the filter names two connections");
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) < 0 ||
+	    bind(fd, (struct sockaddr *)&ll, sizeof ll) < 0) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
 }
 
 static _Noreturn void worker_loop(tf_timer_sentinel *s, unsigned idx, int cpu)
@@ -302,14 +370,24 @@ static _Noreturn void worker_loop(tf_timer_sentinel *s, unsigned idx, int cpu)
 	r = conns_open(cs, TS_CONNS);
 	if (r < 0)
 		give_up(s, "loopback connections", r);
+	int pk = capture_open(cs);
+	if (pk < 0)
+		give_up(s, "no packet socket on lo", pk);
 	for (size_t i = 0; i < TS_CONNS; i++)
 		cs[i].next_ns = tf_mono_ns() + (int64_t)i * w.period_ns / TS_CONNS;
 	for (;;) {
-		struct pollfd p[TS_CONNS];
+		struct pollfd p = { .fd = pk, .events = POLLIN };
 		int64_t now = tf_mono_ns(), wake = now + 1000000000;
 
 		for (size_t i = 0; i < TS_CONNS; i++) {
 			struct conn *c = &cs[i];
+			if (c->waiting && now - c->sent_ns > TS_LOST_NS) {
+				/* its packets were dropped (the socket's buffer) */
+				__atomic_add_fetch(&w.ring->lost, 1, __ATOMIC_RELAXED);
+				c->waiting = false;
+				c->prev_tx_ns = -1;
+				c->next_ns = now;
+			}
 			if (!c->waiting && now >= c->next_ns) {
 				socklen_t l = sizeof c->before;
 				if (getsockopt(c->rx, IPPROTO_TCP, TCP_INFO, &c->before, &l) < 0 ||
@@ -317,18 +395,17 @@ static _Noreturn void worker_loop(tf_timer_sentinel *s, unsigned idx, int cpu)
 					give_up(s, "loopback write", errno);
 				c->waiting = true;
 				c->tx_ns = c->ack_ns = -1;
+				c->sent_ns = now;
 			}
 			if (!c->waiting && c->next_ns < wake)
 				wake = c->next_ns;
-			p[i] = (struct pollfd){ .fd = c->tx, .events = 0 };
 		}
 		int64_t left = wake - tf_mono_ns();
 		int ms = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
-		if (poll(p, TS_CONNS, ms) < 0 && errno != EINTR)
+		if (poll(&p, 1, ms) < 0 && errno != EINTR)
 			give_up(s, "poll", errno);
-		for (size_t i = 0; i < TS_CONNS; i++)
-			if (p[i].revents & POLLERR)
-				read_errqueue(&w, &cs[i]);
+		if (p.revents & POLLIN)
+			read_capture(&w, cs, pk);
 	}
 }
 
@@ -451,13 +528,14 @@ unsigned tf_timer_sentinel_workers(const tf_timer_sentinel *s)
 }
 
 void tf_timer_sentinel_dropped(const tf_timer_sentinel *s, int64_t *immediate, int64_t *ambiguous,
-                               int64_t *early)
+                               int64_t *early, int64_t *lost)
 {
-	*immediate = *ambiguous = *early = 0;
+	*immediate = *ambiguous = *early = *lost = 0;
 	for (unsigned k = 0; s && k < TS_WORKERS; k++) {
 		*immediate += __atomic_load_n(&s->ring[k].immediate, __ATOMIC_RELAXED);
 		*ambiguous += __atomic_load_n(&s->ring[k].ambiguous, __ATOMIC_RELAXED);
 		*early += __atomic_load_n(&s->ring[k].early, __ATOMIC_RELAXED);
+		*lost += __atomic_load_n(&s->ring[k].lost, __ATOMIC_RELAXED);
 	}
 }
 

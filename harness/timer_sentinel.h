@@ -10,17 +10,20 @@
  * (TCP_NODELAY) every ~1.4 delayed-ACK timeouts and the receiver never
  * writes: past the quick-ack credits, each byte is acknowledged by the
  * receiver's delayed-ACK timer (tcp_send_delayed_ack(), the delay from
- * lib's tf_model_delack()).  SO_TIMESTAMPING gives, on the kernel's clock,
- * when the byte left (SCM_TSTAMP_SND) and when its ACK was processed
- * (SCM_TSTAMP_ACK: on loopback, microseconds after the timer fired).
+ * lib's tf_model_delack(), fired by the wheel at the tick after its expiry).
+ * A packet socket on lo stamps the byte and its ACK where a case's capture
+ * stamps its packets (dev_queue_xmit_nit(): the ACK's, in the timer's
+ * softirq).  (SO_TIMESTAMPING's SCM_TSTAMP_ACK would stamp the ACK's
+ * processing instead, later by the NET_RX softirq's own delay.)
  * Jiffies tick on a fixed CLOCK_MONOTONIC grid of period 1/HZ; its phase is
  * recovered from the earliest firings, and a sample's lateness is the ACK's
- * time minus the grid tick at which jiffies reached the timer's expiry.
+ * time minus the grid tick at which the wheel was due to fire it.
  *
  * Samples (time, lateness) go to a shared page, so that a case (forked
  * from the runner) reads the worst over its own interval.  The high edge
  * of a check on a kernel timer gets that worst as an allowance, named in
- * the YAML (runner.c, tf_expect_timer_time()).
+ * the YAML (runner.c, tf_expect_timer_time()): the part the slack does
+ * not already cover.
  */
 #pragma once
 
@@ -52,6 +55,6 @@ const char *tf_timer_sentinel_why(const tf_timer_sentinel *s);
 /* Workers (CPUs) measuring; the samples it dropped, by reason. */
 unsigned tf_timer_sentinel_workers(const tf_timer_sentinel *s);
 void tf_timer_sentinel_dropped(const tf_timer_sentinel *s, int64_t *immediate, int64_t *ambiguous,
-                               int64_t *early);
+                               int64_t *early, int64_t *lost);
 /* Kill and reap it (accepts NULL). */
 void tf_timer_sentinel_stop(tf_timer_sentinel *s);

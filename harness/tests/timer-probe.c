@@ -21,7 +21,7 @@ int main(int argc, char **argv)
 	unsigned hz;
 	tf_timer_sentinel *s = NULL;
 	tf_timer_stats st;
-	int64_t t0, last, imm, amb, early;
+	int64_t t0, last, imm, amb, early, lost;
 
 	if ((argc > 1 && tf_parse_long(argv[1], 1, 86400, &secs) < 0) ||
 	    (argc > 2 && tf_parse_long(argv[2], 1, 3600, &every) < 0) || argc > 3) {
@@ -51,12 +51,12 @@ int main(int argc, char **argv)
 		last = until;
 	}
 	tf_timer_sentinel_stats(s, t0, &st);
-	tf_timer_sentinel_dropped(s, &imm, &amb, &early);
+	tf_timer_sentinel_dropped(s, &imm, &amb, &early, &lost);
 	printf("# all: %u workers, %lld samples, p50 %lld us, p99 %lld us, worst %lld us; "
-	       "dropped: %lld quick-acks, %lld ambiguous, %lld early\n",
+	       "dropped: %lld quick-acks, %lld ambiguous, %lld early, %lld lost\n",
 	       tf_timer_sentinel_workers(s), (long long)st.samples, (long long)st.p50_ns / 1000,
 	       (long long)st.p99_ns / 1000, (long long)(st.worst_ns + 999) / 1000, (long long)imm,
-	       (long long)amb, (long long)early);
+	       (long long)amb, (long long)early, (long long)lost);
 	tf_timer_sentinel_stop(s);
 	return st.samples > 0 ? 0 : 1;
 }
