@@ -119,6 +119,7 @@ static struct {
 	int64_t wait_rq_us;      /* run-queue wait during the last tf_case_wait_error() */
 	int64_t start_mono_ns;   /* the timer sentinel's samples count from here */
 	bool timer_used;         /* a check took the timer allowance */
+	bool timer_stale;        /* its samples did not keep up once */
 } cur = { .fd = -1 };
 
 int64_t tf_case_rq_wait_ns(void)
@@ -140,10 +141,13 @@ int64_t tf_case_wakeup_allowance_us(void)
 }
 
 /* The timer sentinel over this case so far: each worker (CPU) has a
- * sample due within 50 ms of now, or 200 ms have passed. */
+ * sample due within 50 ms of now, or 200 ms have passed (then the case
+ * takes what there is from then on, without waiting again). */
 static void case_timer_stats(tf_timer_stats *st)
 {
-	tf_timer_sentinel_wait(tf_runner.timers, tf_mono_ns() - 50000000, 200000000);
+	if (!cur.timer_stale &&
+	    !tf_timer_sentinel_wait(tf_runner.timers, tf_mono_ns() - 50000000, 200000000))
+		cur.timer_stale = true;
 	tf_timer_sentinel_stats(tf_runner.timers, cur.start_mono_ns, st);
 }
 
@@ -182,8 +186,9 @@ static void report_timer_sentinel(void)
 	        (long long)((st.p99_ns + 999) / 1000), tf_timer_sentinel_workers(tf_runner.timers));
 	tf_diag("timer_allowance_us", "%lld  # delayed-ACK timers of the sentinel's own netns since "
 	        "this case started, late past their tick (kernel stamps): the worst beyond slack_us, "
-	        "added to the high edge of kernel-timer checks (timer_late_ms)%s",
-	        (long long)(worst_us > s ? worst_us - s : 0), cur.timer_used ? "" : "; none here");
+	        "added to the high edge of kernel-timer checks (timer_late_ms)%s%s",
+	        (long long)(worst_us > s ? worst_us - s : 0), cur.timer_used ? "" : "; none here",
+	        cur.timer_stale ? "; its samples lagged once by 200 ms" : "");
 }
 
 static void report_wakeups(void)

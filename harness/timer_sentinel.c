@@ -496,7 +496,7 @@ void tf_timer_sentinel_stats(const tf_timer_sentinel *s, int64_t since_ns, tf_ti
 	st->p99_ns = v[n - 1 - n / 100];
 }
 
-void tf_timer_sentinel_wait(const tf_timer_sentinel *s, int64_t at_ns, int64_t timeout_ns)
+bool tf_timer_sentinel_wait(const tf_timer_sentinel *s, int64_t at_ns, int64_t timeout_ns)
 {
 	int64_t deadline = tf_mono_ns() + timeout_ns;
 
@@ -507,12 +507,15 @@ void tf_timer_sentinel_wait(const tf_timer_sentinel *s, int64_t at_ns, int64_t t
 
 		for (unsigned k = 0; k < n && k < TS_WORKERS; k++)
 			fresh += __atomic_load_n(&s->ring[k].last_ns, __ATOMIC_ACQUIRE) >= at_ns;
-		if ((n && fresh == n) || left <= 0)
-			return;
+		if (n && fresh == n)
+			return true;
+		if (left <= 0)
+			return false;
 		struct timespec ts = { left / 1000000000, left % 1000000000 };
 		/* shared, not FUTEX_PRIVATE: the page is the sentinel's too */
 		syscall(SYS_futex, &s->seq, FUTEX_WAIT, seq, &ts, NULL, 0);
 	}
+	return false;
 }
 
 const char *tf_timer_sentinel_why(const tf_timer_sentinel *s)

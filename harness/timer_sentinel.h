@@ -27,6 +27,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,8 +49,8 @@ typedef struct tf_timer_stats {
 void tf_timer_sentinel_stats(const tf_timer_sentinel *s, int64_t since_ns, tf_timer_stats *st);
 /* Wait (a futex on its sample counter) until every worker has a sample at
  * or after at_ns, at most timeout_ns: a lateness just before a check is
- * seen by a sample due about then. */
-void tf_timer_sentinel_wait(const tf_timer_sentinel *s, int64_t at_ns, int64_t timeout_ns);
+ * seen by a sample due about then.  False when the time ran out. */
+bool tf_timer_sentinel_wait(const tf_timer_sentinel *s, int64_t at_ns, int64_t timeout_ns);
 /* Why it measures nothing ("" while it runs or starts), e.g. no namespace. */
 const char *tf_timer_sentinel_why(const tf_timer_sentinel *s);
 /* Workers (CPUs) measuring; the samples it dropped, by reason. */
