@@ -32,9 +32,10 @@
 #include "sentinel.h"
 #include "timer_sentinel.h"
 
-#define TS_RING 16384         /* per worker: ~15 min of samples at 2 per 56 ms */
+#define TS_RING 32768         /* per worker: ~7 min of samples at 4 per 56 ms */
 #define TS_WORKERS 4          /* one per CPU, at most */
-#define TS_CONNS 2            /* per worker, half a period apart */
+#define TS_CONNS 4            /* per worker, a quarter period apart: a sample
+                               * every ~14 ms per CPU */
 #define TS_CALIB 24           /* firings that fix the grid's phase */
 #define TS_WINDOW_NS 200000   /* on-time firings land within this of a tick */
 #define TS_LOST_NS 2000000000LL  /* no ACK seen: a packet the capture dropped */
@@ -314,32 +315,28 @@ static int conns_open(struct conn *cs, size_t n)
 }
 
 /* A packet socket on lo (CAP_NET_RAW of the namespace's owner: ours) that
- * takes only the outgoing TCP packets of this worker's connections: each
- * worker wakes for its own packets alone. */
+ * takes only the outgoing TCP packets of this worker's connections (to or
+ * from its listener's port): each worker wakes for its own packets alone. */
 static int capture_open(const struct conn *cs)
 {
 	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
 	                          .sll_ifindex = (int)if_nametoindex("lo") };
 	struct sock_filter f[] = {
 		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 0, 9),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 0, 8),
 		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9),                 /* IPv4 protocol */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 0, 7),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 0, 6),
 		BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),                /* X = IP header length */
 		BPF_STMT(BPF_LD | BPF_H | BPF_IND, 0),                 /* source port */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, cs[0].tx_port, 3, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, cs[1].tx_port, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, cs[0].rx_port, 2, 0),
 		BPF_STMT(BPF_LD | BPF_H | BPF_IND, 2),                 /* destination port */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, cs[0].tx_port, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, 128),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, cs[1].tx_port, 0, 1),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, cs[0].rx_port, 0, 1),
 		BPF_STMT(BPF_RET | BPF_K, 128),
 		BPF_STMT(BPF_RET | BPF_K, 0),
 	};
 	struct sock_fprog prog = { .len = TF_ARRAY_SIZE(f), .filter = f };
 	int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ALL)), one = 1;
 
-	_Static_assert(TS_CONNS == 2, "the filter names two connections");
 	if (fd < 0)
 		return -errno;
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0 ||
