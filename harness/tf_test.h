@@ -237,7 +237,7 @@ int64_t tf_case_rq_wait_ns(void);
 bool tf_expect_timer_time(const char *what, int64_t measured_us, int64_t expected_us,
                           int64_t lo_us, int64_t hi_us);
 /* The part of the worst lateness the timer sentinel (timer_sentinel.h)
- * measured from this case's start until now that the slack does not
+ * measured from this case's first topology until now that the slack does not
  * already cover (worst - tf_slack_us(), >= 0); 0 when it cannot run here.
  * Never for an application-side check, a low edge or a count. */
 int64_t tf_case_timer_allowance_us(void);
