@@ -14,7 +14,10 @@
  *           (silent drop, no ICMP or ICMPv6).
  * Expect:   the model's schedule (TLP, an RTO not backed off, doubling),
  *           ETIMEDOUT at the first RTO past the tcp_retries2 budget, no FIN
- *           or RST, ESTABLISHED at every retransmission, then gone.
+ *           or RST, ESTABLISHED at every retransmission, then gone.  The
+ *           give-up is by time: the count of transmissions is the kernel's
+ *           rule replayed on the measured stamps (check_replay.h), the
+ *           model's ideal-clock count beside it.
  *
  * The same rule for both families: the retransmission timer
  * (tcp_retransmit_timer(), tcp_write_timeout() in net/ipv4/tcp_timer.c) is
@@ -22,12 +25,14 @@
  * path sends no ICMPv6 for tcp_v6_err() to act on.
  */
 #include "tf_test.h"
+#include "check_replay.h"
 
 #define PORT 12345
 
 TF_FIXTURE_PATH(lost)
 
-static void lost_peer(struct lost_fixture *self, long retries2)
+/* rto_min_us > 0: the client's tcp_rto_min_us (6.11+), before the connection */
+static void lost_peer(struct lost_fixture *self, long retries2, long rto_min_us)
 {
 	_cleanup_(tf_fault_freep) tf_fault *blackhole = NULL;
 	_cleanup_(tf_model_freep) tf_model *m = NULL;
@@ -37,6 +42,11 @@ static void lost_peer(struct lost_fixture *self, long retries2)
 	tf_run run;
 
 	tf_must(tf_host_sysctl_set_int(self->client, "net.ipv4.tcp_retries2", retries2));
+	if (rto_min_us > 0) {
+		if (!tf_host_sysctl_exists(self->client, "net.ipv4.tcp_rto_min_us"))
+			TF_SKIP("kernel has no net.ipv4.tcp_rto_min_us (Linux 6.11+)");
+		tf_must(tf_host_sysctl_set_int(self->client, "net.ipv4.tcp_rto_min_us", rto_min_us));
+	}
 	tf_must(tf_tcp_pair(self->client, self->server,
 	                    tf_topo_addr(self->t, TF_NODE_SERVER, self->family), PORT, &cfd, &sfd));
 	tf_capture *cap = tf_case_capture(self->client, TF_IF_CLIENT, "tcp port 12345", "client");
@@ -49,6 +59,9 @@ static void lost_peer(struct lost_fixture *self, long retries2)
 	m = tf_case_model_sock(self->client, cfd);
 	tf_case_check_rto(m, cfd);
 	tf_must(tf_model_retrans(m, &s));
+	/* the give-up is by time (retransmits_timed_out()): the count is the
+	 * kernel's rule on the measured stamps with this budget (issue 10) */
+	tf_case_set_giveup_budget(m);
 
 	const tf_sched_event *end = tf_schedule_event(s, tf_schedule_giveup(s));
 	tf_must(tf_run_send(self->client, cfd, cap, msg, sizeof msg - 1,
@@ -66,12 +79,29 @@ TF_CASE_F(lost, lost_peer_retries2_3, .timeout_s = 30,
           .proves = "seed 000: exponential backoff, then Linux gives up per tcp_retries2 (3)")
 {
 	(void)variant;
-	lost_peer(self, 3);
+	lost_peer(self, 3, 0);
 }
 
 TF_CASE_F(lost, lost_peer_retries2_5, .timeout_s = 40,
           .proves = "seed 004: tcp_retries2=5 reports failure after a little under 13 s")
 {
 	(void)variant;
-	lost_peer(self, 5);
+	lost_peer(self, 5, 0);
+}
+
+/*
+ * The give-up on the budget's edge (issue 10): tcp_rto_min_us 204000 (a
+ * whole 51 jiffies) gives an RTO of 52 jiffies with a veth RTT, so the
+ * 4th RTO expiry comes 14 x 52 = 728 jiffies after the first plus the
+ * timer wheel's rounding of three level-1 timers: 2924..3008 ms, across
+ * the 3000 ms of tcp_model_timeout(3, TCP_RTO_MIN) (TCP_RTO_MIN, not the
+ * socket's rto_min).  The kernel gives up at the 4th or at the 5th
+ * expiry, as the wheel falls; the model's ideal clock names one.  The
+ * count is the rule replayed on the measured stamps.
+ */
+TF_CASE_F(lost, lost_peer_retries2_3_budget_edge, .timeout_s = 30,
+          .proves = "seed 000: Linux gives up by time, not by count: at the budget's edge the count follows the timers")
+{
+	(void)variant;
+	lost_peer(self, 3, 204000);
 }

@@ -59,6 +59,7 @@ struct card_row {
 	bool dead_peer;              /* a silent peer: the kernel's timers decide */
 	int heal;                    /* 0 none, 1 a blip, 2 after the give-up */
 	const char *cannot;          /* not expressible with exec: why (a SKIP) */
+	unsigned slow_run_ms, slow_period_ms;  /* slow-reader's duty cycle, or 0 */
 	/* the run */
 	char *argv[96];
 	size_t argc;

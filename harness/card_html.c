@@ -3,9 +3,9 @@
  * The card as one HTML page a browser opens offline (inline CSS and SVG,
  * no script, no external asset): the table, then one timeline per row —
  * the client's transmissions (from the row's capture), the fault, the
- * replug, the model's band for the kernel's give-up, the policy's bound,
- * and the moment the client gave up.  Time runs linearly, in seconds from
- * the fault.
+ * replug, a slow reader's continues, the model's band for the kernel's
+ * give-up, the policy's bound, and the moment the client gave up.  Time
+ * runs linearly, in seconds from the fault.
  *
  * The capture's clock (the kernel's, CLOCK_REALTIME) is placed on the
  * fault's by the packet the model took as its origin (exec gives its time
@@ -275,6 +275,21 @@ static void timeline(FILE *f, const struct card_opts *o, const struct card_row *
 	/* the fault, the replug, the policy's bound, the client's end */
 	vline(f, &s, 0, 4, AXIS_Y, "#c62828", 2, "4 2");
 	label(f, &s, 0, 12, "#c62828", r->fault ? r->fault : "fault");
+	if (r->slow_period_ms) {
+		/* slow-reader: the server stopped from the fault on, continued
+		 * RUN ms before the end of each period (exec's schedule, on the
+		 * fault's clock); a tick per continue, while the row ran */
+		double per = r->slow_period_ms / 1e3, run = r->slow_run_ms / 1e3, t;
+		unsigned k;
+
+		for (k = 1; k <= 600 && (t = k * per - run) <= fmin(end, s.t1); k++)
+			vline(f, &s, t, 40, 48, "#2e7d32", 1.5, NULL);
+		if (k > 1) {
+			snprintf(buf, sizeof buf, "server continued every %g s (%u), stopped the rest",
+			         per, k - 1);
+			label(f, &s, per - run, 38, "#2e7d32", buf);
+		}
+	}
 	if (x->healed_at_s >= 0) {
 		vline(f, &s, x->healed_at_s, 30, AXIS_Y, "#2e7d32", 2, "4 2");
 		label(f, &s, x->healed_at_s, 40, "#2e7d32", "replugged");

@@ -13,6 +13,12 @@
 
 #include "card.h"
 
+/* exec's slow-reader with its duty cycle spelled out: the timeline draws
+ * it (card_html.c) from these numbers, whatever exec's defaults become. */
+#define SLOW_RUN_MS    50
+#define SLOW_PERIOD_MS 1000
+#define SLOW_FAULT     "slow-reader:50/1000"
+
 static const struct rowdef {
 	const char *name, *what, *fault;
 	enum card_phase phase;
@@ -43,9 +49,9 @@ static const struct rowdef {
 	  "server-stop", CP_WAITING, CC_STALLED, false, true, 0, NULL },
 	{ "zero-window", "a reader that stops reading while the client sends: the window closes",
 	  "server-stop", CP_BUSY, CC_STALLED, false, true, 0, NULL },
-	{ "slow-reader", "a slow reader: the window opens a little at a time",
-	  NULL, CP_BUSY, CC_STALLED, false, true, 0,
-	  "tcpfate exec has no slow-reader fault (a receive rate on the server's side)" },
+	{ "slow-reader", "a slow reader while the client sends: the server runs once a second, "
+	  "its window closes and reopens a little at a time",
+	  SLOW_FAULT, CP_BUSY, CC_STALLED, false, true, 0, NULL },
 	{ "loss", "5 % of the packets lost, both ways (netem)",
 	  "loss:5", CP_BUSY, CC_SURVIVE, false, false, 0, NULL },
 	{ "delay", "200 ms more delay, both ways (netem)",
@@ -123,6 +129,10 @@ size_t card_rows_make(const struct card_opts *o, struct card_row *rows, size_t m
 		r->dead_peer = d->dead_peer;
 		r->heal = d->heal;
 		r->cannot = d->cannot;
+		if (r->fault && strcmp(r->fault, SLOW_FAULT) == 0) {
+			r->slow_run_ms = SLOW_RUN_MS;
+			r->slow_period_ms = SLOW_PERIOD_MS;
+		}
 		r->out_fd = r->err_fd = -1;
 		r->bound_ms = -1;
 		if (!r->cannot && d->needs_server && !o->server_cmd)
@@ -307,6 +317,21 @@ void card_row_judge(const struct card_opts *o, struct card_row *r)
 		return;
 	}
 	describe_knob(x, r->knob, sizeof r->knob);
+	if (r->slow_period_ms) {
+		/* a live peer: its kernel ACKs and answers the zero-window probes,
+		 * every ACK resets their count (tcp_probe_timer()): with the
+		 * default knobs nothing ends the connection.  TCP_USER_TIMEOUT
+		 * does: it counts from the first zero-window probe, and a window
+		 * update does not restart that clock (tcp_ack_probe() clears the
+		 * timer, not icsk_probes_tstamp) */
+		if (x->user_timeout_ms > 0)
+			snprintf(r->knob, sizeof r->knob, "TCP_USER_TIMEOUT=%ld ms, from the first "
+			         "zero-window probe if the window shuts (window updates do not restart it)",
+			         x->user_timeout_ms);
+		else
+			snprintf(r->knob, sizeof r->knob, "no timer: the window reopens every %.3g s",
+			         r->slow_period_ms / 1e3);
+	}
 	bool nonzero = x->client_exited && x->exit_code != 0;
 	if (r->cls == CC_SURVIVE) {
 		/* gave up during the blip (or at all, under loss or delay); an exit

@@ -12,9 +12,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include "exec_private.h"
@@ -74,6 +76,8 @@ fail:
 
 const char *tf_exec_mkind_name(enum mkind k)
 {
+	if (k == MK_ZERO_WINDOW)
+		return "zero-window";
 	switch (k) {
 	case MK_RETRANS: return "retrans";
 	case MK_SYN: return "syn";
@@ -154,6 +158,171 @@ static unsigned in_flight(const struct tf_exec_run *R, const tf_flow *f, uint32_
 	return far ? (far + mss - 1) / mss : 1;
 }
 
+static bool is_probe(const tf_pkt *p, const tf_flow *f, uint32_t una)
+{
+	return pkt_in(p, f) && p->seq == una - 1 && !p->payload &&
+	       !(p->flags & (TF_TCP_SYN | TF_TCP_FIN | TF_TCP_RST));
+}
+
+/*
+ * The peer gone silent behind a zero window, no TCP_USER_TIMEOUT
+ * (tf_model_zero_window_silent()): from its last zero-window answer before
+ * the fault, with the backoff the probes answered since the window closed
+ * left (a segment opening the window resets it: tcp_ack_probe()).
+ */
+static void zero_window_silent(struct tf_exec_run *R, struct tf_exec_model *M)
+{
+	const struct tf_exec_watch *w = &R->res->w;
+	tf_flow rf = tf_flow_reverse(w->flow);
+	int64_t answer = -1, last_rx;
+	unsigned probes = 0, b0 = 0;
+	uint32_t una = 0;
+	long r2;
+	tf_band b;
+
+	M->kind = MK_NA;
+	M->why = "not modelled: the peer went silent behind a zero window, and its last "
+	         "zero-window answer is not on the capture";
+	if (!R->cap || !last_ack(R, &w->flow, &una, &last_rx))
+		return;
+	for (size_t i = 0; i < tf_capture_count(R->cap); i++) {
+		const tf_pkt *p = tf_capture_pkt(R->cap, i);
+
+		if (p->ts_ns >= R->res->fault_ns)
+			break;
+		if (pkt_in(p, &rf)) {
+			if (p->win) {
+				probes = 0;
+				answer = -1;
+			} else {
+				answer = p->ts_ns;
+				b0 = probes;
+			}
+		} else if (is_probe(p, &w->flow, una)) {
+			probes++;
+		}
+	}
+	if (answer < 0)
+		return;
+	if (tf_host_sysctl_get_int(tf_topo_client(R->t), "net.ipv4.tcp_retries2", &r2) < 0 ||
+	    r2 < 0 || r2 > 255 || (!R->m && model_for_client(R, &R->m) < 0) ||
+	    tf_model_zero_window_silent(R->res->hz ? R->res->hz : 250, tf_model_rto_jiffies(R->m),
+	                                (unsigned)r2, b0 < r2 ? b0 : (unsigned)r2, &b) < 0) {
+		M->why = "the model refused the knobs";
+		return;
+	}
+	M->kind = MK_ZERO_WINDOW;
+	M->why = "the peer gone silent behind a zero window: tcp_probe_timer() gives up at the "
+	         "tcp_retries2 + 1-th expiry after its last answer (tf_model_zero_window_silent())";
+	M->origin_ns = answer;
+	M->origin_what = "the server's last zero-window answer";
+	M->origin_approx = false;
+	M->at_us = b.mid_us;
+	M->lo_us = b.lo_us;
+	M->hi_us = b.hi_us;
+	M->err = ETIMEDOUT;
+	M->have = true;
+}
+
+/*
+ * Data waiting behind a zero window (tf_model_zero_window_fate()): an
+ * answering peer (the stopped server's kernel) is probed forever unless
+ * the socket has TCP_USER_TIMEOUT, which ends it counted from the first
+ * probe (icsk_probes_tstamp), cut at the last re-arm: the latest probe or
+ * zero-window answer before the client ended.  A probe is a segment at
+ * snd_una - 1 without data (tcp_xmit_probe_skb()).
+ */
+static void zero_window(struct tf_exec_run *R, struct tf_exec_model *M, bool answers)
+{
+	const struct tf_exec_watch *w = &R->res->w;
+	int64_t first = -1, rearm = -1, end = R->res->client_done ? R->res->client_exit_ns : INT64_MAX;
+	tf_zero_window_fate z;
+	uint32_t una = 0;
+	int64_t last_rx;
+	int r;
+
+	M->kind = MK_NA;
+	if (!w->knobs) {
+		M->why = "not modelled: a zero window, and the client's TCP_USER_TIMEOUT was not readable";
+		return;
+	}
+	r = tf_model_zero_window_fate(R->res->hz ? R->res->hz : 250, (uint32_t)w->k.user_timeout_ms,
+	                              answers, 0, &z);
+	if (r == -EOPNOTSUPP) {
+		zero_window_silent(R, M);
+		return;
+	}
+	if (r < 0) {
+		M->why = "the model refused the knobs";
+		return;
+	}
+	if (z.never) {
+		M->kind = MK_NEVER;
+		M->why = "a zero window with a live peer: the stopped server's kernel answers every "
+		         "probe and tcp_probe_timer() gives up only with TCP_USER_TIMEOUT";
+		return;
+	}
+	if (R->cap && last_ack(R, &w->flow, &una, &last_rx)) {
+		tf_flow rf = tf_flow_reverse(w->flow);
+
+		for (size_t i = 0; i < tf_capture_count(R->cap); i++) {
+			const tf_pkt *p = tf_capture_pkt(R->cap, i);
+
+			if (p->ts_ns >= end)
+				break;
+			if (pkt_in(p, &w->flow) && p->seq == una - 1 && !p->payload &&
+			    !(p->flags & (TF_TCP_SYN | TF_TCP_FIN | TF_TCP_RST))) {
+				if (first < 0)
+					first = p->ts_ns;
+				rearm = p->ts_ns;
+			} else if (first >= 0 && pkt_in(p, &rf) && p->win == 0) {
+				rearm = p->ts_ns;
+			}
+		}
+	}
+	if (first < 0) {
+		M->why = "a zero window with TCP_USER_TIMEOUT, but no zero-window probe on the capture";
+		return;
+	}
+	r = tf_model_zero_window_fate(R->res->hz ? R->res->hz : 250, (uint32_t)w->k.user_timeout_ms,
+	                              answers, (rearm - first) / 1000, &z);
+	if (r < 0) {
+		M->why = "the model refused the knobs";
+		return;
+	}
+	M->kind = MK_ZERO_WINDOW;
+	M->why = "data behind a zero window, TCP_USER_TIMEOUT counted from the first probe "
+	         "(tf_model_zero_window_fate(), tcp_probe_timer())";
+	M->origin_ns = first;
+	M->origin_what = "the first zero-window probe";
+	M->origin_approx = false;
+	M->at_us = z.band.mid_us;
+	M->lo_us = z.band.lo_us;
+	M->hi_us = z.band.hi_us;
+	M->err = z.err;
+	M->have = true;
+}
+
+/* A zero-window probe of the watched flow after the fault on the
+ * capture: the probe timer ran even if no 100 ms sample caught it. */
+static bool zw_probed(const struct tf_exec_run *R)
+{
+	const struct tf_exec_watch *w = &R->res->w;
+	uint32_t una = 0;
+	int64_t last_rx;
+
+	if (!R->cap || !last_ack(R, &w->flow, &una, &last_rx))
+		return false;
+	for (size_t i = 0; i < tf_capture_count(R->cap); i++) {
+		const tf_pkt *p = tf_capture_pkt(R->cap, i);
+
+		if (p->ts_ns >= R->res->fault_ns && pkt_in(p, &w->flow) && p->seq == una - 1 &&
+		    !p->payload && !(p->flags & (TF_TCP_SYN | TF_TCP_FIN | TF_TCP_RST)))
+			return true;
+	}
+	return false;
+}
+
 /* Which of the kernel's schedules ran after the fault, from where. */
 static void model_decide(struct tf_exec_run *R, struct tf_exec_model *M)
 {
@@ -170,9 +339,28 @@ static void model_decide(struct tf_exec_run *R, struct tf_exec_model *M)
 		M->why = "the server's kernel answers (FIN, then RST): no timer decides";
 		return;
 	}
-	if (fk == FK_STOP) {
+	if (fk == FK_STOP && !(w->have && ((w->timers & (1u << TF_TIMER_PROBE0)) ||
+	                                   zw_probed(R)))) {
 		M->kind = MK_NA;
 		M->why = "the server's kernel still ACKs: TCP sees a healthy, silent peer";
+		return;
+	}
+	if (fk == FK_SLOW) {
+		/* A live peer: its kernel ACKs, answers the zero-window probes
+		 * and reopens the window; each ACK resets icsk_probes_out, so
+		 * tcp_retries2 never ends it (tcp_probe_timer()).  TCP_USER_TIMEOUT
+		 * does, counted from icsk_probes_tstamp (the first probe), which a
+		 * window update does not restart (tcp_ack_probe() clears the timer
+		 * only): its give-up waits for the window to shut again. */
+		if (w->knobs && w->k.user_timeout_ms > 0) {
+			M->kind = MK_NA;
+			M->why = "not modelled: TCP_USER_TIMEOUT counts from the first zero-window probe "
+			         "and window updates do not restart it (tcp_probe_timer(), tcp_ack_probe())";
+		} else {
+			M->kind = MK_NEVER;
+			M->why = "never: the peer's kernel ACKs and opens the window (its ACKs reset the "
+			         "zero-window probes' count: tcp_probe_timer())";
+		}
 		return;
 	}
 	if (fk == FK_LOSS || fk == FK_DELAY || fk == FK_NONE) {
@@ -188,6 +376,11 @@ static void model_decide(struct tf_exec_run *R, struct tf_exec_model *M)
 	/* Which timer runs (tf_model_which_schedule()): data outstanding at
 	 * the fault, or retransmitted later (an idle client that spoke
 	 * again), means the retransmission timer. */
+	if (fk == FK_STOP) {
+		/* The stopped reader's buffer filled: the window closed. */
+		zero_window(R, M, true);
+		return;
+	}
 	tf_sock_timers st = { .state = w->first.state, .timer = w->first.timer,
 		.timers_seen = w->timers, .have_unacked = w->first.has_info,
 		.unacked = w->first.has_info ? w->first.info.tcpi_unacked : 0,
@@ -198,9 +391,8 @@ static void model_decide(struct tf_exec_run *R, struct tf_exec_model *M)
 	case TF_SCHED_KEEPALIVE: M->kind = MK_KEEPALIVE; break;
 	case TF_SCHED_NEVER:     M->kind = MK_NEVER; break;
 	case TF_SCHED_ZERO_WINDOW:
-		M->kind = MK_NA;
-		M->why = "not modelled: the client's data was waiting for the receive window "
-		         "(zero-window probes, tcp_probe_timer())";
+		/* The peer went away while the window was shut. */
+		zero_window(R, M, false);
 		return;
 	case TF_SCHED_OTHER:
 	default:
@@ -209,16 +401,10 @@ static void model_decide(struct tf_exec_run *R, struct tf_exec_model *M)
 		return;
 	}
 	enum mkind k = M->kind;
-	if (fk == FK_CABLE && k == MK_RETRANS) {
-		/* Measured here: with the link without carrier, transmissions
-		 * fail locally (ARP) and the timer stops following a silent
-		 * peer's schedule; tf_model covers keepalive under a pulled
-		 * cable, not this. */
-		M->kind = MK_NA;
-		M->why = "not modelled: data in flight while the client's own link has no carrier "
-		         "(local transmit failures change the retransmission timer)";
-		return;
-	}
+	/* Data in flight under a pulled cable: the client's own neighbour
+	 * entry for the router fails (tf_model_local_link_failure(), in
+	 * model_compute()); its origin is the head's first transmission, as
+	 * for a silent peer. */
 	if (fk == FK_MTU && k == MK_KEEPALIVE) {
 		M->kind = MK_NA;
 		M->why = "keepalive probes are small: they cross the MTU black hole and are answered";
@@ -282,6 +468,121 @@ static void model_decide(struct tf_exec_run *R, struct tf_exec_model *M)
 	}
 }
 
+/*
+ * A cable pulled with data in flight: the client's own neighbour entry for
+ * the router is flushed and every resolution fails; the knobs are the
+ * client's own (net.ipv4.neigh.eth0.* or net.ipv6.neigh.eth0.*), kept for
+ * the report (one run per process).
+ */
+static struct {
+	bool have;
+	tf_neigh_params p;
+	long lo_disable_ipv6;        /* IPv6: the client's lo drops its ICMPv6 to itself */
+	tf_local_link_failure f;
+} cable;
+
+/* For exec_report.c (exec_private.h). */
+const tf_local_link_failure *tf_exec_model_cable(const tf_neigh_params **p, long *lo_disable_ipv6)
+{
+	if (!cable.have)
+		return NULL;
+	if (p)
+		*p = &cable.p;
+	if (lo_disable_ipv6)
+		*lo_disable_ipv6 = cable.lo_disable_ipv6;
+	return &cable.f;
+}
+
+static int client_neigh(struct tf_exec_run *R, int family, tf_neigh_params *p)
+{
+	static const char *const knob[] = { "retrans_time_ms", "ucast_solicit", "mcast_solicit",
+	                                    "app_solicit" };
+	tf_host *h = tf_topo_client(R->t);
+	long v[4];
+	char key[96];
+	int r;
+
+	if ((r = tf_neigh_params_init_family(family, p)) < 0)
+		return r;
+	for (size_t i = 0; i < TF_ARRAY_SIZE(knob); i++) {
+		snprintf(key, sizeof key, "net.%s.neigh.%s.%s", family == AF_INET6 ? "ipv6" : "ipv4",
+		         TF_IF_CLIENT, knob[i]);
+		if ((r = tf_host_sysctl_get_int(h, key, &v[i])) < 0)
+			return r;
+		if (v[i] < 0 || v[i] > INT32_MAX)
+			return -ERANGE;
+	}
+	p->hz = R->res->hz;
+	p->retrans_time_ms = (uint32_t)v[0];
+	p->ucast_solicit = (unsigned)v[1];
+	p->mcast_solicit = (unsigned)v[2];
+	p->app_solicit = (unsigned)v[3];
+	return 0;
+}
+
+static void cable_compute(struct tf_exec_run *R, struct tf_exec_model *M)
+{
+	int family = R->o->family;
+	tf_local_link_failure *f = &cable.f;
+	int r;
+
+	cable.have = false;
+	if ((r = client_neigh(R, family, &cable.p)) < 0) {
+		M->kind = MK_NA;
+		M->why = "not modelled: the client's neighbour knobs (net.*.neigh.eth0.*) were not readable";
+		return;
+	}
+	/* The ICMPv6 the client sends itself comes in through lo: dropped
+	 * there when lo has IPv6 disabled (ip6_rcv_core()). */
+	cable.lo_disable_ipv6 = -1;
+	if (family == AF_INET6 &&
+	    tf_host_sysctl_get_int(tf_topo_client(R->t), "net.ipv6.conf.lo.disable_ipv6",
+	                           &cable.lo_disable_ipv6) < 0) {
+		M->kind = MK_NA;
+		M->why = "not modelled: the client's net.ipv6.conf.lo.disable_ipv6 was not readable";
+		return;
+	}
+	r = tf_model_local_link_failure(R->m, &cable.p, family, cable.lo_disable_ipv6 == 0,
+	                                (R->res->fault_ns - M->origin_ns) / 1000, f);
+	if (r == -EOPNOTSUPP) {
+		M->kind = MK_NA;
+		M->why = "not modelled: TCP_USER_TIMEOUT's clamp of the timers while the client's own "
+		         "link has no carrier";
+		return;
+	}
+	if (r == -ENOENT) {
+		M->kind = MK_NA;
+		M->why = "not modelled: app_solicit + mcast_solicit 0, the client's neighbour entry "
+		         "fails at once";
+		return;
+	}
+	if (r < 0) {
+		M->kind = MK_NA;
+		M->why = "the model refused the knobs";
+		return;
+	}
+	if (f->err_varies) {
+		M->kind = MK_NA;
+		M->why = "not modelled: with these knobs the kernel may give up before or after the "
+		         "first failed resolution, so either errno";
+		return;
+	}
+	cable.have = true;
+	M->at_us = f->mid_us;
+	M->lo_us = f->lo_us;
+	M->hi_us = f->hi_us;
+	M->err = f->err;
+	/* linkwatch swaps the qdisc for noop: the capture stops seeing the
+	 * client's transmissions, so none are compared. */
+	M->tx_expected = 0;
+	M->have = true;
+	M->why = family == AF_INET6
+	         ? "the client's own neighbour discovery for the router fails (cable-pull): "
+	           "tf_model_local_link_failure(), IPv6"
+	         : "the client's own ARP for the router fails (cable-pull): "
+	           "tf_model_local_link_failure(), IPv4";
+}
+
 static void model_compute(struct tf_exec_run *R, struct tf_exec_model *M)
 {
 	tf_schedule *s = NULL;
@@ -291,6 +592,10 @@ static void model_compute(struct tf_exec_run *R, struct tf_exec_model *M)
 		return;
 	if (M->packets_out)
 		tf_model_set_packets_out(R->m, M->packets_out);
+	if (M->kind == MK_RETRANS && R->o->fault->kind == FK_CABLE) {
+		cable_compute(R, M);
+		return;
+	}
 	switch (M->kind) {
 	case MK_RETRANS:   r = tf_model_retrans(R->m, &s); break;
 	case MK_SYN:       r = tf_model_syn(R->m, &s); break;

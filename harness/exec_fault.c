@@ -185,9 +185,27 @@ int tf_exec_inject(struct tf_exec_run *R)
 		snprintf(R->res->fault_desc, sizeof R->res->fault_desc,
 		         "SIGSTOP to the server's processes");
 		break;
+	case FK_SLOW:
+		/* The cycle starts stopped: the reader pauses, its window
+		 * closes as the client fills it, then it runs RUN ms before the
+		 * end of each period (tf_exec_slow_tick()). */
+		r = tf_proc_signal(R->server, SIGSTOP);
+		if (r >= 0) {
+			R->res->slow_stops = 1;
+			R->slow_stopped = true;
+			R->slow_cycle = 1;
+		}
+		break;
 	}
 	R->res->fault_ns = tf_now_ns();
 	R->fault_mono = tf_mono_ns();
+	if (o->fault->kind == FK_SLOW && r >= 0) {
+		R->slow_on = true;
+		R->slow_last_win = -1;
+		R->slow_next_mono = R->fault_mono +
+		                    (int64_t)(o->slow_period_ms - o->slow_run_ms) * MS;
+		tf_exec_slow_describe(R);
+	}
 	R->res->fault_done = true;
 	if (r < 0) {
 		R->res->fault_failed = true;
@@ -208,12 +226,76 @@ int tf_exec_heal(struct tf_exec_run *R)
 			r = e;
 	if (R->o->fault->kind == FK_STOP && (e = tf_proc_signal(R->server, SIGCONT)) < 0 && r == 0)
 		r = e;
+	if (R->o->fault->kind == FK_SLOW && R->slow_on) {
+		R->slow_on = false;
+		if (R->slow_stopped && (e = tf_proc_signal(R->server, SIGCONT)) < 0 && r == 0)
+			r = e;
+		else if (R->slow_stopped)
+			R->res->slow_conts++;
+		R->slow_stopped = false;
+	}
 	R->res->heal_ns = tf_now_ns();
 	R->res->healed = true;
 	if (r < 0)
 		snprintf(R->res->message, sizeof R->res->message, "could not heal the fault: %s",
 		         strerror(-r));
 	return r;
+}
+
+/*
+ * slow-reader: cycle k (k >= 1) continues the server at fault + k PERIOD -
+ * RUN and stops it at fault + k PERIOD, on the fault's monotonic time: a
+ * late wake-up shortens that one run, it never shifts the schedule.  A
+ * server that is gone ends the cycle (its signals have nowhere to go).
+ */
+void tf_exec_slow_tick(struct tf_exec_run *R)
+{
+	const struct tf_exec_opts *o = R->o;
+	int64_t period = (int64_t)o->slow_period_ms * MS, run = (int64_t)o->slow_run_ms * MS;
+	int r;
+
+	if (!R->slow_on)
+		return;
+	if (R->res->server_done) {
+		R->slow_on = false;
+		return;
+	}
+	r = tf_proc_signal(R->server, R->slow_stopped ? SIGCONT : SIGSTOP);
+	if (r < 0) {
+		/* ESRCH: it exited between the pidfd's report and now */
+		R->slow_on = false;
+		if (r != -ESRCH)
+			snprintf(R->res->message, sizeof R->res->message,
+			         "slow-reader: could not signal the server: %s", strerror(-r));
+		return;
+	}
+	if (R->slow_stopped) {
+		R->res->slow_conts++;
+		R->slow_stopped = false;
+		R->slow_read = false;
+		R->slow_cont_ns = tf_now_ns();
+		R->slow_next_mono = R->fault_mono + (int64_t)R->slow_cycle * period;
+	} else {
+		if (R->slow_read)
+			R->res->slow_reads++;
+		R->slow_read = false;
+		R->res->slow_stops++;
+		R->slow_stopped = true;
+		R->slow_cycle++;
+		R->slow_next_mono = R->fault_mono + (int64_t)R->slow_cycle * period - run;
+	}
+}
+
+void tf_exec_slow_describe(struct tf_exec_run *R)
+{
+	const struct tf_exec_opts *o = R->o;
+	const struct tf_exec_result *res = R->res;
+
+	snprintf(R->res->fault_desc, sizeof R->res->fault_desc,
+	         "SIGSTOP and SIGCONT to the server's processes: it runs once every %u ms, until "
+	         "its window reopens on the wire or for %u ms at most, stopped the rest; "
+	         "%u stops (%u at a window update), %u continues", o->slow_period_ms,
+	         o->slow_run_ms, res->slow_stops, res->slow_reads, res->slow_conts);
 }
 
 /* Is sch_netem here?  Try it on the link the fault will use, then undo. */

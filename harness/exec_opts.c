@@ -44,7 +44,13 @@ static const struct fault_info fault_table[] = {
 	  "healing reconnects it: its kernel then finishes the dead process's connections" },
 	{ "server-stop", FK_STOP, 0, false, true, false, true,
 	  "the server process freezes (SIGSTOP): its kernel still ACKs; healing continues it" },
+	{ "slow-reader", FK_SLOW, 'o', false, true, false, true,
+	  "the server reads slowly: stopped (SIGSTOP), it runs once every PERIOD ms [1000] until "
+	  "its window reopens on the wire, RUN ms at most [50]; healing continues it" },
 };
+
+#define SLOW_RUN_MS    50
+#define SLOW_PERIOD_MS 1000
 
 static void usage(FILE *f)
 {
@@ -84,6 +90,9 @@ static void usage(FILE *f)
 	"        server-vanish         the server host goes silent and its processes die\n"
 	"                              unheard (path); healing reconnects the host\n"
 	"        server-stop           SIGSTOP the server: its kernel still ACKs\n"
+	"        slow-reader[:RUN/PERIOD]  the server reads slowly: stopped (SIGSTOP), it\n"
+	"                              runs once every PERIOD ms [1000] until its window\n"
+	"                              reopens, RUN ms at most [50]; its kernel still ACKs\n"
 	"        none                  no fault: a baseline run\n"
 	"      --at SECONDS          inject SECONDS after the client started\n"
 	"      --on EVENT            ... or on an event [established]:\n"
@@ -175,7 +184,8 @@ static int parse_fault(struct tf_exec_opts *o, const char *s)
 			o->fault = &fault_table[i];
 	if (!o->fault)
 		return bad("unknown fault '%s' (blackhole, cable-pull, mtu-blackhole[:MTU], loss:P, "
-		           "delay:MS, server-kill, server-vanish, server-stop, none)", s);
+		           "delay:MS, server-kill, server-vanish, server-stop, "
+		           "slow-reader[:RUN/PERIOD], none)", s);
 	if (o->fault->arg == 0 && arg)
 		return bad("fault '%s' takes no value", o->fault->name);
 	if (o->fault->arg == 'r' && (!arg || !*arg))
@@ -205,6 +215,32 @@ static int parse_fault(struct tf_exec_opts *o, const char *s)
 			o->mtu = (unsigned)v;
 		}
 		break;
+	case FK_SLOW: {
+		/* RUN/PERIOD in ms, both or neither: a period under 10 ms is
+		 * below what a poll() deadline (ms) can hold apart */
+		char run[16], per[16];
+		const char *slash = arg ? strchr(arg, '/') : NULL;
+		long rv, pv;
+
+		o->slow_run_ms = SLOW_RUN_MS;
+		o->slow_period_ms = SLOW_PERIOD_MS;
+		if (!arg)
+			break;
+		if (!slash || slash == arg || !slash[1] || (size_t)(slash - arg) >= sizeof run ||
+		    strlen(slash + 1) >= sizeof per)
+			return bad("slow-reader takes RUN/PERIOD in ms (the server runs RUN ms of every "
+			           "PERIOD ms), not '%s'", arg);
+		snprintf(run, sizeof run, "%.*s", (int)(slash - arg), arg);
+		snprintf(per, sizeof per, "%s", slash + 1);
+		if (tf_parse_long(per, 10, 60000, &pv) < 0)
+			return bad("slow-reader: PERIOD takes milliseconds in 10..60000, not '%s'", per);
+		if (tf_parse_long(run, 1, pv - 1, &rv) < 0)
+			return bad("slow-reader: RUN takes milliseconds in 1..%ld (less than the period), "
+			           "not '%s'", pv - 1, run);
+		o->slow_run_ms = (unsigned)rv;
+		o->slow_period_ms = (unsigned)pv;
+		break;
+	}
 	default:
 		break;
 	}
@@ -499,6 +535,7 @@ int tf_exec_opts_parse(int argc, char **argv, struct tf_exec_opts *o)
 		return bad("--expect-running excludes --expect-exit-within, --expect-status and "
 		           "--expect-model");
 	if (o->expect_model && (o->fault->kind == FK_KILL || o->fault->kind == FK_STOP ||
+	                        o->fault->kind == FK_SLOW ||
 	                        o->fault->netem || o->fault->kind == FK_NONE))
 		return bad("--expect-model: the kernel has no give-up to model for fault '%s'",
 		           o->fault->name);

@@ -41,6 +41,15 @@ struct tf_exec_run {
 	/* Scheduling runs on CLOCK_MONOTONIC: a step of the wall clock
 	 * (NTP, settimeofday) must not end the run early or stretch it. */
 	int64_t t0_mono, client_start_mono, fault_mono, next_sample_mono, deadline_mono;
+	/* slow-reader: the server's duty cycle, on the fault's monotonic time */
+	bool slow_on;                /* cycling (not healed, the server alive) */
+	bool slow_stopped;           /* the server is stopped now */
+	unsigned slow_cycle;         /* the stops sent so far: the cycle we are in */
+	int64_t slow_next_mono;      /* the next SIGCONT or SIGSTOP */
+	int64_t slow_cont_ns;        /* the last SIGCONT, on the packets' clock */
+	int32_t slow_last_win;       /* the server's last window field on the wire, -1 */
+	uint16_t slow_port;          /* ... on the connection to this client port */
+	bool slow_read;              /* it reopened its window since the SIGCONT */
 };
 
 static inline double s_of(int64_t ns) { return (double)ns / 1e9; }
@@ -48,6 +57,13 @@ static inline double s_of(int64_t ns) { return (double)ns / 1e9; }
 /* exec_fault.c */
 int tf_exec_inject(struct tf_exec_run *R);
 int tf_exec_heal(struct tf_exec_run *R);
+/* slow-reader: send the SIGCONT or SIGSTOP due at R->slow_next_mono and
+ * schedule the next (the loop calls it once that moment has come, or once
+ * a running server reopened its window: R->slow_read). */
+void tf_exec_slow_tick(struct tf_exec_run *R);
+/* slow-reader: the duty cycle and what was sent, into fault_desc (once,
+ * at the end of the run). */
+void tf_exec_slow_describe(struct tf_exec_run *R);
 /* Is sch_netem here?  0, -EOPNOTSUPP, or another -errno. */
 int tf_exec_probe_netem(struct tf_exec_run *R);
 
@@ -64,3 +80,6 @@ int64_t tf_exec_slack_us(unsigned hz);
  * sentinel measured in this run. */
 int64_t tf_exec_exit_allowance_us(const struct tf_exec_result *res);
 const char *tf_exec_mkind_name(enum mkind k);
+/* The cable rule's result for this run and the client's neighbour knobs
+ * it used (tf_model_local_link_failure()), or NULL. */
+const tf_local_link_failure *tf_exec_model_cable(const tf_neigh_params **p, long *lo_disable_ipv6);

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "exec_private.h"
+#include "tf_model.h"
 #include "tf_sock.h"
 #include "tf_util.h"
 
@@ -77,6 +78,39 @@ static void ywall(FILE *f, int ind, const char *key, int64_t ns)
 }
 
 /* "198.18.1.2:47728", "[2001:2:0:1::2]:47728" */
+
+/* Which knobs decided a pulled cable's give-up, and what else the rule
+ * says (the capture cannot check it: noop qdisc after linkwatch). */
+static void cable_report(FILE *f)
+{
+	const tf_neigh_params *p = NULL;
+	long lo_off = -1;
+	const tf_local_link_failure *c = tf_exec_model_cable(&p, &lo_off);
+
+	if (!c)
+		return;
+	fprintf(f, "    client_neighbour:  # net.%s.neigh.eth0.*, the client's own entry for the router\n",
+	        c->family == AF_INET6 ? "ipv6" : "ipv4");
+	fprintf(f, "      retrans_time_ms: %u\n", p->retrans_time_ms);
+	fprintf(f, "      ucast_solicit: %u\n", p->ucast_solicit);
+	fprintf(f, "      mcast_solicit: %u\n", p->mcast_solicit);
+	fprintf(f, "      app_solicit: %u\n", p->app_solicit);
+	fprintf(f, "      resolution_lo_s: %.3f  # one failed resolution\n",
+	        (double)c->resolution.lo_us / 1e6);
+	fprintf(f, "      resolution_hi_s: %.3f\n", (double)c->resolution.hi_us / 1e6);
+	fprintf(f, "      evict_within_s: %.3f  # linkwatch -> neigh_carrier_down()\n",
+	        (double)c->evict_us / 1e6);
+	if (c->family == AF_INET6)
+		fprintf(f, "      lo_disable_ipv6: %ld  # 1: its ICMPv6 to itself is dropped, ETIMEDOUT\n",
+		        lo_off);
+	fprintf(f, "    failed_resolutions:\n      lo: %u\n      hi: %u\n", c->res_lo, c->res_hi);
+	fprintf(f, "    head_transmissions:  # original included; not on the capture after linkwatch\n"
+	           "      lo: %u\n      hi: %u\n", c->tx_lo, c->tx_hi);
+	fprintf(f, "    busy_expiries:  # TcpExtTCPSpuriousRtxHostQueues\n      lo: %u\n      hi: %u\n",
+	        c->busy_lo, c->busy_hi);
+	ykv(f, 4, "rule", c->rule);
+}
+
 static void flow_end(const tf_flow *fl, bool src, char *buf, size_t n)
 {
 	char a[INET6_ADDRSTRLEN] = "?";
@@ -145,6 +179,10 @@ void tf_exec_report_tap(FILE *f, const struct tf_exec_opts *o, const struct tf_e
 	ykv(f, 2, "fault", o->fault_text);
 	if (r->fault_desc[0])
 		ykv(f, 2, "fault_applied", r->fault_desc);
+	if (o->fault->kind == FK_SLOW && r->fault_done)
+		fprintf(f, "  slow_reader:\n    run_ms: %u\n    period_ms: %u\n    stops: %u\n"
+		        "    stops_at_window_update: %u\n    continues: %u\n", o->slow_run_ms,
+		        o->slow_period_ms, r->slow_stops, r->slow_reads, r->slow_conts);
 	ykv(f, 2, "trigger", o->trig == TR_AT ? "at" : o->trig_text);
 	if (o->trig == TR_AT)
 		fprintf(f, "  at_s: %.3f\n", s_of(o->at_ns));
@@ -259,6 +297,7 @@ void tf_exec_report_tap(FILE *f, const struct tf_exec_opts *o, const struct tf_e
 			if (M->tx_expected)
 				fprintf(f, "    transmissions:\n      expected: %ld\n      measured: %ld\n",
 				           M->tx_expected, M->tx_measured);
+			cable_report(f);
 			if (r->healed && r->heal_ns < M->origin_ns + M->at_us * 1000)
 				ykv(f, 4, "heal", "healed before the model's give-up: the connection should survive");
 		}

@@ -125,6 +125,25 @@ static bool to_server(const struct tf_exec_run *R, const tf_flow *f)
 	return !tf_flow_is_v6(f) && f->dst.s_addr == R->up.dst.s_addr;
 }
 
+/* slow-reader: a server let run reads what its buffer holds and its kernel
+ * says so with a larger window (tcp_cleanup_rbuf() -> tcp_send_ack()).
+ * That read is the run: it stops at once, so each period lets in about a
+ * window, not whatever a fast client pushes in RUN ms.  The raw field
+ * compares within one connection (one window scale). */
+static void slow_window(struct tf_exec_run *R, const tf_pkt *p)
+{
+	if (p->flags & (TF_TCP_SYN | TF_TCP_RST))
+		return;
+	if (p->dport != R->slow_port || R->slow_last_win < 0) {
+		R->slow_port = p->dport;
+		R->slow_last_win = p->win;
+		return;
+	}
+	if (!R->slow_stopped && p->ts_ns >= R->slow_cont_ns && p->win > R->slow_last_win)
+		R->slow_read = true;
+	R->slow_last_win = p->win;
+}
+
 /* New packets: count bytes, see handshakes.  true when the trigger fired. */
 static bool capture_events(struct tf_exec_run *R)
 {
@@ -142,6 +161,8 @@ static bool capture_events(struct tf_exec_run *R)
 			R->res->sent += p->payload;
 		if (down)
 			R->res->received += p->payload;
+		if (down && R->slow_on)
+			slow_window(R, p);
 		if (down && (p->flags & (TF_TCP_SYN | TF_TCP_ACK)) == (TF_TCP_SYN | TF_TCP_ACK))
 			R->synack_port = p->dport;
 		/* The client's ACK of the SYN-ACK: both ends are ESTABLISHED. */
@@ -296,6 +317,10 @@ static int loop(struct tf_exec_run *R, int phase)
 				tf_exec_heal(R);
 				continue;
 			}
+			if (R->slow_on && (now >= R->slow_next_mono || R->slow_read)) {
+				tf_exec_slow_tick(R);
+				continue;
+			}
 			if (R->res->fault_done && !R->res->client_done && now >= R->next_sample_mono) {
 				sample(R);
 				R->next_sample_mono = now + SAMPLE_NS;
@@ -317,6 +342,8 @@ static int loop(struct tf_exec_run *R, int phase)
 					wake = R->fault_mono + o->heal_after_ns;
 				if (!R->res->client_done && R->next_sample_mono < wake)
 					wake = R->next_sample_mono;
+				if (R->slow_on && R->slow_next_mono < wake)
+					wake = R->slow_next_mono;
 			} else if (o->trig == TR_AT && R->client_start_mono + o->at_ns < wake) {
 				wake = R->client_start_mono + o->at_ns;
 			}
@@ -395,7 +422,9 @@ static void after_inject(struct tf_exec_run *R)
 {
 	sample(R);
 	R->next_sample_mono = tf_mono_ns() + SAMPLE_NS;
-	if (!R->o->timeout_given && (R->o->model || R->o->expect_model)) {
+	/* A slow reader is a live peer: no give-up of the kernel's to wait for. */
+	if (!R->o->timeout_given && (R->o->model || R->o->expect_model) &&
+	    R->o->fault->kind != FK_SLOW) {
 		int64_t hi = tf_exec_model_predict_hi_us(R);
 		if (hi > 0 && R->fault_mono + hi * 1000 + 10 * NS > R->deadline_mono)
 			R->deadline_mono = R->fault_mono + hi * 1000 + 10 * NS;
@@ -682,6 +711,8 @@ static int scenario(struct tf_exec_run *R)
 
 	loop(R, PH_RUN);
 	res->end_ns = tf_now_ns();
+	if (o->fault->kind == FK_SLOW && res->fault_done && !res->fault_failed)
+		tf_exec_slow_describe(R);
 	res->watched_ns = R->deadline_mono - R->t0_mono;
 	if (res->client_done)
 		drain_all(R);

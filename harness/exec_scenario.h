@@ -42,6 +42,7 @@
 
 enum fault_kind {
 	FK_NONE, FK_BLACKHOLE, FK_CABLE, FK_MTU, FK_LOSS, FK_DELAY, FK_KILL, FK_VANISH, FK_STOP,
+	FK_SLOW,
 };
 
 struct fault_info {
@@ -67,6 +68,9 @@ struct tf_exec_opts {
 	const char *fault_text;
 	double loss_pct;
 	unsigned delay_ms, mtu;
+	/* slow-reader:RUN/PERIOD: the server runs RUN ms of every PERIOD ms
+	 * after the fault, stopped (SIGSTOP) the rest */
+	unsigned slow_run_ms, slow_period_ms;
 	enum trig trig;
 	const char *trig_text;
 	int64_t at_ns;
@@ -128,7 +132,9 @@ struct tf_exec_watch {
 };
 
 /* Which of the kernel's schedules applies, and what it predicts. */
-enum mkind { MK_NONE, MK_RETRANS, MK_SYN, MK_KEEPALIVE, MK_NEVER, MK_NA };
+/* MK_ZERO_WINDOW: data waiting behind a zero window, given up by
+ * TCP_USER_TIMEOUT (tf_model_zero_window_fate()). */
+enum mkind { MK_NONE, MK_RETRANS, MK_SYN, MK_KEEPALIVE, MK_NEVER, MK_NA, MK_ZERO_WINDOW };
 
 struct tf_exec_model {
 	enum mkind kind;
@@ -184,6 +190,8 @@ struct tf_exec_result {
 	bool fault_done, fault_failed, healed, client_done, server_done, interrupted;
 	int client_status, server_status;
 	char fault_desc[512];
+	unsigned slow_stops, slow_conts;  /* slow-reader: SIGSTOPs and SIGCONTs sent */
+	unsigned slow_reads;         /* ... runs ended by a window update on the wire */
 	char pcap_err[512];
 
 	struct tf_exec_watch w;

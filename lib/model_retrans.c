@@ -8,7 +8,9 @@
 #include "tf_model.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 static unsigned ilog2_u64(uint64_t v)
 {
@@ -223,3 +225,172 @@ int tf_model_retrans(const tf_model *m, tf_schedule **ret)
 	return tfm_sched_end(&b, r, ret);
 }
 
+
+/* ------------------------------------------------------------------ */
+/* tcp_write_timeout() replayed on measured stamps (issue 10).
+ *
+ * The kernel stops (or detects a black hole) by time, not by count: at
+ * each RTO expiry tcp_write_timer_handler() refreshes tcp_mstamp
+ * (tcp_mstamp_refresh()) and tcp_retransmit_timer() asks
+ * tcp_write_timeout() -> retransmits_timed_out(sk, boundary, timeout):
+ *	icsk_retransmits == 0 -> false (the first expiry never stops);
+ *	timeout = timeout ?: tcp_model_timeout(sk, boundary, TCP_RTO_MIN);
+ *	(s32)(tcp_time_stamp_ts(tp) - retrans_stamp - timeout) >= 0
+ * in ms: tcp_time_stamp_ts() is tcp_mstamp / 1000 and retrans_stamp the
+ * first RTO retransmission's skb stamp / 10^6 (tcp_retransmit_skb(),
+ * tcp_skb_timestamp_ts()), each floored to the ms, so the kernel's
+ * elapsed time is the true one within 1 ms.  The tcp_usec_ts branch
+ * (6.7+, a route feature nothing here enables) compares µs and adds
+ * jiffies_to_usecs(1).  A timer that fires late (within its wheel band,
+ * or past it on a loaded or paused machine) makes the elapsed time at an
+ * expiry larger, so the expiry that first passes the budget can come one
+ * earlier than on an ideal clock: the kernel is right by its own rule.
+ * The replay applies that rule to the measured moments of the expiries,
+ * with half a window of 1 jiffy (the ms floors, the µs branch's jiffy)
+ * plus the caller's slack (capture, softirq) around the budget where
+ * either answer is the kernel's. */
+int tf_model_write_budget_ms(const tf_model *m, unsigned boundary, bool user_timeout,
+			     uint64_t *ms)
+{
+	if (!m || !ms)
+		return -EINVAL;
+	if (user_timeout) {
+		*ms = tfm_write_budget_ms(m, boundary, tcp_rto_min_j(m->hz));
+		return 0;
+	}
+	/* retransmits_timed_out(sk, tcp_retries1, 0): never the user timeout */
+	*ms = jiffies_to_msecs(m->hz, tfm_model_timeout(boundary, tcp_rto_min_j(m->hz),
+							tfm_budget_rto_max_j(m)));
+	return 0;
+}
+
+int tf_model_replay_timed_out(unsigned hz, uint64_t budget_ms, int64_t slack_us,
+			      const int64_t *lo_us, const int64_t *hi_us, size_t n,
+			      tf_timed_out *ret)
+{
+	int64_t tol, b;
+
+	if (!lo_us || !hi_us || !ret || n == 0 || hz < 100 || hz > 1000 || slack_us < 0 ||
+	    budget_ms > INT64_MAX / 2000)
+		return -EINVAL;
+	for (size_t k = 0; k < n; k++)
+		if (lo_us[k] > hi_us[k] || (k && lo_us[k] < lo_us[k - 1]))
+			return -EINVAL;
+	memset(ret, 0, sizeof *ret);
+	tol = (int64_t)jiffies_to_usecs(hz, 1) + slack_us;
+	b = (int64_t)budget_ms * 1000;
+	ret->tol_us = tol;
+	/* expiry 1 (k = 0) sets retrans_stamp and cannot stop */
+	for (size_t k = 1; k < n; k++) {
+		int64_t e_lo = lo_us[k] - hi_us[0], e_hi = hi_us[k] - lo_us[0];
+
+		if (!ret->first && e_hi + tol >= b) {
+			ret->first = (unsigned)k + 1;
+			ret->first_lo_us = e_lo;
+			ret->first_hi_us = e_hi;
+		}
+		if (e_lo - tol >= b) {
+			ret->sure = (unsigned)k + 1;
+			ret->sure_lo_us = e_lo;
+			ret->sure_hi_us = e_hi;
+			break;
+		}
+	}
+	return 0;
+}
+
+/* The moment of the expiry that follows event i - 1 of s, from the one
+ * before: [lo + gap_lo - slack, hi + gap_hi + slack]. */
+static void next_expiry(const tf_sched_event *e, int64_t slack, int64_t *lo, int64_t *hi)
+{
+	*lo += e->gap_lo_us - slack;
+	*hi += e->gap_hi_us + slack;
+}
+
+int tf_model_replay_giveup(const tf_schedule *s, unsigned hz, uint64_t budget_ms,
+			   int64_t slack_us, const int64_t *tx_us, size_t n, int64_t end_hi_us,
+			   tf_count_replay *ret)
+{
+	size_t g = tf_schedule_giveup(s), total;
+	long f = tf_schedule_nth(s, TF_TX_RTO, 1);
+	int64_t *lo = NULL, *hi = NULL, plo, phi;
+	int r;
+
+	if (!s || !tx_us || !ret || n == 0 || n > 100000 || slack_us < 0)
+		return -EINVAL;
+	if (tf_schedule_count(s) == 0 || tf_schedule_event(s, g)->kind != TF_TX_GIVEUP)
+		return -EOPNOTSUPP;
+	if (f < 0 || (size_t)f > g)
+		return -EOPNOTSUPP;   /* no RTO before the give-up: nothing to replay */
+	for (size_t i = 1; i < n; i++)
+		if (tx_us[i] < tx_us[i - 1])
+			return -EINVAL;
+	memset(ret, 0, sizeof *ret);
+	ret->model = g;
+	ret->first_rto = (size_t)f;
+	ret->lo = ret->hi = SIZE_MAX;
+	/* Expiries from the first RTO's: the measured ones, then the one
+	 * after the last transmission (the give-up sends nothing: from the
+	 * model's gap to end_hi_us, when the error was seen), then the
+	 * model's further gaps, up to the model's own give-up or one past
+	 * the measured ones, whichever is later. */
+	total = (n > (size_t)f ? n : (size_t)f) + 1;
+	if (total < g + 1)
+		total = g + 1;
+	lo = calloc(total - (size_t)f, sizeof *lo);
+	hi = calloc(total - (size_t)f, sizeof *hi);
+	if (!lo || !hi) {
+		r = -ENOMEM;
+		goto out;
+	}
+	plo = phi = tx_us[n - 1];
+	/* not even the first RTO seen: the events before it first */
+	for (size_t j = n; j < (size_t)f; j++)
+		next_expiry(tf_schedule_event(s, j), slack_us, &plo, &phi);
+	for (size_t i = (size_t)f; i < total; i++) {
+		size_t k = i - (size_t)f;
+
+		if (i < n) {
+			lo[k] = hi[k] = tx_us[i];
+			continue;
+		}
+		if (i > g) {
+			if (i > n) {   /* past the model's events: no band, stop */
+				total = i;
+				break;
+			}
+			/* the give-up point itself, past the model: after the
+			 * last transmission, before the error was seen */
+			plo = tx_us[n - 1];
+			phi = end_hi_us >= plo ? end_hi_us : INT64_MAX / 4;
+		} else {
+			next_expiry(tf_schedule_event(s, i), slack_us, &plo, &phi);
+			/* the error was seen after the give-up's expiry */
+			if (i == n && end_hi_us >= 0)
+				phi = end_hi_us;
+			if (plo > phi) {   /* seen before the model allows it */
+				plo = tx_us[n - 1];
+				phi = phi > plo ? phi : plo;
+			}
+		}
+		lo[k] = plo;
+		hi[k] = phi;
+	}
+	r = tf_model_replay_timed_out(hz, budget_ms, slack_us, lo, hi, total - (size_t)f, &ret->t);
+	if (r < 0)
+		goto out;
+	/* give-up at expiry G: the f transmissions before the first RTO and
+	 * G - 1 RTO retransmissions */
+	if (ret->t.first)
+		ret->lo = (size_t)f + ret->t.first - 1;
+	if (ret->t.sure)
+		ret->hi = (size_t)f + ret->t.sure - 1;
+	if (!ret->t.first)
+		ret->lo = total;   /* later than every expiry the bands reach */
+	ret->ambiguous = ret->lo != ret->hi;
+	ret->ok = n >= ret->lo && n <= ret->hi;
+out:
+	free(lo);
+	free(hi);
+	return r;
+}

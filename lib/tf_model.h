@@ -777,3 +777,163 @@ int tf_model_no_route_giveup(int family, unsigned hz, unsigned rto_jiffies, unsi
 }
 #endif
 /* --- end of model_ndisc.c --- */
+
+/* --- the sender's own link loses carrier, data in flight (model_cable.c) --- */
+/*
+ * A cable pulled at the far end: the sender's link stays up without
+ * carrier, its neighbour entry for the next hop is flushed
+ * (neigh_carrier_down()) and every later transmission waits in the entry
+ * for a resolution that fails (tf_model_neigh_resolution(), the sender's
+ * own net.ipv{4,6}.neigh.<dev>.* knobs).  While the head's clone waits
+ * there the retransmission timer backs off without sending
+ * (skb_still_in_host_queue()); each failure frees it and the TSQ tasklet
+ * resends it (tcp_tsq_write()), re-arming the timer for icsk_rto; IPv4's
+ * ICMP host unreachable, sent to itself, sets EHOSTUNREACH and undoes a
+ * backoff step (tcp_ld_RTO_revert(): a retransmission at once), IPv6's
+ * ICMPv6 address unreachable sets EHOSTUNREACH without a revert — or, with
+ * IPv6 disabled on lo (tcpfate's sandbox), is dropped on input
+ * (ETIMEDOUT).  The rules are in model_cable.c's header.
+ */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct tf_local_link_failure {
+	int family;
+	int64_t lo_us, mid_us, hi_us;    /* the give-up, from the head's first transmission */
+	int err;                          /* EHOSTUNREACH, or ETIMEDOUT (IPv6, !self_icmp) */
+	bool err_varies;                  /* some runs give the other errno (a tiny budget) */
+	unsigned tx_lo, tx_hi;            /* the head's transmissions handed to the device,
+	                                   * the original included (after linkwatch none
+	                                   * reaches a capture: noop qdisc) */
+	unsigned busy_lo, busy_hi;        /* expiries that found it queued (counted in
+	                                   * TcpExtTCPSpuriousRtxHostQueues, with any loss
+	                                   * probe that found the tail queued) */
+	unsigned res_lo, res_hi;          /* resolutions failed before the give-up */
+	tf_band resolution;               /* one failed resolution */
+	int64_t evict_us;                 /* linkwatch's delay, at most HZ */
+	const char *rule;
+} tf_local_link_failure;
+/* m: the sender (hz, RTT, retries2, packets_out); p: its neighbour table's
+ * knobs (p->hz = m's); self_icmp: IPv6 only (IPv4's always arrives), the
+ * ICMPv6 the host sends itself reaches TCP — net.ipv6.conf.lo.disable_ipv6
+ * is 0; fault_us: the carrier loss, µs after the head's first
+ * transmission (negative when the head left after it).  The band is
+ * the union over linkwatch's delay, which segment starts the first
+ * resolution, and every timer at either end of its band.  -EINVAL (NULL,
+ * family, hz mismatch), -EOPNOTSUPP with TCP_USER_TIMEOUT, -ERANGE and
+ * -ENOENT as tf_model_neigh_resolution(). */
+int tf_model_local_link_failure(const tf_model *m, const tf_neigh_params *p, int family,
+                                bool self_icmp, int64_t fault_us, tf_local_link_failure *ret);
+
+/* Data waiting behind a zero window (tcp_probe_timer()): with a peer whose
+ * kernel answers each probe and no TCP_USER_TIMEOUT the kernel never gives
+ * up (->never); with TCP_USER_TIMEOUT, either peer, it aborts with
+ * ETIMEDOUT in tf_model_zwp_user_timeout_band()'s band from the first
+ * probe, rearm_us being the last re-arm (probe or zero-window answer)
+ * after it.  -EOPNOTSUPP for a silent peer without a user timeout (the
+ * probes_out count starts from the backoff the answered probes left: not
+ * modelled here), -EINVAL for NULL or an hz outside 100..1000. */
+typedef struct tf_zero_window_fate {
+	bool never;
+	tf_band band;                     /* from the first probe */
+	int err;                          /* ETIMEDOUT */
+	const char *rule;
+} tf_zero_window_fate;
+int tf_model_zero_window_fate(unsigned hz, uint32_t user_timeout_ms, bool peer_answers,
+                              int64_t rearm_us, tf_zero_window_fate *ret);
+/* A peer that stops answering behind a zero window, no TCP_USER_TIMEOUT:
+ * tcp_probe_timer() gives up (ETIMEDOUT) at the tcp_retries2 + 1-th expiry
+ * after its last answer, which left icsk_backoff at backoff0 (the probes
+ * answered since the window closed, at most tcp_retries2); the band from
+ * that answer; rto_jiffies gives tcp_probe0_base().  -EINVAL for NULL, an
+ * hz outside 100..1000, retries2 or backoff0 > 255. */
+int tf_model_zero_window_silent(unsigned hz, unsigned rto_jiffies, unsigned retries2,
+                                unsigned backoff0, tf_band *ret);
+
+#ifdef __cplusplus
+}
+#endif
+/* --- end of model_cable.c --- */
+
+/* ===================================================================== */
+/* ==== model_retrans.c: tcp_write_timeout() replayed on measured      */
+/* ==== stamps (issue 10: "never flaky under load")                    */
+/* ===================================================================== */
+/*
+ * The kernel stops retransmitting (and detects a PMTU black hole) by
+ * time, not by count: at each RTO expiry tcp_retransmit_timer() ->
+ * tcp_write_timeout() -> retransmits_timed_out(sk, boundary, timeout)
+ * (net/ipv4/tcp_timer.c) compares tcp_time_stamp_ts(tp) - retrans_stamp
+ * (ms, each side floored: tcp_time_stamp_ms(), tcp_skb_timestamp_ts();
+ * retrans_stamp is the first RTO retransmission's, and the first expiry
+ * never stops: icsk_retransmits == 0) with tcp_model_timeout(sk,
+ * boundary, TCP_RTO_MIN) or TCP_USER_TIMEOUT.  A timer that fires late
+ * (a loaded or paused machine) can pass the budget one expiry earlier
+ * than on an ideal clock: the count a schedule gives is the ideal
+ * clock's, the count the kernel makes is its rule on the real moments.
+ * These replay the rule on measured moments; the caller checks the gaps
+ * against the model's bands apart.
+ */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* retransmits_timed_out()'s timeout for `boundary`, in ms:
+ * tcp_model_timeout(boundary, TCP_RTO_MIN) at m's HZ and rto_max, or
+ * m's TCP_USER_TIMEOUT when `user_timeout` (tcp_write_timeout()'s
+ * give-up passes icsk_user_timeout; its tcp_retries1 test, black-hole
+ * detection, passes 0).  -EINVAL for NULL. */
+int tf_model_write_budget_ms(const tf_model *m, unsigned boundary, bool user_timeout,
+                             uint64_t *ms);
+
+/* The rule on n expiries of the retransmission timer, expiry k + 1 (k
+ * from 0) at a moment in [lo_us[k], hi_us[k]] (µs, any one origin; a
+ * measured one has lo == hi; lo non-decreasing): expiry 1 is the first
+ * RTO retransmission's (retrans_stamp).  At expiry k >= 2 the elapsed
+ * time is in [lo_k - hi_1, hi_k - lo_1]; the kernel's is that within
+ * tol = 1 jiffy (its ms floors; the tcp_usec_ts branch's added jiffy)
+ * + slack_us (the caller's: capture, softirq).  It times out there
+ * surely when elapsed_lo - tol >= budget, possibly when elapsed_hi + tol
+ * >= budget.  -EINVAL for NULL, n == 0, hz outside 100..1000, lo > hi or
+ * lo decreasing. */
+typedef struct tf_timed_out {
+	unsigned first;          /* first expiry (1-based) where it may time out; 0: none */
+	unsigned sure;           /* first expiry where it times out whatever the rounding; 0: none */
+	int64_t  first_lo_us, first_hi_us;   /* elapsed since retrans_stamp at `first` */
+	int64_t  sure_lo_us, sure_hi_us;     /* ... at `sure` */
+	int64_t  tol_us;         /* 1 jiffy + slack */
+} tf_timed_out;
+int tf_model_replay_timed_out(unsigned hz, uint64_t budget_ms, int64_t slack_us,
+                              const int64_t *lo_us, const int64_t *hi_us, size_t n,
+                              tf_timed_out *ret);
+
+/* The give-up of schedule s (a time-based one: tf_model_retrans(),
+ * tf_unreach_schedule(), tf_model_retrans_icmp(); TF_TX_GIVEUP last,
+ * an RTO before it) replayed on the measured transmissions tx_us[0..n)
+ * (µs, aligned with s's events as tf_check_schedule() counts them:
+ * original, loss probe, RTOs).  The give-up expiry sends nothing: its
+ * moment is bounded by the model's gap after the last transmission
+ * (± slack) and above by end_hi_us, when the application saw the error
+ * (< 0: unknown); expiries past it, had the kernel not stopped there,
+ * follow the model's gaps.  Transmissions the kernel makes by its rule:
+ * lo..hi (hi SIZE_MAX: no bound within the model's events); `ok` when n
+ * is among them.  -EOPNOTSUPP for a schedule without an RTO before its
+ * give-up (keepalive; SYN_SENT stops by count, tcp_write_timeout()),
+ * -EINVAL for NULL, n == 0 or tx_us decreasing. */
+typedef struct tf_count_replay {
+	size_t model;            /* transmissions on the ideal clock: tf_schedule_giveup(s) */
+	size_t lo, hi;           /* by the rule on the measured moments */
+	size_t first_rto;        /* index of retrans_stamp's transmission */
+	bool   ambiguous;        /* lo != hi: the budget within tol of an expiry */
+	bool   ok;               /* lo <= n <= hi */
+	tf_timed_out t;          /* expiries counted from the first RTO's */
+} tf_count_replay;
+int tf_model_replay_giveup(const tf_schedule *s, unsigned hz, uint64_t budget_ms,
+                           int64_t slack_us, const int64_t *tx_us, size_t n, int64_t end_hi_us,
+                           tf_count_replay *ret);
+
+#ifdef __cplusplus
+}
+#endif
+/* --- end of the replay (model_retrans.c) --- */

@@ -25,6 +25,7 @@
  * nothing to revert.
  */
 #include "tf_test.h"
+#include "check_replay.h"
 
 #define PORT 12345
 
@@ -97,6 +98,7 @@ static void retrans(struct rx_fixture *self, const struct knobs *k)
 
 	tf_expect_int("connection is IPv6 (1) or IPv4 (0)", tf_flow_is_v6(&run.flow),
 	              self->family == AF_INET6);
+	tf_case_set_giveup_budget(m);
 	tf_check_schedule("retrans", s, run.tx_ns, run.n_tx, run.err_ns);
 	/* TCP_USER_TIMEOUT counts from retrans_stamp, the first RTO
 	 * retransmission (tcp_retransmit_skb()); the clamped timer

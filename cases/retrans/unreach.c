@@ -61,6 +61,7 @@
 #include <linux/rtnetlink.h>
 
 #include "tf_test.h"
+#include "check_replay.h"
 #include "../linkwatch.h"
 
 #define PORT   12346
@@ -373,6 +374,7 @@ static void link_down(struct unreach_fixture *self, const struct unreach_variant
 	const tf_schedule *s = tf_unreach_schedule(u, v);
 	if (tf_unreach_variants(u) > 1)
 		tf_note("compared with model variant %zu (%u runs)", v, tf_unreach_runs(u, v));
+	tf_case_set_giveup_budget(m);
 	tf_check_schedule("unreach", s, run.tx_ns, run.n_tx, run.err_ns);
 	tf_expect_errno("socket error", run.err, tf_schedule_errno(s));
 

@@ -284,6 +284,8 @@ typedef struct detect {
 	long retries1;
 	const tf_sched_event *at;   /* the RTO firing where black-hole detection triggers */
 	unsigned rto_before;        /* RTO retransmissions before it */
+	uint64_t budget_ms;         /* retransmits_timed_out(sk, tcp_retries1, 0)'s timeout */
+	long first_rto;             /* the schedule's first RTO event */
 	tf_schedule *s;
 	tf_model *m;
 } detect;
@@ -297,6 +299,8 @@ static void detect_model(world *w, detect *d)
 	tf_must(tf_tcp_info(w->cfd, &ti));
 	d->m = tf_case_model(w->client);
 	tf_must(tf_model_set_rtt(d->m, ti.tcpi_rtt, ti.tcpi_rttvar));
+	tf_diag("client_rto", "%u us  # tcpi_rto (model %u jiffies); tcpi_rtt %u us, rttvar %u us",
+	        ti.tcpi_rto, tf_model_rto_jiffies(d->m), ti.tcpi_rtt, ti.tcpi_rttvar);
 	/* the whole first flight (cwnd segments) is in flight when the black
 	 * hole swallows it: more than one packet out selects the TLP timeout
 	 * without the RTO floor (tcp_schedule_loss_probe()) */
@@ -306,10 +310,12 @@ static void detect_model(world *w, detect *d)
 	g = tf_schedule_giveup(d->s);
 	d->at = tf_schedule_event(d->s, g);
 	d->rto_before = (unsigned)tf_schedule_count_kind(d->s, TF_TX_RTO);
+	d->first_rto = tf_schedule_nth(d->s, TF_TX_RTO, 1);
+	tf_must(tf_model_write_budget_ms(d->m, (unsigned)d->retries1, false, &d->budget_ms));
 	tf_diag("detection_model", "tcp_retries1 %ld: budget tcp_model_timeout(%ld) = %llu ms from the first "
 	        "retransmission; triggers at the RTO firing %.3f s after the original (band %.3f..%.3f), "
 	        "after %u full-size retransmissions; %s", d->retries1, d->retries1,
-	        (unsigned long long)tf_model_timeout_ms((unsigned)d->retries1, 200, 120000), d->at->at_us / 1e6,
+	        (unsigned long long)d->budget_ms, d->at->at_us / 1e6,
 	        d->at->at_lo_us / 1e6, d->at->at_hi_us / 1e6, d->rto_before, d->at->rule ? d->at->rule : "");
 }
 
@@ -317,6 +323,88 @@ static void detect_free(detect *d)
 {
 	tf_schedule_free(d->s);
 	tf_model_free(d->m);
+}
+
+/*
+ * Black-hole detection is tcp_write_timeout()'s retransmits_timed_out(sk,
+ * tcp_retries1, 0) at an RTO expiry: a time test, so a timer that fires
+ * late (a loaded machine) can pass the budget one expiry earlier than the
+ * model's ideal clock, and the kernel is right.  Expiry j of the
+ * retransmission timer is x->p[j] (the head's transmissions: the loss
+ * probe sends other data); the rule is replayed on those measured moments
+ * (lib: tf_model_replay_timed_out()) and the expiry it gives is asserted
+ * exactly, or either expiry when one falls within 1 jiffy + slack of the
+ * budget; that expiry's moment is checked against the model's band for
+ * it apart.  The model's own expiry is reported beside it.
+ */
+typedef struct replayed {
+	unsigned first, sure;    /* tf_timed_out's, 0: none among the measured */
+	unsigned want;           /* the expiry asserted: sure, else first */
+	bool ambiguous;
+} replayed;
+
+static replayed detect_replay(const detect *d, const txs *x, size_t upto)
+{
+	int64_t e[64];
+	size_t n = 0;
+	tf_timed_out t;
+	replayed r = { 0 };
+
+	for (size_t j = 1; j <= upto && j < x->n && n < TF_ARRAY_SIZE(e); j++)
+		e[n++] = (x->p[j]->ts_ns - x->p[0]->ts_ns) / 1000;
+	if (n == 0)
+		return r;
+	tf_must(tf_model_replay_timed_out(tf_case_hz(), d->budget_ms, tf_slack_us(), e, e, n, &t));
+	r.first = t.first;
+	r.sure = t.sure;
+	r.want = t.sure ? t.sure : t.first;
+	r.ambiguous = t.first != t.sure;
+	tf_diag("detect_model_ideal", "%u  # the RTO expiry the model's schedule detects at on an ideal "
+	        "clock (timers at their bands' middle)", d->rto_before + 1);
+	if (!t.first)
+		tf_diag("detect_replayed", "none  # retransmits_timed_out(tcp_retries1) holds at none of "
+		        "the %zu measured expiries (budget %llu ms)", n, (unsigned long long)d->budget_ms);
+	else if (r.ambiguous) {
+		char hi[16] = "later";
+
+		if (t.sure)
+			snprintf(hi, sizeof hi, "%u", t.sure);
+		tf_diag("detect_replayed", "%u..%s  # retransmits_timed_out(tcp_retries1) on the measured "
+		        "stamps, budget %llu ms: expiry %u, %.3f ms after the first RTO, is within %.3f ms "
+		        "(1 jiffy + slack) of it, either expiry is the kernel's", t.first, hi,
+		        (unsigned long long)d->budget_ms, t.first, t.first_lo_us / 1e3, t.tol_us / 1e3);
+	}
+	else
+		tf_diag("detect_replayed", "%u  # retransmits_timed_out(tcp_retries1) on the measured stamps, "
+		        "budget %llu ms; elapsed since the first RTO %.3f ms", t.sure,
+		        (unsigned long long)d->budget_ms, t.sure_lo_us / 1e3);
+	return r;
+}
+
+/* Whether expiry k is one the replay allows for detection. */
+static bool replay_allows(const replayed *r, unsigned k)
+{
+	return r->first && k >= r->first && (!r->sure || k <= r->sure);
+}
+
+/* The moment of RTO expiry k of the head (x->p[k], from the original)
+ * against the model's band for that expiry: the schedule's event
+ * first_rto + k - 1, its give-up event when k is the model's own
+ * detection expiry.  None past the model's events. */
+static void check_expiry_at(const detect *d, const txs *x, size_t k, const char *what)
+{
+	size_t i = (size_t)d->first_rto + k - 1;
+	const tf_sched_event *e = d->first_rto >= 0 && i <= tf_schedule_giveup(d->s)
+	                          ? tf_schedule_event(d->s, i) : NULL;
+
+	if (k == 0 || k >= x->n)
+		return;
+	if (!e) {
+		tf_note("RTO expiry %zu is past the model's schedule: its moment has no band", k);
+		return;
+	}
+	tf_expect_time(what, (x->p[k]->ts_ns - x->p[0]->ts_ns) / 1000, e->at_us, e->at_lo_us,
+	               e->at_hi_us);
 }
 
 /* "Too big" messages reaching the client: IPv4 ICMP fragmentation needed
@@ -386,8 +474,17 @@ TF_CASE_F(pmtu, pmtu_blackhole_stalls, .timeout_s = 60,
 	tf_expect_int("bulk bytes the server application received", (long)r.got, 0);
 	stall_expect_state("client socket still established, retransmitting",
 	                   stall_diag(w->client, &w->up), TCP_ESTABLISHED);
-	tf_expect_int("transmissions of the first bulk byte: original + RTOs up to and at the detection moment",
-	              (long)x.n, (long)d.rto_before + 2);
+	/* the expiry where tcp_mtu_probing = 1 would have detected, by the
+	 * rule on these stamps: the window ends between it and the next */
+	replayed rp = detect_replay(&d, &x, x.n - 1);
+	tf_expect_int("the detection moment among the transmissions seen (replayed; 1 when so)",
+	              rp.first != 0, 1);
+	if (rp.first)
+		tf_expect_int(rp.ambiguous ? "transmissions of the first bulk byte: original + RTOs up to and "
+		                             "at the detection moment (replayed, either expiry)"
+		                           : "transmissions of the first bulk byte: original + RTOs up to and "
+		                             "at the detection moment (replayed)",
+		              (long)x.n, (long)rp.want + 1);
 	long small = 0, nodf = 0;
 	for (size_t i = 0; i < x.n; i++) {
 		small += x.p[i]->ip_len <= PATH_MTU;
@@ -399,9 +496,10 @@ TF_CASE_F(pmtu, pmtu_blackhole_stalls, .timeout_s = 60,
 	tf_expect_int(w->family == AF_INET6 ? "of them fragmentable (IPv6: never, by any router)"
 	                                    : "of them without DF", nodf, 0);
 	if (x.n >= 2)
-		tf_expect_time("the full-size retransmission at the moment probing would have recovered",
-		               (x.p[x.n - 1]->ts_ns - x.p[0]->ts_ns) / 1000, d.at->at_us, d.at->at_lo_us,
-		               d.at->at_hi_us);
+		check_expiry_at(&d, &x, x.n - 1, "the full-size retransmission at the moment probing would "
+		                "have recovered (the model's band for that expiry)");
+	tf_diag("detect_model_ideal_s", "%.3f  # band %.3f..%.3f, after the original", d.at->at_us / 1e6,
+	        d.at->at_lo_us / 1e6, d.at->at_hi_us / 1e6);
 	snprintf(what, sizeof what, "%s reaching the client", too_big_name(w));
 	tf_expect_int(what, too_big(w, &icmp_at, &mtu6), 0);
 	tf_expect_int("bulk segments past the router", data_crossed(w), 0);
@@ -462,8 +560,9 @@ TF_CASE_F(pmtu, pmtu_icmp_discovery, .timeout_s = 30,
 	tf_expect_int("tcpi_snd_mss", ti.tcpi_snd_mss, mss);
 }
 
-/* tcp_mtu_probing = 1: black-hole detection after tcp_retries1's budget. */
-static void probing_detects(world *w, long retries1)
+/* tcp_mtu_probing = 1: black-hole detection after tcp_retries1's budget;
+ * rto_min_us > 0 sets the client's tcp_rto_min_us (6.11+) first. */
+static void probing_detects(world *w, long retries1, long rto_min_us)
 {
 	detect d;
 	pumped r;
@@ -475,6 +574,11 @@ static void probing_detects(world *w, long retries1)
 	size_t k;
 	char what[200];
 
+	if (rto_min_us > 0) {
+		if (!tf_host_sysctl_exists(w->client, "net.ipv4.tcp_rto_min_us"))
+			TF_SKIP("kernel has no net.ipv4.tcp_rto_min_us (Linux 6.11+)");
+		tf_must(tf_host_sysctl_set_int(w->client, "net.ipv4.tcp_rto_min_us", rto_min_us));
+	}
 	path_up(w, true, 1, retries1);
 	tf_must(tf_host_sysctl_get_int(w->client, "net.ipv4.tcp_base_mss", &base_mss));
 	if (tf_host_sysctl_get_int(w->client, "net.ipv4.tcp_min_snd_mss", &min_snd_mss) < 0)
@@ -493,10 +597,20 @@ static void probing_detects(world *w, long retries1)
 		;
 	if (k == x.n)
 		tf_fail("the first bulk byte was never resent within the path MTU");
-	tf_expect_int("full-size transmissions before the black hole was detected", (long)k,
-	              (long)d.rto_before + 1);
-	tf_expect_time("first byte resent within the path MTU (black-hole detection at tcp_retries1's budget)",
-	               (x.p[k]->ts_ns - x.p[0]->ts_ns) / 1000, d.at->at_us, d.at->at_lo_us, d.at->at_hi_us);
+	/* detection at RTO expiry k (x.p[k], the first small one): the rule
+	 * on the measured expiries 1..k says where it may come */
+	replayed rp = detect_replay(&d, &x, k);
+	if (!rp.ambiguous)
+		tf_expect_int("full-size transmissions before the black hole was detected = the expiry "
+		              "that detects (replayed on the measured stamps)", (long)k, (long)rp.want);
+	else
+		tf_expect_int("full-size transmissions before the black hole was detected: an expiry "
+		              "the replay allows (either, within 1 jiffy + slack of the budget; 1 when so)",
+		              replay_allows(&rp, (unsigned)k), 1);
+	check_expiry_at(&d, &x, k, "first byte resent within the path MTU (black-hole detection at "
+	                "tcp_retries1's budget; the model's band for that expiry)");
+	tf_diag("detect_model_ideal_s", "%.3f  # band %.3f..%.3f, after the original", d.at->at_us / 1e6,
+	        d.at->at_lo_us / 1e6, d.at->at_hi_us / 1e6);
 	tf_expect_int("its size: tcp_mtu_to_mss(search_low) (bytes)", x.p[k]->payload, mss);
 	snprintf(what, sizeof what, "its IP length: search_low = tcp_base_mss + %u%s", 
 	         tf_model_net_header_len(w->family) + TF_TCP_HDR_LEN, w->ts ? " + 12" : "");
@@ -506,9 +620,10 @@ static void probing_detects(world *w, long retries1)
 	 * wait until it read (rqwait.h), named here */
 	tf_diag("run_queue_wait_ms", "%.3f  # the pump's, until the server's first byte",
 	        r.rq_first_us / 1e3);
-	tf_expect_app_time("server application's first byte (relative to the original transmission)",
-	                   (r.first_rx - x.p[0]->ts_ns) / 1000, d.at->at_us, d.at->at_lo_us,
-	                   d.at->at_hi_us + r.rq_first_us);
+	/* the byte came in the detection's retransmission (veth: no
+	 * transit time), seen by the application no earlier */
+	tf_expect_app_time("server application's first byte (relative to the detection's retransmission)",
+	                   (r.first_rx - x.p[k]->ts_ns) / 1000, 0, 0, r.rq_first_us);
 	snprintf(what, sizeof what, "%s reaching the client", too_big_name(w));
 	tf_expect_int(what, too_big(w, &icmp_at, &mtu6), 0);
 	tf_must(tf_tcp_info(w->cfd, &ti));
@@ -522,14 +637,32 @@ TF_CASE_F(pmtu, pmtu_probing_detects_blackhole, .timeout_s = 60,
           .proves = "seed 003: \"tcp_mtu_probing enables RFC 4821 PLPMTUD\" — mode 1 recovers at tcp_retries1's budget (default 3)")
 {
 	(void)variant;
-	probing_detects(self, -1);
+	probing_detects(self, -1, 0);
 }
 
 TF_CASE_F(pmtu, pmtu_probing_retries1_1, .timeout_s = 30,
           .proves = "seed 003: the same with tcp_retries1 = 1 — detection moves to tcp_model_timeout(1)")
 {
 	(void)variant;
-	probing_detects(self, 1);
+	probing_detects(self, 1, 0);
+}
+
+/*
+ * Detection on the budget's edge (issue 10): tcp_rto_min_us 210000 gives
+ * an RTO of 53 jiffies (212 ms with a veth RTT), so the 4th RTO expiry
+ * comes 14 x 53 = 742 jiffies after the first, plus the timer wheel's
+ * rounding of the three timers (level 1, 8 jiffies each): 2968..3064 ms,
+ * across the 3000 ms of tcp_model_timeout(3, TCP_RTO_MIN) — which keeps
+ * TCP_RTO_MIN, not the socket's rto_min.  Whether the 4th or the 5th
+ * expiry detects depends on where the timers fall on the wheel: the
+ * model's ideal clock names one, the kernel does either, rightly; the
+ * replay on the measured stamps names the one it did.
+ */
+TF_CASE_F(pmtu, pmtu_probing_budget_edge, .timeout_s = 60,
+          .proves = "seed 003: black-hole detection is a time test (retransmits_timed_out()), replayed on the measured RTO expiries at the budget's edge")
+{
+	(void)variant;
+	probing_detects(self, 3, 204000);
 }
 
 /*

@@ -24,6 +24,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
@@ -211,6 +212,21 @@ static void gjob_start(uint32_t id, char *data, uint32_t len)
 		send_frame(chan, id, 'E', m, (uint32_t)strlen(m));
 		send_frame(chan, id, 'X', "512", 3); /* exit 2 */
 		return;
+	}
+	/* The overlay over the host's 9p root keeps the dentries, and the
+	 * page cache the pages, of files the host may have replaced since
+	 * (a rebuilt case binary: its old pages with the new file's made it
+	 * crash, SIGSEGV).  With no job running, nothing of the last run is in
+	 * use: drop them, and this job looks every file up afresh. */
+	bool busy = false;
+	for (int i = 0; i < MAXJOBS; i++)
+		busy |= gjobs[i].pid != 0 && &gjobs[i] != j;
+	if (!busy) {
+		int dc = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
+		if (dc >= 0) {
+			if (write(dc, "3\n", 2) < 0) { /* best effort: a stale cache is the old behaviour */ }
+			close(dc);
+		}
 	}
 	const char *cwd = f[0];
 	uid_t uid = (uid_t)strtoul(f[1], NULL, 10);

@@ -11,7 +11,7 @@ echo "1..4"
 dir=$(mktemp -d) || exit 1
 trap 'rm -rf -- "$dir"' EXIT
 "$TCPFATE" card --tap --policy "$CARD_DIR/policy.txt" \
-	--faults connect-silent,idle-blackhole,server-kill,loss,slow-reader \
+	--faults connect-silent,idle-blackhole,server-kill,loss,pooled-blackhole \
 	--waiting-on 'line:request sent' --limit 17 \
 	--server "$PYTHON3 $CARD_DIR/card_server.py 8080" --wait-server 8080 \
 	--client "$PYTHON3 $CARD_DIR/py_client.py server 8080 --connect-timeout 3 --user-timeout 5000 --keepalive 2,1,3 --idle 0; rc=\$?; printf '# not ok 99 \"\\\\\\001\\n'; exit \$rc" \

@@ -15,6 +15,8 @@
 #     user.max_user_namespaces=0: `tcpfate run` on CASE...
 #   4 concurrent callers (meson's parallel tests): CASE binaries started
 #     at once, as root under the filter, share one guest: one boot
+#   5 a rebuild between two runs served by the same guest (edit, compile,
+#     test again within its idle time): the second run sees the new binary
 #
 # Needs root (to make the user and the namespaces), qemu-system-x86_64 and
 # a C compiler; SKIPs with the reason otherwise.  The guest's kernel is
@@ -85,17 +87,18 @@ check() { # check NAME OUTPUT: the fallback ran the cases
 		((ran > 0 && skipped == 0)); then
 		ok "$name: $ran cases ran in the guest, none skipped for the sandbox"
 		grep -m1 "running in a" <<<"$out" | sed 's/^/# /'
-		grep -E '^[0-9]+ passed|^ *(Ok|Fail|Skipped):' <<<"$out" | sed 's/^/# /'
+		grep -E '^[0-9]+ passed|^ *(Ok|Fail|Skipped):|^wall ' <<<"$out" | sed 's/^/# /'
+		[[ -z ${3:-} ]] || echo "# guest boots: $(cat "$3"/*.log 2>/dev/null | grep -c '^tcpfate-vm: kernel: ')"
 	else
 		notok "$name: the cases ran through the VM fallback ($ran ran, $skipped skipped for the sandbox)" "$out"
 	fi
 }
 
 echo "TAP version 13"
-echo "1..4"
+echo "1..5"
 common_env=(HOME="$TMP" XDG_CACHE_HOME="$CACHE" TF_VM_KERNEL="$KERNEL" PATH="$PATH")
 
-want() { [[ " ${TF_RECIPES:-1 2 3 4} " == *" $1 "* ]]; }
+want() { [[ " ${TF_RECIPES:-1 2 3 4 5} " == *" $1 "* ]]; }
 
 # 1: root without CAP_SYS_ADMIN + the filter, meson test.
 if ! want 1; then
@@ -114,7 +117,7 @@ if want 2; then
 	out=$(cd "$TMP" && setpriv --reuid="$uid" --regid="$gid" --clear-groups \
 		env "${common_env[@]}" TF_VM_DIR="$TMP/vm" TF_CASEDIR="$TMP/cases" TF_ARTIFACTS="$TMP/art" \
 		"$TMP/docker-seccomp" -- "$BUILD/harness/tcpfate" run 2>&1)
-	check "uid $uid, Docker-shaped seccomp: tcpfate run (${CASES[*]})" "$out"
+	check "uid $uid, Docker-shaped seccomp: tcpfate run (${CASES[*]})" "$out" "$TMP/vm"
 else
 	ok "# SKIP not in TF_RECIPES"
 fi
@@ -191,4 +194,35 @@ if want 4; then
 	fi
 else
 	ok "# SKIP not in TF_RECIPES"
+fi
+
+# 5: one path, two binaries, one guest: a case binary runs a case, is
+# replaced on the host by another (a new inode, as a linker writes it), and
+# the new one runs one of its own cases while the guest is still up.  The
+# guest must run the new binary, not the old one's cached pages or a mix of
+# both (that crashed: SIGSEGV).
+if want 5 && ((${#CASES[@]} >= 2)); then
+	mkdir -p "$TMP/rb/bin"
+	ln -s "$BUILD/lib" "$TMP/rb/lib"   # the binaries' RUNPATH: $ORIGIN/../lib
+	rbrun() { # rbrun CASE: the binary at $TMP/rb/bin/case runs CASE in the guest
+		(cd "$TMP" && env "${common_env[@]}" XDG_CACHE_HOME="${XDG_CACHE_HOME:-$HOME/.cache}" \
+			TF_VM_DIR="$TMP/rb/vm" setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin \
+			"$TMP/docker-seccomp" -- "$TMP/rb/bin/case" --run "$1" 2>&1)
+	}
+	c0=$("$BUILD/cases/${CASES[0]}" --list | head -n1)
+	c1=$("$BUILD/cases/${CASES[1]}" --list | head -n1)
+	cp "$BUILD/cases/${CASES[0]}" "$TMP/rb/bin/case"
+	first=$(rbrun "$c0")
+	cp "$BUILD/cases/${CASES[1]}" "$TMP/rb/bin/case.new" && mv "$TMP/rb/bin/case.new" "$TMP/rb/bin/case"
+	second=$(rbrun "$c1")
+	boots=$(cat "$TMP"/rb/vm/*.log 2>/dev/null | grep -c '^tcpfate-vm: kernel: ')
+	if grep -q "running in a .* guest" <<<"$second" && grep -qE "^(not )?ok 1 - $c1\$" <<<"$second" &&
+		((boots == 1)); then
+		ok "a binary rebuilt between two runs of one guest: the guest runs the new one ($boots boot)"
+	else
+		notok "a binary rebuilt between two runs of one guest: the guest runs the new one ($boots boots)" \
+			"$(printf 'first run (%s):\n%s\nsecond run (%s):\n%s\n' "$c0" "$first" "$c1" "$second")"
+	fi
+else
+	ok "# SKIP not in TF_RECIPES, or fewer than two CASE binaries"
 fi

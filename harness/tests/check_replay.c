@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * tf_check_count_replayed() on synthetic stamps (a test of the harness,
+ * issue 10): no network, the model's own schedule as the capture.  RTO
+ * 51 jiffies-like timers at this kernel's HZ, tcp_retries2 3: the ideal
+ * clock makes 6 transmissions; a timer late near the budget makes 5, and
+ * the check must accept what the kernel's rule makes of the stamps.  The
+ * last case feeds a wrong budget (the model told tcp_retries2 5): it must
+ * fail (meson: should_fail).
+ */
+#include "tf_test.h"
+#include "check_replay.h"
+
+#define MS 1000000LL   /* ns */
+
+typedef struct synth {
+	tf_model *m;
+	tf_schedule *s;
+	int64_t tx[TF_RUN_MAX_TX];
+	size_t n;
+	int64_t giveup;   /* ns */
+} synth;
+
+static void synth_make(synth *y, unsigned retries2)
+{
+	tf_must(tf_model_new(&y->m));
+	tf_must(tf_model_set_hz(y->m, tf_case_hz()));
+	tf_must(tf_model_set_rtt(y->m, 100, 50));
+	tf_must(tf_model_set_retries2(y->m, retries2));
+	tf_must(tf_model_retrans(y->m, &y->s));
+	y->n = tf_schedule_giveup(y->s);
+	for (size_t i = 0; i < y->n; i++)
+		y->tx[i] = 1000 * MS + tf_schedule_event(y->s, i)->at_us * 1000;
+	y->giveup = 1000 * MS + tf_schedule_event(y->s, y->n)->at_us * 1000 + 3 * MS;
+}
+
+static void synth_free(synth *y)
+{
+	tf_schedule_free(y->s);
+	tf_model_free(y->m);
+}
+
+static uint64_t budget_of(const synth *y)
+{
+	uint64_t ms = 0;
+
+	tf_must(tf_model_retries2_budget_ms(y->m, &ms));
+	return ms;
+}
+
+TF_CASE(replay_on_time, .proves = "on time: the model's count, exactly")
+{
+	tf_count_replay r;
+	synth y;
+
+	synth_make(&y, 3);
+	tf_expect_int("check passes", tf_check_count_replayed("t", y.s, budget_of(&y), y.tx, y.n,
+	                                                      y.giveup, &r), 1);
+	tf_expect_int("replayed = ideal count", (long)r.lo, (long)y.n);
+	tf_expect_int("not ambiguous", r.ambiguous, 0);
+	synth_free(&y);
+}
+
+TF_CASE(replay_late_one_fewer, .proves = "a timer late near the budget: one transmission fewer, accepted")
+{
+	tf_count_replay r;
+	synth y;
+
+	synth_make(&y, 3);
+	/* the 3rd RTO's timer 150 ms late: the 4th expiry passes the
+	 * budget and stops; it sends nothing */
+	size_t f = (size_t)tf_schedule_nth(y.s, TF_TX_RTO, 1);
+	y.tx[f + 2] += 150 * MS;
+	int64_t stop = y.tx[f + 2] + tf_schedule_event(y.s, f + 3)->gap_us * 1000;
+	tf_expect_int("check passes", tf_check_count_replayed("t", y.s, budget_of(&y), y.tx, f + 3,
+	                                                      stop + 2 * MS, &r), 1);
+	tf_expect_int("replayed: one fewer than the ideal clock", (long)r.lo, (long)y.n - 1);
+	synth_free(&y);
+}
+
+TF_CASE(replay_ambiguous_either, .proves = "an expiry within 1 jiffy + slack of the budget: either count")
+{
+	tf_count_replay r;
+	synth y;
+
+	synth_make(&y, 3);
+	size_t f = (size_t)tf_schedule_nth(y.s, TF_TX_RTO, 1);
+	/* the 4th expiry lands exactly on the budget */
+	int64_t shift = (int64_t)budget_of(&y) * MS - (y.tx[f + 3] - y.tx[f]);
+	y.tx[f + 2] += shift;
+	y.tx[f + 3] += shift;
+	tf_expect_int("it retransmitted there: passes", tf_check_count_replayed("t", y.s, budget_of(&y),
+	              y.tx, y.n, y.giveup + shift, &r), 1);
+	tf_expect_int("ambiguous", r.ambiguous, 1);
+	tf_expect_int("or it stopped there: passes", tf_check_count_replayed("u", y.s, budget_of(&y),
+	              y.tx, y.n - 1, y.tx[f + 3] + 2 * MS, &r), 1);
+	synth_free(&y);
+}
+
+TF_CASE(replay_wrong_budget, .proves = "a wrong budget still fails (tcp_retries2 5 told, 3 run)")
+{
+	synth y, w;
+
+	synth_make(&y, 3);
+	synth_make(&w, 5);
+	/* the stamps of retries2 3, checked with the schedule and budget of 5 */
+	tf_check_count_replayed("t", w.s, budget_of(&w), y.tx, y.n, y.giveup, NULL);
+	synth_free(&y);
+	synth_free(&w);
+}
