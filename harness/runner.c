@@ -38,6 +38,7 @@
 #include "runner_private.h"
 #include "check_replay.h"
 #include "sentinel.h"
+#include "timer_sentinel.h"
 
 /* ---------- registry ---------- */
 
@@ -117,6 +118,10 @@ static struct {
 	size_t n_err;
 	tf_sentinel *wake;       /* the runner's wake-up sentinel */
 	int64_t wait_rq_us;      /* run-queue wait during the last tf_case_wait_error() */
+	int64_t start_mono_ns;   /* the timer sentinel's samples count from here */
+	bool topo_built;         /* ... which is the first topology's end */
+	bool timer_used;         /* a check took the timer allowance */
+	bool timer_stale;        /* its samples did not keep up once */
 } cur = { .fd = -1 };
 
 int64_t tf_case_rq_wait_ns(void)
@@ -135,6 +140,57 @@ int64_t tf_case_rq_wait_ns(void)
 int64_t tf_case_wakeup_allowance_us(void)
 {
 	return tf_sentinel_allowance_us(cur.wake);
+}
+
+/* The timer sentinel over this case so far: each worker (CPU) has a
+ * sample due within 50 ms of now, or 200 ms have passed (then the case
+ * takes what there is from then on, without waiting again). */
+static void case_timer_stats(tf_timer_stats *st)
+{
+	if (!cur.timer_stale &&
+	    !tf_timer_sentinel_wait(tf_runner.timers, tf_mono_ns() - 50000000, 200000000))
+		cur.timer_stale = true;
+	tf_timer_sentinel_stats(tf_runner.timers, cur.start_mono_ns, st);
+}
+
+int64_t tf_case_timer_allowance_us(void)
+{
+	tf_timer_stats st;
+	int64_t worst_us, s = tf_slack_us();
+
+	if (!tf_runner.timers || *tf_timer_sentinel_why(tf_runner.timers))
+		return 0;
+	cur.timer_used = true;
+	case_timer_stats(&st);
+	/* the slack's jiffy + 2 ms is for this very lateness: only what the
+	 * sentinel saw beyond it widens the edge */
+	worst_us = (st.worst_ns + 999) / 1000;
+	return worst_us > s ? worst_us - s : 0;
+}
+
+/* Block YAML (the runner turns the flow mapping into one), and no comment
+ * after a mapping's key: prove's YAMLish reads it as the value. */
+static void report_timer_sentinel(void)
+{
+	tf_timer_stats st;
+	char q[512];
+	const char *why = tf_runner.timers ? tf_timer_sentinel_why(tf_runner.timers) : tf_runner.timers_why;
+
+	if (why && *why) {
+		tf_diag("timer_sentinel", "{running: false, why: \"%s\"}", yq(why, q, sizeof q));
+		tf_diag("timer_allowance_us", "0  # no timer sentinel here");
+		return;
+	}
+	case_timer_stats(&st);
+	int64_t worst_us = (st.worst_ns + 999) / 1000, s = tf_slack_us();
+	tf_diag("timer_sentinel", "{samples: %lld, worst_us: %lld, p50_us: %lld, p99_us: %lld, cpus: %u}",
+	        (long long)st.samples, (long long)worst_us, (long long)(st.p50_ns / 1000),
+	        (long long)((st.p99_ns + 999) / 1000), tf_timer_sentinel_workers(tf_runner.timers));
+	tf_diag("timer_allowance_us", "%lld  # delayed-ACK timers of the sentinel's own netns since "
+	        "this case built its topology, late past their tick (kernel stamps): the worst beyond slack_us, "
+	        "added to the high edge of kernel-timer checks (timer_late_ms)%s%s",
+	        (long long)(worst_us > s ? worst_us - s : 0), cur.timer_used ? "" : "; none here",
+	        cur.timer_stale ? "; its samples lagged once by 200 ms" : "");
 }
 
 static void report_wakeups(void)
@@ -312,6 +368,13 @@ tf_topo *tf_case_topo(tf_topo_shape shape)
 		close(slot);
 	tf_diag("setup_ms", "%.1f  # waited %.1f ms for a setup slot (one per core)",
 	        (double)(tf_mono_ns() - t1) / 1e6, (double)(t1 - t0) / 1e6);
+	/* the case's kernel timers run from its first topology on: the
+	 * builds of every other case (the RTNL, bottom halves off) stall
+	 * timers before it, which its checks never see */
+	if (!cur.topo_built) {
+		cur.topo_built = true;
+		cur.start_mono_ns = tf_mono_ns();
+	}
 	int64_t gate_ns = tf_gate_pass(tf_runner.gate, tf_runner.case_index);
 	if (gate_ns >= 0)
 		tf_diag("start_gate_ms", "%.1f  # until every case of the run had built its topology",
@@ -499,6 +562,26 @@ bool tf_expect_time(const char *what, int64_t measured, int64_t expected, int64_
 	return ok;
 }
 
+bool tf_expect_timer_time(const char *what, int64_t measured, int64_t expected, int64_t lo, int64_t hi)
+{
+	char qw[512];
+	int64_t s = tf_slack_us(), a = tf_case_timer_allowance_us();
+	bool ok = measured >= lo - s && measured <= hi + s + a;
+	int64_t pd = expected / 8 > 4000 ? expected / 8 : 4000;
+	bool wide = (hi + s - expected) > pd || (expected - (lo - s)) > pd;
+
+	recordf('C', "{what: \"%s\", side: kernel timer, expected_ms: %.3f, lo_ms: %.3f, hi_ms: %.3f, "
+	        "timer_late_ms: %.3f, measured_ms: %.3f, error_ms: %+.3f, ok: %s%s}",
+	        yq(what, qw, sizeof qw), ms(expected), ms(lo - s), ms(hi + s + a), ms(a), ms(measured),
+	        ms(measured - expected), ok ? "true" : "false", wide ? ", wider_than_packetdrill: true" : "");
+	if (!ok) {
+		recordf('F', "%s: expected %.3f ms (tolerance %.3f..%.3f ms, timer allowance %.3f ms), "
+		        "measured %.3f ms", what, ms(expected), ms(lo - s), ms(hi + s + a), ms(a), ms(measured));
+		cur.soft_failed = true;
+	}
+	return ok;
+}
+
 bool tf_expect_range(const char *what, int64_t measured, int64_t lo, int64_t hi)
 {
 	char qw[512];
@@ -624,7 +707,9 @@ void tf_check_schedule(const char *what, const tf_schedule *s, const int64_t *tx
 		int64_t gap = (tx_ns[i] - tx_ns[i - 1]) / 1000;
 
 		snprintf(label, sizeof label, "%s #%zu %s gap", what, i, tf_tx_kind_name(e->kind));
-		tf_expect_time(label, gap, e->gap_us, e->gap_lo_us, e->gap_hi_us);
+		/* every transmission after the first is a timer's (RTO, TLP,
+		 * SYN, keepalive) */
+		tf_expect_timer_time(label, gap, e->gap_us, e->gap_lo_us, e->gap_hi_us);
 		if (e->gap_us <= 2000000 && cur.n_err < TF_ARRAY_SIZE(cur.err_ratio)) {
 			double allowed = fmax((double)jiffy_us + 2000.0, 0.03 * (double)e->gap_us);
 			cur.err_ratio[cur.n_err++] = fabs((double)(gap - e->gap_us)) / allowed;
@@ -779,6 +864,7 @@ static void child_finish(void)
 	if (cur.skipped)
 		return;
 	report_wakeups();
+	report_timer_sentinel();
 	if (cur.n_err > 0) {
 		double med;
 		qsort(cur.err_ratio, cur.n_err, sizeof cur.err_ratio[0], cmp_double);
@@ -811,6 +897,7 @@ _Noreturn void tf_child_run(const tf_case *c, int rec_fd)
 {
 	cur.c = c;
 	cur.fd = rec_fd;
+	cur.start_mono_ns = tf_mono_ns();
 	/* Die with the runner; own process group so a timeout kills it all. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	setpgid(0, 0);

@@ -40,6 +40,7 @@
 #include "tf_result.h"
 #include "vm_fallback.h"
 #include "sentinel.h"
+#include "timer_sentinel.h"
 #include "spin.h"
 
 #define OUTPUT_MAX (1u << 20)     /* a case's stdout/stderr kept, at most */
@@ -653,6 +654,14 @@ int main(int argc, char **argv)
 	 * ran — one process waking every 5 ms, not one per case. */
 	if (n > 0)
 		tf_sentinel_start(&tf_runner.wake);
+	/* ... and one timer sentinel (TF_TIMER_SENTINEL=0: none, for comparison) */
+	const char *ts_env = getenv("TF_TIMER_SENTINEL");
+	int ts_r = 0;
+	if (ts_env && !strcmp(ts_env, "0"))
+		snprintf(tf_runner.timers_why, sizeof tf_runner.timers_why, "TF_TIMER_SENTINEL=0");
+	else if (n > 0 && (ts_r = tf_timer_sentinel_start(hz, &tf_runner.timers)) < 0)
+		snprintf(tf_runner.timers_why, sizeof tf_runner.timers_why, "cannot start: %s",
+		         strerror(-ts_r));
 	/* Idle spinners (spin.h), started before the cases so every one of
 	 * them reads the same line in its YAML. */
 	tf_spin *spin = NULL;
@@ -674,6 +683,7 @@ int main(int argc, char **argv)
 	unsigned failed = run_all(js, n, jobs ? jobs : (unsigned)(n ? n : 1), kernel);
 	tf_spin_stop(spin);
 	tf_sentinel_stop(tf_runner.wake);
+	tf_timer_sentinel_stop(tf_runner.timers);
 	free(js);
 	if (fmt.ktap)
 		tf_emit_ktap_totals(stdout, &fmt.totals, 0);

@@ -18,6 +18,8 @@ struct tf_runner_opt {
 	const char *prog;
 	pid_t pid;               /* the runner (parent of every case) */
 	struct tf_sentinel *wake; /* one wake-up sentinel for the run (sentinel.h) */
+	struct tf_timer_sentinel *timers; /* one timer sentinel (timer_sentinel.h), or NULL */
+	char timers_why[160];    /* why there is none */
 	struct tf_gate *gate;    /* the start gate (gate.c), or NULL */
 	unsigned case_index;     /* in the child: this case's place at the gate */
 	char fallback_why[512];  /* sandbox blocked and no VM fallback: why */

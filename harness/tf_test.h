@@ -227,6 +227,21 @@ int64_t tf_case_wakeup_allowance_us(void);
  * in the check; a kernel-side one never. */
 int64_t tf_case_rq_wait_ns(void);
 
+/*
+ * The moment a kernel timer_list timer fired (an RTO, a keepalive or
+ * zero-window probe, a delayed ACK), on kernel timestamps: tf_expect_time()
+ * whose high edge also gets the timer allowance, named in the check
+ * (timer_late_ms).  A timer can fire late, never early, when the host does
+ * not run the vCPU that should take its tick: the low edge gets nothing.
+ */
+bool tf_expect_timer_time(const char *what, int64_t measured_us, int64_t expected_us,
+                          int64_t lo_us, int64_t hi_us);
+/* The part of the worst lateness the timer sentinel (timer_sentinel.h)
+ * measured from this case's first topology until now that the slack does not
+ * already cover (worst - tf_slack_us(), >= 0); 0 when it cannot run here.
+ * Never for an application-side check, a low edge or a count. */
+int64_t tf_case_timer_allowance_us(void);
+
 /* Soft check of a bound: measured in [lo, hi] µs (slack added), for rules
  * that give limits rather than a value ("before the next retransmission"). */
 bool tf_expect_range(const char *what, int64_t measured_us, int64_t lo_us, int64_t hi_us);

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * timer-probe [SECONDS [EVERY]]: run the timer sentinel alone and print,
+ * every EVERY seconds, the lateness of the delayed-ACK timers it measured
+ * in that interval (p50, p99, worst, µs), then the whole run's.  Exit 77
+ * when it cannot run here (no network namespace).  A tool to validate the
+ * sentinel (timer_sentinel.h), and its unit test with SECONDS small.
+ */
+#define _GNU_SOURCE
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "tf_probe.h"
+#include "tf_util.h"
+#include "timer_sentinel.h"
+
+int main(int argc, char **argv)
+{
+	long secs = 5, every = 1;
+	unsigned hz;
+	tf_timer_sentinel *s = NULL;
+	tf_timer_stats st;
+	int64_t t0, last, imm, amb, early, lost;
+
+	if ((argc > 1 && tf_parse_long(argv[1], 1, 86400, &secs) < 0) ||
+	    (argc > 2 && tf_parse_long(argv[2], 1, 3600, &every) < 0) || argc > 3) {
+		fprintf(stderr, "usage: timer-probe [SECONDS [EVERY]]\n");
+		return 2;
+	}
+	if (tf_kernel_hz(&hz) < 0 || tf_timer_sentinel_start(hz, &s) < 0) {
+		fprintf(stderr, "timer-probe: cannot start the sentinel\n");
+		return 1;
+	}
+	t0 = last = tf_mono_ns();
+	printf("# HZ %u\n# interval   samples  p50_us  p99_us  worst_us\n", hz);
+	for (long i = 1; i * every <= secs; i++) {
+		int64_t until = t0 + i * every * 1000000000LL;
+		while (tf_mono_ns() < until)   /* a tool's pacing, not a synchronisation */
+			poll(NULL, 0, (int)((until - tf_mono_ns()) / 1000000) + 1);
+		if (*tf_timer_sentinel_why(s)) {
+			printf("1..0 # SKIP %s\n", tf_timer_sentinel_why(s));
+			tf_timer_sentinel_stop(s);
+			return 77;
+		}
+		tf_timer_sentinel_stats(s, last, &st);
+		printf("%6ld s   %8lld  %6lld  %6lld  %8lld\n", i * every, (long long)st.samples,
+		       (long long)st.p50_ns / 1000, (long long)st.p99_ns / 1000,
+		       (long long)(st.worst_ns + 999) / 1000);
+		fflush(stdout);
+		last = until;
+	}
+	tf_timer_sentinel_stats(s, t0, &st);
+	tf_timer_sentinel_dropped(s, &imm, &amb, &early, &lost);
+	printf("# all: %u workers, %lld samples, p50 %lld us, p99 %lld us, worst %lld us; "
+	       "dropped: %lld quick-acks, %lld ambiguous, %lld early, %lld lost\n",
+	       tf_timer_sentinel_workers(s), (long long)st.samples, (long long)st.p50_ns / 1000,
+	       (long long)st.p99_ns / 1000, (long long)(st.worst_ns + 999) / 1000, (long long)imm,
+	       (long long)amb, (long long)early, (long long)lost);
+	tf_timer_sentinel_stop(s);
+	return st.samples > 0 ? 0 : 1;
+}

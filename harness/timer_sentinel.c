@@ -1,0 +1,551 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The timer sentinel: see timer_sentinel.h. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <time.h>
+#include <sys/socket.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+
+#include "tf_model.h"
+#include "tf_sandbox.h"
+#include "tf_util.h"
+#include "sentinel.h"
+#include "timer_sentinel.h"
+
+#define TS_RING 32768         /* per worker: ~7 min of samples at 4 per 56 ms */
+#define TS_WORKERS 4          /* one per CPU, at most */
+#define TS_CONNS 4            /* per worker, a quarter period apart: a sample
+                               * every ~14 ms per CPU */
+#define TS_CALIB 24           /* firings that fix the grid's phase */
+#define TS_WINDOW_NS 200000   /* on-time firings land within this of a tick */
+#define TS_LOST_NS 2000000000LL  /* no ACK seen: a packet the capture dropped */
+#define TS_GUARD_NS 100000    /* a byte sent this close before a tick may
+                               * arrive in the next jiffy: not counted */
+
+struct ts_sample {
+	int64_t t_ns;      /* CLOCK_MONOTONIC of the ACK */
+	int64_t late_ns;
+};
+
+struct ts_ring {
+	uint64_t head;     /* samples written (release), the writer's alone */
+	int64_t last_ns;   /* the newest sample's time */
+	int64_t immediate, ambiguous, early, lost;
+	struct ts_sample s[TS_RING];
+};
+
+struct tf_timer_sentinel {
+	char why[256];     /* written once by the sentinel when it gives up */
+	int failed;
+	uint32_t seq;      /* samples of every worker: a futex */
+	unsigned hz, n_workers;
+	pid_t pid;         /* the first worker; the others are its children */
+	struct ts_ring ring[TS_WORKERS];
+};
+
+struct conn {
+	int tx, rx;
+	bool waiting;              /* a byte in flight, not yet ACKed */
+	int64_t next_ns;           /* next write, CLOCK_MONOTONIC */
+	int64_t tx_ns, ack_ns;     /* its kernel stamps, CLOCK_MONOTONIC (-1: not yet) */
+	int64_t sent_ns;           /* when send() was called */
+	uint32_t want_ack;         /* the byte's end sequence */
+	uint16_t tx_port, rx_port;
+	int64_t prev_tx_ns;        /* the previous byte's, -1 before the first */
+	struct tcp_info before;    /* the receiver, before the write */
+};
+
+struct worker {
+	tf_timer_sentinel *s;
+	struct ts_ring *ring;
+	unsigned hz;
+	int64_t tick_ns, period_ns;
+	bool have_phase;
+	int64_t phase_ns;
+	struct { int64_t tx, ack; unsigned timer; } calib[TS_CALIB];
+	size_t n_calib;
+	int64_t recent[64];        /* ACK residues since the last phase fit */
+	size_t n_recent;
+};
+
+static void give_up(tf_timer_sentinel *s, const char *what, int err)
+{
+	snprintf(s->why, sizeof s->why, "%s: %s", what, strerror(err < 0 ? -err : err));
+	__atomic_store_n(&s->failed, 1, __ATOMIC_RELEASE);
+	_exit(0);
+}
+
+/* Kernel software stamps are CLOCK_REALTIME (__skb_tstamp_tx()). */
+static int64_t real_to_mono(int64_t real_ns)
+{
+	int64_t r0 = tf_now_ns(), m = tf_mono_ns(), r1 = tf_now_ns();
+	return real_ns - ((r0 + r1) / 2 - m);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int64_t mod_tick(int64_t t, int64_t tick)
+{
+	int64_t r = t % tick;
+	return r < 0 ? r + tick : r;
+}
+
+/* The grid's phase: the earliest residue of the densest TS_WINDOW_NS of
+ * ACK residues (mod one tick) — on-time firings, a little after a tick. */
+static int64_t fit_phase(int64_t *res, size_t n, int64_t tick)
+{
+	size_t best = 0, best_count = 0;
+
+	qsort(res, n, sizeof *res, cmp_i64);
+	for (size_t i = 0; i < n; i++) {
+		size_t c = 0;
+		for (size_t j = i; j < i + n; j++) {
+			int64_t v = res[j % n] + (j >= n ? tick : 0);
+			if (v - res[i] >= TS_WINDOW_NS)
+				break;
+			c++;
+		}
+		if (c > best_count) {
+			best_count = c;
+			best = i;
+		}
+	}
+	return res[best];
+}
+
+static void publish(struct worker *w, int64_t tx, int64_t ack, unsigned ticks)
+{
+	int64_t pos = mod_tick(tx - w->phase_ns, w->tick_ns), late;
+	uint64_t h;
+
+	if (pos > w->tick_ns - TS_GUARD_NS) {
+		__atomic_add_fetch(&w->ring->ambiguous, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	/* the timer fires `ticks` ticks after the one before the write */
+	late = ack - (tx - pos + (int64_t)ticks * w->tick_ns);
+	if (late < -w->tick_ns / 2) {
+		/* jiffies had not reached the write's tick yet (a late tick at
+		 * the write): it says nothing about the firing */
+		__atomic_add_fetch(&w->ring->early, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	h = w->ring->head;
+	w->ring->s[h % TS_RING] = (struct ts_sample){ .t_ns = ack, .late_ns = late };
+	__atomic_store_n(&w->ring->head, h + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&w->ring->last_ns, ack, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&w->s->seq, 1, __ATOMIC_RELEASE);
+	syscall(SYS_futex, &w->s->seq, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+static void sample(struct worker *w, struct conn *c)
+{
+	tf_delack_in in = {
+		.hz = w->hz,
+		.ato_us = c->before.tcpi_ato,
+		.rto_us = c->before.tcpi_rto,
+		/* tcpi_rtt is srtt_us >> 3: a loopback RTT may round to 0
+		 * while the kernel has one (tcp_rtt_estimator() keeps >= 1) */
+		.srtt_us = c->before.tcpi_rtt ? c->before.tcpi_rtt : 1,
+		.gap_us = c->prev_tx_ns >= 0 ? (c->tx_ns - c->prev_tx_ns) / 1000 : 0,
+		/* a 1-byte segment sets ICSK_ACK_PUSHED (tcp_measure_rcv_mss()) */
+		.pingpong = true,
+	};
+	tf_delack d;
+
+	if (c->ack_ns - c->tx_ns < w->tick_ns / 2) {
+		/* quick-ack mode (tcp_in_quickack_mode()): no timer */
+		__atomic_add_fetch(&w->ring->immediate, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	/* the wheel fires a level-0 timer at the tick after its expiry
+	 * (calc_index()): d + 1 jiffies after the jiffy it was armed in */
+	if (tf_model_delack(&in, &d) < 0 || d.timer_lo != d.timer_hi || c->before.tcpi_ato == 0 ||
+	    tf_model_wheel_gran(w->hz, d.timer_lo) != 1) {
+		__atomic_add_fetch(&w->ring->ambiguous, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	d.timer_lo++;
+	if (!w->have_phase) {
+		int64_t res[TS_CALIB];
+
+		w->calib[w->n_calib].tx = c->tx_ns;
+		w->calib[w->n_calib].ack = c->ack_ns;
+		w->calib[w->n_calib].timer = d.timer_lo;
+		if (++w->n_calib < TS_CALIB)
+			return;
+		for (size_t i = 0; i < TS_CALIB; i++)
+			res[i] = mod_tick(w->calib[i].ack, w->tick_ns);
+		w->phase_ns = fit_phase(res, TS_CALIB, w->tick_ns);
+		w->have_phase = true;
+		for (size_t i = 0; i < TS_CALIB; i++)
+			publish(w, w->calib[i].tx, w->calib[i].ack, w->calib[i].timer);
+		return;
+	}
+	publish(w, c->tx_ns, c->ack_ns, d.timer_lo);
+	/* refit now and then: the grid does not move, but one fit of a late
+	 * start should not stand for the whole run */
+	w->recent[w->n_recent++] = mod_tick(c->ack_ns, w->tick_ns);
+	if (w->n_recent == TF_ARRAY_SIZE(w->recent)) {
+		w->phase_ns = fit_phase(w->recent, w->n_recent, w->tick_ns);
+		w->n_recent = 0;
+	}
+}
+
+/* The byte's ACK was sent: a sample; the receiver reads only now, with no
+ * ACK pending (a read that drains a pushed segment sends the ACK itself,
+ * tcp_cleanup_rbuf()). */
+static void acked(struct worker *w, struct conn *c)
+{
+	char buf[256];
+
+	c->waiting = false;
+	sample(w, c);
+	c->prev_tx_ns = c->tx_ns;
+	while (recv(c->rx, buf, sizeof buf, MSG_DONTWAIT) > 0)
+		;
+	/* quick-ack credits are spent at once, then the period */
+	if (c->ack_ns - c->tx_ns < w->tick_ns / 2)
+		c->next_ns = tf_mono_ns();
+	else if (c->next_ns + w->period_ns < c->ack_ns)
+		c->next_ns = c->ack_ns + w->period_ns / 4;
+	else
+		c->next_ns += w->period_ns;
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Outgoing packets on lo, stamped where a case's capture stamps them
+ * (dev_queue_xmit_nit(), in the timer's softirq for the ACK): the byte,
+ * then the first ACK from the receiver that covers it. */
+static void read_capture(struct worker *w, struct conn *cs, int pk)
+{
+	for (;;) {
+		unsigned char b[128];
+		char ctrl[256];
+		struct sockaddr_ll ll;
+		struct iovec iov = { b, sizeof b };
+		struct msghdr m = { .msg_name = &ll, .msg_namelen = sizeof ll, .msg_iov = &iov,
+		                    .msg_iovlen = 1, .msg_control = ctrl, .msg_controllen = sizeof ctrl };
+		ssize_t n = recvmsg(pk, &m, MSG_DONTWAIT);
+		int64_t ts = -1;
+
+		if (n < 0)
+			break;
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm))
+			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+				struct timespec t;
+				memcpy(&t, CMSG_DATA(cm), sizeof t);
+				ts = (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+			}
+		size_t ihl = (size_t)(b[0] & 15) * 4;
+		if (ll.sll_pkttype != PACKET_OUTGOING || ts <= 0 || n < 40 || (b[0] >> 4) != 4 ||
+		    b[9] != IPPROTO_TCP || (size_t)n < ihl + 20)
+			continue;
+		const unsigned char *t = b + ihl;
+		uint16_t sport = (uint16_t)(t[0] << 8 | t[1]), dport = (uint16_t)(t[2] << 8 | t[3]);
+		long len = (long)(b[2] << 8 | b[3]) - (long)ihl - (long)(t[12] >> 4) * 4;
+		for (size_t i = 0; i < TS_CONNS; i++) {
+			struct conn *c = &cs[i];
+			if (!c->waiting)
+				continue;
+			if (sport == c->tx_port && len > 0 && c->tx_ns < 0) {
+				c->tx_ns = real_to_mono(ts);
+				c->want_ack = be32(t + 4) + (uint32_t)len;
+			} else if (dport == c->tx_port && sport == c->rx_port && len == 0 && c->tx_ns >= 0 &&
+			           (t[13] & 0x10) && (int32_t)(be32(t + 8) - c->want_ack) >= 0) {
+				c->ack_ns = real_to_mono(ts);
+				acked(w, c);
+			}
+		}
+	}
+}
+
+static int conns_open(struct conn *cs, size_t n)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) }, me;
+	socklen_t al = sizeof a, ml = sizeof me;
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof a) < 0 || listen(l, (int)n) < 0 ||
+	    getsockname(l, (struct sockaddr *)&a, &al) < 0)
+		return -errno;
+	for (size_t i = 0; i < n; i++) {
+		cs[i].tx = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (cs[i].tx < 0 || connect(cs[i].tx, (struct sockaddr *)&a, sizeof a) < 0)
+			return -errno;
+		cs[i].rx = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+		if (cs[i].rx < 0 ||
+		    setsockopt(cs[i].tx, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0 ||
+		    getsockname(cs[i].tx, (struct sockaddr *)&me, &ml) < 0)
+			return -errno;
+		cs[i].tx_port = ntohs(me.sin_port);
+		cs[i].rx_port = ntohs(a.sin_port);
+		cs[i].prev_tx_ns = -1;
+	}
+	close(l);
+	return 0;
+}
+
+/* A packet socket on lo (CAP_NET_RAW of the namespace's owner: ours) that
+ * takes only the outgoing TCP packets of this worker's connections (to or
+ * from its listener's port): each worker wakes for its own packets alone. */
+static int capture_open(const struct conn *cs)
+{
+	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
+	                          .sll_ifindex = (int)if_nametoindex("lo") };
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 0, 8),
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9),                 /* IPv4 protocol */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 0, 6),
+		BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),                /* X = IP header length */
+		BPF_STMT(BPF_LD | BPF_H | BPF_IND, 0),                 /* source port */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, cs[0].rx_port, 2, 0),
+		BPF_STMT(BPF_LD | BPF_H | BPF_IND, 2),                 /* destination port */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, cs[0].rx_port, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 128),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog prog = { .len = TF_ARRAY_SIZE(f), .filter = f };
+	int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ALL)), one = 1;
+
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) < 0 ||
+	    bind(fd, (struct sockaddr *)&ll, sizeof ll) < 0) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static _Noreturn void worker_loop(tf_timer_sentinel *s, unsigned idx, int cpu)
+{
+	struct worker w = { .s = s, .ring = &s->ring[idx], .hz = s->hz };
+	struct conn cs[TS_CONNS] = { 0 };
+	cpu_set_t set;
+	int r;
+
+	if (cpu >= 0) {
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		sched_setaffinity(0, sizeof set, &set);   /* the timers are armed on this CPU */
+	}
+	w.tick_ns = (1000000000 + s->hz / 2) / s->hz;   /* TICK_NSEC */
+	/* the ACK of one byte comes before the next: m stays above ato */
+	w.period_ns = (int64_t)tf_model_delack_min(s->hz) * w.tick_ns * 7 / 5;
+	r = conns_open(cs, TS_CONNS);
+	if (r < 0)
+		give_up(s, "loopback connections", r);
+	int pk = capture_open(cs);
+	if (pk < 0)
+		give_up(s, "no packet socket on lo", pk);
+	for (size_t i = 0; i < TS_CONNS; i++)
+		cs[i].next_ns = tf_mono_ns() + (int64_t)i * w.period_ns / TS_CONNS;
+	for (;;) {
+		struct pollfd p = { .fd = pk, .events = POLLIN };
+		int64_t now = tf_mono_ns(), wake = now + 1000000000;
+
+		for (size_t i = 0; i < TS_CONNS; i++) {
+			struct conn *c = &cs[i];
+			if (c->waiting && now - c->sent_ns > TS_LOST_NS) {
+				/* its packets were dropped (the socket's buffer) */
+				__atomic_add_fetch(&w.ring->lost, 1, __ATOMIC_RELAXED);
+				c->waiting = false;
+				c->prev_tx_ns = -1;
+				c->next_ns = now;
+			}
+			if (!c->waiting && now >= c->next_ns) {
+				socklen_t l = sizeof c->before;
+				if (getsockopt(c->rx, IPPROTO_TCP, TCP_INFO, &c->before, &l) < 0 ||
+				    send(c->tx, "x", 1, MSG_DONTWAIT) != 1)
+					give_up(s, "loopback write", errno);
+				c->waiting = true;
+				c->tx_ns = c->ack_ns = -1;
+				c->sent_ns = now;
+			}
+			if (!c->waiting && c->next_ns < wake)
+				wake = c->next_ns;
+		}
+		int64_t left = wake - tf_mono_ns();
+		int ms = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
+		if (poll(&p, 1, ms) < 0 && errno != EINTR)
+			give_up(s, "poll", errno);
+		if (p.revents & POLLIN)
+			read_capture(&w, cs, pk);
+	}
+}
+
+static _Noreturn void sentinel_main(tf_timer_sentinel *s, pid_t parent)
+{
+	tf_world *world = NULL;
+	tf_host *host = NULL;
+	cpu_set_t online;
+	int cpus[TS_WORKERS], r;
+	unsigned n = 0;
+
+	tf_helper_detach(parent);
+	/* its own network namespace, lo up: never the host's */
+	r = tf_world_new(&world);
+	if (r < 0)
+		give_up(s, "no network namespace", r);
+	r = tf_host_new(world, "timers", &host);
+	if (r < 0)
+		give_up(s, "no loopback in its namespace", r);
+	if (sched_getaffinity(0, sizeof online, &online) == 0)
+		for (int cpu = 0; cpu < CPU_SETSIZE && n < TS_WORKERS; cpu++)
+			if (CPU_ISSET(cpu, &online))
+				cpus[n++] = cpu;
+	if (n == 0)
+		cpus[n++] = -1;
+	__atomic_store_n(&s->n_workers, n, __ATOMIC_RELEASE);
+	for (unsigned i = 1; i < n; i++) {
+		pid_t self = getpid(), pid = fork();
+		if (pid == 0) {
+			tf_helper_detach(self);
+			worker_loop(s, i, cpus[i]);
+		}
+	}
+	worker_loop(s, 0, cpus[0]);
+}
+
+int tf_timer_sentinel_start(unsigned hz, tf_timer_sentinel **ret)
+{
+	tf_timer_sentinel *s;
+	pid_t parent = getpid(), pid;
+
+	if (hz < 100 || hz > 1000)
+		return -EINVAL;
+	s = mmap(NULL, sizeof *s, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (s == MAP_FAILED)
+		return -errno;
+	s->hz = hz;
+	pid = fork();
+	if (pid < 0) {
+		int r = -errno;
+		munmap(s, sizeof *s);
+		return r;
+	}
+	if (pid == 0)
+		sentinel_main(s, parent);
+	s->pid = pid;
+	*ret = s;
+	return 0;
+}
+
+void tf_timer_sentinel_stats(const tf_timer_sentinel *s, int64_t since_ns, tf_timer_stats *st)
+{
+	static int64_t v[TS_WORKERS * TS_RING];
+	size_t n = 0;
+
+	*st = (tf_timer_stats){ .last_ns = -1 };
+	if (!s)
+		return;
+	for (unsigned k = 0; k < TS_WORKERS; k++) {
+		const struct ts_ring *r = &s->ring[k];
+		uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+
+		for (uint64_t i = head; i > 0 && head - i < TS_RING; i--) {
+			struct ts_sample x = r->s[(i - 1) % TS_RING];
+			if (x.t_ns < since_ns)
+				break;
+			if (x.t_ns > st->last_ns)
+				st->last_ns = x.t_ns;
+			v[n++] = x.late_ns;
+		}
+	}
+	st->samples = (int64_t)n;
+	if (!n)
+		return;
+	qsort(v, n, sizeof v[0], cmp_i64);
+	st->worst_ns = v[n - 1] > 0 ? v[n - 1] : 0;
+	st->p50_ns = v[n / 2];
+	st->p99_ns = v[n - 1 - n / 100];
+}
+
+bool tf_timer_sentinel_wait(const tf_timer_sentinel *s, int64_t at_ns, int64_t timeout_ns)
+{
+	int64_t deadline = tf_mono_ns() + timeout_ns;
+
+	while (s && !__atomic_load_n(&s->failed, __ATOMIC_ACQUIRE)) {
+		uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+		unsigned fresh = 0, n = __atomic_load_n(&s->n_workers, __ATOMIC_ACQUIRE);
+		int64_t left = deadline - tf_mono_ns();
+
+		for (unsigned k = 0; k < n && k < TS_WORKERS; k++)
+			fresh += __atomic_load_n(&s->ring[k].last_ns, __ATOMIC_ACQUIRE) >= at_ns;
+		if (n && fresh == n)
+			return true;
+		if (left <= 0)
+			return false;
+		struct timespec ts = { left / 1000000000, left % 1000000000 };
+		/* shared, not FUTEX_PRIVATE: the page is the sentinel's too */
+		syscall(SYS_futex, &s->seq, FUTEX_WAIT, seq, &ts, NULL, 0);
+	}
+	return false;
+}
+
+const char *tf_timer_sentinel_why(const tf_timer_sentinel *s)
+{
+	if (!s)
+		return "not started";
+	return __atomic_load_n(&s->failed, __ATOMIC_ACQUIRE) ? s->why : "";
+}
+
+unsigned tf_timer_sentinel_workers(const tf_timer_sentinel *s)
+{
+	return s ? s->n_workers : 0;
+}
+
+void tf_timer_sentinel_dropped(const tf_timer_sentinel *s, int64_t *immediate, int64_t *ambiguous,
+                               int64_t *early, int64_t *lost)
+{
+	*immediate = *ambiguous = *early = *lost = 0;
+	for (unsigned k = 0; s && k < TS_WORKERS; k++) {
+		*immediate += __atomic_load_n(&s->ring[k].immediate, __ATOMIC_RELAXED);
+		*ambiguous += __atomic_load_n(&s->ring[k].ambiguous, __ATOMIC_RELAXED);
+		*early += __atomic_load_n(&s->ring[k].early, __ATOMIC_RELAXED);
+		*lost += __atomic_load_n(&s->ring[k].lost, __ATOMIC_RELAXED);
+	}
+}
+
+void tf_timer_sentinel_stop(tf_timer_sentinel *s)
+{
+	if (!s)
+		return;
+	if (s->pid > 0) {
+		kill(s->pid, SIGKILL);   /* its workers die with it (PR_SET_PDEATHSIG) */
+		waitpid(s->pid, NULL, 0);
+	}
+	munmap(s, sizeof *s);
+}

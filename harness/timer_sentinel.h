@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The timer sentinel: how late the kernel's own timer_list timers fire,
+ * measured during the run on kernel timestamps — the kernel-side sibling
+ * of the wake-up sentinel (sentinel.h).
+ *
+ * A process forked by the runner (one per CPU, up to 4, each pinned) makes
+ * its own network namespace (tf_world_new(), never the host's), and there
+ * keeps a few loopback TCP connections where the sender writes one byte
+ * (TCP_NODELAY) every ~1.4 delayed-ACK timeouts and the receiver never
+ * writes: past the quick-ack credits, each byte is acknowledged by the
+ * receiver's delayed-ACK timer (tcp_send_delayed_ack(), the delay from
+ * lib's tf_model_delack(), fired by the wheel at the tick after its expiry).
+ * A packet socket on lo stamps the byte and its ACK where a case's capture
+ * stamps its packets (dev_queue_xmit_nit(): the ACK's, in the timer's
+ * softirq).  (SO_TIMESTAMPING's SCM_TSTAMP_ACK would stamp the ACK's
+ * processing instead, later by the NET_RX softirq's own delay.)
+ * Jiffies tick on a fixed CLOCK_MONOTONIC grid of period 1/HZ; its phase is
+ * recovered from the earliest firings, and a sample's lateness is the ACK's
+ * time minus the grid tick at which the wheel was due to fire it.
+ *
+ * Samples (time, lateness) go to a shared page, so that a case (forked
+ * from the runner) reads the worst over its own interval.  The high edge
+ * of a check on a kernel timer gets that worst as an allowance, named in
+ * the YAML (runner.c, tf_expect_timer_time()): the part the slack does
+ * not already cover.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct tf_timer_sentinel tf_timer_sentinel;
+
+/* Fork it (it dies with the caller).  0 or -errno; on a failure inside the
+ * sentinel (no namespace here), it still returns 0 and
+ * tf_timer_sentinel_why() says why it has no samples. */
+int tf_timer_sentinel_start(unsigned hz, tf_timer_sentinel **ret);
+
+typedef struct tf_timer_stats {
+	int64_t samples;         /* delayed-ACK timers measured in the interval */
+	int64_t worst_ns;        /* their worst lateness (0 when none was late) */
+	int64_t p50_ns, p99_ns;
+	int64_t last_ns;         /* CLOCK_MONOTONIC of the newest sample, or -1 */
+} tf_timer_stats;
+
+/* The samples whose timer fired at or after since_ns (CLOCK_MONOTONIC). */
+void tf_timer_sentinel_stats(const tf_timer_sentinel *s, int64_t since_ns, tf_timer_stats *st);
+/* Wait (a futex on its sample counter) until every worker has a sample at
+ * or after at_ns, at most timeout_ns: a lateness just before a check is
+ * seen by a sample due about then.  False when the time ran out. */
+bool tf_timer_sentinel_wait(const tf_timer_sentinel *s, int64_t at_ns, int64_t timeout_ns);
+/* Why it measures nothing ("" while it runs or starts), e.g. no namespace. */
+const char *tf_timer_sentinel_why(const tf_timer_sentinel *s);
+/* Workers (CPUs) measuring; the samples it dropped, by reason. */
+unsigned tf_timer_sentinel_workers(const tf_timer_sentinel *s);
+void tf_timer_sentinel_dropped(const tf_timer_sentinel *s, int64_t *immediate, int64_t *ambiguous,
+                               int64_t *early, int64_t *lost);
+/* Kill and reap it (accepts NULL). */
+void tf_timer_sentinel_stop(tf_timer_sentinel *s);
