@@ -414,7 +414,7 @@ static bool replug_attempt(struct cable_fixture *c, bool after_icmp, bool retry)
 	tf_diag("replug_after_s", "%.3f (%zu transmissions)", (double)(t_heal - tx[0]) / 1e9, n_before);
 	if (after_icmp) {
 		tf_diag("first_icmp_unreachable_s", "%.3f", (double)(t_icmp - tx[0]) / 1e9);
-		tf_expect_time("first ICMP unreachable (one neighbour resolution .. linkwatch + one resolution)",
+		tf_expect_timer_time("first ICMP unreachable (one neighbour resolution .. linkwatch + one resolution)",
 		               (t_icmp - tx[0]) / 1000, (f.earliest_us + f.latest_us) / 2, f.earliest_us,
 		               f.latest_us);
 	} else {
@@ -430,7 +430,7 @@ static bool replug_attempt(struct cable_fixture *c, bool after_icmp, bool retry)
 			break;
 		snprintf(label, sizeof label, "outage #%zu %s gap%s", i, tf_tx_kind_name(e->kind),
 		         t_icmp >= 0 && tx[i] > t_icmp ? " (after the ICMP: no revert, tcp_v6_err())" : "");
-		tf_expect_time(label, (tx[i] - tx[i - 1]) / 1000, e->gap_us, e->gap_lo_us, e->gap_hi_us);
+		tf_expect_timer_time(label, (tx[i] - tx[i - 1]) / 1000, e->gap_us, e->gap_lo_us, e->gap_hi_us);
 	}
 
 	/* The ACK: by the model's next interval after the last transmission,
@@ -456,7 +456,7 @@ static bool replug_attempt(struct cable_fixture *c, bool after_icmp, bool retry)
 	if (ai < 0)
 		tf_fail("no ACK of the data on the server's link after the replug");
 	int64_t t_ack = tf_capture_pkt(c->srv, (size_t)ai)->ts_ns;
-	tf_expect_time("ACK of the data after the replug (by the next retransmission + one solicitation)",
+	tf_expect_timer_time("ACK of the data after the replug (by the next retransmission + one solicitation)",
 	               (t_ack - tx[0]) / 1000, last_us + next->gap_us, (t_heal - tx[0]) / 1000,
 	               last_us + next->gap_hi_us + solicit_us);
 	tf_expect_int("client reads the 1000 bytes", fate_recv_exact(c->cfd, got, sizeof got, 2000),

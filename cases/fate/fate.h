@@ -71,7 +71,7 @@ static inline fate_band fate_timer_band(unsigned hz, uint64_t d)
 
 static inline bool fate_expect_band(const char *what, int64_t measured_us, fate_band b)
 {
-	return tf_expect_time(what, measured_us, b.mid_us, b.lo_us, b.hi_us);
+	return tf_expect_timer_time(what, measured_us, b.mid_us, b.lo_us, b.hi_us);
 }
 
 /* ------------------------------------------------------------------ */

@@ -374,7 +374,7 @@ TF_CASE_F(ka, keepalive_live_peer, .timeout_s = 30,
 		tf_fail("window edge inside a probe's band: %u or %u probes", sure, maybe);
 	tf_expect_int("keepalive probes in the window", (long)n, sure);
 	if (n > 0)
-		tf_expect_time("probe #1 after the last segment (model)",
+		tf_expect_timer_time("probe #1 after the last segment (model)",
 		               (probes[0] - c->t_synack) / 1000, first->at_us, first->at_lo_us,
 		               first->at_hi_us);
 

@@ -393,7 +393,7 @@ static void link_down(struct unreach_fixture *self, const struct unreach_variant
 		         v6 ? "icmpv6_xrlim_allow()" : "inet_peer_xrlim_allow()");
 		tf_expect_int(label, (long)burst_n[i], (long)b->n_icmp);
 		snprintf(label, sizeof label, "burst #%zu: time (closed loop)", i + 1);
-		tf_expect_time(label, burst_at[i], b->at_us, b->at_lo_us, b->at_hi_us);
+		tf_expect_timer_time(label, burst_at[i], b->at_us, b->at_lo_us, b->at_hi_us);
 	}
 
 	/* (a) The router given the measured transmissions (its resolutions
@@ -410,7 +410,7 @@ static void link_down(struct unreach_fixture *self, const struct unreach_variant
 		snprintf(label, sizeof label,
 		         "burst #%zu: time after its first packet (%zu..%zu), router model",
 		         j + 1, a->first, a->last);
-		tf_expect_time(label, burst_at[j] - first, a->at_us - first, a->at_lo_us - first,
+		tf_expect_timer_time(label, burst_at[j] - first, a->at_us - first, a->at_lo_us - first,
 		               a->at_hi_us - first);
 		snprintf(label, sizeof label, "burst #%zu: ICMPs within the router model's %u..%u",
 		         j + 1, a->n_icmp_lo, a->n_icmp_hi);
@@ -449,7 +449,7 @@ static void link_down(struct unreach_fixture *self, const struct unreach_variant
 				tf_expect_app_time(label, at - tx_us[i - 1], e->gap_us, e->gap_lo_us,
 				                   e->gap_hi_us);
 			else
-				tf_expect_time(label, at - tx_us[i - 1], e->gap_us, e->gap_lo_us,
+				tf_expect_timer_time(label, at - tx_us[i - 1], e->gap_us, e->gap_lo_us,
 				               e->gap_hi_us);
 		}
 	}

@@ -746,7 +746,7 @@ TF_CASE_F(nagle, nagle_cork_forgotten, .timeout_s = 30,
 		        (long long)req_rq_us(&r));
 		snprintf(what, sizeof what, "round %d: corked request held until the probe timer (client "
 		         "link, from the send() that armed it; + its duration)", i);
-		tf_expect_time(what, (t_tx - r.last_in) / 1000, b.mid_us, b.lo_us, b.hi_us + d);
+		tf_expect_timer_time(what, (t_tx - r.last_in) / 1000, b.mid_us, b.lo_us, b.hi_us + d);
 		/* Application side: at least the wire stall, at most the timer
 		 * (+ the send()) — scheduling adds only the measured allowance. */
 		snprintf(what, sizeof what, "round %d: write-read latency (application): at least the wire "

@@ -403,7 +403,7 @@ static void check_expiry_at(const detect *d, const txs *x, size_t k, const char 
 		tf_note("RTO expiry %zu is past the model's schedule: its moment has no band", k);
 		return;
 	}
-	tf_expect_time(what, (x->p[k]->ts_ns - x->p[0]->ts_ns) / 1000, e->at_us, e->at_lo_us,
+	tf_expect_timer_time(what, (x->p[k]->ts_ns - x->p[0]->ts_ns) / 1000, e->at_us, e->at_lo_us,
 	               e->at_hi_us);
 }
 

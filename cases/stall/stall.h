@@ -64,7 +64,7 @@ static inline stall_band stall_timer_band(unsigned n, unsigned hz)
 
 static inline bool stall_expect_band(const char *what, int64_t measured_us, stall_band b)
 {
-	return tf_expect_time(what, measured_us, b.mid_us, b.lo_us, b.hi_us);
+	return tf_expect_timer_time(what, measured_us, b.mid_us, b.lo_us, b.hi_us);
 }
 
 static inline unsigned stall_probe0_base(unsigned rto, unsigned hz)

@@ -288,7 +288,7 @@ TF_CASE_F(tw_path, timewait_active_vs_passive, .timeout_s = 30,
 	tf_diag("diag_read_us", "%lld  # the sock_diag dump that gave the remaining time",
 	        (long long)d_us);
 	tf_diag("timewait_left_ms", "%u", tws.expires_ms);
-	tf_expect_time("TIME_WAIT timer re-armed by the retransmitted FIN (remaining + elapsed from its "
+	tf_expect_timer_time("TIME_WAIT timer re-armed by the retransmitted FIN (remaining + elapsed from its "
 	               "ACK to the sock_diag dump's start; - the dump's duration)",
 	               left_us + since_refin_us, armed_us, armed_us - jus - ms_us - d_us,
 	               armed_us + jus + ms_us);
@@ -458,7 +458,7 @@ TF_CASE_F(tw, timewait_duration, .slow = true, .timeout_s = 120,
 	int64_t w_us = (gone_end - last_present) / 1000;
 	tf_diag("timewait_measured_s", "%.4f .. %.4f  # bracket %lld us", (last_present - t0_mono) / 1e9,
 	        (gone_end - t0_mono) / 1e9, (long long)w_us);
-	tf_expect_time("TIME_WAIT over by the end of the first sample without the socket",
+	tf_expect_timer_time("TIME_WAIT over by the end of the first sample without the socket",
 	               (gone_end - t0_mono) / 1000, b.mid_us, b.lo_us, b.hi_us + w_us);
 	tf_expect_time("TIME_WAIT still on at the start of the last sample with it",
 	               (last_present - t0_mono) / 1000, b.mid_us, b.lo_us - w_us, b.hi_us);
