@@ -99,18 +99,8 @@ run() {
 # gone by then), a delay the rule does not account for yet.
 common=(--client-sysctl net.ipv4.tcp_retries2=4 --fault cable-pull --on sent:100000
 	--model --expect-exit-within 20 --client "python3 $tmp/writer.py")
-# Rows at once, each in the background with its number; printed in order
-# once all have ended (the test's wall time is its longest row, not the sum).
-rows=0
-row() {
-	rows=$((rows + 1))
-	(n=$((rows - 1)); failed=0; run "$@") >"$tmp/row.$rows" 2>&1 &
-}
-rows_done() {
-	wait
-	for ((i = 1; i <= rows; i++)); do cat "$tmp/row.$i"; done
-	failed=$(cat "$tmp"/row.* | grep -c '^not ok')
-}
+# the rows at once (row, rows_done)
+. "$(dirname "${BASH_SOURCE[0]}")/rows.sh"
 echo "TAP version 13"
 echo "1..3"
 row 0 "IPv4 writer, cable pulled: its own ARP fails, EHOSTUNREACH, not before the model's band" \

@@ -121,18 +121,8 @@ run() {
 	fi
 }
 
-# Rows at once, each in the background with its number; printed in order
-# once all have ended (the test's wall time is its longest row, not the sum).
-rows=0
-row() {
-	rows=$((rows + 1))
-	(n=$((rows - 1)); failed=0; run "$@") >"$tmp/row.$rows" 2>&1 &
-}
-rows_done() {
-	wait
-	for ((i = 1; i <= rows; i++)); do cat "$tmp/row.$i"; done
-	failed=$(cat "$tmp"/row.* | grep -c '^not ok')
-}
+# the rows at once (row, rows_done)
+. "$(dirname "${BASH_SOURCE[0]}")/rows.sh"
 echo "TAP version 13"
 echo "1..5"
 row 0 "python writer with TCP_USER_TIMEOUT 3000 behind a stopped reader's zero window: ETIMEDOUT in the model's band" yes \
