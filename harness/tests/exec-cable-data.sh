@@ -99,21 +99,18 @@ run() {
 # gone by then), a delay the rule does not account for yet.
 common=(--client-sysctl net.ipv4.tcp_retries2=4 --fault cable-pull --on sent:100000
 	--model --expect-exit-within 20 --client "python3 $tmp/writer.py")
-# the rows at once (row, rows_done)
-. "$(dirname "${BASH_SOURCE[0]}")/rows.sh"
 echo "TAP version 13"
 echo "1..3"
-row 0 "IPv4 writer, cable pulled: its own ARP fails, EHOSTUNREACH, not before the model's band" \
+run 0 "IPv4 writer, cable pulled: its own ARP fails, EHOSTUNREACH, not before the model's band" \
 	'^    schedule: "retrans"$' 'tf_model_local_link_failure\(\), IPv4' \
 	'^    expected_errno: "EHOSTUNREACH"$' '^    client_neighbour:' '^      mcast_solicit: 3$' \
 	'^    errno 113$' -- "${srv[@]}" "${common[@]}"
-row 0 "IPv6 writer, cable pulled: its own neighbour discovery fails, ETIMEDOUT, not before the model's band" \
+run 0 "IPv6 writer, cable pulled: its own neighbour discovery fails, ETIMEDOUT, not before the model's band" \
 	'^  family: ipv6$' '^    schedule: "retrans"$' 'tf_model_local_link_failure\(\), IPv6' \
 	'^    expected_errno: "ETIMEDOUT"$' '^    client_neighbour:  # net.ipv6' '^      lo_disable_ipv6: 1 ' \
 	'^    errno 110$' -- -6 "${srv[@]}" "${common[@]}"
-row 0 "the same with IPv6 on the client's lo: its ICMPv6 to itself arrives, EHOSTUNREACH without a revert" \
+run 0 "the same with IPv6 on the client's lo: its ICMPv6 to itself arrives, EHOSTUNREACH without a revert" \
 	'^  family: ipv6$' 'tf_model_local_link_failure\(\), IPv6' '^    expected_errno: "EHOSTUNREACH"$' \
 	'^      lo_disable_ipv6: 0 ' '^    errno 113$' -- \
 	-6 "${srv[@]}" --client-sysctl net.ipv6.conf.lo.disable_ipv6=0 "${common[@]}"
-rows_done
 exit $((failed > 0))

@@ -70,23 +70,21 @@ run() {
 	fi
 }
 
-# the rows at once (row, rows_done)
-. "$(dirname "${BASH_SOURCE[0]}")/rows.sh"
 echo "TAP version 13"
 echo "1..7"
-row 0 "the names and TCPFATE_* are the IPv6 addresses" "getent" \
+run 0 "the names and TCPFATE_* are the IPv6 addresses" "getent" \
 	'^  family: ipv6$' '^    2001:2:0:2::2 +server$' '^    2001:2:0:1::1 +router$' \
 	'^    2001:2:0:1::2 +client$' '^    2001:2:0:2::2 2001:2:0:1::2 ipv6$' -- \
 	--ipv6 --fault none --at 0 --expect-status 0 \
 	--client 'getent hosts server router client; echo $TCPFATE_SERVER $TCPFATE_CLIENT $TCPFATE_FAMILY'
-row 0 "curl -6 uploading into a blackhole of the server's /128: the kernel's give-up, as modelled" "curl python3" \
+run 0 "curl -6 uploading into a blackhole of the server's /128: the kernel's give-up, as modelled" "curl python3" \
 	'^  family: ipv6$' 'blackhole 2001:2:0:2::2/128 in router' \
 	'flow: "\[2001:2:0:1::2\]:[0-9]+ > \[2001:2:0:2::2\]:8080"' '^    schedule: "retrans"$' \
 	'^  client_status: "exited 56"$' -- \
 	-6 "${srv[@]}" --client-sysctl net.ipv4.tcp_retries2=4 \
 	--fault blackhole --on sent:200000 --expect-model \
 	--client 'curl -6 -sS -T /dev/zero --limit-rate 100k http://server:8080/'
-row 0 "python socket.create_connection('server') idle with keepalive: given up as modelled" "python3" \
+run 0 "python socket.create_connection('server') idle with keepalive: given up as modelled" "python3" \
 	'^  family: ipv6$' '^    schedule: "keepalive"$' 'flow: "\[2001:2:0:1::2\]' \
 	'^    origin: "the last segment the client received"$' -- \
 	-6 "${srv[@]}" --client-sysctl net.ipv4.tcp_keepalive_time=2 \
@@ -96,7 +94,7 @@ row 0 "python socket.create_connection('server') idle with keepalive: given up a
 # (no socket check here: the client exits within ms of the kill, and a
 # loaded machine may sample it only once it is gone; rows 2, 3 and 6 check
 # the IPv6 watch)
-row 0 "python over IPv6, server killed: its kernel's RST is noticed at once" "python3" \
+run 0 "python over IPv6, server killed: its kernel's RST is noticed at once" "python3" \
 	'^  family: ipv6$' 'client exits non-zero within 2.000 s' -- \
 	-6 "${srv[@]}" --fault server-kill --on 'line:request sent' --expect-exit-within 2 \
 	--client "python3 $examples/idle_client.py server 8080"
@@ -109,20 +107,19 @@ row 0 "python over IPv6, server killed: its kernel's RST is noticed at once" "py
 # the router's link MTU, its veth refused the frames inside the client's
 # own transmit, and TCP retried every 500 ms without backoff.
 retransfail='st=$?; awk '"'"'/^TcpExt:/ { if (!h) { split($0, k); h = 1 } else { split($0, v); for (i in k) if (k[i] == "TCPRetransFail") print "retransfail=" v[i] } }'"'"' /proc/net/netstat; exit $st'
-row 0 "curl -6 into an IPv6 PMTU black hole (1280, ICMPv6 suppressed): a silent path, the kernel's give-up as modelled" "curl python3 awk" \
+run 0 "curl -6 into an IPv6 PMTU black hole (1280, ICMPv6 suppressed): a silent path, the kernel's give-up as modelled" "curl python3 awk" \
 	'^  family: ipv6$' 'icmp and icmpv6 suppressed from router' \
 	'route 2001:2:0:2::2/128 dev eth1 mtu lock 1280 in router' \
 	'^    schedule: "retrans"$' '^    retransfail=0$' -- \
 	-6 "${srv[@]}" --client-sysctl net.ipv4.tcp_retries2=4 \
 	--fault mtu-blackhole --on sent:200000 --expect-model \
 	--client "curl -6 -sS -T /dev/zero --limit-rate 100k http://server:8080/; $retransfail"
-row 0 "cable pulled under an IPv6 upload: the client's IPv6 socket is watched" "curl python3" \
+run 0 "cable pulled under an IPv6 upload: the client's IPv6 socket is watched" "curl python3" \
 	'^  family: ipv6$' 'link eth0 down|eth0.*down' 'flow: "\[2001:2:0:1::2\]' -- \
 	-6 "${srv[@]}" --client-sysctl net.ipv4.tcp_retries2=3 \
 	--fault cable-pull --on sent:100000 --model --expect-exit-within 30 \
 	--client 'curl -6 -sS -T /dev/zero --limit-rate 100k http://server:8080/'
-sandbox=yes row 2 "--ipv6 with an MTU below IPv6's minimum: bad usage" "" \
+sandbox=yes run 2 "--ipv6 with an MTU below IPv6's minimum: bad usage" "" \
 	'IPv6 needs paths of at least 1280' -- \
 	--ipv6 --fault mtu-blackhole:1000 --client true
-rows_done
 exit $((failed > 0))

@@ -121,25 +121,23 @@ run() {
 	fi
 }
 
-# the rows at once (row, rows_done)
-. "$(dirname "${BASH_SOURCE[0]}")/rows.sh"
 echo "TAP version 13"
 echo "1..5"
-row 0 "python writer with TCP_USER_TIMEOUT 3000 behind a stopped reader's zero window: ETIMEDOUT in the model's band" yes \
+run 0 "python writer with TCP_USER_TIMEOUT 3000 behind a stopped reader's zero window: ETIMEDOUT in the model's band" yes \
 	'^    schedule: "zero-window"$' '^    origin: "the first zero-window probe"$' \
 	'^    expected_errno: "ETIMEDOUT"$' '^    errno 110$' -- \
 	"${srv[@]}" --fault server-stop --on sent:1000000 --model --client "python3 $tmp/writer.py 3000"
-row 0 "the same over IPv6" yes \
+run 0 "the same over IPv6" yes \
 	'^  family: ipv6$' '^    schedule: "zero-window"$' '^    errno 110$' -- \
 	-6 "${srv[@]}" --fault server-stop --on sent:1000000 --model --client "python3 $tmp/writer.py 3000"
-row 0 "python writer without TCP_USER_TIMEOUT behind a stopped reader's zero window: the kernel never gives up" no \
+run 0 "python writer without TCP_USER_TIMEOUT behind a stopped reader's zero window: the kernel never gives up" no \
 	'^    schedule: "never"$' 'tcp_probe_timer\(\) gives up only with TCP_USER_TIMEOUT' -- \
 	"${srv[@]}" --fault server-stop --on sent:1000000 --model --expect-running 3 --timeout 30 \
 	--client "python3 $tmp/writer.py 0"
 # The peer vanishes 4 s into a zero window (tcp_retries2 4: the answered
 # probes have backed off to 4 by then): the 5th expiry after its last
 # answer gives up, ETIMEDOUT (tf_model_zero_window_silent()).
-row 0 "python writer behind a zero window whose peer vanishes: tcp_retries2 unanswered probes, ETIMEDOUT as modelled" no \
+run 0 "python writer behind a zero window whose peer vanishes: tcp_retries2 unanswered probes, ETIMEDOUT as modelled" no \
 	'^    schedule: "zero-window"$' '^    origin: "the server.s last zero-window answer"$' \
 	'^    expected_errno: "ETIMEDOUT"$' '^    errno 110$' -- \
 	--server "python3 $tmp/noread.py 8080" --wait-server 8080 --client-sysctl net.ipv4.tcp_retries2=4 \
@@ -147,9 +145,8 @@ row 0 "python writer behind a zero window whose peer vanishes: tcp_retries2 unan
 # Keepalive probes answered by a stopped server's kernel are not a zero
 # window: no zero-window schedule, and the client lives on (the model said
 # "zero-window" and an ETIMEDOUT at ~7 s before it looked at the window).
-row 0 "a waiting client with keepalive and TCP_USER_TIMEOUT under a stopped server: no zero-window schedule, it lives on" no \
+run 0 "a waiting client with keepalive and TCP_USER_TIMEOUT under a stopped server: no zero-window schedule, it lives on" no \
 	'the server.s kernel still ACKs' -- \
 	"${srv[@]}" --fault server-stop --on 'line:request sent' --model --expect-running 6 --timeout 12 \
 	--client "python3 $tmp/waiter.py"
-rows_done
 exit $((failed > 0))
