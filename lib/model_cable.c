@@ -387,29 +387,13 @@ int tf_model_zero_window_fate(unsigned hz, uint32_t user_timeout_ms, bool peer_a
 int tf_model_zero_window_silent(unsigned hz, unsigned rto_jiffies, unsigned retries2,
                                 unsigned backoff0, tf_band *ret)
 {
-	uint64_t base, total = 0;
-	int64_t lo = 0, hi = 0;
 	int r;
 
 	if (!ret || hz < 100 || hz > 1000 || retries2 > MAX_RETRIES2 || backoff0 > MAX_RETRIES2)
 		return -EINVAL;
-	base = tf_model_probe0_base(hz, rto_jiffies);
-	for (unsigned k = 0; k <= retries2; k++) {
-		uint64_t d = tf_model_probe0_gap(hz, base, backoff0 + k, retries2);
-		tf_band b;
-
-		r = tf_model_band(hz, d, k > 0, &b);
-		if (r < 0)
-			return r;
-		lo += b.lo_us;
-		hi += b.hi_us;
-		total += d;
-	}
-	memset(ret, 0, sizeof(*ret));
-	ret->lo_us = lo;
-	ret->hi_us = hi;
-	ret->mid_us = (lo + hi) / 2;
-	ret->jiffies = total > UINT32_MAX ? UINT32_MAX : (unsigned)total;
-	ret->gran = tf_model_wheel_gran(hz, base);
+	r = tfm_probe0_run(hz, rto_jiffies, backoff0, retries2, ret);
+	if (r < 0)
+		return r;
+	ret->gran = tf_model_wheel_gran(hz, tf_model_probe0_base(hz, rto_jiffies));
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "model_private.h"
 #include "tf_model.h"
 
 static const char R_NDISC[] =
@@ -144,8 +145,6 @@ int tf_model_no_route_error(int family, bool retransmission, int *err)
 int tf_model_no_route_giveup(int family, unsigned hz, unsigned rto_jiffies, unsigned retries2,
                              tf_band *ret, int *err)
 {
-	uint64_t base, total = 0;
-	int64_t lo = 0, hi = 0;
 	int r, soft = 0;
 
 	if (!ret || !err || hz < 100 || hz > 1000 || retries2 > 255)
@@ -153,24 +152,11 @@ int tf_model_no_route_giveup(int family, unsigned hz, unsigned rto_jiffies, unsi
 	r = tf_model_no_route_error(family, false, &soft);
 	if (r < 0)
 		return r;
-	base = tf_model_probe0_base(hz, rto_jiffies);
-	for (unsigned k = 0; k <= retries2; k++) {
-		uint64_t d = tf_model_probe0_gap(hz, base, k, retries2);
-		tf_band b;
-
-		r = tf_model_band(hz, d, k > 0, &b);
-		if (r < 0)
-			return r;
-		lo += b.lo_us;
-		hi += b.hi_us;
-		total += d;
-	}
-	memset(ret, 0, sizeof *ret);
-	ret->lo_us = lo;
-	ret->hi_us = hi;
-	ret->mid_us = (lo + hi) / 2;
-	ret->jiffies = total > UINT32_MAX ? UINT32_MAX : (unsigned)total;
-	ret->gran = (unsigned)tf_us_to_jiffies(hz, (uint64_t)(hi - (int64_t)tf_jiffies_to_us(hz, total)));
+	r = tfm_probe0_run(hz, rto_jiffies, 0, retries2, ret);
+	if (r < 0)
+		return r;
+	ret->gran = (unsigned)tf_us_to_jiffies(hz, (uint64_t)(ret->hi_us -
+	                                       (int64_t)tf_jiffies_to_us(hz, ret->jiffies)));
 	*err = soft ? soft : ETIMEDOUT;
 	return 0;
 }

@@ -108,6 +108,12 @@ struct band tfm_timer_band(unsigned hz, uint64_t d, bool from_tick);
 /* The tick a timer armed at tick j for d jiffies fires on, on the absolute
  * grid (calc_index()). */
 int64_t tfm_wheel_fire(unsigned hz, int64_t j, uint64_t d, bool from_tick);
+/* retries2 + 1 expiries of the probe timer (tcp_probe_timer()), the
+ * backoff starting at backoff0: the first armed from process context or
+ * softirq, the others from the tick; ret's lo/mid/hi and jiffies (gran
+ * is the caller's).  model_zwp.c. */
+int tfm_probe0_run(unsigned hz, unsigned rto_jiffies, unsigned backoff0, unsigned retries2,
+                   tf_band *ret);
 
 /* ------------------------------------------------------------------ */
 /* Derived state (model.c).                                            */

@@ -31,6 +31,8 @@
 #include "tf_model.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #define TCP_TIMEOUT_MIN_J 2u  /* TCP_TIMEOUT_MIN, include/net/tcp.h: jiffies */
@@ -51,6 +53,31 @@ uint64_t tf_model_probe0_gap(unsigned hz, uint64_t base_jiffies, unsigned probes
 	if (backoff >= 40 || (base_jiffies << backoff) >> backoff != base_jiffies)
 		return max;
 	return base_jiffies << backoff < max ? base_jiffies << backoff : max;
+}
+
+int tfm_probe0_run(unsigned hz, unsigned rto_jiffies, unsigned backoff0, unsigned retries2,
+                   tf_band *ret)
+{
+	uint64_t base = tf_model_probe0_base(hz, rto_jiffies), total = 0;
+	int64_t lo = 0, hi = 0;
+
+	for (unsigned k = 0; k <= retries2; k++) {
+		uint64_t d = tf_model_probe0_gap(hz, base, backoff0 + k, retries2);
+		tf_band b;
+		int r = tf_model_band(hz, d, k > 0, &b);
+
+		if (r < 0)
+			return r;
+		lo += b.lo_us;
+		hi += b.hi_us;
+		total += d;
+	}
+	memset(ret, 0, sizeof *ret);
+	ret->lo_us = lo;
+	ret->hi_us = hi;
+	ret->mid_us = (lo + hi) / 2;
+	ret->jiffies = total > UINT32_MAX ? UINT32_MAX : (unsigned)total;
+	return 0;
 }
 
 /* Each gap armed from where the last one fired (a probe sent from the
