@@ -164,6 +164,22 @@ static bool is_probe(const tf_pkt *p, const tf_flow *f, uint32_t una)
 	       !(p->flags & (TF_TCP_SYN | TF_TCP_FIN | TF_TCP_RST));
 }
 
+/* A zero-window give-up: the model's band from `origin` (a packet's stamp). */
+static void zw_result(struct tf_exec_model *M, const char *why, int64_t origin, const char *what,
+                      const tf_band *b, int err)
+{
+	M->kind = MK_ZERO_WINDOW;
+	M->why = why;
+	M->origin_ns = origin;
+	M->origin_what = what;
+	M->origin_approx = false;
+	M->at_us = b->mid_us;
+	M->lo_us = b->lo_us;
+	M->hi_us = b->hi_us;
+	M->err = err;
+	M->have = true;
+}
+
 /*
  * The peer gone silent behind a zero window, no TCP_USER_TIMEOUT
  * (tf_model_zero_window_silent()): from its last zero-window answer before
@@ -211,17 +227,9 @@ static void zero_window_silent(struct tf_exec_run *R, struct tf_exec_model *M)
 		M->why = "the model refused the knobs";
 		return;
 	}
-	M->kind = MK_ZERO_WINDOW;
-	M->why = "the peer gone silent behind a zero window: tcp_probe_timer() gives up at the "
-	         "tcp_retries2 + 1-th expiry after its last answer (tf_model_zero_window_silent())";
-	M->origin_ns = answer;
-	M->origin_what = "the server's last zero-window answer";
-	M->origin_approx = false;
-	M->at_us = b.mid_us;
-	M->lo_us = b.lo_us;
-	M->hi_us = b.hi_us;
-	M->err = ETIMEDOUT;
-	M->have = true;
+	zw_result(M, "the peer gone silent behind a zero window: tcp_probe_timer() gives up at the "
+	          "tcp_retries2 + 1-th expiry after its last answer (tf_model_zero_window_silent())",
+	          answer, "the server's last zero-window answer", &b, ETIMEDOUT);
 }
 
 /*
@@ -273,8 +281,7 @@ static void zero_window(struct tf_exec_run *R, struct tf_exec_model *M, bool ans
 				break;
 			if (pkt_in(p, &rf))
 				shut = p->win == 0 && !(p->flags & (TF_TCP_SYN | TF_TCP_RST));
-			if (shut && pkt_in(p, &w->flow) && p->seq == una - 1 && !p->payload &&
-			    !(p->flags & (TF_TCP_SYN | TF_TCP_FIN | TF_TCP_RST))) {
+			if (shut && is_probe(p, &w->flow, una)) {
 				if (first < 0)
 					first = p->ts_ns;
 				rearm = p->ts_ns;
@@ -293,17 +300,9 @@ static void zero_window(struct tf_exec_run *R, struct tf_exec_model *M, bool ans
 		M->why = "the model refused the knobs";
 		return;
 	}
-	M->kind = MK_ZERO_WINDOW;
-	M->why = "data behind a zero window, TCP_USER_TIMEOUT counted from the first probe "
-	         "(tf_model_zero_window_fate(), tcp_probe_timer())";
-	M->origin_ns = first;
-	M->origin_what = "the first zero-window probe";
-	M->origin_approx = false;
-	M->at_us = z.band.mid_us;
-	M->lo_us = z.band.lo_us;
-	M->hi_us = z.band.hi_us;
-	M->err = z.err;
-	M->have = true;
+	zw_result(M, "data behind a zero window, TCP_USER_TIMEOUT counted from the first probe "
+	          "(tf_model_zero_window_fate(), tcp_probe_timer())",
+	          first, "the first zero-window probe", &z.band, z.err);
 }
 
 /* A zero-window probe of the watched flow after the fault on the
@@ -326,9 +325,7 @@ static bool zw_probed(const struct tf_exec_run *R)
 
 		if (pkt_in(p, &rf))
 			shut = p->win == 0 && !(p->flags & (TF_TCP_SYN | TF_TCP_RST));
-		else if (shut && p->ts_ns >= R->res->fault_ns && pkt_in(p, &w->flow) &&
-		         p->seq == una - 1 && !p->payload &&
-		         !(p->flags & (TF_TCP_SYN | TF_TCP_FIN | TF_TCP_RST)))
+		else if (shut && p->ts_ns >= R->res->fault_ns && is_probe(p, &w->flow, una))
 			return true;
 	}
 	return false;
