@@ -22,7 +22,7 @@
 #include "runner_private.h"
 
 /* $XDG_RUNTIME_DIR/tcpfate, or /tmp/tcpfate-UID: ours, 0700, not a link. */
-static int admit_dir(char *out, size_t n)
+int tf_admit_dir(char *out, size_t n)
 {
 	const char *x = getenv("XDG_RUNTIME_DIR");
 	struct stat st;
@@ -43,7 +43,7 @@ static int admit_dir(char *out, size_t n)
 static int lock_file(const char *name, int how)
 {
 	char dir[256], path[320];
-	int fd, r = admit_dir(dir, sizeof dir);
+	int fd, r = tf_admit_dir(dir, sizeof dir);
 
 	if (r < 0)
 		return r;

@@ -153,19 +153,29 @@ static void case_timer_stats(tf_timer_stats *st)
 	tf_timer_sentinel_stats(tf_runner.timers, cur.start_mono_ns, st);
 }
 
-int64_t tf_case_timer_allowance_us(void)
+/* The worst lateness the sentinel saw in this case so far, 0 without one. */
+static int64_t case_timer_worst_us(void)
 {
 	tf_timer_stats st;
-	int64_t worst_us, s = tf_slack_us();
 
 	if (!tf_runner.timers || *tf_timer_sentinel_why(tf_runner.timers))
 		return 0;
 	cur.timer_used = true;
 	case_timer_stats(&st);
-	/* the slack's jiffy + 2 ms is for this very lateness: only what the
-	 * sentinel saw beyond it widens the edge */
-	worst_us = (st.worst_ns + 999) / 1000;
-	return worst_us > s ? worst_us - s : 0;
+	return (st.worst_ns + 999) / 1000;
+}
+
+/* timers x the worst, beyond the slack: the slack's jiffy + 2 ms is for
+ * this very lateness, once */
+static int64_t chain_allowance_us(unsigned timers)
+{
+	int64_t a = (int64_t)(timers ? timers : 1) * case_timer_worst_us() - tf_slack_us();
+	return a > 0 ? a : 0;
+}
+
+int64_t tf_case_timer_allowance_us(void)
+{
+	return chain_allowance_us(1);
 }
 
 /* Block YAML (the runner turns the flow mapping into one), and no comment
@@ -562,24 +572,39 @@ bool tf_expect_time(const char *what, int64_t measured, int64_t expected, int64_
 	return ok;
 }
 
-bool tf_expect_timer_time(const char *what, int64_t measured, int64_t expected, int64_t lo, int64_t hi)
+static bool expect_timer(const char *what, int64_t measured, int64_t expected, int64_t lo, int64_t hi,
+                         unsigned timers)
 {
-	char qw[512];
-	int64_t s = tf_slack_us(), a = tf_case_timer_allowance_us();
+	char qw[512], chain[32] = "";
+	int64_t s = tf_slack_us(), a = chain_allowance_us(timers);
 	bool ok = measured >= lo - s && measured <= hi + s + a;
 	int64_t pd = expected / 8 > 4000 ? expected / 8 : 4000;
 	bool wide = (hi + s - expected) > pd || (expected - (lo - s)) > pd;
 
-	recordf('C', "{what: \"%s\", side: kernel timer, expected_ms: %.3f, lo_ms: %.3f, hi_ms: %.3f, "
+	if (timers > 1)
+		snprintf(chain, sizeof chain, "timers: %u, ", timers);
+	recordf('C', "{what: \"%s\", side: kernel timer, %sexpected_ms: %.3f, lo_ms: %.3f, hi_ms: %.3f, "
 	        "timer_late_ms: %.3f, measured_ms: %.3f, error_ms: %+.3f, ok: %s%s}",
-	        yq(what, qw, sizeof qw), ms(expected), ms(lo - s), ms(hi + s + a), ms(a), ms(measured),
+	        yq(what, qw, sizeof qw), chain, ms(expected), ms(lo - s), ms(hi + s + a), ms(a), ms(measured),
 	        ms(measured - expected), ok ? "true" : "false", wide ? ", wider_than_packetdrill: true" : "");
 	if (!ok) {
-		recordf('F', "%s: expected %.3f ms (tolerance %.3f..%.3f ms, timer allowance %.3f ms), "
-		        "measured %.3f ms", what, ms(expected), ms(lo - s), ms(hi + s + a), ms(a), ms(measured));
+		recordf('F', "%s: expected %.3f ms (tolerance %.3f..%.3f ms, timer allowance %.3f ms%s), "
+		        "measured %.3f ms", what, ms(expected), ms(lo - s), ms(hi + s + a), ms(a),
+		        timers > 1 ? " for a chain of timers" : "", ms(measured));
 		cur.soft_failed = true;
 	}
 	return ok;
+}
+
+bool tf_expect_timer_time(const char *what, int64_t measured, int64_t expected, int64_t lo, int64_t hi)
+{
+	return expect_timer(what, measured, expected, lo, hi, 1);
+}
+
+bool tf_expect_timer_chain(const char *what, int64_t measured, int64_t expected, int64_t lo, int64_t hi,
+                           unsigned timers)
+{
+	return expect_timer(what, measured, expected, lo, hi, timers);
 }
 
 bool tf_expect_range(const char *what, int64_t measured, int64_t lo, int64_t hi)

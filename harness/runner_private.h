@@ -39,6 +39,8 @@ _Noreturn void tf_child_run(const tf_case *c, int rec_fd);
 /* Admission (admit.c): an fd holding the lock (close it to release), or
  * -errno (then run without: admission is for fairness, not correctness). */
 int tf_admit_setup(void);
+/* The private directory of those locks (and of the shared timer sentinel). */
+int tf_admit_dir(char *out, size_t n);
 int tf_admit_case(bool exclusive);
 /* mkdir -p; 0 or -errno. */
 int tf_mkdir_p(const char *path);

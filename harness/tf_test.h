@@ -236,6 +236,14 @@ int64_t tf_case_rq_wait_ns(void);
  */
 bool tf_expect_timer_time(const char *what, int64_t measured_us, int64_t expected_us,
                           int64_t lo_us, int64_t hi_us);
+/* The moment after a chain of `timers` kernel timers, each armed when the
+ * one before fired (RTO expiries, neighbour solicitations): each may be as
+ * late as the sentinel saw timers fire, and their lateness adds up, so the
+ * high edge gets timers x that worst, less the slack (named: timers,
+ * timer_late_ms).  Prefer each timer's own gap; this is for a moment the
+ * model only has as a sum.  timers <= 1: tf_expect_timer_time(). */
+bool tf_expect_timer_chain(const char *what, int64_t measured_us, int64_t expected_us,
+                           int64_t lo_us, int64_t hi_us, unsigned timers);
 /* The part of the worst lateness the timer sentinel (timer_sentinel.h)
  * measured from this case's first topology until now that the slack does not
  * already cover (worst - tf_slack_us(), >= 0); 0 when it cannot run here.

@@ -2,6 +2,9 @@
 /* The timer sentinel: see timer_sentinel.h. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <sys/socket.h>
 #include <linux/filter.h>
@@ -18,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -32,10 +36,11 @@
 #include "sentinel.h"
 #include "timer_sentinel.h"
 
-#define TS_RING 32768         /* per worker: ~7 min of samples at 4 per 56 ms */
+#define TS_RING 262144        /* per worker: the last ~17 min of samples at one
+                               * per tick at HZ=250 (~4 min at HZ=1000) */
 #define TS_WORKERS 4          /* one per CPU, at most */
-#define TS_CONNS 4            /* per worker, a quarter period apart: a sample
-                               * every ~14 ms per CPU */
+#define TS_CONNS 64           /* per worker at most, spread over the period:
+                               * a timer due at about every tick of its CPU */
 #define TS_CALIB 24           /* firings that fix the grid's phase */
 #define TS_WINDOW_NS 200000   /* on-time firings land within this of a tick */
 #define TS_LOST_NS 2000000000LL  /* no ACK seen: a packet the capture dropped */
@@ -54,19 +59,31 @@ struct ts_ring {
 	struct ts_sample s[TS_RING];
 };
 
-struct tf_timer_sentinel {
+/* The page every reader maps: anonymous for a private sentinel, a file in
+ * the user's admission directory for a shared one. */
+#define TS_MAGIC (0x74667473u ^ (uint32_t)sizeof(struct ts_ring))   /* "tfts" */
+struct ts_page {
+	uint32_t magic;    /* TS_MAGIC once initialised: the layout's */
 	char why[256];     /* written once by the sentinel when it gives up */
 	int failed;
 	uint32_t seq;      /* samples of every worker: a futex */
 	unsigned hz, n_workers;
-	pid_t pid;         /* the first worker; the others are its children */
+	int64_t spacing_ns;  /* between a worker's timers: period / connections */
 	struct ts_ring ring[TS_WORKERS];
+};
+
+/* A reader's handle on the page. */
+struct tf_timer_sentinel {
+	struct ts_page *p;
+	pid_t pid;         /* a private sentinel's first worker, else 0 */
+	int users_fd;      /* shared: our LOCK_SH on timers.users, else -1 */
 };
 
 struct conn {
 	int tx, rx;
 	bool waiting;              /* a byte in flight, not yet ACKed */
 	int64_t next_ns;           /* next write, CLOCK_MONOTONIC */
+	int64_t slot_ns;           /* its writes' grid: slot_ns + k * period */
 	int64_t tx_ns, ack_ns;     /* its kernel stamps, CLOCK_MONOTONIC (-1: not yet) */
 	int64_t sent_ns;           /* when send() was called */
 	uint32_t want_ack;         /* the byte's end sequence */
@@ -76,10 +93,11 @@ struct conn {
 };
 
 struct worker {
-	tf_timer_sentinel *s;
+	struct ts_page *s;
 	struct ts_ring *ring;
 	unsigned hz;
 	int64_t tick_ns, period_ns;
+	size_t n_conns;            /* a timer due every ~tick: see worker_loop() */
 	bool have_phase;
 	int64_t phase_ns;
 	struct { int64_t tx, ack; unsigned timer; } calib[TS_CALIB];
@@ -88,7 +106,7 @@ struct worker {
 	size_t n_recent;
 };
 
-static void give_up(tf_timer_sentinel *s, const char *what, int err)
+static void give_up(struct ts_page *s, const char *what, int err)
 {
 	snprintf(s->why, sizeof s->why, "%s: %s", what, strerror(err < 0 ? -err : err));
 	__atomic_store_n(&s->failed, 1, __ATOMIC_RELEASE);
@@ -228,13 +246,19 @@ static void acked(struct worker *w, struct conn *c)
 	c->prev_tx_ns = c->tx_ns;
 	while (recv(c->rx, buf, sizeof buf, MSG_DONTWAIT) > 0)
 		;
-	/* quick-ack credits are spent at once, then the period */
-	if (c->ack_ns - c->tx_ns < w->tick_ns / 2)
+	/* quick-ack credits are spent at once, then the period, on this
+	 * connection's own slot: after a stall fired them all at once, the
+	 * timers stay spread over the period (a timer due every tick), never
+	 * bunched at one tick */
+	if (c->ack_ns - c->tx_ns < w->tick_ns / 2) {
 		c->next_ns = tf_mono_ns();
-	else if (c->next_ns + w->period_ns < c->ack_ns)
-		c->next_ns = c->ack_ns + w->period_ns / 4;
-	else
-		c->next_ns += w->period_ns;
+		return;
+	}
+	int64_t t = c->next_ns + w->period_ns;
+	if (t < c->ack_ns)
+		t = c->ack_ns + w->period_ns / 4;
+	int64_t k = (t - c->slot_ns + w->period_ns - 1) / w->period_ns;
+	c->next_ns = c->slot_ns + (k > 0 ? k : 0) * w->period_ns;
 }
 
 static uint32_t be32(const unsigned char *p)
@@ -272,7 +296,7 @@ static void read_capture(struct worker *w, struct conn *cs, int pk)
 		const unsigned char *t = b + ihl;
 		uint16_t sport = (uint16_t)(t[0] << 8 | t[1]), dport = (uint16_t)(t[2] << 8 | t[3]);
 		long len = (long)(b[2] << 8 | b[3]) - (long)ihl - (long)(t[12] >> 4) * 4;
-		for (size_t i = 0; i < TS_CONNS; i++) {
+		for (size_t i = 0; i < w->n_conns; i++) {
 			struct conn *c = &cs[i];
 			if (!c->waiting)
 				continue;
@@ -349,7 +373,7 @@ static int capture_open(const struct conn *cs)
 	return fd;
 }
 
-static _Noreturn void worker_loop(tf_timer_sentinel *s, unsigned idx, int cpu)
+static _Noreturn void worker_loop(struct ts_page *s, unsigned idx, int cpu)
 {
 	struct worker w = { .s = s, .ring = &s->ring[idx], .hz = s->hz };
 	struct conn cs[TS_CONNS] = { 0 };
@@ -364,19 +388,30 @@ static _Noreturn void worker_loop(tf_timer_sentinel *s, unsigned idx, int cpu)
 	w.tick_ns = (1000000000 + s->hz / 2) / s->hz;   /* TICK_NSEC */
 	/* the ACK of one byte comes before the next: m stays above ato */
 	w.period_ns = (int64_t)tf_model_delack_min(s->hz) * w.tick_ns * 7 / 5;
-	r = conns_open(cs, TS_CONNS);
+	/* A stall of this CPU delays every timer due during it, all fired
+	 * together when it ends; the sentinel sees a stall as long as its own
+	 * earliest timer due in it.  One connection per tick of the period
+	 * puts a timer due at about every tick (the wheel fires on ticks), so
+	 * the worst it sees is short of a case timer's lateness by about a
+	 * tick at most — what slack_us already carries.  (4 per worker left
+	 * 14 ms between timers: a 7 ms stall went unseen, issue 10.) */
+	w.n_conns = (size_t)((w.period_ns + w.tick_ns - 1) / w.tick_ns);
+	if (w.n_conns > TS_CONNS)
+		w.n_conns = TS_CONNS;
+	__atomic_store_n(&s->spacing_ns, w.period_ns / (int64_t)w.n_conns, __ATOMIC_RELEASE);
+	r = conns_open(cs, w.n_conns);
 	if (r < 0)
 		give_up(s, "loopback connections", r);
 	int pk = capture_open(cs);
 	if (pk < 0)
 		give_up(s, "no packet socket on lo", pk);
-	for (size_t i = 0; i < TS_CONNS; i++)
-		cs[i].next_ns = tf_mono_ns() + (int64_t)i * w.period_ns / TS_CONNS;
+	for (size_t i = 0; i < w.n_conns; i++)
+		cs[i].next_ns = cs[i].slot_ns = tf_mono_ns() + (int64_t)i * w.period_ns / (int64_t)w.n_conns;
 	for (;;) {
 		struct pollfd p = { .fd = pk, .events = POLLIN };
 		int64_t now = tf_mono_ns(), wake = now + 1000000000;
 
-		for (size_t i = 0; i < TS_CONNS; i++) {
+		for (size_t i = 0; i < w.n_conns; i++) {
 			struct conn *c = &cs[i];
 			if (c->waiting && now - c->sent_ns > TS_LOST_NS) {
 				/* its packets were dropped (the socket's buffer) */
@@ -406,7 +441,10 @@ static _Noreturn void worker_loop(tf_timer_sentinel *s, unsigned idx, int cpu)
 	}
 }
 
-static _Noreturn void sentinel_main(tf_timer_sentinel *s, pid_t parent)
+/* Its own network namespace with lo up (never the host's), one worker per
+ * CPU.  Shared (users_fd >= 0): every worker is a child and this process
+ * waits until no reader holds timers.users, then leaves with its workers. */
+static _Noreturn void sentinel_main(struct ts_page *s, int alive_fd, int users_fd)
 {
 	tf_world *world = NULL;
 	tf_host *host = NULL;
@@ -414,8 +452,6 @@ static _Noreturn void sentinel_main(tf_timer_sentinel *s, pid_t parent)
 	int cpus[TS_WORKERS], r;
 	unsigned n = 0;
 
-	tf_helper_detach(parent);
-	/* its own network namespace, lo up: never the host's */
 	r = tf_world_new(&world);
 	if (r < 0)
 		give_up(s, "no network namespace", r);
@@ -429,14 +465,23 @@ static _Noreturn void sentinel_main(tf_timer_sentinel *s, pid_t parent)
 	if (n == 0)
 		cpus[n++] = -1;
 	__atomic_store_n(&s->n_workers, n, __ATOMIC_RELEASE);
-	for (unsigned i = 1; i < n; i++) {
+	for (unsigned i = users_fd >= 0 ? 0 : 1; i < n; i++) {
 		pid_t self = getpid(), pid = fork();
 		if (pid == 0) {
-			tf_helper_detach(self);
+			tf_helper_detach(self);   /* holds none of our locks */
 			worker_loop(s, i, cpus[i]);
 		}
 	}
-	worker_loop(s, 0, cpus[0]);
+	if (users_fd < 0)
+		worker_loop(s, 0, cpus[0]);
+	/* the last reader gone (flock has no writer preference: a reader
+	 * arriving meanwhile is not kept waiting by this) */
+	while (flock(users_fd, LOCK_EX) < 0 && errno == EINTR)
+		;
+	/* alive before users: a reader that gets users next finds none alive
+	 * and starts another; the workers die with us (PDEATHSIG) */
+	close(alive_fd);
+	_exit(0);
 }
 
 int tf_timer_sentinel_start(unsigned hz, tf_timer_sentinel **ret)
@@ -446,19 +491,208 @@ int tf_timer_sentinel_start(unsigned hz, tf_timer_sentinel **ret)
 
 	if (hz < 100 || hz > 1000)
 		return -EINVAL;
-	s = mmap(NULL, sizeof *s, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (s == MAP_FAILED)
+	s = calloc(1, sizeof *s);
+	if (!s)
+		return -ENOMEM;
+	s->users_fd = -1;
+	s->p = mmap(NULL, sizeof *s->p, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (s->p == MAP_FAILED) {
+		free(s);
 		return -errno;
-	s->hz = hz;
+	}
+	s->p->magic = TS_MAGIC;
+	s->p->hz = hz;
 	pid = fork();
 	if (pid < 0) {
 		int r = -errno;
-		munmap(s, sizeof *s);
+		munmap(s->p, sizeof *s->p);
+		free(s);
 		return r;
 	}
-	if (pid == 0)
-		sentinel_main(s, parent);
+	if (pid == 0) {
+		tf_helper_detach(parent);
+		sentinel_main(s->p, -1, -1);
+	}
 	s->pid = pid;
+	*ret = s;
+	return 0;
+}
+
+static int open_in(const char *dir, const char *name, int flags)
+{
+	char path[PATH_MAX];
+
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)
+		return -ENAMETOOLONG;
+	int fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC, 0600);
+	return fd < 0 ? -errno : fd;
+}
+
+static int lock_fd(int fd, int how)
+{
+	while (flock(fd, how) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
+/* Map dir/timers.shm: ours, a regular file of the page's size and layout. */
+static struct ts_page *map_page(const char *dir, unsigned hz)
+{
+	struct stat st;
+	struct ts_page *p;
+	int fd = open_in(dir, "timers.shm", O_RDWR);
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != getuid() ||
+	    st.st_size != (off_t)sizeof *p) {
+		close(fd);
+		return NULL;
+	}
+	p = mmap(NULL, sizeof *p, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (__atomic_load_n(&p->magic, __ATOMIC_ACQUIRE) != TS_MAGIC || p->hz != hz) {
+		munmap(p, sizeof *p);
+		return NULL;
+	}
+	return p;
+}
+
+/* A fresh page, written to a temporary and renamed over timers.shm: a
+ * reader still mapping the last sentinel's page keeps it. */
+static int new_page(const char *dir, unsigned hz)
+{
+	char tmp[PATH_MAX], path[PATH_MAX];
+	struct ts_page *p;
+	int fd;
+
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s/.timers.shm.XXXXXX", dir) >= sizeof tmp ||
+	    (size_t)snprintf(path, sizeof path, "%s/timers.shm", dir) >= sizeof path)
+		return -ENAMETOOLONG;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, sizeof *p) < 0 ||
+	    (p = mmap(NULL, sizeof *p, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED) {
+		int r = -errno;
+		close(fd);
+		unlink(tmp);
+		return r;
+	}
+	close(fd);
+	p->hz = hz;
+	__atomic_store_n(&p->magic, TS_MAGIC, __ATOMIC_RELEASE);
+	munmap(p, sizeof *p);
+	if (rename(tmp, path) < 0) {
+		int r = -errno;
+		unlink(tmp);
+		return r;
+	}
+	return 0;
+}
+
+/* The sentinel, detached from every caller: its own session (a process
+ * group killed on a timeout is not its), no fd of theirs (a pipe's reader
+ * would wait for it), alive for as long as a reader holds timers.users. */
+static _Noreturn void shared_main(const char *dir, unsigned hz, int ready_fd)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC), alive, users;
+	struct ts_page *p;
+
+	setsid();
+	prctl(PR_SET_NAME, "tf-timers");   /* in ps: not the binary that started it */
+	for (int fd = 0; fd < 3 && null >= 0; fd++)
+		dup2(null, fd);
+	if (ready_fd > 3)
+		syscall(SYS_close_range, 3U, (unsigned)ready_fd - 1, 0U);
+	syscall(SYS_close_range, (unsigned)ready_fd + 1, ~0U, 0U);
+	alive = open_in(dir, "timers.alive", O_RDWR | O_CREAT);
+	users = open_in(dir, "timers.users", O_RDWR | O_CREAT);
+	p = map_page(dir, hz);
+	if (alive < 0 || users < 0 || !p || flock(alive, LOCK_EX | LOCK_NB) < 0)
+		_exit(1);
+	if (write(ready_fd, "r", 1) != 1)
+		_exit(1);
+	close(ready_fd);
+	sentinel_main(p, alive, users);
+}
+
+/* Start one: a child that starts the sentinel in a session of its own and
+ * exits; the sentinel says it holds timers.alive on a pipe. */
+static int spawn_shared(const char *dir, unsigned hz)
+{
+	int pp[2], st;
+	char c;
+	pid_t pid;
+
+	if (pipe2(pp, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		int r = -errno;
+		close(pp[0]);
+		close(pp[1]);
+		return r;
+	}
+	if (pid == 0) {
+		close(pp[0]);
+		pid_t g = fork();
+		if (g == 0)
+			shared_main(dir, hz, pp[1]);
+		_exit(g < 0);
+	}
+	close(pp[1]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	struct pollfd pf = { .fd = pp[0], .events = POLLIN };
+	/* an event, with a deadline only for a sentinel that never says */
+	int r = poll(&pf, 1, 10000) == 1 && read(pp[0], &c, 1) == 1 ? 0 : -EAGAIN;
+	close(pp[0]);
+	return r;
+}
+
+int tf_timer_sentinel_share(unsigned hz, const char *dir, tf_timer_sentinel **ret)
+{
+	_cleanup_close_ int start = -1, alive = -1;
+	tf_timer_sentinel *s;
+	int r;
+
+	if (hz < 100 || hz > 1000)
+		return -EINVAL;
+	s = calloc(1, sizeof *s);
+	if (!s)
+		return -ENOMEM;
+	/* a reader first: a sentinel that saw none is leaving, and we wait
+	 * for it to be gone before we look */
+	s->users_fd = open_in(dir, "timers.users", O_RDWR | O_CREAT);
+	start = open_in(dir, "timers.start", O_RDWR | O_CREAT);
+	alive = open_in(dir, "timers.alive", O_RDWR | O_CREAT);
+	r = s->users_fd < 0 ? s->users_fd : start < 0 ? start : alive < 0 ? alive : 0;
+	if (r == 0)
+		r = lock_fd(s->users_fd, LOCK_SH);
+	if (r == 0)
+		r = lock_fd(start, LOCK_EX);   /* one starter at a time */
+	if (r == 0 && flock(alive, LOCK_SH | LOCK_NB) == 0) {
+		/* nobody holds it: no sentinel; start one on a fresh page */
+		flock(alive, LOCK_UN);
+		r = new_page(dir, hz);
+		if (r == 0)
+			r = spawn_shared(dir, hz);
+	}
+	if (r == 0) {
+		s->p = map_page(dir, hz);
+		if (!s->p)
+			r = -ESTALE;   /* another layout or HZ: not ours to share */
+	}
+	if (r < 0) {
+		if (s->users_fd >= 0)
+			close(s->users_fd);
+		free(s);
+		return r;
+	}
 	*ret = s;
 	return 0;
 }
@@ -472,7 +706,7 @@ void tf_timer_sentinel_stats(const tf_timer_sentinel *s, int64_t since_ns, tf_ti
 	if (!s)
 		return;
 	for (unsigned k = 0; k < TS_WORKERS; k++) {
-		const struct ts_ring *r = &s->ring[k];
+		const struct ts_ring *r = &s->p->ring[k];
 		uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
 
 		for (uint64_t i = head; i > 0 && head - i < TS_RING; i--) {
@@ -497,20 +731,20 @@ bool tf_timer_sentinel_wait(const tf_timer_sentinel *s, int64_t at_ns, int64_t t
 {
 	int64_t deadline = tf_mono_ns() + timeout_ns;
 
-	while (s && !__atomic_load_n(&s->failed, __ATOMIC_ACQUIRE)) {
-		uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
-		unsigned fresh = 0, n = __atomic_load_n(&s->n_workers, __ATOMIC_ACQUIRE);
+	while (s && !__atomic_load_n(&s->p->failed, __ATOMIC_ACQUIRE)) {
+		uint32_t seq = __atomic_load_n(&s->p->seq, __ATOMIC_ACQUIRE);
+		unsigned fresh = 0, n = __atomic_load_n(&s->p->n_workers, __ATOMIC_ACQUIRE);
 		int64_t left = deadline - tf_mono_ns();
 
 		for (unsigned k = 0; k < n && k < TS_WORKERS; k++)
-			fresh += __atomic_load_n(&s->ring[k].last_ns, __ATOMIC_ACQUIRE) >= at_ns;
+			fresh += __atomic_load_n(&s->p->ring[k].last_ns, __ATOMIC_ACQUIRE) >= at_ns;
 		if (n && fresh == n)
 			return true;
 		if (left <= 0)
 			return false;
 		struct timespec ts = { left / 1000000000, left % 1000000000 };
 		/* shared, not FUTEX_PRIVATE: the page is the sentinel's too */
-		syscall(SYS_futex, &s->seq, FUTEX_WAIT, seq, &ts, NULL, 0);
+		syscall(SYS_futex, &s->p->seq, FUTEX_WAIT, seq, &ts, NULL, 0);
 	}
 	return false;
 }
@@ -519,12 +753,17 @@ const char *tf_timer_sentinel_why(const tf_timer_sentinel *s)
 {
 	if (!s)
 		return "not started";
-	return __atomic_load_n(&s->failed, __ATOMIC_ACQUIRE) ? s->why : "";
+	return __atomic_load_n(&s->p->failed, __ATOMIC_ACQUIRE) ? s->p->why : "";
+}
+
+int64_t tf_timer_sentinel_spacing_ns(const tf_timer_sentinel *s)
+{
+	return s ? __atomic_load_n(&s->p->spacing_ns, __ATOMIC_ACQUIRE) : 0;
 }
 
 unsigned tf_timer_sentinel_workers(const tf_timer_sentinel *s)
 {
-	return s ? s->n_workers : 0;
+	return s ? __atomic_load_n(&s->p->n_workers, __ATOMIC_ACQUIRE) : 0;
 }
 
 void tf_timer_sentinel_dropped(const tf_timer_sentinel *s, int64_t *immediate, int64_t *ambiguous,
@@ -532,10 +771,10 @@ void tf_timer_sentinel_dropped(const tf_timer_sentinel *s, int64_t *immediate, i
 {
 	*immediate = *ambiguous = *early = *lost = 0;
 	for (unsigned k = 0; s && k < TS_WORKERS; k++) {
-		*immediate += __atomic_load_n(&s->ring[k].immediate, __ATOMIC_RELAXED);
-		*ambiguous += __atomic_load_n(&s->ring[k].ambiguous, __ATOMIC_RELAXED);
-		*early += __atomic_load_n(&s->ring[k].early, __ATOMIC_RELAXED);
-		*lost += __atomic_load_n(&s->ring[k].lost, __ATOMIC_RELAXED);
+		*immediate += __atomic_load_n(&s->p->ring[k].immediate, __ATOMIC_RELAXED);
+		*ambiguous += __atomic_load_n(&s->p->ring[k].ambiguous, __ATOMIC_RELAXED);
+		*early += __atomic_load_n(&s->p->ring[k].early, __ATOMIC_RELAXED);
+		*lost += __atomic_load_n(&s->p->ring[k].lost, __ATOMIC_RELAXED);
 	}
 }
 
@@ -547,5 +786,8 @@ void tf_timer_sentinel_stop(tf_timer_sentinel *s)
 		kill(s->pid, SIGKILL);   /* its workers die with it (PR_SET_PDEATHSIG) */
 		waitpid(s->pid, NULL, 0);
 	}
-	munmap(s, sizeof *s);
+	if (s->users_fd >= 0)
+		close(s->users_fd);      /* the last reader's: the sentinel leaves */
+	munmap(s->p, sizeof *s->p);
+	free(s);
 }

@@ -4,9 +4,11 @@
  * measured during the run on kernel timestamps — the kernel-side sibling
  * of the wake-up sentinel (sentinel.h).
  *
- * A process forked by the runner (one per CPU, up to 4, each pinned) makes
- * its own network namespace (tf_world_new(), never the host's), and there
- * keeps a few loopback TCP connections where the sender writes one byte
+ * One sentinel serves every run of the user at once (tf_timer_sentinel_
+ * share()); its workers (one per CPU, up to 4, each pinned) make their own
+ * network namespace (tf_world_new(), never the host's), and there
+ * keeps loopback TCP connections (one per tick of their period, up to 64)
+ * where the sender writes one byte
  * (TCP_NODELAY) every ~1.4 delayed-ACK timeouts and the receiver never
  * writes: past the quick-ack credits, each byte is acknowledged by the
  * receiver's delayed-ACK timer (tcp_send_delayed_ack(), the delay from
@@ -53,9 +55,19 @@ void tf_timer_sentinel_stats(const tf_timer_sentinel *s, int64_t since_ns, tf_ti
 bool tf_timer_sentinel_wait(const tf_timer_sentinel *s, int64_t at_ns, int64_t timeout_ns);
 /* Why it measures nothing ("" while it runs or starts), e.g. no namespace. */
 const char *tf_timer_sentinel_why(const tf_timer_sentinel *s);
+/* The time between the due times of one worker's timers (0 before it
+ * started): about a tick, so that a stall of its CPU delays one of them. */
+int64_t tf_timer_sentinel_spacing_ns(const tf_timer_sentinel *s);
 /* Workers (CPUs) measuring; the samples it dropped, by reason. */
 unsigned tf_timer_sentinel_workers(const tf_timer_sentinel *s);
 void tf_timer_sentinel_dropped(const tf_timer_sentinel *s, int64_t *immediate, int64_t *ambiguous,
                                int64_t *early, int64_t *lost);
-/* Kill and reap it (accepts NULL). */
+/* One sentinel for every run of this user at once (17 case binaries under
+ * `meson test` started 17 sentinels, and their own timers made the cases'
+ * fire late): the first reader starts it, in a session of its own, on a
+ * page in `dir` (timers.shm); it leaves when no reader holds timers.users
+ * (flock(2): a reader's death releases it).  0 or -errno (-ESTALE: a
+ * sentinel of another build or HZ runs there; start a private one). */
+int tf_timer_sentinel_share(unsigned hz, const char *dir, tf_timer_sentinel **ret);
+/* Kill and reap it, or leave a shared one (accepts NULL). */
 void tf_timer_sentinel_stop(tf_timer_sentinel *s);

@@ -385,7 +385,13 @@ static int64_t tw_bracket_ns(int64_t min_refused, int64_t min_ok)
 	return TW_BRACKET_NS + (min_refused == INT64_MAX ? 0 : min_refused) +
 	       (min_ok == INT64_MAX ? 0 : min_ok);
 }
-#define TW_PASSES 8
+/* Passes go on until one threshold is bracketed, for up to TW_BUDGET_NS
+ * of probing: with every core busy a pass may find this process off the
+ * CPU at all of its thresholds (8 passes were not always enough, issue
+ * 10).  More tries only add evidence: every refusal and success is held to
+ * the bounds below, and the bracket's width never grows. */
+#define TW_BUDGET_NS 12000000000LL
+#define TW_PASSES 48
 #define TW_SPIN_NS 1000000LL
 #define TW_SPACING_NS 10000000LL
 
@@ -428,6 +434,7 @@ static void tw_reuse(world *w, long reuse_sysctl)
 	n = exhaust(w, tws, w->model.usable, &err);
 	tf_expect_int("TIME_WAIT sockets filling the range", (long)n, (long)w->model.usable);
 	off = stall_real_minus_mono();
+	const int64_t probe_start = tf_mono_ns();
 
 	for (;;) {
 		/* the oldest TIME-WAIT socket not yet taken is the first that
@@ -523,7 +530,7 @@ static void tw_reuse(world *w, long reuse_sysctl)
 			/* every TIME-WAIT socket taken, none bracketed: close the
 			 * reincarnations client first, back into TIME-WAIT with
 			 * new entry stamps, and probe again */
-			if (passes == TW_PASSES)
+			if (passes == TW_PASSES || tf_mono_ns() - probe_start > TW_BUDGET_NS)
 				break;
 			passes++;
 			/* 10 ms apart, so that each threshold can be probed

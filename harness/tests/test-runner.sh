@@ -4,10 +4,14 @@
 set -u
 tcpfate=$1 hostile=$2
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+# its own admission directory: the timer sentinel these runs share is
+# theirs alone (another test's would outlive them, and 11-12 look for
+# leftovers)
+export XDG_RUNTIME_DIR=$tmp/run; mkdir -m 700 "$XDG_RUNTIME_DIR"
 n=0 failed=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi; }
 echo "TAP version 13"
-echo "1..15"
+echo "1..17"
 
 # 1-4: the case binary's own TAP under attack
 start=$(date +%s%N)
@@ -87,4 +91,13 @@ kill $spid; wait $spid 2>/dev/null
 TF_IDLE_SPIN=1 "$hostile" --run passes 2>/dev/null | grep -q "^  idle_spin: $(nproc)  # " &&
   ! TF_IDLE_SPIN=0 "$hostile" --run passes 2>/dev/null | grep -q idle_spin
 ok $? "the spinners are named in the YAML, and absent with TF_IDLE_SPIN=0"
+# 16-17: a failure's evidence also on stderr, where meson and prove show it
+# (a CI log that said only "exit status 1"); once when both are one file
+"$hostile" --run killed_by_signal --run passes >"$tmp/o16" 2>"$tmp/e16"
+grep -q '^not ok 1 - killed_by_signal' "$tmp/e16" && grep -q '^  \.\.\.$' "$tmp/e16" &&
+  ! grep -q '^ok ' "$tmp/e16" && grep -q '^not ok 1 - killed_by_signal' "$tmp/o16"
+ok $? "a failed case's result and YAML on stderr too, a passed one's not"
+"$hostile" --run killed_by_signal >"$tmp/o17" 2>&1
+[ "$(grep -c '^not ok 1 - killed_by_signal' "$tmp/o17")" = 1 ]
+ok $? "stdout and stderr one file: the failure printed once"
 exit $failed

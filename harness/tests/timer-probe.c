@@ -57,6 +57,14 @@ int main(int argc, char **argv)
 	       tf_timer_sentinel_workers(s), (long long)st.samples, (long long)st.p50_ns / 1000,
 	       (long long)st.p99_ns / 1000, (long long)(st.worst_ns + 999) / 1000, (long long)imm,
 	       (long long)amb, (long long)early, (long long)lost);
+	/* a timer due about every tick of each CPU: a stall longer than the
+	 * slack (one jiffy + 2 ms) has one of them due inside it (issue 10) */
+	int64_t spacing = tf_timer_sentinel_spacing_ns(s), tick = 1000000000LL / hz;
+	printf("# one timer due every %.3f ms per worker (a tick is %.3f ms)\n", spacing / 1e6, tick / 1e6);
 	tf_timer_sentinel_stop(s);
+	if (spacing <= 0 || spacing > tick * 11 / 10) {
+		fprintf(stderr, "timer-probe: timers %.3f ms apart, more than a tick\n", spacing / 1e6);
+		return 1;
+	}
 	return st.samples > 0 ? 0 : 1;
 }
