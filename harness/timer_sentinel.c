@@ -389,13 +389,13 @@ static _Noreturn void worker_loop(struct ts_page *s, unsigned idx, int cpu)
 	/* the ACK of one byte comes before the next: m stays above ato */
 	w.period_ns = (int64_t)tf_model_delack_min(s->hz) * w.tick_ns * 7 / 5;
 	/* A stall of this CPU delays every timer due during it, all fired
-	 * together when it ends; the sentinel sees a stall as long as its own
-	 * earliest timer due in it.  One connection per tick of the period
-	 * puts a timer due at about every tick (the wheel fires on ticks), so
-	 * the worst it sees is short of a case timer's lateness by about a
-	 * tick at most — what slack_us already carries.  (4 per worker left
-	 * 14 ms between timers: a 7 ms stall went unseen, issue 10.) */
-	w.n_conns = (size_t)((w.period_ns + w.tick_ns - 1) / w.tick_ns);
+	 * together when it ends (the wheel fires on ticks): a timer of ours
+	 * due at the same tick as a case's is exactly as late.  Two
+	 * connections per tick of the period: about every tick has one due
+	 * (one per tick left ~2 % of ticks without, and a case timer 8 ms
+	 * late beside a worst of 6 ms; 4 per worker left 14 ms between
+	 * timers and a 7 ms stall unseen: issue 10). */
+	w.n_conns = (size_t)(2 * ((w.period_ns + w.tick_ns - 1) / w.tick_ns));
 	if (w.n_conns > TS_CONNS)
 		w.n_conns = TS_CONNS;
 	__atomic_store_n(&s->spacing_ns, w.period_ns / (int64_t)w.n_conns, __ATOMIC_RELEASE);
@@ -754,6 +754,42 @@ const char *tf_timer_sentinel_why(const tf_timer_sentinel *s)
 	if (!s)
 		return "not started";
 	return __atomic_load_n(&s->p->failed, __ATOMIC_ACQUIRE) ? s->p->why : "";
+}
+
+double tf_timer_sentinel_coverage(const tf_timer_sentinel *s, int64_t since_ns)
+{
+	static unsigned char seen[1 << 20];
+	double worst = 1.0;
+
+	if (!s || !s->p->hz)
+		return 0.0;
+	int64_t tick = 1000000000LL / s->p->hz, now = tf_mono_ns();
+	int64_t n_ticks = (now - since_ns) / tick;
+	if (n_ticks <= 0)
+		return 0.0;
+	if (n_ticks > (int64_t)sizeof seen)
+		n_ticks = sizeof seen;
+	for (unsigned k = 0; k < __atomic_load_n(&s->p->n_workers, __ATOMIC_ACQUIRE) && k < TS_WORKERS; k++) {
+		const struct ts_ring *r = &s->p->ring[k];
+		uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+		int64_t hit = 0;
+
+		memset(seen, 0, (size_t)n_ticks);
+		for (uint64_t i = head; i > 0 && head - i < TS_RING; i--) {
+			struct ts_sample x = r->s[(i - 1) % TS_RING];
+			int64_t due = x.t_ns - x.late_ns;   /* the tick it was due at */
+			if (due < since_ns)
+				break;
+			int64_t t = (due - since_ns) / tick;
+			if (t < n_ticks && !seen[t]) {
+				seen[t] = 1;
+				hit++;
+			}
+		}
+		if ((double)hit / (double)n_ticks < worst)
+			worst = (double)hit / (double)n_ticks;
+	}
+	return worst;
 }
 
 int64_t tf_timer_sentinel_spacing_ns(const tf_timer_sentinel *s)

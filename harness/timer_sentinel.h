@@ -7,7 +7,7 @@
  * One sentinel serves every run of the user at once (tf_timer_sentinel_
  * share()); its workers (one per CPU, up to 4, each pinned) make their own
  * network namespace (tf_world_new(), never the host's), and there
- * keeps loopback TCP connections (one per tick of their period, up to 64)
+ * keeps loopback TCP connections (two per tick of their period, up to 64)
  * where the sender writes one byte
  * (TCP_NODELAY) every ~1.4 delayed-ACK timeouts and the receiver never
  * writes: past the quick-ack credits, each byte is acknowledged by the
@@ -58,6 +58,10 @@ const char *tf_timer_sentinel_why(const tf_timer_sentinel *s);
 /* The time between the due times of one worker's timers (0 before it
  * started): about a tick, so that a stall of its CPU delays one of them. */
 int64_t tf_timer_sentinel_spacing_ns(const tf_timer_sentinel *s);
+/* The share of ticks since since_ns at which a sample was due, on the
+ * worker (CPU) that covers the fewest: a stall that starts at a tick
+ * without one is seen from the next. */
+double tf_timer_sentinel_coverage(const tf_timer_sentinel *s, int64_t since_ns);
 /* Workers (CPUs) measuring; the samples it dropped, by reason. */
 unsigned tf_timer_sentinel_workers(const tf_timer_sentinel *s);
 void tf_timer_sentinel_dropped(const tf_timer_sentinel *s, int64_t *immediate, int64_t *ambiguous,

@@ -392,11 +392,16 @@ static void link_down(struct unreach_fixture *self, const struct unreach_variant
 		snprintf(label, sizeof label, "burst #%zu: ICMPs (%zu held, %s)", i + 1, b->n_queued,
 		         v6 ? "icmpv6_xrlim_allow()" : "inet_peer_xrlim_allow()");
 		tf_expect_int(label, (long)burst_n[i], (long)b->n_icmp);
-		/* a sum: the RTOs up to the packet that started it, then the
-		 * resolution's solicitation timers */
-		snprintf(label, sizeof label, "burst #%zu: time (closed loop)", i + 1);
-		tf_expect_timer_chain(label, burst_at[i], b->at_us, b->at_lo_us, b->at_hi_us,
-		                      (unsigned)b->first + b->n_timers);
+		/* Its moment is a sum over the RTOs up to the packet that
+		 * started it and the resolution's solicitations: a tick of
+		 * lateness each, within the slack, adds up past a band that
+		 * carries the slack once (issue 10).  Reported; what is checked
+		 * is each of those timers — every gap above, and the burst
+		 * after its first packet (a) below. */
+		char key[48];
+		snprintf(key, sizeof key, "burst_%zu_closed_loop_ms", i + 1);
+		tf_diag(key, "%.3f  # model %.3f (%.3f..%.3f), a sum over %zu timers", burst_at[i] / 1e3,
+		        b->at_us / 1e3, b->at_lo_us / 1e3, b->at_hi_us / 1e3, b->first + b->n_timers);
 	}
 
 	/* (a) The router given the measured transmissions (its resolutions

@@ -60,7 +60,9 @@ int main(int argc, char **argv)
 	/* a timer due about every tick of each CPU: a stall longer than the
 	 * slack (one jiffy + 2 ms) has one of them due inside it (issue 10) */
 	int64_t spacing = tf_timer_sentinel_spacing_ns(s), tick = 1000000000LL / hz;
-	printf("# one timer due every %.3f ms per worker (a tick is %.3f ms)\n", spacing / 1e6, tick / 1e6);
+	printf("# one timer due every %.3f ms per worker (a tick is %.3f ms); ticks with one due: "
+	       "%.1f %% (the worker with the fewest)\n", spacing / 1e6, tick / 1e6,
+	       100.0 * tf_timer_sentinel_coverage(s, t0 + 1000000000LL));
 	tf_timer_sentinel_stop(s);
 	if (spacing <= 0 || spacing > tick * 11 / 10) {
 		fprintf(stderr, "timer-probe: timers %.3f ms apart, more than a tick\n", spacing / 1e6);
