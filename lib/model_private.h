@@ -18,6 +18,7 @@
 /* Kernel constants (include/net/tcp.h), as functions of HZ.           */
 
 #define USEC_PER_SEC 1000000ULL
+#define NSEC_PER_SEC 1000000000ULL
 #define MSEC_PER_SEC 1000ULL
 
 #define TCP_RTO_MAX_MS     120000u  /* TCP_RTO_MAX_SEC * MSEC_PER_SEC */

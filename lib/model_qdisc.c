@@ -89,3 +89,32 @@ int tf_model_tbf_time_us(uint64_t rate_Bps, uint64_t burst, uint64_t bytes, uint
 	return 0;
 }
 
+/* The same rule packet by packet, given when each reached the qdisc: a
+ * queue that ran dry (the sender lagged) leaves tokens unused, up to the
+ * bucket, and departures wait for arrivals. */
+int tf_model_tbf_departures(uint64_t rate_Bps, uint64_t burst, const int64_t *arrive_ns,
+                            const uint32_t *len, size_t n, int64_t *depart_ns)
+{
+	if (!arrive_ns || !len || !depart_ns || rate_Bps == 0 || burst > UINT32_MAX)
+		return -EINVAL;
+	for (size_t k = 1; k < n; k++)
+		if (arrive_ns[k] < arrive_ns[k - 1])
+			return -EINVAL;
+	/* q->buffer and psched_l2t_ns(), in ns of transmission at the rate */
+	const int64_t buffer = (int64_t)(burst * NSEC_PER_SEC / rate_Bps);
+	int64_t toks = buffer, t_c = n ? arrive_ns[0] : 0, prev = INT64_MIN;
+
+	for (size_t k = 0; k < n; k++) {
+		int64_t need = (int64_t)((uint64_t)len[k] * NSEC_PER_SEC / rate_Bps);
+		int64_t ready = arrive_ns[k] > prev ? arrive_ns[k] : prev;
+		int64_t avail = toks + (ready - t_c) < buffer ? toks + (ready - t_c) : buffer;
+		/* not there yet: the watchdog for the deficit */
+		int64_t d = avail >= need ? ready : ready + (need - avail);
+
+		toks = (toks + (d - t_c) < buffer ? toks + (d - t_c) : buffer) - need;
+		t_c = d;
+		depart_ns[k] = prev = d;
+	}
+	return 0;
+}
+

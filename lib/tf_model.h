@@ -182,6 +182,16 @@ int tf_model_binomial_band(unsigned n, double p, double tail, unsigned *lo, unsi
  * exactly (the watchdog is armed for the exact deficit).  -EINVAL for a
  * NULL or zero rate. */
 int tf_model_tbf_time_us(uint64_t rate_Bps, uint64_t burst, uint64_t bytes, uint64_t *us);
+/* Each packet's departure (depart_ns[0..n)) through the same bucket, full
+ * at the first arrival, given when each reached the qdisc (arrive_ns,
+ * ascending; FIFO) and its length (qdisc_pkt_len()): at the first moment,
+ * at or after its arrival and the previous departure, at which
+ * min(bucket, tokens + elapsed) covers it.  Equals the above for a queue
+ * that never runs dry; where it did (the sender lagged) the tokens beyond
+ * the bucket are lost, as in tbf_dequeue().  -EINVAL for NULL, a zero rate
+ * or unsorted arrivals. */
+int tf_model_tbf_departures(uint64_t rate_Bps, uint64_t burst, const int64_t *arrive_ns,
+                            const uint32_t *len, size_t n, int64_t *depart_ns);
 
 /* --- jiffies (include/linux/jiffies.h, kernel/time/time.c) --- */
 /* The kernel's conversions, exact for HZ dividing 1000 (100, 250, 1000):

@@ -677,17 +677,37 @@ static void tbf_rate(struct imp_fixture *self, uint64_t rate, uint32_t burst, si
 		total += out[i].wire;
 		lmax = out[i].wire > lmax ? out[i].wire : lmax;
 	}
-	/* The first frame leaves at once; the rest need (total - burst) / R. */
+	/* The first frame leaves at once; the rest need (total - burst) / R
+	 * (the knobs alone: a queue TCP keeps full), reported beside... */
 	uint64_t model_us;
 	tf_must(tf_model_tbf_time_us(rate, burst, total, &model_us));
 	int64_t span_us = (out[nout - 1].ts - out[0].ts) / 1000;
-	tf_expect_time("first to last departure (tbf, bucket full at the start)", span_us,
-	               (int64_t)model_us, (int64_t)model_us, (int64_t)model_us);
+	tf_diag("span_model_ideal_ms", "%.3f  # the knobs alone: (bytes - burst) / rate, a queue never dry",
+	        model_us / 1e3);
+	/* ... and what is checked: the bucket given when each frame reached
+	 * the router (its ingress capture, FIFO).  Under load the sender's
+	 * ACK clock can lag and the queue run dry; the tokens past the
+	 * bucket are then lost (tbf_dequeue()), and departures wait: the
+	 * kernel's rule, not a fault of tbf (2 % late, a CI run). */
+	_cleanup_free_ int64_t *arr = calloc(nout, sizeof *arr), *dep = calloc(nout, sizeof *dep);
+	_cleanup_free_ uint32_t *lens = calloc(nout, sizeof *lens);
+	if (!arr || !dep || !lens)
+		tf_fail("out of memory");
+	for (size_t k = 0; k < nout; k++) {
+		arr[k] = in[k].ts;
+		lens[k] = out[k].wire;
+	}
+	tf_must(tf_model_tbf_departures(rate, burst, arr, lens, nout, dep));
+	int64_t given_us = (dep[nout - 1] - dep[0]) / 1000;
+	/* departures wait for the watchdog (an hrtimer, then NET_TX): a
+	 * kernel timer */
+	tf_expect_timer_time("first to last departure (tbf given the measured arrivals, bucket full at "
+	                     "the start)", span_us, given_us, given_us, given_us);
 
 	/* Steady state: from the first departure after `burst` bytes (the
 	 * bucket is empty) to the last, every frame waits for its tokens,
 	 * (bytes after it) / R, up to the tokens left when it went, less than
-	 * one frame.  Only while the queue never ran dry: checked below. */
+	 * one frame — given the arrivals, as above. */
 	uint64_t cum = 0;
 	size_t k0 = 0;
 	for (; k0 < nout; k0++) {
@@ -695,23 +715,21 @@ static void tbf_rate(struct imp_fixture *self, uint64_t rate, uint32_t burst, si
 		if (cum > burst + 2 * lmax)
 			break;
 	}
+	if (k0 >= nout)
+		tf_fail("the transfer fits the burst: no steady window");
 	uint64_t after = total - cum;
 	int64_t win_us = (out[nout - 1].ts - out[k0].ts) / 1000;
-	int64_t exp_us = (int64_t)(after * 1000000 / rate);
-	tf_expect_range("steady window: departures at the token rate", win_us,
+	int64_t exp_us = (dep[nout - 1] - dep[k0]) / 1000;
+	tf_expect_range("steady window: departures at the token rate (given the arrivals)", win_us,
 	                exp_us - (int64_t)(lmax * 1000000 / rate), exp_us);
-	/* Queue never empty in the window: the next frame had arrived before
-	 * each departure. */
+	/* Departures after which the next frame had not yet arrived: where
+	 * the given-arrivals model and the ideal part. */
 	size_t dry = 0, a = 0;
 	for (size_t k = k0; k + 1 < nout; k++) {
 		while (a < nin && in[a].ts < out[k].ts)
 			a++;
 		dry += a <= k + 1;   /* frames k+1 .. had not arrived */
 	}
-	/* A dry queue is TCP's ACK clock briefly not keeping the bucket fed,
-	 * not tbf misbehaving: it can only make departures later, which the
-	 * span and window checks above would catch.  Reported, not asserted
-	 * (it failed 1 run in ~10 on a loaded machine with the rate exact). */
 	tf_diag("queue_dry_departures", "%zu  # departures after which the next frame had not yet arrived", dry);
 
 	double rate_meas = win_us > 0 ? (double)after * 1e6 / (double)win_us : 0.0;

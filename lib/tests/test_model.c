@@ -896,6 +896,45 @@ static void binomial_band(void **state)
 	assert_true(tf_model_netem_loss_prob(100.0) == 1.0);
 }
 
+/* sch_tbf packet by packet: a queue kept full meets tf_model_tbf_time_us();
+ * a gap in the arrivals longer than the bucket's refill loses tokens, and
+ * the last departure comes later by the gap less the refill. */
+static void tbf_departures(void **state)
+{
+	(void)state;
+	int64_t arr[40], dep[40];
+	uint32_t len[40];
+	uint64_t us;
+
+	/* 1 MB/s, a 2000-byte bucket, 40 frames of 1000 bytes at t=0 */
+	for (size_t k = 0; k < 40; k++) {
+		arr[k] = 0;
+		len[k] = 1000;
+	}
+	assert_int_equal(tf_model_tbf_departures(1000000, 2000, arr, len, 40, dep), 0);
+	assert_int_equal(tf_model_tbf_time_us(1000000, 2000, 40000, &us), 0);
+	assert_int_equal(dep[0], 0);
+	assert_int_equal(dep[1], 0);                      /* the burst */
+	assert_int_equal(dep[2], 1000000);                /* then one per ms */
+	assert_int_equal(dep[39] - dep[0], (int64_t)us * 1000);
+	/* the sender lags: frames 20.. arrive 100 ms after the first; the
+	 * bucket refills in 2 ms, so 98 ms of tokens are lost */
+	for (size_t k = 20; k < 40; k++)
+		arr[k] = 100000000;
+	assert_int_equal(tf_model_tbf_departures(1000000, 2000, arr, len, 40, dep), 0);
+	assert_int_equal(dep[19], 18000000);
+	assert_int_equal(dep[20], 100000000);             /* a full bucket again */
+	assert_int_equal(dep[21], 100000000);
+	assert_int_equal(dep[39], 100000000 + 18000000);
+	/* the ideal span would be 38 ms: this is 118 ms */
+	assert_true(dep[39] - dep[0] > (int64_t)us * 1000);
+	assert_int_equal(tf_model_tbf_departures(1000000, 2000, arr, len, 0, dep), 0);
+	arr[3] = -1;                                       /* unsorted */
+	assert_int_equal(tf_model_tbf_departures(1000000, 2000, arr, len, 40, dep), -EINVAL);
+	assert_int_equal(tf_model_tbf_departures(0, 2000, arr, len, 40, dep), -EINVAL);
+	assert_int_equal(tf_model_tbf_departures(1000000, 2000, NULL, len, 40, dep), -EINVAL);
+}
+
 /* sch_tbf: from a full bucket, `bytes` need (bytes - burst) / rate. */
 static void tbf_time(void **state)
 {
@@ -919,6 +958,7 @@ int main(void)
 		cmocka_unit_test(rttvar_replay),
 		cmocka_unit_test(binomial_band),
 		cmocka_unit_test(tbf_time),
+		cmocka_unit_test(tbf_departures),
 		cmocka_unit_test(test_timeout_ms_seed),
 		cmocka_unit_test(test_hypothetical_table_120s),
 		cmocka_unit_test(test_hypothetical_table_1s),
