@@ -610,10 +610,11 @@ static void diag_tcpext_drops(tf_host *h, const char *key)
 }
 
 /* tbf at rate R with a bucket of B bytes on the router's eth1, and a queue
- * limit larger than the transfer, so nothing is dropped and TCP keeps the
- * queue full.  From the captures on both sides of the router: the whole
- * transfer takes (bytes - B) / R from the first departure (the bucket was
- * full), and, once the burst is spent, bytes leave at exactly R. */
+ * limit larger than the transfer, so nothing is dropped.  From the
+ * captures on both sides of the router: every frame leaves when the
+ * bucket (full at the start) covers it, given when it arrived — (bytes -
+ * B) / R in all when TCP keeps the queue full, later where it let it run
+ * dry — and, once the burst is spent, bytes leave at exactly R. */
 static void tbf_rate(struct imp_fixture *self, uint64_t rate, uint32_t burst, size_t len)
 {
 	_cleanup_(tf_fault_freep) tf_fault *tbf = NULL;
