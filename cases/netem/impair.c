@@ -609,21 +609,95 @@ static void diag_tcpext_drops(tf_host *h, const char *key)
 		tf_diag(key, "%s", nr.out[0] ? nr.out : "none of the drop/recovery counters moved");
 }
 
-/* tbf at rate R with a bucket of B bytes on the router's eth1, and a queue
+/* One transfer through the bucket, captured on both sides of the router:
+ * the data frames in (arrival) and out (departure) order. */
+struct tbf_run {
+	int cfd, sfd;
+	struct seg *in, *out;
+	size_t nin, nout;
+	size_t dry;          /* departures in the steady window after which the next
+	                      * frame had not arrived */
+	int64_t last_ns;     /* the last departure */
+};
+
+static void tbf_run_free(struct tbf_run *t)
+{
+	if (t->cfd >= 0)
+		close(t->cfd);
+	if (t->sfd >= 0)
+		close(t->sfd);
+	free(t->in);
+	free(t->out);
+	*t = (struct tbf_run){ .cfd = -1, .sfd = -1 };
+}
+
+static void tbf_transfer(struct imp_fixture *self, uint64_t rate, uint32_t burst, size_t len,
+                         struct tbf_run *t)
+{
+	tf_host *router = self->router;
+	struct xfer x;
+	tf_flow f;
+	uint32_t isn1;
+
+	tf_must(tf_tcp_pair(self->client, self->server, self->server_addr, RATE_PORT, &t->cfd, &t->sfd));
+	expect_family_mss(self, t->cfd);
+	tf_must(tf_sock_flow(t->cfd, &f));
+	tf_capture *ci = tf_case_capture(router, TF_IF_ROUTER_CLIENT, "tcp port 12352", "router-in");
+	tf_capture *co = tf_case_capture(router, TF_IF_ROUTER_SERVER, "tcp port 12352", "router-out");
+
+	transfer(t->cfd, t->sfd, len, (int)(len * 1000 / rate) + 20000, &x);
+	tf_expect_int("bytes the server read", (long)x.received, (long)len);
+	tf_expect_int("bytes that differ from what was sent", (long)x.bad, 0);
+	if (!x.done)
+		tf_fail("transfer incomplete: %zu of %zu bytes", x.received, len);
+	expect_capture_complete(ci, "router-in");
+	expect_capture_complete(co, "router-out");
+	tf_must(tf_case_first_data(ci, &f, 0, &isn1));
+	t->in = data_frames(ci, &f, isn1, &t->nin);
+	t->out = data_frames(co, &f, isn1, &t->nout);
+	qsort(t->out, t->nout, sizeof *t->out, ts_cmp);
+	qsort(t->in, t->nin, sizeof *t->in, ts_cmp);
+	/* in the steady window (see tbf_rate()): the burst's frames leave as
+	 * they come */
+	uint64_t cum = 0, lmax = 0;
+	size_t k0 = 0;
+	for (size_t k = 0; k < t->nout; k++)
+		lmax = t->out[k].wire > lmax ? t->out[k].wire : lmax;
+	for (; k0 < t->nout; k0++) {
+		cum += t->out[k0].wire;
+		if (cum > burst + 2 * lmax)
+			break;
+	}
+	t->dry = 0;
+	for (size_t k = k0, a = 0; k + 1 < t->nout; k++) {
+		while (a < t->nin && t->in[a].ts < t->out[k].ts)
+			a++;
+		t->dry += a <= k + 1;   /* frames k+1 .. had not arrived */
+	}
+	t->last_ns = t->nout ? t->out[t->nout - 1].ts : 0;
+}
+
+/*
+ * tbf at rate R with a bucket of B bytes on the router's eth1, and a queue
  * limit larger than the transfer, so nothing is dropped.  From the
- * captures on both sides of the router: every frame leaves when the
- * bucket (full at the start) covers it, given when it arrived — (bytes -
- * B) / R in all when TCP keeps the queue full, later where it let it run
- * dry — and, once the burst is spent, bytes leave at exactly R. */
+ * captures on both sides of the router: the whole transfer takes
+ * (bytes - B) / R from the first departure (the bucket was full), and,
+ * once the burst is spent, bytes leave at exactly R — while TCP keeps the
+ * queue full.  Under load the sender's ACK clock can lag and the queue run
+ * dry; tbf_dequeue() then loses the tokens past the bucket and departures
+ * wait (the kernel's rule: a CI run, 22 dry departures, 1.2 % slow).
+ * That premise is checked on the wire, and the transfer set up again when
+ * it failed (issue 10); if it never held, only what holds whatever the
+ * sender did is asserted.
+ */
+#define TBF_ATTEMPTS 3
+
 static void tbf_rate(struct imp_fixture *self, uint64_t rate, uint32_t burst, size_t len)
 {
 	_cleanup_(tf_fault_freep) tf_fault *tbf = NULL;
-	_cleanup_close_ int cfd = -1, sfd = -1;
-	_cleanup_free_ struct seg *in = NULL, *out = NULL;
 	tf_host *client = self->client, *router = self->router;
-	size_t nin, nout;
-	struct xfer x;
-	tf_flow f;
+	struct tbf_run t = { .cfd = -1, .sfd = -1 };
+	unsigned attempt;
 	int r;
 
 	offload_off(client, TF_IF_CLIENT);
@@ -634,28 +708,27 @@ static void tbf_rate(struct imp_fixture *self, uint64_t rate, uint32_t burst, si
 	 * (>= 200 ms) stays; tbf drops nothing here (queue limit 2 x the
 	 * transfer), so any retransmission left is still a failure. */
 	tf_must(tf_host_sysctl_set_int(client, "net.ipv4.tcp_early_retrans", 0));
-	tf_must(tf_tcp_pair(client, self->server, self->server_addr, RATE_PORT, &cfd, &sfd));
-	expect_family_mss(self, cfd);
-	tf_must(tf_sock_flow(cfd, &f));
 	r = tf_fault_rate(router, TF_IF_ROUTER_SERVER, rate, burst, 2 * (uint32_t)len, &tbf);
 	if (r == -EOPNOTSUPP)
 		TF_SKIP("sch_tbf not available");
 	tf_must(r);
-	tf_capture *ci = tf_case_capture(router, TF_IF_ROUTER_CLIENT, "tcp port 12352", "router-in");
-	tf_capture *co = tf_case_capture(router, TF_IF_ROUTER_SERVER, "tcp port 12352", "router-out");
+	for (attempt = 1;; attempt++) {
+		tbf_transfer(self, rate, burst, len, &t);
+		if (t.dry == 0 || attempt == TBF_ATTEMPTS || t.nout != t.nin)
+			break;
+		tf_note("transfer %u: the queue ran dry after %zu departures (the sender lagged): set up again",
+		        attempt, t.dry);
+		int64_t full_ns = t.last_ns + 2 * (int64_t)((uint64_t)burst * 1000000000ULL / rate);
+		tbf_run_free(&t);
+		/* the bucket refills by time alone: nothing to wait on but the
+		 * clock, twice its refill after the last departure */
+		while (tf_now_ns() < full_ns)
+			poll(NULL, 0, (int)((full_ns - tf_now_ns()) / 1000000) + 1);
+	}
+	tf_diag("transfers", "%u  # the last one is checked; a queue that ran dry is set up again", attempt);
+	struct seg *in = t.in, *out = t.out;
+	size_t nin = t.nin, nout = t.nout;
 
-	transfer(cfd, sfd, len, (int)(len * 1000 / rate) + 20000, &x);
-	tf_expect_int("bytes the server read", (long)x.received, (long)len);
-	tf_expect_int("bytes that differ from what was sent", (long)x.bad, 0);
-	if (!x.done)
-		tf_fail("transfer incomplete: %zu of %zu bytes", x.received, len);
-	expect_capture_complete(ci, "router-in");
-	expect_capture_complete(co, "router-out");
-
-	uint32_t isn1;
-	tf_must(tf_case_first_data(ci, &f, 0, &isn1));
-	in = data_frames(ci, &f, isn1, &nin);
-	out = data_frames(co, &f, isn1, &nout);
 	/* The premise: nothing dropped, nothing resent (the queue limit is
 	 * twice the transfer). */
 	tf_expect_int("data frames out of the router vs in", (long)nout, (long)nin);
@@ -666,49 +739,44 @@ static void tbf_rate(struct imp_fixture *self, uint64_t rate, uint32_t burst, si
 		diag_tcpext_drops(self->server, "server_tcpext");
 		diag_tcpext_drops(client, "client_tcpext");
 	}
-	if (nout < 2)
-		tf_fail("no data left the router");
+	if (nout < 2 || nout != nin) {
+		tbf_run_free(&t);
+		tf_fail("no data left the router, or the two captures differ");
+	}
 
 	/* In departure order: cumulative wire bytes (IP length + Ethernet
 	 * header, qdisc_pkt_len()). */
-	qsort(out, nout, sizeof *out, ts_cmp);
-	qsort(in, nin, sizeof *in, ts_cmp);
 	uint64_t total = 0, lmax = 0;
 	for (size_t i = 0; i < nout; i++) {
 		total += out[i].wire;
 		lmax = out[i].wire > lmax ? out[i].wire : lmax;
 	}
-	/* The first frame leaves at once; the rest need (total - burst) / R
-	 * (the knobs alone: a queue TCP keeps full), reported beside... */
+	/* The first frame leaves at once; the rest need (total - burst) / R. */
 	uint64_t model_us;
 	tf_must(tf_model_tbf_time_us(rate, burst, total, &model_us));
 	int64_t span_us = (out[nout - 1].ts - out[0].ts) / 1000;
-	tf_diag("span_model_ideal_ms", "%.3f  # the knobs alone: (bytes - burst) / rate, a queue never dry",
-	        model_us / 1e3);
-	/* ... and what is checked: the bucket given when each frame reached
-	 * the router (its ingress capture, FIFO).  Under load the sender's
-	 * ACK clock can lag and the queue run dry; the tokens past the
-	 * bucket are then lost (tbf_dequeue()), and departures wait: the
-	 * kernel's rule, not a fault of tbf (2 % late, a CI run). */
+	tf_diag("queue_dry_departures", "%zu  # departures after which the next frame had not yet arrived",
+	        t.dry);
+	/* The bucket given when each frame reached the router (its ingress
+	 * stamp: no later than the qdisc saw it; the first frame's, its
+	 * departure, the bucket being full): the earliest departures the
+	 * rule allows, whatever the sender did. */
 	_cleanup_free_ int64_t *arr = calloc(nout, sizeof *arr), *dep = calloc(nout, sizeof *dep);
 	_cleanup_free_ uint32_t *lens = calloc(nout, sizeof *lens);
 	if (!arr || !dep || !lens)
 		tf_fail("out of memory");
 	for (size_t k = 0; k < nout; k++) {
-		arr[k] = in[k].ts;
+		arr[k] = k == 0 ? out[0].ts : in[k].ts > arr[k - 1] ? in[k].ts : arr[k - 1];
 		lens[k] = out[k].wire;
 	}
 	tf_must(tf_model_tbf_departures(rate, burst, arr, lens, nout, dep));
 	int64_t given_us = (dep[nout - 1] - dep[0]) / 1000;
-	/* departures wait for the watchdog (an hrtimer, then NET_TX): a
-	 * kernel timer */
-	tf_expect_timer_time("first to last departure (tbf given the measured arrivals, bucket full at "
-	                     "the start)", span_us, given_us, given_us, given_us);
+	tf_diag("span_given_arrivals_ms", "%.3f  # tf_model_tbf_departures() on the ingress stamps", given_us / 1e3);
 
 	/* Steady state: from the first departure after `burst` bytes (the
 	 * bucket is empty) to the last, every frame waits for its tokens,
 	 * (bytes after it) / R, up to the tokens left when it went, less than
-	 * one frame — given the arrivals, as above. */
+	 * one frame. */
 	uint64_t cum = 0;
 	size_t k0 = 0;
 	for (; k0 < nout; k0++) {
@@ -720,18 +788,21 @@ static void tbf_rate(struct imp_fixture *self, uint64_t rate, uint32_t burst, si
 		tf_fail("the transfer fits the burst: no steady window");
 	uint64_t after = total - cum;
 	int64_t win_us = (out[nout - 1].ts - out[k0].ts) / 1000;
-	int64_t exp_us = (dep[nout - 1] - dep[k0]) / 1000;
-	tf_expect_range("steady window: departures at the token rate (given the arrivals)", win_us,
-	                exp_us - (int64_t)(lmax * 1000000 / rate), exp_us);
-	/* Departures after which the next frame had not yet arrived: where
-	 * the given-arrivals model and the ideal part. */
-	size_t dry = 0, a = 0;
-	for (size_t k = k0; k + 1 < nout; k++) {
-		while (a < nin && in[a].ts < out[k].ts)
-			a++;
-		dry += a <= k + 1;   /* frames k+1 .. had not arrived */
+	int64_t exp_us = (int64_t)(after * 1000000 / rate);
+	if (t.dry == 0) {
+		/* departures wait for the qdisc watchdog (an hrtimer, then
+		 * NET_TX): kernel timers */
+		tf_expect_timer_time("first to last departure (tbf, bucket full at the start)", span_us,
+		                     (int64_t)model_us, (int64_t)model_us, (int64_t)model_us);
+		tf_expect_range("steady window: departures at the token rate", win_us,
+		                exp_us - (int64_t)(lmax * 1000000 / rate), exp_us);
+	} else {
+		tf_note("the queue ran dry in all %u transfers: only the lower bound holds (departures "
+		        "no earlier than the bucket allows, given the arrivals)", attempt);
+		tf_expect_range("first to last departure, no earlier than the bucket allows given the "
+		                "measured arrivals (high edge: the transfer's deadline)", span_us, given_us,
+		                (int64_t)(len * 1000000 / rate) + 20000000);
 	}
-	tf_diag("queue_dry_departures", "%zu  # departures after which the next frame had not yet arrived", dry);
 
 	double rate_meas = win_us > 0 ? (double)after * 1e6 / (double)win_us : 0.0;
 	tf_diag("throughput", "%.0f B/s in the steady window, %+.2f %% from the %" PRIu64 " B/s configured",
@@ -739,6 +810,7 @@ static void tbf_rate(struct imp_fixture *self, uint64_t rate, uint32_t burst, si
 	tf_diag("key_numbers", "{rate_Bps: %" PRIu64 ", measured_Bps: %.0f, burst_B: %u, wire_bytes: %" PRIu64
 	        ", span_s: %.3f, model_span_s: %.3f}",
 	        rate, rate_meas, burst, total, span_us / 1e6, model_us / 1e6);
+	tbf_run_free(&t);
 }
 
 TF_CASE_F(imp, tbf_rate_1MBps, .timeout_s = 60,
