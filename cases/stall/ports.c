@@ -422,16 +422,25 @@ static void tw_reuse(world *w, long reuse_sysctl)
 	tf_diag("model_reuse_allowed", "%s  # tf_model_tw_reuse_enabled(%ld, %s, %s, %s)",
 	        expect_reuse ? "true" : "false", v, w->family == AF_INET6 ? "AF_INET6" : "AF_INET",
 	        w->client_addr, w->server_addr);
-	if (tf_host_sysctl_exists(w->client, "net.ipv4.tcp_tw_reuse_delay")) {
-		/* Linux >= 6.14: milliseconds; 100 ms keeps the case fast */
-		tf_must(tf_host_sysctl_set_int(w->client, "net.ipv4.tcp_tw_reuse_delay", 100));
-		tf_must(tf_host_sysctl_get_int(w->client, "net.ipv4.tcp_tw_reuse_delay", &delay_ms));
-		tf_diag("tcp_tw_reuse_delay_ms", "%ld", delay_ms);
-	} else {
+	bool has_delay = tf_host_sysctl_exists(w->client, "net.ipv4.tcp_tw_reuse_delay");
+	/* Linux >= 6.14: milliseconds, read by tcp_twsk_unique() at each
+	 * connect().  60 s while the range is filled: with 100 ms, a process
+	 * held off the CPU that long mid-way (a CI run: 108 ms stalls) had
+	 * connect() reuse its own first TIME-WAIT port instead of taking a
+	 * fresh one, and the range was never full. */
+	if (has_delay)
+		tf_must(tf_host_sysctl_set_int(w->client, "net.ipv4.tcp_tw_reuse_delay", 60000));
+	else
 		tf_note("kernel has no tcp_tw_reuse_delay: reuse once ktime_get_seconds() passes the "
 		        "TIME-WAIT socket's last timestamp second (1 s granularity)");
-	}
 	n = exhaust(w, tws, w->model.usable, &err);
+	if (has_delay) {
+		/* then 100 ms keeps the case fast (the first thresholds may
+		 * be past already: those are taken without a refusal) */
+		tf_must(tf_host_sysctl_set_int(w->client, "net.ipv4.tcp_tw_reuse_delay", 100));
+		tf_must(tf_host_sysctl_get_int(w->client, "net.ipv4.tcp_tw_reuse_delay", &delay_ms));
+		tf_diag("tcp_tw_reuse_delay_ms", "%ld  # 60000 while the range was filled", delay_ms);
+	}
 	tf_expect_int("TIME_WAIT sockets filling the range", (long)n, (long)w->model.usable);
 	off = stall_real_minus_mono();
 	const int64_t probe_start = tf_mono_ns();
