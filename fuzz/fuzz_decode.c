@@ -35,7 +35,8 @@ static int same(const tf_pkt *a, const tf_pkt *b)
 	       a->sport == b->sport && a->dport == b->dport && a->seq == b->seq &&
 	       a->ack == b->ack && a->flags == b->flags && a->win == b->win &&
 	       a->payload == b->payload && a->icmp_type == b->icmp_type &&
-	       a->icmp_code == b->icmp_code;
+	       a->icmp_code == b->icmp_code && a->family == b->family &&
+	       !memcmp(&a->src6, &b->src6, sizeof a->src6) && !memcmp(&a->dst6, &b->dst6, sizeof a->dst6);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -55,7 +56,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(r == 0 || r == -EINVAL);
 	if (r < 0 || lt != DLT_EN10MB || n == 0)
 		return 0;
-	fl = (tf_flow){ .src = p.src, .dst = p.dst, .sport = p.sport, .dport = p.dport };
+	/* the packet's own family and addresses (tf_pkt_in_flow() compares
+	 * the family first: an IPv6 flow without it failed, found by ci/fuzz) */
+	fl = (tf_flow){ .src = p.src, .dst = p.dst, .sport = p.sport, .dport = p.dport,
+	                .family = p.family, .src6 = p.src6, .dst6 = p.dst6 };
 	check(tf_pkt_in_flow(&p, &fl, false) == (p.proto == 6));
 
 	/* The same frame through an offline capture: stored, decoded alike. */
@@ -65,12 +69,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(r == -EINVAL);
 		goto out;
 	}
-	check(r == 1);
+	check(r == 0 || r == 1);   /* stored; 1 when it decoded */
+	if (r == 0) {
+		/* Its headers run past the snaplen (256): IPv6 extension
+		 * headers can be that long (found by ci/fuzz).  The cut frame
+		 * does not decode on its own either. */
+		check(n > 256 && tf_pkt_decode(f, 256, lt, 1, &q) == -EINVAL);
+		goto out;
+	}
 	check(tf_capture_count(c) == 1);
 	q = *tf_capture_pkt(c, 0);
 	/* Cut at the default snaplen (256), still the same: every header
-	 * read lies in the first 14 + 8 + 60 + 20 bytes, lengths come from
-	 * the IP header (or the wire length). */
+	 * read lies in the first 256 bytes (IPv4: 14 + 8 + 60 + 20; IPv6,
+	 * or it was not decoded, above), lengths come from the IP header
+	 * (or the wire length). */
 	check(same(&p, &q));
 	if (p.proto == 6) {
 		check(tf_capture_count_flags(c, &fl, false, 0xff) == (p.flags ? 1u : 0u));

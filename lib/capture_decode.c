@@ -102,7 +102,7 @@ int tf__decode(const uint8_t *f, size_t len, size_t wirelen, int linktype,
 	ip = f + off;
 	l3len = len - (size_t)off;
 	if (v6) {   /* capture_ipv6.c checks the version; it zeroes p */
-		int r = tf_pkt_decode_ipv6(ip, l3len, &p);
+		int r = tf__decode_ipv6(ip, l3len, wirelen > (size_t)off ? wirelen - (size_t)off : 0, &p);
 		if (r < 0)
 			return r;
 		p.ts_ns = ts_ns;

@@ -53,6 +53,12 @@ static size_t ext_len(uint8_t nh, const uint8_t *h)
 
 int tf_pkt_decode_ipv6(const uint8_t *ip, size_t len, tf_pkt *out)
 {
+	return tf__decode_ipv6(ip, len, len, out);
+}
+
+/* wirelen: the packet's length on the wire, from its first IPv6 byte */
+int tf__decode_ipv6(const uint8_t *ip, size_t len, size_t wirelen, tf_pkt *out)
+{
 	tf_pkt p = { 0 };
 	size_t plen, end, off;
 	const uint8_t *l4;
@@ -67,10 +73,10 @@ int tf_pkt_decode_ipv6(const uint8_t *ip, size_t len, tf_pkt *out)
 	memcpy(&p.dst6, ip + 24, 16);
 	plen = tf__be16(ip + 4);
 	/* Payload Length 0 is a jumbogram (RFC 2675) or a BIG TCP packet the
-	 * kernel captured before adding the option: the length is what was
-	 * captured, which a snaplen cut makes a lower bound. */
+	 * kernel captured before adding the option: the length is the wire's
+	 * (the captured length is cut at snaplen; found by ci/fuzz). */
 	if (plen == 0)
-		plen = len - IP6_HLEN;
+		plen = (wirelen > len ? wirelen : len) - IP6_HLEN;
 	p.ip_len = plen + IP6_HLEN <= 0xffff ? (uint16_t)(plen + IP6_HLEN) : 0;
 	end = IP6_HLEN + plen;           /* the packet's end, from its own header */
 	nh = ip[6];

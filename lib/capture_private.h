@@ -42,5 +42,7 @@ static inline int tf__decode_tcp(const uint8_t *l4, size_t cap, size_t seg, tf_p
 /* capture_decode.c: a link type the decoder reads; one frame (`len`
  * captured of `wirelen`) to a packet, 0 or -EINVAL. */
 bool tf__linktype_ok(int lt);
+/* tf_pkt_decode_ipv6() with the wire length (a capture cut at snaplen) */
+int tf__decode_ipv6(const uint8_t *ip, size_t len, size_t wirelen, tf_pkt *out);
 int tf__decode(const uint8_t *f, size_t len, size_t wirelen, int linktype, int64_t ts_ns,
                tf_pkt *out);
