@@ -615,6 +615,12 @@ struct tbf_run {
 	int cfd, sfd;
 	struct seg *in, *out;
 	size_t nin, nout;
+	/* In departure order, as qdisc_pkt_len() counts (IP length +
+	 * Ethernet header): all bytes, the largest frame, and the steady
+	 * window — from out[k0], the first departure after burst + 2 frames
+	 * (cum bytes, k0 included: the bucket is empty), to the last. */
+	uint64_t total, lmax, cum;
+	size_t k0;
 	size_t dry;          /* departures in the steady window after which the next
 	                      * frame had not arrived */
 	int64_t last_ns;     /* the last departure */
@@ -657,19 +663,19 @@ static void tbf_transfer(struct imp_fixture *self, uint64_t rate, uint32_t burst
 	t->out = data_frames(co, &f, isn1, &t->nout);
 	qsort(t->out, t->nout, sizeof *t->out, ts_cmp);
 	qsort(t->in, t->nin, sizeof *t->in, ts_cmp);
-	/* in the steady window (see tbf_rate()): the burst's frames leave as
-	 * they come */
-	uint64_t cum = 0, lmax = 0;
-	size_t k0 = 0;
-	for (size_t k = 0; k < t->nout; k++)
-		lmax = t->out[k].wire > lmax ? t->out[k].wire : lmax;
-	for (; k0 < t->nout; k0++) {
-		cum += t->out[k0].wire;
-		if (cum > burst + 2 * lmax)
+	t->total = t->lmax = t->cum = 0;
+	for (size_t k = 0; k < t->nout; k++) {
+		t->total += t->out[k].wire;
+		t->lmax = t->out[k].wire > t->lmax ? t->out[k].wire : t->lmax;
+	}
+	for (t->k0 = 0; t->k0 < t->nout; t->k0++) {
+		t->cum += t->out[t->k0].wire;
+		if (t->cum > burst + 2 * t->lmax)
 			break;
 	}
+	/* in the steady window: the burst's frames leave as they come */
 	t->dry = 0;
-	for (size_t k = k0, a = 0; k + 1 < t->nout; k++) {
+	for (size_t k = t->k0, a = 0; k + 1 < t->nout; k++) {
 		while (a < t->nin && t->in[a].ts < t->out[k].ts)
 			a++;
 		t->dry += a <= k + 1;   /* frames k+1 .. had not arrived */
@@ -744,13 +750,8 @@ static void tbf_rate(struct imp_fixture *self, uint64_t rate, uint32_t burst, si
 		tf_fail("no data left the router, or the two captures differ");
 	}
 
-	/* In departure order: cumulative wire bytes (IP length + Ethernet
-	 * header, qdisc_pkt_len()). */
-	uint64_t total = 0, lmax = 0;
-	for (size_t i = 0; i < nout; i++) {
-		total += out[i].wire;
-		lmax = out[i].wire > lmax ? out[i].wire : lmax;
-	}
+	const uint64_t total = t.total, lmax = t.lmax;
+	const size_t k0 = t.k0;
 	/* The first frame leaves at once; the rest need (total - burst) / R. */
 	uint64_t model_us;
 	tf_must(tf_model_tbf_time_us(rate, burst, total, &model_us));
@@ -777,16 +778,9 @@ static void tbf_rate(struct imp_fixture *self, uint64_t rate, uint32_t burst, si
 	 * bucket is empty) to the last, every frame waits for its tokens,
 	 * (bytes after it) / R, up to the tokens left when it went, less than
 	 * one frame. */
-	uint64_t cum = 0;
-	size_t k0 = 0;
-	for (; k0 < nout; k0++) {
-		cum += out[k0].wire;
-		if (cum > burst + 2 * lmax)
-			break;
-	}
 	if (k0 >= nout)
 		tf_fail("the transfer fits the burst: no steady window");
-	uint64_t after = total - cum;
+	uint64_t after = total - t.cum;
 	int64_t win_us = (out[nout - 1].ts - out[k0].ts) / 1000;
 	int64_t exp_us = (int64_t)(after * 1000000 / rate);
 	if (t.dry == 0) {
