@@ -18,6 +18,7 @@
 
 #include "cmd_exec.h"
 #include "exec_scenario.h"
+#include "file_out.h"
 
 int tf_cmd_exec(int argc, char **argv)
 {
@@ -61,6 +62,9 @@ int tf_cmd_exec(int argc, char **argv)
 			fprintf(stderr, "tcpfate exec: %s\n", res.message);
 		tf_exec_report_plan(stdout, &res, 1);
 		tf_exec_report_tap(stdout, &o, &res, 1);
+		/* the evidence where a test driver shows it (it hides stdout) */
+		if (res.verdict == TF_EXEC_V_NOT_OK && tf_stderr_apart())
+			tf_exec_report_tap(stderr, &o, &res, 1);
 	}
 	tf_exec_result_free(&res);
 	if (sigfd >= 0)

@@ -44,7 +44,17 @@ int64_t tf_exec_exit_allowance_us(const struct tf_exec_result *res)
 	long v;
 
 	return (e && tf_parse_long(e, 0, 100000, &v) == 0 ? v : EXIT_ALLOWANCE_MS) * 1000 +
-	       2 * res->wake_max_us;
+	       tf_exec_startup_us(res) + 2 * res->wake_max_us;
+}
+
+int64_t tf_exec_startup_us(const struct tf_exec_result *res)
+{
+	int64_t us;
+
+	if (res->client_start_ns < 0 || res->client_syn_ns < res->client_start_ns)
+		return 0;
+	us = (res->client_syn_ns - res->client_start_ns) / 1000;
+	return us < EXIT_STARTUP_CAP_MS * 1000 ? us : EXIT_STARTUP_CAP_MS * 1000;
 }
 
 /* A model with HZ and the client host's sysctls, then the socket's own
@@ -723,6 +733,12 @@ void tf_exec_judge(struct tf_exec_run *R, bool shell_failed)
 		ok = false;
 		snprintf(res->message, sizeof res->message, "the capture asked for with --pcap was %.400s",
 		         res->pcap_err);
+	}
+	/* a fault that stayed is not the scenario asked for: whatever the
+	 * client did, it was not tested against a healed network */
+	if (ok && res->heal_failed) {
+		ok = false;
+		res->message_to_stderr = true;
 	}
 	if (res->fault_done && !res->fault_failed && (o->model || o->expect_model)) {
 		model_decide(R, &M);

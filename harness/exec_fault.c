@@ -236,9 +236,11 @@ int tf_exec_heal(struct tf_exec_run *R)
 	}
 	R->res->heal_ns = tf_now_ns();
 	R->res->healed = true;
-	if (r < 0)
+	if (r < 0) {
+		R->res->heal_failed = true;
 		snprintf(R->res->message, sizeof R->res->message, "could not heal the fault: %s",
 		         strerror(-r));
+	}
 	return r;
 }
 

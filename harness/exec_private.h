@@ -22,6 +22,11 @@
  * program at once, but it still has to report and exit.  Stated here, added
  * to the model's band on the late side only; TF_EXEC_EXIT_MS overrides. */
 #define EXIT_ALLOWANCE_MS 100
+/* ... and, measured in the run, the program's own start-up (spawn to its
+ * first SYN): an interpreter that took 300 ms to start on a loaded machine
+ * takes longer than 100 ms to report and exit there too.  Capped: a
+ * program that waits before it connects does not buy itself a wider band. */
+#define EXIT_STARTUP_CAP_MS 1000
 
 struct tf_exec_run {
 	const struct tf_exec_opts *o;
@@ -76,9 +81,13 @@ int64_t tf_exec_model_predict_hi_us(struct tf_exec_run *R);
 void tf_exec_judge(struct tf_exec_run *R, bool shell_failed);
 int64_t tf_exec_slack_us(unsigned hz);
 /* The client's exit, late side: EXIT_ALLOWANCE_MS for a program's own exit
- * path (TF_EXEC_EXIT_MS overrides) plus twice the worst wake-up latency the
- * sentinel measured in this run. */
+ * path (TF_EXEC_EXIT_MS overrides), plus its start-up measured in this run
+ * (tf_exec_startup_us()), plus twice the worst wake-up latency the sentinel
+ * measured in this run. */
 int64_t tf_exec_exit_allowance_us(const struct tf_exec_result *res);
+/* The client's spawn to its first SYN on the wire, at most
+ * EXIT_STARTUP_CAP_MS; 0 when it sent none. */
+int64_t tf_exec_startup_us(const struct tf_exec_result *res);
 const char *tf_exec_mkind_name(enum mkind k);
 /* The cable rule's result for this run and the client's neighbour knobs
  * it used (tf_model_local_link_failure()), or NULL. */

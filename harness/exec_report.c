@@ -272,9 +272,11 @@ void tf_exec_report_tap(FILE *f, const struct tf_exec_opts *o, const struct tf_e
 		        (long long)tf_exec_slack_us(r->hz),
 		        getenv("TF_SLACK_US") ? "TF_SLACK_US" : "1 jiffy + 2 ms");
 		fprintf(f, "    exit_allowance_ms: %lld  # late side: %s ms for the program's exit "
-		        "+ 2 x the worst wake-up latency measured in this run\n",
+		        "+ its start-up + 2 x the worst wake-up latency, both measured in this run\n",
 		        (long long)tf_exec_exit_allowance_us(r) / 1000,
 		        getenv("TF_EXEC_EXIT_MS") ? "TF_EXEC_EXIT_MS" : "100");
+		fprintf(f, "    client_startup_ms: %.1f  # spawn to its first SYN on the wire (at most %d)\n",
+		        (double)tf_exec_startup_us(r) / 1000, EXIT_STARTUP_CAP_MS);
 		fprintf(f, "    wakeup_latency_max_us: %lld  # worst of %lld timer wake-ups, every 5 ms\n",
 		        (long long)r->wake_max_us, (long long)r->wake_samples);
 		if (M->have) {

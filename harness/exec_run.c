@@ -165,6 +165,8 @@ static bool capture_events(struct tf_exec_run *R)
 			slow_window(R, p);
 		if (down && (p->flags & (TF_TCP_SYN | TF_TCP_ACK)) == (TF_TCP_SYN | TF_TCP_ACK))
 			R->synack_port = p->dport;
+		if (up && (p->flags & (TF_TCP_SYN | TF_TCP_ACK)) == TF_TCP_SYN && R->res->client_syn_ns < 0)
+			R->res->client_syn_ns = p->ts_ns;
 		/* The client's ACK of the SYN-ACK: both ends are ESTABLISHED. */
 		if (up && R->synack_port && p->sport == R->synack_port &&
 		    (p->flags & (TF_TCP_SYN | TF_TCP_ACK | TF_TCP_RST)) == TF_TCP_ACK &&
@@ -753,7 +755,7 @@ int tf_exec_scenario_run(const struct tf_exec_opts *o, int sigfd, struct tf_exec
 	R.t0_mono = tf_mono_ns();
 	res->uid = (unsigned)getuid();
 	res->client_start_ns = res->fault_ns = res->heal_ns = res->end_ns = -1;
-	res->client_exit_ns = res->server_exit_ns = -1;
+	res->client_exit_ns = res->server_exit_ns = res->client_syn_ns = -1;
 	res->w.gone_ns = -1;
 	tf_kernel_release(res->kernel, sizeof res->kernel);
 	if (tf_kernel_hz(&res->hz) < 0)

@@ -185,9 +185,11 @@ struct tf_exec_result {
 	/* On tf_now_ns(), the packets' clock; -1 when it did not happen. */
 	int64_t t0_ns, client_start_ns, fault_ns, heal_ns, end_ns;
 	int64_t client_exit_ns, server_exit_ns;
+	int64_t client_syn_ns;       /* the client's first SYN on the wire (its own pace) */
 	int64_t duration_ns;         /* the whole run, set-up and teardown included */
 	int64_t watched_ns;          /* how long the trigger was waited for */
 	bool fault_done, fault_failed, healed, client_done, server_done, interrupted;
+	bool heal_failed;            /* --heal-after: the fault could not be undone */
 	int client_status, server_status;
 	char fault_desc[512];
 	unsigned slow_stops, slow_conts;  /* slow-reader: SIGSTOPs and SIGCONTs sent */

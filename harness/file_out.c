@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "file_out.h"
@@ -45,4 +46,13 @@ void tf_file_out_abort(tf_file_out *o)
 		fclose(o->f);
 	o->f = NULL;
 	tf_atomic_abort(&o->a);
+}
+
+bool tf_stderr_apart(void)
+{
+	struct stat o, e;
+
+	if (fstat(STDOUT_FILENO, &o) < 0 || fstat(STDERR_FILENO, &e) < 0)
+		return false;
+	return o.st_dev != e.st_dev || o.st_ino != e.st_ino;
 }

@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "file_private.h"
@@ -23,3 +24,8 @@ FILE *tf_file_out_open(tf_file_out *o, const char *path, int *err);
 int tf_file_out_close(tf_file_out *o);
 /* The same, for a failed write: the target stays as it was. */
 void tf_file_out_abort(tf_file_out *o);
+
+/* Whether stderr is a different file from stdout: a test driver (meson,
+ * prove) parses stdout and shows only stderr when a test fails, so a
+ * failure's evidence goes to both. */
+bool tf_stderr_apart(void);

@@ -37,6 +37,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "file_out.h"
 #include "runner_private.h"
 #include "tf_result.h"
 #include "vm_fallback.h"
@@ -344,17 +345,6 @@ static struct {
 	tf_ktap_totals totals;
 } fmt;
 
-/* Whether stderr is a different file from stdout: a test driver (meson,
- * prove) parses stdout and shows only stderr when a test fails. */
-static bool stderr_apart(void)
-{
-	struct stat o, e;
-
-	if (fstat(STDOUT_FILENO, &o) < 0 || fstat(STDERR_FILENO, &e) < 0)
-		return false;
-	return o.st_dev != e.st_dev || o.st_ino != e.st_ino;
-}
-
 static void emit_case(const tf_result *r)
 {
 	tf_ktap_count(&fmt.totals, r->status);
@@ -364,7 +354,7 @@ static void emit_case(const tf_result *r)
 		tf_emit_tap13_case(stdout, r);
 	/* a failure's evidence where the driver shows it: a CI log that says
 	 * only "exit status 1" cannot be debugged */
-	if (tf_res_failed(r->status) && stderr_apart())
+	if (tf_res_failed(r->status) && tf_stderr_apart())
 		tf_emit_tap13_case(stderr, r);
 	tf_json_case(fmt.json, r);
 }

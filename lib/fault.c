@@ -32,6 +32,7 @@
 /* topo.c's IPv6 address events (see there). */
 int tf__addr6_events_open(tf_host *h);
 int tf__addr6_wait(int fd, int ifindex, const struct in6_addr *a, size_t n, int timeout_ms);
+int tf__addr6_send(tf_host *h, int ifindex, const struct in6_addr *a, unsigned plen);
 
 #define TF_MAX_SAVED_ADDR6 8
 
@@ -46,6 +47,7 @@ struct tf_fault {
 	size_t n_routes;
 	char ifname[IFNAMSIZ];
 	struct in6_addr addr6[TF_MAX_SAVED_ADDR6];  /* link_down: awaited on heal */
+	uint8_t plen6[TF_MAX_SAVED_ADDR6];
 	size_t n_addr6;
 	char dst[48];
 	unsigned old_mtu;
@@ -191,6 +193,7 @@ static int save_addr6(tf_fault *f, int ifindex)
 		    !l || nl_addr_get_len(l) != sizeof(struct in6_addr) ||
 		    f->n_addr6 >= TF_MAX_SAVED_ADDR6)
 			continue;
+		f->plen6[f->n_addr6] = (uint8_t)rtnl_addr_get_prefixlen(a);
 		memcpy(&f->addr6[f->n_addr6++], nl_addr_get_binary_addr(l), sizeof(struct in6_addr));
 	}
 	nl_cache_free(cache);
@@ -224,6 +227,20 @@ static int link_up_wait6(tf_fault *f)
 	if (fd < 0)
 		return fd;
 	r = tf_link_set_up(f->host, f->ifname, true);
+	/* The link-local ones the link down deleted (addrconf_ifdown() keeps
+	 * none, keep_addr_on_down or not) come back as the host's network
+	 * configuration would put them back: a static one (the router's
+	 * fe80::1) by us; one made from the MAC (addr_gen_mode 0) by the
+	 * kernel on link up too — whichever comes second is told EEXIST.
+	 * Without this the router had no link-local address after a replug
+	 * (no neighbour solicitations to the client) and the wait below ran
+	 * into its 20 s timeout. */
+	for (size_t i = 0; r >= 0 && i < f->n_addr6; i++)
+		if (IN6_IS_ADDR_LINKLOCAL(&f->addr6[i])) {
+			int e = tf__addr6_send(f->host, idx, &f->addr6[i], f->plen6[i]);
+			if (e < 0 && e != -EEXIST)
+				r = e;
+		}
 	if (r >= 0)
 		r = tf__addr6_wait(fd, idx, f->addr6, f->n_addr6, 20000);
 	return r;

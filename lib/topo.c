@@ -312,6 +312,20 @@ static int addrs6_add(struct addr6 *v, size_t n)
 int tf__addr6_events_open(tf_host *h);
 int tf__addr6_wait(int fd, int ifindex, const struct in6_addr *a, size_t n, int timeout_ms);
 int tf__addr6_events_open(tf_host *h) { return addr6_events_open(h); }
+/* ... and an address sent, not waited for (0 or -errno, -EEXIST included). */
+int tf__addr6_send(tf_host *h, int ifindex, const struct in6_addr *a, unsigned plen);
+int tf__addr6_send(tf_host *h, int ifindex, const struct in6_addr *a, unsigned plen)
+{
+	struct nl_addr *local = nl_addr_build(AF_INET6, a, sizeof *a);
+	int r;
+
+	if (!local)
+		return -ENOMEM;
+	nl_addr_set_prefixlen(local, (int)plen);
+	r = addr_send(h, ifindex, AF_INET6, local);
+	nl_addr_put(local);
+	return r;
+}
 
 int tf__addr6_wait(int fd, int ifindex, const struct in6_addr *a, size_t n, int timeout_ms)
 {

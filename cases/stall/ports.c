@@ -72,7 +72,10 @@ typedef struct ports_fixture world;
 typedef struct tw {
 	uint16_t port;
 	stall_closed closed;
-	int64_t entry_mono_ns;  /* TIME-WAIT entry (the final ACK), CLOCK_MONOTONIC */
+	/* TIME-WAIT entry, CLOCK_MONOTONIC: tw_entry_stamp is taken as the
+	 * server's FIN is processed (tcp_timewait_state_process() or
+	 * tcp_time_wait()), between that FIN on the wire and the final ACK */
+	int64_t entry_lo_mono_ns, entry_mono_ns;
 } tw;
 
 /* The pair, or (loopback) the client talking to itself over lo. */
@@ -213,6 +216,7 @@ static unsigned exhaust(world *w, tw *tws, unsigned max, int *err)
 		tf_must(tf_sock_flow(cfd, &f));
 		tws[n].port = f.sport;
 		stall_close_client_first(&cfd, &sfd, w->cap, &tws[n].closed);
+		tws[n].entry_lo_mono_ns = tws[n].closed.server_fin_ns - off;
 		tws[n].entry_mono_ns = tws[n].closed.final_ack_ns - off;
 		n++;
 	}
@@ -355,7 +359,8 @@ static int probe_connect(world *w, int *fd, int64_t *in, int64_t *out)
 typedef struct reuse {
 	int cfd, sfd;
 	unsigned tw;            /* index in tws */
-	int64_t thr;            /* that socket's reuse threshold (model), MONOTONIC */
+	int64_t thr_lo, thr;    /* that socket's reuse threshold (model), MONOTONIC, from
+	                         * its entry's earliest and latest moment */
 	int64_t in, out;        /* the successful connect() */
 	int64_t refused_in;     /* entry of the last refused connect() before it, -1: none */
 } reuse;
@@ -514,13 +519,15 @@ static void tw_reuse(world *w, long reuse_sysctl)
 		taken[g->tw] = true;
 		taken_n++;
 		g->thr = tf_model_tw_reuse_at_ns(tws[g->tw].entry_mono_ns, delay_ms);
+		g->thr_lo = tf_model_tw_reuse_at_ns(tws[g->tw].entry_lo_mono_ns, delay_ms);
 		g->in = in;
 		g->out = out;
 		g->refused_in = last_refused_in;
 		last_refused_in = -1;
-		/* success: the check came before `out`, the threshold had passed */
-		if (out - g->thr < worst_success)
-			worst_success = out - g->thr;
+		/* success: the check came before `out`, the threshold had
+		 * passed; it is no earlier than the one from the FIN's stamp */
+		if (out - g->thr_lo < worst_success)
+			worst_success = out - g->thr_lo;
 		/* wire: the reincarnation's SYN carries tw_snd_nxt + 65537 */
 		tf_must(tf_capture_read(w->cap));
 		long si = stall_find(w->cap, 0, &f, in + off, TF_TCP_SYN, 0);
@@ -550,6 +557,7 @@ static void tw_reuse(world *w, long reuse_sysctl)
 				if (prev >= 0)
 					stall_sleep_cap(w->cap, prev + TW_SPACING_NS);
 				stall_close_client_first(&got[k].cfd, &got[k].sfd, w->cap, &tws[i].closed);
+				tws[i].entry_lo_mono_ns = tws[i].closed.server_fin_ns - off;
 				tws[i].entry_mono_ns = tws[i].closed.final_ack_ns - off;
 				prev = tws[i].entry_mono_ns;
 				taken[i] = false;
@@ -603,7 +611,8 @@ static void tw_reuse(world *w, long reuse_sysctl)
 	if (ngot == 0)
 		tf_fail("connect() never reused a TIME_WAIT port within 500 ms of the threshold");
 	tf_expect_range("earliest successful connect() return, relative to the threshold of the "
-	                "TIME_WAIT socket it took (kernel accepted only after it)", worst_success / 1000,
+	                "TIME_WAIT socket it took, from its server's FIN (kernel accepted only after it)",
+	                worst_success / 1000,
 	                0, worst_success > bracket ? worst_success / 1000 : bracket / 1000);
 	tf_expect_int("reincarnations' SYN sequence = old connection's snd_nxt + 65535 + 2 "
 	              "(tcp_twsk_unique())", (long)isn_ok, (long)ngot);
@@ -616,10 +625,16 @@ static void tw_reuse(world *w, long reuse_sysctl)
 	tf_diag("bracketed_port", "%u  # TIME_WAIT since %.3f ms before its threshold; bracket %.3f ms",
 	        tws[g->tw].port, (g->thr - tws[g->tw].entry_mono_ns) / 1e6,
 	        (g->out - g->refused_in) / 1e6);
-	tf_expect_time("last refused connect() entry before the reuse threshold (relative to it)",
-	               (g->refused_in - g->thr) / 1000, -bracket / 2000, -bracket / 1000, 0);
-	tf_expect_time("first successful connect() return after the reuse threshold (relative to it)",
-	               (g->out - g->thr) / 1000, bracket / 2000, 0, bracket / 1000);
+	/* the threshold lies between thr_lo and thr (the entry's window on
+	 * the wire, thr_window_us): the bracket meets that window */
+	tf_diag("thr_window_us", "%lld  # threshold from the server's FIN .. from the final ACK",
+	        (long long)((g->thr - g->thr_lo) / 1000));
+	tf_expect_time("last refused connect() entry before the reuse threshold (relative to it, "
+	               "from the final ACK)", (g->refused_in - g->thr) / 1000, -bracket / 2000,
+	               (g->thr_lo - g->thr - bracket) / 1000, 0);
+	tf_expect_time("first successful connect() return after the reuse threshold (relative to it, "
+	               "from the server's FIN)", (g->out - g->thr_lo) / 1000, bracket / 2000, 0,
+	               (g->thr - g->thr_lo + bracket) / 1000);
 	for (size_t k = 0; k < ngot; k++) {
 		if (got[k].cfd >= 0)
 			close(got[k].cfd);

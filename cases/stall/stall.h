@@ -229,8 +229,19 @@ static inline int stall_wait_until(int fd, int64_t until_ns)
  * wire time into the clock tcp_clock_ms() reads. */
 static inline int64_t stall_real_minus_mono(void)
 {
-	int64_t a = tf_now_ns(), m = tf_mono_ns(), b = tf_now_ns();
-	return a + (b - a) / 2 - m;
+	/* the tightest of a few reads: a preemption between two of them
+	 * (milliseconds, with every core busy) would shift every stamp
+	 * converted with it */
+	int64_t best = INT64_MAX, off = 0;
+
+	for (int i = 0; i < 16; i++) {
+		int64_t a = tf_now_ns(), m = tf_mono_ns(), b = tf_now_ns();
+		if (b - a < best) {
+			best = b - a;
+			off = a + (b - a) / 2 - m;
+		}
+	}
+	return off;
 }
 
 /* Packet helpers over a capture. */
@@ -267,6 +278,7 @@ typedef struct stall_closed {
 	tf_flow up;            /* client -> server */
 	uint32_t client_fin;   /* seq of the client's FIN */
 	uint32_t server_fin;   /* seq of the server's FIN */
+	int64_t server_fin_ns; /* the server's FIN on the client link (before the client has it) */
 	int64_t final_ack_ns;  /* the client's ACK of the server's FIN leaves (client link) */
 	size_t from;           /* capture index where the close started */
 } stall_closed;
@@ -343,6 +355,7 @@ static inline void stall_close_client_first(int *cfd, int *sfd, tf_capture *cap,
 	if (i < 0)
 		tf_fail("no FIN from the server on the wire");
 	out->server_fin = tf_capture_pkt(cap, (size_t)i)->seq + tf_capture_pkt(cap, (size_t)i)->payload;
+	out->server_fin_ns = tf_capture_pkt(cap, (size_t)i)->ts_ns;
 	want = out->server_fin + 1;
 	i = stall_wait_pkt(cap, (size_t)i, &out->up, TF_TCP_ACK, TF_TCP_FIN, &want, deadline);
 	if (i < 0)
