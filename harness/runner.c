@@ -358,7 +358,8 @@ tf_topo *tf_case_topo(tf_topo_shape shape)
 	 * families, ~20 s under CI): the case's timeout restarts once it has
 	 * one, bounded apart meanwhile (records W and A, runner_main.c) */
 	recordf('W', "setup slot");
-	int slot = tf_admit_setup();   /* one builder per core, across every run */
+	/* one builder per core, across every run, the longest cases first */
+	int slot = tf_admit_setup(cur.c->timeout_s ? cur.c->timeout_s : 60);
 	int64_t t1 = tf_mono_ns();
 	recordf('A', "setup slot held");
 	int r = tf_world_new(&w);
@@ -374,8 +375,7 @@ tf_topo *tf_case_topo(tf_topo_shape shape)
 	}
 	cur.world = w;
 	tf_must(tf_topo_new_in(w, shape, &t));
-	if (slot >= 0)
-		close(slot);
+	tf_admit_setup_release(slot);
 	tf_diag("setup_ms", "%.1f  # waited %.1f ms for a setup slot (one per core)",
 	        (double)(tf_mono_ns() - t1) / 1e6, (double)(t1 - t0) / 1e6);
 	/* the case's kernel timers run from its first topology on: the

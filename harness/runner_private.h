@@ -36,9 +36,12 @@ int tf_cases_expand(void);
 /* In the forked child: run the case, report through rec_fd, exit. */
 _Noreturn void tf_child_run(const tf_case *c, int rec_fd);
 
-/* Admission (admit.c): an fd holding the lock (close it to release), or
- * -errno (then run without: admission is for fairness, not correctness). */
-int tf_admit_setup(void);
+/* Admission (admit.c): an fd holding the lock, or -errno (then run
+ * without: admission is for fairness, not correctness).  Setup slots go
+ * to the highest prio first (the case's timeout, a proxy of its length);
+ * tf_admit_setup_release() gives one back and wakes the waiters. */
+int tf_admit_setup(unsigned prio);
+void tf_admit_setup_release(int fd);
 /* The private directory of those locks (and of the shared timer sentinel). */
 int tf_admit_dir(char *out, size_t n);
 int tf_admit_case(bool exclusive);

@@ -788,8 +788,11 @@ static void tbf_rate(struct imp_fixture *self, uint64_t rate, uint32_t burst, si
 		 * NET_TX): kernel timers */
 		tf_expect_timer_time("first to last departure (tbf, bucket full at the start)", span_us,
 		                     (int64_t)model_us, (int64_t)model_us, (int64_t)model_us);
-		tf_expect_range("steady window: departures at the token rate", win_us,
-		                exp_us - (int64_t)(lmax * 1000000 / rate), exp_us);
+		/* the same watchdog: one late beyond what the bucket's
+		 * tokens catch up is lost to the window (a CI prove run:
+		 * a 102 ms stall, the window 65 ms past its edge) */
+		tf_expect_timer_time("steady window: departures at the token rate", win_us, exp_us,
+		                     exp_us - (int64_t)(lmax * 1000000 / rate), exp_us);
 	} else {
 		tf_note("the queue ran dry in all %u transfers: only the lower bound holds (departures "
 		        "no earlier than the bucket allows, given the arrivals)", attempt);

@@ -529,8 +529,16 @@ static void tw_reuse(world *w, long reuse_sysctl)
 		if (out - g->thr_lo < worst_success)
 			worst_success = out - g->thr_lo;
 		/* wire: the reincarnation's SYN carries tw_snd_nxt + 65537 */
-		tf_must(tf_capture_read(w->cap));
-		long si = stall_find(w->cap, 0, &f, in + off, TF_TCP_SYN, 0);
+		/* (waited for: a guest's capture can lag the connect()) */
+		long si;
+		const int64_t syn_deadline = tf_mono_ns() + 2000000000LL;
+		for (;;) {
+			tf_must(tf_capture_read(w->cap));
+			si = stall_find(w->cap, 0, &f, in + off, TF_TCP_SYN, 0);
+			if (si >= 0 || tf_mono_ns() >= syn_deadline)
+				break;
+			tf_must(stall_wait_until(tf_capture_fd(w->cap), syn_deadline));
+		}
 		if (si < 0)
 			tf_fail("no SYN of the reincarnation on the wire (port %u)", f.sport);
 		isn_ok += tf_capture_pkt(w->cap, (size_t)si)->seq ==
@@ -589,6 +597,16 @@ static void tw_reuse(world *w, long reuse_sysctl)
 	        min_ok == INT64_MAX ? -1LL : (long long)(min_ok / 1000));
 	tf_diag("thresholds_probed", "%zu  # in %u pass(es) over the TIME_WAIT sockets", ngot, passes);
 	tf_expect_int("refusals other than EADDRNOTAVAIL", other_errors, 0);
+	/* Before 6.14 the clock is ktime_get_seconds(), which the timekeeping
+	 * tick advances: the second's boundary is a tick (they are multiples of
+	 * TICK_NSEC, tick_init_jiffy_update()), handled as late as a timer is
+	 * (a TCG guest: milliseconds).  The refusals' high edge gets the timer
+	 * allowance measured in the run; 6.14's tcp_clock_ms() reads the clock
+	 * itself and gets none. */
+	const int64_t tick_late = delay_ms < 0 ? tf_case_timer_allowance_us() * 1000 : 0;
+	if (delay_ms < 0)
+		tf_diag("tick_allowance_us", "%lld  # the timer allowance: ktime_get_seconds() moves at a tick",
+		        (long long)(tick_late / 1000));
 	/* Bounds a correct kernel meets whatever the scheduling (slack for the
 	 * wire-to-tcp_clock_ms() conversion): no refusal entered after the
 	 * earliest threshold, no success returned before its threshold. */
@@ -596,7 +614,7 @@ static void tw_reuse(world *w, long reuse_sysctl)
 		tf_expect_range("latest refused connect() entry, relative to the earliest reuse threshold "
 		                "then (kernel refused only before it)", worst_refusal / 1000,
 		                worst_refusal < -bracket ? worst_refusal / 1000 : -bracket / 1000,
-		                0);
+		                tick_late / 1000);
 	if (!expect_reuse) {
 		tf_expect_int("connect() reused a TIME_WAIT port (tcp_tw_reuse=2 is loopback only)",
 		              (long)ngot, 0);
@@ -616,10 +634,28 @@ static void tw_reuse(world *w, long reuse_sysctl)
 	                0, worst_success > bracket ? worst_success / 1000 : bracket / 1000);
 	tf_expect_int("reincarnations' SYN sequence = old connection's snd_nxt + 65535 + 2 "
 	              "(tcp_twsk_unique())", (long)isn_ok, (long)ngot);
-	if (tight < 0)
-		tf_fail("no reuse threshold bracketed within %.1f ms in %zu tries over %u passes "
-		        "(this process was not scheduled around any of them)", bracket / 1e6, ngot,
-		        passes);
+	/* No bracket that narrow (a loaded host, a TCG guest: this process was
+	 * off the CPU around every threshold): the narrowest one, if it is
+	 * within the bracket plus twice the worst wake-up latency measured in
+	 * this run — how long this process could be kept from running —
+	 * named in the YAML.  It still has to meet the model's threshold. */
+	int64_t used = bracket;
+	if (tight < 0) {
+		const int64_t loaded = bracket + tf_case_wakeup_allowance_us() * 1000;
+		for (size_t k = 0; k < ngot; k++)
+			if (got[k].refused_in >= 0 &&
+			    (tight < 0 || got[k].out - got[k].refused_in <
+			                      got[tight].out - got[tight].refused_in))
+				tight = (long)k;
+		if (tight < 0 || got[tight].out - got[tight].refused_in > loaded)
+			tf_fail("no reuse threshold bracketed within %.1f ms (or %.1f ms, with the "
+			        "wake-up allowance) in %zu tries over %u passes (this process was not "
+			        "scheduled around any of them)", bracket / 1e6, loaded / 1e6, ngot, passes);
+		used = loaded;
+		tf_diag("bracket_loaded_us", "%lld  # no bracket within bracket_allowance_us: the "
+		        "narrowest, within it + 2 x the worst wake-up latency measured in this run",
+		        (long long)(loaded / 1000));
+	}
 	/* the threshold bracketed by the last refusal and the first success */
 	const reuse *g = &got[tight];
 	tf_diag("bracketed_port", "%u  # TIME_WAIT since %.3f ms before its threshold; bracket %.3f ms",
@@ -630,11 +666,11 @@ static void tw_reuse(world *w, long reuse_sysctl)
 	tf_diag("thr_window_us", "%lld  # threshold from the server's FIN .. from the final ACK",
 	        (long long)((g->thr - g->thr_lo) / 1000));
 	tf_expect_time("last refused connect() entry before the reuse threshold (relative to it, "
-	               "from the final ACK)", (g->refused_in - g->thr) / 1000, -bracket / 2000,
-	               (g->thr_lo - g->thr - bracket) / 1000, 0);
+	               "from the final ACK)", (g->refused_in - g->thr) / 1000, -used / 2000,
+	               (g->thr_lo - g->thr - used) / 1000, tick_late / 1000);
 	tf_expect_time("first successful connect() return after the reuse threshold (relative to it, "
-	               "from the server's FIN)", (g->out - g->thr_lo) / 1000, bracket / 2000, 0,
-	               (g->thr - g->thr_lo + bracket) / 1000);
+	               "from the server's FIN)", (g->out - g->thr_lo) / 1000, used / 2000, 0,
+	               (g->thr - g->thr_lo + used + tick_late) / 1000);
 	for (size_t k = 0; k < ngot; k++) {
 		if (got[k].cfd >= 0)
 			close(got[k].cfd);
