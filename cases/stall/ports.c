@@ -359,6 +359,7 @@ static int probe_connect(world *w, int *fd, int64_t *in, int64_t *out)
 typedef struct reuse {
 	int cfd, sfd;
 	unsigned tw;            /* index in tws */
+	int64_t entry;          /* that socket's TIME-WAIT entry then (final ACK), MONOTONIC */
 	int64_t thr_lo, thr;    /* that socket's reuse threshold (model), MONOTONIC, from
 	                         * its entry's earliest and latest moment */
 	int64_t in, out;        /* the successful connect() */
@@ -518,6 +519,7 @@ static void tw_reuse(world *w, long reuse_sysctl)
 			tf_fail("the new connection's port %u was not a TIME_WAIT port", f.sport);
 		taken[g->tw] = true;
 		taken_n++;
+		g->entry = tws[g->tw].entry_mono_ns;
 		g->thr = tf_model_tw_reuse_at_ns(tws[g->tw].entry_mono_ns, delay_ms);
 		g->thr_lo = tf_model_tw_reuse_at_ns(tws[g->tw].entry_lo_mono_ns, delay_ms);
 		g->in = in;
@@ -659,7 +661,7 @@ static void tw_reuse(world *w, long reuse_sysctl)
 	/* the threshold bracketed by the last refusal and the first success */
 	const reuse *g = &got[tight];
 	tf_diag("bracketed_port", "%u  # TIME_WAIT since %.3f ms before its threshold; bracket %.3f ms",
-	        tws[g->tw].port, (g->thr - tws[g->tw].entry_mono_ns) / 1e6,
+	        tws[g->tw].port, (g->thr - g->entry) / 1e6,
 	        (g->out - g->refused_in) / 1e6);
 	/* the threshold lies between thr_lo and thr (the entry's window on
 	 * the wire, thr_window_us): the bracket meets that window */
