@@ -16,10 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
-#include <poll.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <stdint.h>
 #include <sys/file.h>
-#include <sys/inotify.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "runner_private.h"
@@ -51,12 +55,10 @@ static int lock_file(const char *name, int how)
 	if (r < 0)
 		return r;
 	snprintf(path, sizeof path, "%s/%s", dir, name);
-	/* read-only: closing a lock must not look like a release (inotify's
-	 * close-after-write, tf_admit_setup()) */
-	fd = open(path, (how < 0 ? O_WRONLY : O_RDONLY) | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = open(path, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	while (how >= 0 && flock(fd, how) < 0) {
+	while (flock(fd, how) < 0) {
 		if (errno == EINTR)
 			continue;
 		r = -errno;
@@ -66,13 +68,42 @@ static int lock_file(const char *name, int how)
 	return fd;
 }
 
-/* Wake the waiters: a close after a write in the directory. */
+/* The release counter: a shared page in the directory, a futex (as the
+ * start gate and the timer sentinel wait): inotify's instances are
+ * limited per user (128), and a suite has more waiters than that. */
+static uint32_t *seq_map(void)
+{
+	char dir[256], path[320];
+	struct stat st;
+	void *p;
+	int fd;
+
+	if (tf_admit_dir(dir, sizeof dir) < 0)
+		return NULL;
+	snprintf(path, sizeof path, "%s/setup.seq", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (st.st_size < 4096 && ftruncate(fd, 4096) < 0)) {
+		close(fd);
+		return NULL;
+	}
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Wake the waiters: the counter moves, every waiter looks again. */
 static void announce(void)
 {
-	int w = lock_file("setup.released", -1);
+	uint32_t *seq = seq_map();
 
-	if (w >= 0)
-		close(w);
+	if (!seq)
+		return;
+	__atomic_add_fetch(seq, 1, __ATOMIC_SEQ_CST);
+	syscall(SYS_futex, seq, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+	munmap(seq, 4096);
 }
 
 /* A slot free now, or -EWOULDBLOCK. */
@@ -138,33 +169,30 @@ static bool someone_ahead(const char *dir, unsigned prio, long pid)
  * (meson starts each binary at the same moment), the slots went to
  * whichever waiter the kernel woke, and the 19 s kernel_rules cases
  * waited 13 s behind 2 s ones.  A waiter with a ticket takes a slot only
- * when no live ticket outranks it; a release is announced by touching
- * "setup.released" (inotify), a holder that died without one is noticed
- * within RECHECK_MS.
+ * when no live ticket outranks it; a release moves a counter the waiters
+ * sleep on (futex), a holder that died without one is noticed within
+ * RECHECK_MS.
  */
 #define RECHECK_MS 250
 
 int tf_admit_setup(unsigned prio)
 {
 	long cores = sysconf(_SC_NPROCESSORS_ONLN), pid = (long)getpid();
-	char dir[256], ticket[64], buf[4096] __attribute__((aligned(8)));
-	int fd, tfd = -1, ifd = -1, r;
+	char dir[256], ticket[64];
+	uint32_t *seq = NULL;
+	int fd, tfd = -1, r;
 
 	if (cores < 1)
 		cores = 1;
 	if ((r = tf_admit_dir(dir, sizeof dir)) < 0)
 		return r;
-	ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	if (ifd >= 0 && inotify_add_watch(ifd, dir, IN_CLOSE_WRITE) < 0) {
-		close(ifd);
-		ifd = -1;
-	}
+	seq = seq_map();
 	/* locked under a private name, then renamed: a ticket is never seen
 	 * unlocked while its waiter lives.  Non-blocking: the same name held
 	 * elsewhere (a pid of another pid namespace) means no queue, not a
 	 * wait. */
 	snprintf(ticket, sizeof ticket, "new-ticket.%ld", pid);
-	if (ifd >= 0)
+	if (seq)
 		tfd = lock_file(ticket, LOCK_EX | LOCK_NB);
 	if (tfd >= 0) {
 		char from[sizeof dir + sizeof ticket + 1], to[sizeof from];
@@ -179,8 +207,8 @@ int tf_admit_setup(unsigned prio)
 	}
 	if (tfd < 0) {
 		/* no queue here: any free slot, else wait on one */
-		if (ifd >= 0)
-			close(ifd);
+		if (seq)
+			munmap(seq, 4096);
 		fd = try_slots(cores);
 		if (fd != -EWOULDBLOCK)
 			return fd;
@@ -188,23 +216,21 @@ int tf_admit_setup(unsigned prio)
 		return lock_file(ticket, LOCK_EX);
 	}
 	for (;;) {
+		/* the counter first: a release after this read ends the wait */
+		uint32_t v = __atomic_load_n(seq, __ATOMIC_SEQ_CST);
+		struct timespec ts = { 0, RECHECK_MS * 1000000L };
+
 		fd = someone_ahead(dir, prio, pid) ? -EWOULDBLOCK : try_slots(cores);
 		if (fd != -EWOULDBLOCK)
 			break;
-		struct pollfd p = { .fd = ifd, .events = POLLIN };
-		if (poll(&p, 1, RECHECK_MS) < 0 && errno != EINTR) {
-			fd = -errno;
-			break;
-		}
-		while (read(ifd, buf, sizeof buf) > 0)
-			;   /* any close-after-write in the directory: look again */
+		syscall(SYS_futex, seq, FUTEX_WAIT, v, &ts, NULL, 0);
 	}
 	/* our own ticket, and only it */
 	char path[sizeof dir + sizeof ticket + 1];
 	snprintf(path, sizeof path, "%s/%s", dir, ticket);
 	unlink(path);
 	close(tfd);
-	close(ifd);
+	munmap(seq, 4096);
 	/* the next in line may find another slot free: tell it */
 	if (fd >= 0)
 		announce();

@@ -10,6 +10,7 @@
 # client's neighbour knobs.  TAP out.
 # Usage: exec-cable-data.sh TCPFATE EXAMPLES_DIR
 set -u
+. "$(dirname "$0")/exec-tap.sh"
 tcpfate=$1
 n=0 failed=0
 tmp=$(mktemp -d) || exit 1
@@ -78,19 +79,7 @@ run() {
 	      early = m < lo - slack
 	      printf "measured %.3f s, band %.3f..%.3f s%s\n", m, lo, hi, (early ? " (EARLY)" : "")
 	      exit early }') || miss="$miss (give-up: $band)"
-	if [ "$st" -eq "$want" ] && [ -z "$miss" ]; then
-		echo "ok $n - $desc"
-		echo "# $band"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $desc"
-		echo "  ---"
-		echo "  status: $st (want $want)"
-		echo "  missing: \"${miss//\"/\\\"}\""
-		echo "  output: |"
-		printf '%s\n' "$out" | sed 's/^/    /'
-		echo "  ..."
-	fi
+	tap_result "$n" "$desc" "$st" "$want" "$miss" "$out" && echo "# $band"
 }
 
 # The give-up is checked against the model's lower edge, and its upper edge

@@ -7,6 +7,7 @@
 # socket.create_connection("server") work over it.  TAP out.
 # Usage: exec-ipv6.sh TCPFATE EXAMPLES_DIR
 set -u
+. "$(dirname "$0")/exec-tap.sh"
 tcpfate=$1
 examples=$2
 n=0 failed=0
@@ -56,18 +57,7 @@ run() {
 	for re in "${res[@]}"; do
 		printf '%s\n' "$out" | grep -Eq -- "$re" || miss="$miss $re"
 	done
-	if [ "$st" -eq "$want" ] && [ -z "$miss" ]; then
-		echo "ok $n - $desc"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $desc"
-		echo "  ---"
-		echo "  status: $st (want $want)"
-		echo "  missing: \"${miss//\"/\\\"}\""
-		echo "  output: |"
-		printf '%s\n' "$out" | sed 's/^/    /'
-		echo "  ..."
-	fi
+	tap_result "$n" "$desc" "$st" "$want" "$miss" "$out"
 }
 
 echo "TAP version 13"

@@ -11,6 +11,7 @@
 # (tf_model_zero_window_silent()).  TAP out.
 # Usage: exec-zerowindow.sh TCPFATE EXAMPLES_DIR
 set -u
+. "$(dirname "$0")/exec-tap.sh"
 tcpfate=$1
 n=0 failed=0
 tmp=$(mktemp -d) || exit 1
@@ -91,34 +92,36 @@ in_band() {
 }
 
 # run WANT_STATUS DESCRIPTION BAND 'REGEX...' -- EXEC ARGS...
+# Each run starts at once, in the background (its own sandbox, as the
+# cases run side by side); report() judges them in order at the end.
 run() {
-	local want=$1 desc=$2 band=$3 out st re miss="" bout=""
+	local want=$1 desc=$2 band=$3
 	shift 3
-	local res=()
-	while [ "$1" != "--" ]; do res+=("$1"); shift; done
-	shift
 	n=$((n + 1))
-	if ! have python3 || ! have awk; then echo "ok $n - $desc # SKIP python3 or awk not found"; return; fi
-	if [ "$sandbox" = no ]; then echo "ok $n - $desc # SKIP no sandbox here"; return; fi
-	out=$("$tcpfate" exec "$@" 2>&1); st=$?
-	for re in "${res[@]}"; do
-		printf '%s\n' "$out" | grep -Eq -- "$re" || miss="$miss $re"
+	printf '%s\n' "$want" "$band" "$desc" >"$tmp/meta.$n"
+	: >"$tmp/re.$n"
+	while [ "$1" != "--" ]; do printf '%s\n' "$1" >>"$tmp/re.$n"; shift; done
+	shift
+	if ! have python3 || ! have awk; then echo "python3 or awk not found" >"$tmp/skip.$n"; return; fi
+	if [ "$sandbox" = no ]; then echo "no sandbox here" >"$tmp/skip.$n"; return; fi
+	( "$tcpfate" exec "$@" >"$tmp/out.$n" 2>&1; echo $? >"$tmp/st.$n" ) &
+}
+
+report() {
+	local i want band desc out st re miss bout
+	wait
+	for i in $(seq 1 "$n"); do
+		{ read -r want; read -r band; read -r desc; } <"$tmp/meta.$i"
+		if [ -e "$tmp/skip.$i" ]; then echo "ok $i - $desc # SKIP $(cat "$tmp/skip.$i")"; continue; fi
+		out=$(cat "$tmp/out.$i"); st=$(cat "$tmp/st.$i"); miss="" bout=""
+		while IFS= read -r re; do
+			printf '%s\n' "$out" | grep -Eq -- "$re" || miss="$miss $re"
+		done <"$tmp/re.$i"
+		if [ "$band" = yes ] && ! bout=$(printf '%s\n' "$out" | in_band); then
+			miss="$miss (give-up outside the model's band: $bout)"
+		fi
+		tap_result "$i" "$desc" "$st" "$want" "$miss" "$out"
 	done
-	if [ "$band" = yes ] && ! bout=$(printf '%s\n' "$out" | in_band); then
-		miss="$miss (give-up outside the model's band: $bout)"
-	fi
-	if [ "$st" -eq "$want" ] && [ -z "$miss" ]; then
-		echo "ok $n - $desc"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $desc"
-		echo "  ---"
-		echo "  status: $st (want $want)"
-		echo "  missing: \"${miss//\"/\\\"}\""
-		echo "  output: |"
-		printf '%s\n' "$out" | sed 's/^/    /'
-		echo "  ..."
-	fi
 }
 
 echo "TAP version 13"
@@ -149,4 +152,5 @@ run 0 "a waiting client with keepalive and TCP_USER_TIMEOUT under a stopped serv
 	'the server.s kernel still ACKs' -- \
 	"${srv[@]}" --fault server-stop --on 'line:request sent' --model --expect-running 6 --timeout 12 \
 	--client "python3 $tmp/waiter.py"
+report
 exit $((failed > 0))
