@@ -5,8 +5,11 @@
 # 1 s), plus twice the worst wake-up latency.  A slow program (examples/
 # idle_client.py with --start-delay/--exit-delay) keepalive-killed after 2 s:
 #   started in 0.4 s, exits 0.25 s late   -> ok (its pace, measured);
-#   started in 0.4 s, exits 1.6 s late    -> not ok (later than its pace);
-#   started in 3 s,   exits 1.3 s late    -> not ok (the start-up is capped).
+#   started in 0.4 s, exits 3 s late      -> not ok (later than its pace);
+#   started in 3 s,   exits 2.5 s late    -> not ok (the start-up is capped:
+#                                            uncapped, 3.1 s would cover it).
+# The late exits are far past 100 ms + 1 s + twice any wake-up latency a
+# loaded CI machine shows (~200 ms): a slow machine cannot turn them ok.
 # A failure's TAP line and YAML are on stderr too: meson shows only stderr.
 # TAP out.  Usage: exec_allowance.sh TCPFATE IDLE_CLIENT SINK_SERVER
 set -u
@@ -53,6 +56,6 @@ run() {  # run WANT(0|1) DESCRIPTION START EXIT
 echo "TAP version 13"
 echo "1..3"
 run 0 "a slow program's exit within its measured pace passes" 0.4 0.25
-run 1 "an exit later than the program's pace fails" 0.4 1.6
-run 1 "the start-up counted is at most 1 s" 3 1.3
+run 1 "an exit later than the program's pace fails" 0.4 3
+run 1 "the start-up counted is at most 1 s" 3 2.5
 [ "$failed" -eq 0 ]

@@ -7,7 +7,15 @@
  * the check must accept what the kernel's rule makes of the stamps.  The
  * last case feeds a wrong budget (the model told tcp_retries2 5): it must
  * fail (meson: should_fail).
+ *
+ * tf_check_schedule()'s gaps: a timer 40 ms late makes the next gap 40 ms
+ * short when the kernel's clock was behind; with that lateness measured
+ * (TF_TIMER_WORST_US, as the sentinel would) the short gap passes, without
+ * it (gap_short_unmeasured, should_fail) it fails.
  */
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "tf_test.h"
 #include "check_replay.h"
 
@@ -95,6 +103,34 @@ TF_CASE(replay_ambiguous_either, .proves = "an expiry within 1 jiffy + slack of 
 	tf_expect_int("or it stopped there: passes", tf_check_count_replayed("u", y.s, budget_of(&y),
 	              y.tx, y.n - 1, y.tx[f + 3] + 2 * MS, &r), 1);
 	synth_free(&y);
+}
+
+/* The schedule's stamps with the 2nd RTO's transmission 40 ms late: its
+ * gap long, the next one short, the moments after it on time. */
+static void late_then_short(void)
+{
+	synth y;
+
+	synth_make(&y, 3);
+	size_t f = (size_t)tf_schedule_nth(y.s, TF_TX_RTO, 1);
+	y.tx[f + 1] += 40 * MS;
+	tf_check_schedule("t", y.s, y.tx, y.n, y.giveup);
+	synth_free(&y);
+}
+
+TF_CASE(gap_short_after_late, .proves = "a gap short by its predecessor's lateness, measured: passes")
+{
+	/* the sentinel's worst, stated: 40 ms beyond the slack */
+	char v[32];
+	snprintf(v, sizeof v, "%lld", (long long)(tf_slack_us() + 40000));
+	setenv("TF_TIMER_WORST_US", v, 1);
+	late_then_short();
+}
+
+TF_CASE(gap_short_unmeasured, .proves = "the same with no lateness measured: fails")
+{
+	setenv("TF_TIMER_WORST_US", "0", 1);
+	late_then_short();
 }
 
 TF_CASE(replay_wrong_budget, .proves = "a wrong budget still fails (tcp_retries2 5 told, 3 run)")
