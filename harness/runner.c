@@ -733,8 +733,6 @@ void tf_check_schedule(const char *what, const tf_schedule *s, const int64_t *tx
 		if (tl)
 			tf_timeline_add_measured(tl, i == 0 ? "sent" : "tx",
 			                         (tx_ns[i] - tx_ns[0]) / 1000, 0);
-	/* a transmission at the ideal clock's give-up expiry (the replay
-	 * allowed it): that expiry's timer is the give-up event's */
 	/* A timer that fired late because the kernel's clock (jiffies) was
 	 * behind, a vCPU of this machine held off by its host, armed the next
 	 * on that clock: once it caught up, the next gap is short by as much
@@ -743,6 +741,8 @@ void tf_check_schedule(const char *what, const tf_schedule *s, const int64_t *tx
 	 * (measured minus expected), up to the lateness the sentinel measured
 	 * in this case; named in the check. */
 	int64_t prev_late = 0, late_cap = tf_case_timer_allowance_us();
+	/* a transmission at the ideal clock's give-up expiry (the replay
+	 * allowed it): that expiry's timer is the give-up event's */
 	for (size_t i = 1; i < n && (i < want || (replayed && i == want)); i++) {
 		const tf_sched_event *e = tf_schedule_event(s, i);
 		int64_t gap = (tx_ns[i] - tx_ns[i - 1]) / 1000;
