@@ -36,7 +36,7 @@ run() {
 		if ! have "$p"; then echo "ok $n - $desc # SKIP $p not found"; return; fi
 	done
 	if [ "$sandbox" = no ]; then echo "ok $n - $desc # SKIP no sandbox here"; return; fi
-	out=$("$tcpfate" exec "$@" 2>/dev/null); st=$?
+	out=$("$tcpfate" exec "$@" 2>"$tmp/stderr"); st=$?
 	for re in "${res[@]}"; do
 		printf '%s\n' "$out" | grep -Eq -- "$re" || miss="$miss $re"
 	done
@@ -52,6 +52,8 @@ run() {
 		echo "  missing: \"${miss//\"/\\\"}\""
 		echo "  output: |"
 		printf '%s\n' "$out" | sed 's/^/    /'
+		echo "  stderr: |"
+		sed 's/^/    /' "$tmp/stderr"
 		echo "  ..."
 	fi
 }
@@ -112,10 +114,12 @@ if [ "$cc_ok" = yes ]; then
 else
 	n=$((n + 1)); echo "ok $n - a C program's printf without fflush # SKIP no C compiler"
 fi
+# (--timeout counts the server's start too: 6 s was not enough for
+# python to listen in a CI run's programs wave, exit 2)
 run 1 "--no-pty: a pipe holds python's line, the trigger never fires" "python3" \
 	'^  client_stdout: "pipe"$' 'the trigger .line:\^request sent\$. did not fire' -- \
 	"${srv[@]}" --no-pty --fault server-kill --on 'line:^request sent$' --expect-exit-within 2 \
-	--timeout 6 --client "python3 $tmp/client.py"
+	--timeout 15 --client "python3 $tmp/client.py"
 # Hostile bytes through the pty: an escape sequence, a carriage return, a
 # forged test line and directive; the report has one test line and no raw
 # control character.

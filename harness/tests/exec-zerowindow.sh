@@ -152,7 +152,7 @@ run 0 "python writer behind a zero window whose peer vanishes: tcp_retries2 unan
 # "zero-window" and an ETIMEDOUT at ~7 s before it looked at the window).
 run 0 "a waiting client with keepalive and TCP_USER_TIMEOUT under a stopped server: no zero-window schedule, it lives on" no \
 	'the server.s kernel still ACKs' -- \
-	"${srv[@]}" --fault server-stop --on 'line:request sent' --model --expect-running 6 --timeout 12 \
+	"${srv[@]}" --fault server-stop --on 'line:request sent' --model --expect-running 6 --timeout 20 \
 	--client "python3 $tmp/waiter.py"
 report
 exit $((failed > 0))
