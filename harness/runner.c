@@ -615,6 +615,22 @@ bool tf_expect_timer_chain(const char *what, int64_t measured, int64_t expected,
 	return expect_timer(what, measured, expected, lo, hi, timers);
 }
 
+int64_t tf_expect_timer_gap(const char *what, int64_t measured, int64_t expected, int64_t lo,
+                            int64_t hi, int64_t prev_late)
+{
+	int64_t cap = tf_case_timer_allowance_us(), back = prev_late < cap ? prev_late : cap;
+	char label[512];
+
+	if (back > 0) {
+		snprintf(label, sizeof label, "%s (low edge -%.3f ms: the expiry before it late)", what,
+		         back / 1e3);
+		expect_timer(label, measured, expected, lo - back, hi, 1);
+	} else {
+		expect_timer(what, measured, expected, lo, hi, 1);
+	}
+	return measured - expected;
+}
+
 bool tf_expect_range(const char *what, int64_t measured, int64_t lo, int64_t hi)
 {
 	char qw[512];
@@ -733,31 +749,21 @@ void tf_check_schedule(const char *what, const tf_schedule *s, const int64_t *tx
 		if (tl)
 			tf_timeline_add_measured(tl, i == 0 ? "sent" : "tx",
 			                         (tx_ns[i] - tx_ns[0]) / 1000, 0);
-	/* A timer that fired late because the kernel's clock (jiffies) was
-	 * behind, a vCPU of this machine held off by its host, armed the next
-	 * on that clock: once it caught up, the next gap is short by as much
-	 * (a stress run: gap #5 of two cases 39 ms short, the sentinel had seen
-	 * 93 ms).  So a gap's low edge gives back its predecessor's lateness
-	 * (measured minus expected), up to the lateness the sentinel measured
-	 * in this case; named in the check. */
-	int64_t prev_late = 0, late_cap = tf_case_timer_allowance_us();
+	/* each gap's low edge gives back its predecessor's lateness
+	 * (tf_expect_timer_gap(); a stress run: gap #5 of two cases 39 ms
+	 * short after a 93 ms stall) */
+	int64_t prev_late = 0;
 	/* a transmission at the ideal clock's give-up expiry (the replay
 	 * allowed it): that expiry's timer is the give-up event's */
 	for (size_t i = 1; i < n && (i < want || (replayed && i == want)); i++) {
 		const tf_sched_event *e = tf_schedule_event(s, i);
 		int64_t gap = (tx_ns[i] - tx_ns[i - 1]) / 1000;
-		int64_t back = prev_late < late_cap ? prev_late : late_cap;
 
-		if (back > 0)
-			snprintf(label, sizeof label, "%s #%zu %s gap (low edge -%.3f ms: #%zu late)", what,
-			         i, tf_tx_kind_name(e->kind), back / 1e3, i - 1);
-		else
-			snprintf(label, sizeof label, "%s #%zu %s gap", what, i, tf_tx_kind_name(e->kind));
+		snprintf(label, sizeof label, "%s #%zu %s gap", what, i, tf_tx_kind_name(e->kind));
 		/* every transmission after the first is a timer's (RTO, TLP,
 		 * SYN, keepalive) */
-		tf_expect_timer_time(label, gap, e->gap_us, e->gap_lo_us - (back > 0 ? back : 0),
-		                     e->gap_hi_us);
-		prev_late = gap - e->gap_us;
+		prev_late = tf_expect_timer_gap(label, gap, e->gap_us, e->gap_lo_us, e->gap_hi_us,
+		                                prev_late);
 		if (e->gap_us <= 2000000 && cur.n_err < TF_ARRAY_SIZE(cur.err_ratio)) {
 			double allowed = fmax((double)jiffy_us + 2000.0, 0.03 * (double)e->gap_us);
 			cur.err_ratio[cur.n_err++] = fabs((double)(gap - e->gap_us)) / allowed;

@@ -244,10 +244,21 @@ bool tf_expect_timer_time(const char *what, int64_t measured_us, int64_t expecte
  * model only has as a sum.  timers <= 1: tf_expect_timer_time(). */
 bool tf_expect_timer_chain(const char *what, int64_t measured_us, int64_t expected_us,
                            int64_t lo_us, int64_t hi_us, unsigned timers);
+/* The gap between two expiries of a kernel timer, each armed when the one
+ * before fired (RTO, zero-window probe): tf_expect_timer_time(), and a
+ * low edge that gives back prev_late_us, how late the expiry before it
+ * came, up to tf_case_timer_allowance_us(): a timer late because the
+ * kernel's clock (jiffies) was behind, a vCPU held off by its host, armed
+ * the next on that clock, and once it caught up the gap is short by as
+ * much (named in the check).  Returns this gap's lateness (measured -
+ * expected), the next call's prev_late_us; 0 for the first gap. */
+int64_t tf_expect_timer_gap(const char *what, int64_t measured_us, int64_t expected_us,
+                            int64_t lo_us, int64_t hi_us, int64_t prev_late_us);
 /* The part of the worst lateness the timer sentinel (timer_sentinel.h)
  * measured from this case's first topology until now that the slack does not
  * already cover (worst - tf_slack_us(), >= 0); 0 when it cannot run here.
- * Never for an application-side check, a low edge or a count. */
+ * Never for an application-side check, a count, or a low edge but
+ * tf_expect_timer_gap()'s (up to the measured lateness of the timer before). */
 int64_t tf_case_timer_allowance_us(void);
 
 /* Soft check of a bound: measured in [lo, hi] µs (slack added), for rules

@@ -398,9 +398,7 @@ static bool replay_allows(const replayed *r, unsigned k)
 static void check_expiries(const detect *d, const txs *x, size_t k, const char *what)
 {
 	char label[384];
-	/* a gap's low edge gives back the expiry before it's lateness, up to
-	 * the timer lateness measured (tf_check_schedule()'s rule) */
-	int64_t prev_late = 0, cap = tf_case_timer_allowance_us();
+	int64_t prev_late = 0;   /* the expiry before's lateness (tf_expect_timer_gap()) */
 
 	for (size_t j = 1; j <= k && j < x->n; j++) {
 		size_t i = (size_t)d->first_rto + j - 1;
@@ -417,15 +415,9 @@ static void check_expiries(const detect *d, const txs *x, size_t k, const char *
 			                      (unsigned)d->first_rto);
 			prev_late = (t - prev) / 1000 - e->at_us;
 		} else {
-			int64_t back = prev_late < cap ? prev_late : cap;
-			if (back > 0)
-				snprintf(label, sizeof label, "%s: RTO expiry %zu gap (low edge -%.3f ms: "
-				         "expiry %zu late)", what, j, back / 1e3, j - 1);
-			else
-				snprintf(label, sizeof label, "%s: RTO expiry %zu gap", what, j);
-			tf_expect_timer_time(label, (t - prev) / 1000, e->gap_us,
-			                     e->gap_lo_us - (back > 0 ? back : 0), e->gap_hi_us);
-			prev_late = (t - prev) / 1000 - e->gap_us;
+			snprintf(label, sizeof label, "%s: RTO expiry %zu gap", what, j);
+			prev_late = tf_expect_timer_gap(label, (t - prev) / 1000, e->gap_us, e->gap_lo_us,
+			                                e->gap_hi_us, prev_late);
 		}
 	}
 }
