@@ -720,11 +720,17 @@ int tf_capture_save(const tf_capture *c, const char *path)
 
 	if (!c || !path || !*path)
 		return -EINVAL;
-	/* Header snaplen: the largest frame stored, at least the setting. */
+	/* Header snaplen: the largest frame stored, at least the setting.
+	 * A pcap record's seconds are 32 bits, read back signed by libpcap:
+	 * a later time (pcapng or tf_capture_inject() can hold one) would be
+	 * written wrapped, so it is refused before anything is written. */
 	snaplen = c->snaplen;
-	for (size_t i = 0; i < c->n_frames; i++)
+	for (size_t i = 0; i < c->n_frames; i++) {
 		if ((int)c->frames[i].caplen > snaplen)
 			snaplen = (int)c->frames[i].caplen;
+		if (c->frames[i].ts_ns / NSEC_PER_SEC > INT32_MAX)
+			return -EOVERFLOW;
+	}
 	dead = pcap_open_dead_with_tstamp_precision(c->linktype, snaplen, PCAP_TSTAMP_PRECISION_NANO);
 	if (!dead)
 		return -ENOMEM;

@@ -88,7 +88,9 @@ const tf_pkt *tf_capture_pkt(const tf_capture *c, size_t i);  /* NULL past the e
  * to a temporary in the same directory (0644, or the mode of the file it
  * replaces), renamed over `path`, so a failure leaves what was there.  A
  * `path` that exists and is not a regular file (a device, a FIFO) is
- * refused: -ELOOP (symlink), -EISDIR, -EEXIST. */
+ * refused: -ELOOP (symlink), -EISDIR, -EEXIST.  A frame's time past
+ * 2^31 - 1 s (2038-01-19, what a pcap record holds) is -EOVERFLOW, and
+ * nothing is written. */
 int  tf_capture_save(const tf_capture *c, const char *path);
 void tf_capture_free(tf_capture *c);                          /* accepts NULL */
 static inline void tf_capture_freep(tf_capture **c) { tf_capture_free(*c); }

@@ -256,6 +256,44 @@ static void empty_first_frame(void **state)
 	tf_capture_free(c);
 }
 
+/*
+ * pcapng holds times a pcap record cannot (its seconds are 32 bits, read
+ * back signed): saving 2^31 s wrote a wrapped time that did not load back
+ * (fuzz/corpus/fuzz_load/crash-pcapng-past-2038, found by fuzz_load in CI).
+ * Now the save is -EOVERFLOW and writes nothing; 2^31 - 1 s round trips.
+ */
+static void save_past_2038(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t b[128];
+	size_t n = frame(b, 1, 0);
+	FILE *f = create(fx);
+	tf_capture *c, *d = NULL;
+
+	pcapng_shb(f);
+	pcapng_idb(f, DLT_EN10MB, 256, 0);
+	pcapng_epb(f, 1, b, (uint32_t)n, (uint32_t)n);
+	pcapng_epb(f, 1ULL << 31, b, (uint32_t)n, (uint32_t)n);
+	fclose(f);
+	c = load(fx, 2);
+	assert_int_equal(tf_capture_save(c, fx->out), -EOVERFLOW);
+	assert_int_equal(access(fx->out, F_OK), -1);
+	tf_capture_free(c);
+
+	f = create(fx);
+	pcapng_shb(f);
+	pcapng_idb(f, DLT_EN10MB, 256, 9);
+	pcapng_epb(f, 2147483647999999999ULL, b, (uint32_t)n, (uint32_t)n);
+	fclose(f);
+	c = load(fx, 1);
+	assert_int_equal(tf_capture_save(c, fx->out), 0);
+	assert_int_equal(tf_capture_new_offline(&d), 0);
+	assert_int_equal(tf_capture_load(d, fx->out), 1);
+	assert_int_equal(tf_capture_pkt(d, 0)->ts_ns, 2147483647999999999LL);
+	tf_capture_free(c);
+	tf_capture_free(d);
+}
+
 /* The one "packet is in this flow" test (issue 12). */
 static void pkt_in_flow(void **state)
 {
@@ -302,6 +340,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(pcapng_loads, setup, teardown),
 		cmocka_unit_test_setup_teardown(pcapng_time_overflow, setup, teardown),
+		cmocka_unit_test_setup_teardown(save_past_2038, setup, teardown),
 		cmocka_unit_test_setup_teardown(pcap_bad_fraction, setup, teardown),
 		cmocka_unit_test_setup_teardown(empty_first_frame, setup, teardown),
 		cmocka_unit_test(pkt_in_flow),
