@@ -201,9 +201,15 @@ static void report_timer_sentinel(void)
 	}
 	case_timer_stats(&st);
 	int64_t worst_us = (st.worst_ns + 999) / 1000, s = tf_slack_us();
-	tf_diag("timer_sentinel", "{samples: %lld, worst_us: %lld, p50_us: %lld, p99_us: %lld, cpus: %u}",
+	/* coverage: the share of this case's ticks at which a sample was
+	 * due, on the CPU with the fewest — a lateness at a tick without one
+	 * is seen only from the next (evidence for a late timer the worst
+	 * does not explain) */
+	tf_diag("timer_sentinel", "{samples: %lld, worst_us: %lld, p50_us: %lld, p99_us: %lld, cpus: %u, "
+	        "coverage: %.3f}",
 	        (long long)st.samples, (long long)worst_us, (long long)(st.p50_ns / 1000),
-	        (long long)((st.p99_ns + 999) / 1000), tf_timer_sentinel_workers(tf_runner.timers));
+	        (long long)((st.p99_ns + 999) / 1000), tf_timer_sentinel_workers(tf_runner.timers),
+	        tf_timer_sentinel_coverage(tf_runner.timers, cur.start_mono_ns));
 	tf_diag("timer_allowance_us", "%lld  # delayed-ACK timers of the sentinel's own netns since "
 	        "this case built its topology, late past their tick (kernel stamps): the worst beyond slack_us, "
 	        "added to the high edge of kernel-timer checks (timer_late_ms)%s%s",

@@ -184,9 +184,9 @@ if want 4; then
 	mkdir -p "$TMP/conc"
 	pids=()
 	for c in "${CASES[@]}"; do
-		(cd "$TMP" && env "${common_env[@]}" XDG_CACHE_HOME="${XDG_CACHE_HOME:-$HOME/.cache}" \
+		(cd "$TMP" && limit env "${common_env[@]}" XDG_CACHE_HOME="${XDG_CACHE_HOME:-$HOME/.cache}" \
 			TF_VM_DIR="$TMP/conc/vm" TF_ARTIFACTS="$TMP/conc/art" \
-			limit setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin \
+			setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin \
 			"$TMP/docker-seccomp" -- "$BUILD/cases/$c" >"$TMP/conc/$c.out" 2>&1) &
 		pids+=($!)
 	done
@@ -217,8 +217,8 @@ if want 5 && ((${#CASES[@]} >= 2)); then
 	mkdir -p "$TMP/rb/bin"
 	ln -s "$BUILD/lib" "$TMP/rb/lib"   # the binaries' RUNPATH: $ORIGIN/../lib
 	rbrun() { # rbrun CASE: the binary at $TMP/rb/bin/case runs CASE in the guest
-		(cd "$TMP" && env "${common_env[@]}" XDG_CACHE_HOME="${XDG_CACHE_HOME:-$HOME/.cache}" \
-			TF_VM_DIR="$TMP/rb/vm" limit setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin \
+		(cd "$TMP" && limit env "${common_env[@]}" XDG_CACHE_HOME="${XDG_CACHE_HOME:-$HOME/.cache}" \
+			TF_VM_DIR="$TMP/rb/vm" setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin \
 			"$TMP/docker-seccomp" -- "$TMP/rb/bin/case" --run "$1" 2>&1)
 	}
 	c0=$("$BUILD/cases/${CASES[0]}" --list | head -n1)
