@@ -94,30 +94,36 @@ static tf_capture *load(const struct fx *fx, int want)
 	return c;
 }
 
+/* fx->path as a pcapng: one Ethernet interface (if_tsresol tsresol, -1:
+ * none, µs) and k copies of frame b at the times ts[], in its units. */
+static void pcapng_file(const struct fx *fx, int tsresol, const uint8_t *b, size_t n, size_t k,
+                        const uint64_t *ts)
+{
+	FILE *f = create(fx);
+
+	pcapng_shb(f);
+	pcapng_idb(f, DLT_EN10MB, 256, tsresol);
+	for (size_t i = 0; i < k; i++)
+		pcapng_epb(f, ts[i], b, (uint32_t)n, (uint32_t)n);
+	fclose(f);
+}
+
 /* pcapng loads, in its default (µs) and a nanosecond resolution. */
 static void pcapng_loads(void **state)
 {
 	struct fx *fx = *state;
 	uint8_t b[128];
 	size_t n = frame(b, 7, 10);
-	FILE *f = create(fx);
 	tf_capture *c;
 
-	pcapng_shb(f);
-	pcapng_idb(f, DLT_EN10MB, 256, -1);
-	pcapng_epb(f, 1700000000123456ULL, b, (uint32_t)n, (uint32_t)n);
-	fclose(f);
+	pcapng_file(fx, -1, b, n, 1, (const uint64_t[]){ 1700000000123456ULL });
 	c = load(fx, 1);
 	assert_int_equal(tf_capture_pkt(c, 0)->ts_ns, 1700000000123456000LL);
 	assert_int_equal(tf_capture_pkt(c, 0)->seq, 7);
 	assert_int_equal(tf_capture_pkt(c, 0)->payload, 10);
 	tf_capture_free(c);
 
-	f = create(fx);
-	pcapng_shb(f);
-	pcapng_idb(f, DLT_EN10MB, 256, 9);
-	pcapng_epb(f, 1700000000123456789ULL, b, (uint32_t)n, (uint32_t)n);
-	fclose(f);
+	pcapng_file(fx, 9, b, n, 1, (const uint64_t[]){ 1700000000123456789ULL });
 	c = load(fx, 1);
 	assert_int_equal(tf_capture_pkt(c, 0)->ts_ns, 1700000000123456789LL);
 	tf_capture_free(c);
@@ -133,33 +139,20 @@ static void pcapng_time_overflow(void **state)
 	struct fx *fx = *state;
 	uint8_t b[128];
 	size_t n = frame(b, 1, 0);
-	FILE *f = create(fx);
 	tf_capture *c;
 
-	pcapng_shb(f);
-	pcapng_idb(f, DLT_EN10MB, 256, 0);
-	pcapng_epb(f, 1, b, (uint32_t)n, (uint32_t)n);
-	pcapng_epb(f, 1ULL << 62, b, (uint32_t)n, (uint32_t)n);
-	fclose(f);
+	pcapng_file(fx, 0, b, n, 2, (const uint64_t[]){ 1, 1ULL << 62 });
 	c = load(fx, -EINVAL);
 	assert_int_equal(tf_capture_count(c), 0);
 	assert_non_null(strstr(tf_capture_error(c), "frame 2: time"));
 	tf_capture_free(c);
 
 	/* 2^63 s and more: a negative time_t */
-	f = create(fx);
-	pcapng_shb(f);
-	pcapng_idb(f, DLT_EN10MB, 256, 0);
-	pcapng_epb(f, 1ULL << 63, b, (uint32_t)n, (uint32_t)n);
-	fclose(f);
+	pcapng_file(fx, 0, b, n, 1, (const uint64_t[]){ 1ULL << 63 });
 	c = load(fx, -EINVAL);
 	tf_capture_free(c);
 
-	f = create(fx);
-	pcapng_shb(f);
-	pcapng_idb(f, DLT_EN10MB, 256, 0);
-	pcapng_epb(f, 9223372035ULL, b, (uint32_t)n, (uint32_t)n);
-	fclose(f);
+	pcapng_file(fx, 0, b, n, 1, (const uint64_t[]){ 9223372035ULL });
 	c = load(fx, 1);
 	assert_int_equal(tf_capture_pkt(c, 0)->ts_ns, 9223372035000000000LL);
 	tf_capture_free(c);
@@ -267,24 +260,15 @@ static void save_past_2038(void **state)
 	struct fx *fx = *state;
 	uint8_t b[128];
 	size_t n = frame(b, 1, 0);
-	FILE *f = create(fx);
 	tf_capture *c, *d = NULL;
 
-	pcapng_shb(f);
-	pcapng_idb(f, DLT_EN10MB, 256, 0);
-	pcapng_epb(f, 1, b, (uint32_t)n, (uint32_t)n);
-	pcapng_epb(f, 1ULL << 31, b, (uint32_t)n, (uint32_t)n);
-	fclose(f);
+	pcapng_file(fx, 0, b, n, 2, (const uint64_t[]){ 1, 1ULL << 31 });
 	c = load(fx, 2);
 	assert_int_equal(tf_capture_save(c, fx->out), -EOVERFLOW);
 	assert_int_equal(access(fx->out, F_OK), -1);
 	tf_capture_free(c);
 
-	f = create(fx);
-	pcapng_shb(f);
-	pcapng_idb(f, DLT_EN10MB, 256, 9);
-	pcapng_epb(f, 2147483647999999999ULL, b, (uint32_t)n, (uint32_t)n);
-	fclose(f);
+	pcapng_file(fx, 9, b, n, 1, (const uint64_t[]){ 2147483647999999999ULL });
 	c = load(fx, 1);
 	assert_int_equal(tf_capture_save(c, fx->out), 0);
 	assert_int_equal(tf_capture_new_offline(&d), 0);

@@ -47,8 +47,9 @@ notok() {
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 # A recipe that hangs (a guest that stops answering) fails with what it
 # printed and the guest's log, instead of holding CI until its own limit.
+# An argv, not a function: it also goes after env or into a namespace.
 LIMIT=${TF_RECIPE_TIMEOUT_S:-900}   # a first run may download a kernel
-limit() { timeout -k 10 "$LIMIT" "$@"; }
+limit=(timeout -k 10 "$LIMIT")
 timed_out() { # timed_out STATUS VMDIR: the note and the guest's log, on a timeout
 	(($1 == 124 || $1 == 137)) || return 0
 	printf '\nrecipe timed out after %s s (TF_RECIPE_TIMEOUT_S); the guest log:\n' "$LIMIT"
@@ -113,7 +114,7 @@ want() { [[ " ${TF_RECIPES:-1 2 3 4 5} " == *" $1 "* ]]; }
 if ! want 1; then
 	ok "# SKIP not in TF_RECIPES"
 elif command -v meson >/dev/null && [[ -d $BUILD/meson-private ]]; then
-	out=$(cd "$SRC" && limit env "${common_env[@]}" XDG_CACHE_HOME="${XDG_CACHE_HOME:-$HOME/.cache}" \
+	out=$(cd "$SRC" && "${limit[@]}" env "${common_env[@]}" XDG_CACHE_HOME="${XDG_CACHE_HOME:-$HOME/.cache}" \
 		TF_VM_DIR="$TMP/vm-root" setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin \
 		"$TMP/docker-seccomp" -- meson test -C "$BUILD" --logbase vm-recipe --print-errorlogs -v "${CASES[@]}" 2>&1)
 	out+=$(timed_out $? "$TMP/vm-root")
@@ -124,7 +125,7 @@ fi
 
 # 2: an ordinary user + the filter, tcpfate run.
 if want 2; then
-	out=$(cd "$TMP" && limit setpriv --reuid="$uid" --regid="$gid" --clear-groups \
+	out=$(cd "$TMP" && "${limit[@]}" setpriv --reuid="$uid" --regid="$gid" --clear-groups \
 		env "${common_env[@]}" TF_VM_DIR="$TMP/vm" TF_CASEDIR="$TMP/cases" TF_ARTIFACTS="$TMP/art" \
 		"$TMP/docker-seccomp" -- "$BUILD/harness/tcpfate" run 2>&1)
 	out+=$(timed_out $? "$TMP/vm")
@@ -170,7 +171,7 @@ elif unshare -U true 2>/dev/null && command -v python3 >/dev/null; then
 	out=$(cd "$TMP" && in_userns sh -c 'echo 0 > /proc/sys/user/max_user_namespaces && exec "$@"' sh \
 		setpriv --reuid=1000 --regid=1000 --clear-groups \
 		env "${common_env[@]}" XDG_CACHE_HOME="$nscache" TF_VM_DIR="$TMP/ns/vm" \
-		TF_CASEDIR="$TMP/cases" TF_ARTIFACTS="$TMP/ns/art" timeout -k 10 "$LIMIT" "$BUILD/harness/tcpfate" run 2>&1)
+		TF_CASEDIR="$TMP/cases" TF_ARTIFACTS="$TMP/ns/art" "${limit[@]}" "$BUILD/harness/tcpfate" run 2>&1)
 	out+=$(timed_out $? "$TMP/ns/vm")
 	check "uid 1000 in a user namespace with user.max_user_namespaces=0: tcpfate run (${CASES[*]})" "$out"
 else
@@ -184,7 +185,7 @@ if want 4; then
 	mkdir -p "$TMP/conc"
 	pids=()
 	for c in "${CASES[@]}"; do
-		(cd "$TMP" && limit env "${common_env[@]}" XDG_CACHE_HOME="${XDG_CACHE_HOME:-$HOME/.cache}" \
+		(cd "$TMP" && "${limit[@]}" env "${common_env[@]}" XDG_CACHE_HOME="${XDG_CACHE_HOME:-$HOME/.cache}" \
 			TF_VM_DIR="$TMP/conc/vm" TF_ARTIFACTS="$TMP/conc/art" \
 			setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin \
 			"$TMP/docker-seccomp" -- "$BUILD/cases/$c" >"$TMP/conc/$c.out" 2>&1) &
@@ -217,7 +218,7 @@ if want 5 && ((${#CASES[@]} >= 2)); then
 	mkdir -p "$TMP/rb/bin"
 	ln -s "$BUILD/lib" "$TMP/rb/lib"   # the binaries' RUNPATH: $ORIGIN/../lib
 	rbrun() { # rbrun CASE: the binary at $TMP/rb/bin/case runs CASE in the guest
-		(cd "$TMP" && limit env "${common_env[@]}" XDG_CACHE_HOME="${XDG_CACHE_HOME:-$HOME/.cache}" \
+		(cd "$TMP" && "${limit[@]}" env "${common_env[@]}" XDG_CACHE_HOME="${XDG_CACHE_HOME:-$HOME/.cache}" \
 			TF_VM_DIR="$TMP/rb/vm" setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin \
 			"$TMP/docker-seccomp" -- "$TMP/rb/bin/case" --run "$1" 2>&1)
 	}
