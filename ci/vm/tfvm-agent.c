@@ -191,6 +191,16 @@ static void gjob_finish_if_done(struct gjob *j)
 	j->pid = 0;
 }
 
+/* The job's main process is reaped (by its pidfd's wake-up or by the
+ * orphan reaper, whichever came first): its status, then its X frame. */
+static void gjob_exited(struct gjob *j, int status)
+{
+	j->status = status;
+	j->exited = 1;
+	close(j->pidfd);
+	gjob_finish_if_done(j);
+}
+
 static void gjob_start(uint32_t id, char *data, uint32_t len)
 {
 	char *f[8192];
@@ -369,17 +379,23 @@ static int guest_main(const char *dev, const char *ready)
 				}
 			} else if (who[k].what == 2) {
 				int st;
-				if (waitpid(j->pid, &st, WNOHANG) == j->pid) {
-					j->status = st;
-					j->exited = 1;
-					close(j->pidfd);
-					gjob_finish_if_done(j);
-				}
+				if (waitpid(j->pid, &st, WNOHANG) == j->pid)
+					gjob_exited(j, st);
 			}
 		}
-		/* Orphans re-parented to us (we are PID 1): reap them. */
-		while (waitpid(-1, NULL, WNOHANG | __WALL) > 0)
-			;
+		/* Orphans re-parented to us (we are PID 1): reap them.  A job
+		 * that exited since the poll is reaped here too: its status is
+		 * the job's (dropped, its X frame was never sent and its caller
+		 * on the host waited forever: concurrent jobs, recipe 4). */
+		for (;;) {
+			int st;
+			pid_t p = waitpid(-1, &st, WNOHANG | __WALL);
+			if (p <= 0)
+				break;
+			for (int i = 0; i < MAXJOBS; i++)
+				if (gjobs[i].pid == p && !gjobs[i].exited)
+					gjob_exited(&gjobs[i], st);
+		}
 		if (pf[0].revents) {
 			if (!rbuf_fill(&in, chan)) {
 				/* The host went away: nothing to serve. */
