@@ -436,10 +436,28 @@ static void tw_reuse(world *w, long reuse_sysctl)
 	 * fresh one, and the range was never full. */
 	if (has_delay)
 		tf_must(tf_host_sysctl_set_int(w->client, "net.ipv4.tcp_tw_reuse_delay", 60000));
-	else
+	else {
+		/* Before 6.14 nothing holds reuse off but the second: filling
+		 * took more than one in a loaded TCG guest and connect() reused
+		 * an early TIME-WAIT port, so one port of the range was never
+		 * filled ("not a TIME_WAIT port" later, 6.1 and 6.12).  Fill with
+		 * reuse off, then back to the value under test. */
 		tf_note("kernel has no tcp_tw_reuse_delay: reuse once ktime_get_seconds() passes the "
 		        "TIME-WAIT socket's last timestamp second (1 s granularity)");
+		tf_must(tf_host_sysctl_set_int(w->client, "net.ipv4.tcp_tw_reuse", 0));
+	}
 	n = exhaust(w, tws, w->model.usable, &err);
+	if (!has_delay)
+		tf_must(tf_host_sysctl_set_int(w->client, "net.ipv4.tcp_tw_reuse", v));
+	unsigned distinct = 0;
+	for (unsigned i = 0; i < n; i++) {
+		bool seen = false;
+		for (unsigned j = 0; j < i; j++)
+			seen |= tws[j].port == tws[i].port;
+		distinct += !seen;
+	}
+	tf_expect_int("distinct ports among the TIME_WAIT sockets (none reused while filling)",
+	              (long)distinct, (long)n);
 	if (has_delay) {
 		/* then 100 ms keeps the case fast (the first thresholds may
 		 * be past already: those are taken without a refusal) */
