@@ -205,14 +205,20 @@ static void report_timer_sentinel(void)
 	 * due, on the CPU with the fewest — a lateness at a tick without one
 	 * is seen only from the next (evidence for a late timer the worst
 	 * does not explain) */
+	/* keepalive_*: the timers the kernel re-arms alone, one per bucket of
+	 * the wheel's level 1 per CPU; bucket_coverage as coverage, over
+	 * those buckets */
 	tf_diag("timer_sentinel", "{samples: %lld, worst_us: %lld, p50_us: %lld, p99_us: %lld, cpus: %u, "
-	        "coverage: %.3f}",
+	        "coverage: %.3f, keepalive_samples: %lld, keepalive_worst_us: %lld, "
+	        "bucket_coverage: %.3f}",
 	        (long long)st.samples, (long long)worst_us, (long long)(st.p50_ns / 1000),
 	        (long long)((st.p99_ns + 999) / 1000), tf_timer_sentinel_workers(tf_runner.timers),
-	        tf_timer_sentinel_coverage(tf_runner.timers, cur.start_mono_ns));
-	tf_diag("timer_allowance_us", "%lld  # delayed-ACK timers of the sentinel's own netns since "
-	        "this case built its topology, late past their tick (kernel stamps): the worst beyond slack_us, "
-	        "added to the high edge of kernel-timer checks (timer_late_ms)%s%s",
+	        tf_timer_sentinel_coverage(tf_runner.timers, cur.start_mono_ns),
+	        (long long)st.ka_samples, (long long)((st.ka_worst_ns + 999) / 1000),
+	        tf_timer_sentinel_bucket_coverage(tf_runner.timers, cur.start_mono_ns));
+	tf_diag("timer_allowance_us", "%lld  # timers of the sentinel's own netns (delayed ACKs, "
+	        "keepalives) since this case built its topology, late past their tick (kernel stamps): the "
+	        "worst beyond slack_us, added to the high edge of kernel-timer checks (timer_late_ms)%s%s",
 	        (long long)(worst_us > s ? worst_us - s : 0), cur.timer_used ? "" : "; none here",
 	        cur.timer_stale ? "; its samples lagged once by 200 ms" : "");
 }

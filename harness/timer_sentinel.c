@@ -46,6 +46,9 @@
 #define TS_LOST_NS 2000000000LL  /* no ACK seen: a packet the capture dropped */
 #define TS_GUARD_NS 100000    /* a byte sent this close before a tick may
                                * arrive in the next jiffy: not counted */
+#define KA_CONNS 64           /* keepalive timers per CPU at most: one per
+                               * bucket of their period */
+#define KA_CALIB 48           /* probes that fix the buckets' phase */
 
 struct ts_sample {
 	int64_t t_ns;      /* CLOCK_MONOTONIC of the ACK */
@@ -61,7 +64,7 @@ struct ts_ring {
 
 /* The page every reader maps: anonymous for a private sentinel, a file in
  * the user's admission directory for a shared one. */
-#define TS_MAGIC (0x74667473u ^ (uint32_t)sizeof(struct ts_ring))   /* "tfts" */
+#define TS_MAGIC (0x74667474u ^ (uint32_t)sizeof(struct ts_page))   /* "tftt" */
 struct ts_page {
 	uint32_t magic;    /* TS_MAGIC once initialised: the layout's */
 	char why[256];     /* written once by the sentinel when it gives up */
@@ -70,6 +73,11 @@ struct ts_page {
 	unsigned hz, n_workers;
 	int64_t spacing_ns;  /* between a worker's timers: period / connections */
 	struct ts_ring ring[TS_WORKERS];
+	/* keepalive timers, one ring per CPU (ka_main()): 0 slots until they
+	 * have a phase */
+	unsigned ka_slots;
+	int64_t ka_gran_ns;  /* between the buckets they fire in */
+	struct ts_ring ka[TS_WORKERS];
 };
 
 /* A reader's handle on the page. */
@@ -155,10 +163,22 @@ static int64_t fit_phase(int64_t *res, size_t n, int64_t tick)
 	return res[best];
 }
 
+/* One sample on a ring of which the caller is the only writer; readers
+ * waiting on the page's counter wake. */
+static void ring_put(struct ts_page *s, struct ts_ring *r, int64_t t_ns, int64_t late_ns)
+{
+	uint64_t h = r->head;
+
+	r->s[h % TS_RING] = (struct ts_sample){ .t_ns = t_ns, .late_ns = late_ns };
+	__atomic_store_n(&r->head, h + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->last_ns, t_ns, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&s->seq, 1, __ATOMIC_RELEASE);
+	syscall(SYS_futex, &s->seq, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
 static void publish(struct worker *w, int64_t tx, int64_t ack, unsigned ticks)
 {
 	int64_t pos = mod_tick(tx - w->phase_ns, w->tick_ns), late;
-	uint64_t h;
 
 	if (pos > w->tick_ns - TS_GUARD_NS) {
 		__atomic_add_fetch(&w->ring->ambiguous, 1, __ATOMIC_RELAXED);
@@ -172,12 +192,7 @@ static void publish(struct worker *w, int64_t tx, int64_t ack, unsigned ticks)
 		__atomic_add_fetch(&w->ring->early, 1, __ATOMIC_RELAXED);
 		return;
 	}
-	h = w->ring->head;
-	w->ring->s[h % TS_RING] = (struct ts_sample){ .t_ns = ack, .late_ns = late };
-	__atomic_store_n(&w->ring->head, h + 1, __ATOMIC_RELEASE);
-	__atomic_store_n(&w->ring->last_ns, ack, __ATOMIC_RELEASE);
-	__atomic_add_fetch(&w->s->seq, 1, __ATOMIC_RELEASE);
-	syscall(SYS_futex, &w->s->seq, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+	ring_put(w->s, w->ring, ack, late);
 }
 
 static void sample(struct worker *w, struct conn *c)
@@ -441,6 +456,393 @@ static _Noreturn void worker_loop(struct ts_page *s, unsigned idx, int cpu)
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* Keepalive timers: the kernel re-arms them, no write of ours needed.
+ *
+ * The delayed-ACK samples above need a worker to write on time: starved
+ * by the load, it writes late or not at all, and the ticks it missed go
+ * unmeasured (coverage 0.54-0.78 beside ci/test's programs, issue 10).
+ * A keepalive timer with TCP_KEEPIDLE = TCP_KEEPINTVL = 1 s to a live
+ * peer probes, re-arms itself in its callback and probes again a bucket
+ * of the wheel later (tf_model_keepalive_answered_next()), for as long as
+ * the connection lives: no user space between two firings.  It sits on
+ * the level a retransmission timer of 250 ms to 2 s uses, the level every
+ * late timer of the flake class was on, and fires where the wheel checks
+ * that level (jiffies a multiple of its granularity).  One connection per
+ * bucket of the period, per CPU, covers every such bucket of every CPU;
+ * a packet socket per CPU (SKF_AD_CPU: the CPU that sent the probe, in
+ * the timer's softirq) stamps the probes.  This process only reads the
+ * stamps, late or not: a sample is the probe's stamp minus the bucket the
+ * wheel was due to fire it in, from the previous probe's jiffy. */
+
+struct ka_conn {
+	int tx;
+	uint16_t port;      /* tx's */
+	bool armed;
+	int64_t prev_j;     /* jiffy of its last probe on our grid, -1: none */
+	bool prev_edge;     /* stamped just after that jiffy's tick */
+	unsigned slot;      /* the CPU (slot) of its last probe */
+	int64_t next_j;     /* the bucket due next, -1: not known */
+	int64_t seen_ns;    /* its last probe (or re-arm) */
+	int64_t moved_ns;   /* its last re-arm: a probe before is the old timer's */
+};
+
+struct ka {
+	struct ts_page *s;
+	unsigned hz, n_slots;
+	int64_t tick_ns, gran_ns;
+	bool have_phase;
+	int64_t phase_ns;         /* a bucket's boundary: on-time probes land here */
+	int64_t res[KA_CALIB];    /* probe stamps mod gran_ns, for the fit */
+	size_t n_res;
+	int64_t off_ns, off_at;   /* CLOCK_REALTIME - CLOCK_MONOTONIC, when read */
+	int64_t early, ambiguous;
+	size_t n, per;            /* connections; buckets in a period */
+	int64_t period_j, gran_j;
+	const int *cpus;
+	struct ka_conn *move;     /* to re-arm at move_ns on CPU slot move_slot */
+	unsigned move_slot;
+	int64_t move_ns;
+	struct ka_conn c[TS_WORKERS * KA_CONNS];
+};
+
+/* The clocks' offset from the tightest of 8 reads, read again each second:
+ * one read preempted between its clocks is off by half the preemption. */
+static int64_t ka_to_mono(struct ka *k, int64_t real_ns)
+{
+	int64_t now = tf_mono_ns();
+
+	if (!k->off_at || now - k->off_at > 1000000000) {
+		int64_t best = INT64_MAX;
+		for (int i = 0; i < 8; i++) {
+			int64_t r0 = tf_now_ns(), m = tf_mono_ns(), r1 = tf_now_ns();
+			if (r1 - r0 < best) {
+				best = r1 - r0;
+				k->off_ns = (r0 + r1) / 2 - m;
+			}
+		}
+		k->off_at = now;
+	}
+	return real_ns - k->off_ns;
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+static void pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof set, &set);
+}
+
+/* A probe of connection c, stamped t (CLOCK_MONOTONIC), sent by CPU slot. */
+static void ka_probe(struct ka *k, struct ka_conn *c, unsigned slot, int64_t t)
+{
+	int64_t j, due, alt;
+
+	if (t < c->moved_ns)
+		return;
+	if (!k->have_phase) {
+		k->res[k->n_res++] = mod_tick(t, k->gran_ns);
+		if (k->n_res < KA_CALIB)
+			return;
+		/* on-time probes a little after a bucket's boundary, late
+		 * ones anywhere after it */
+		k->phase_ns = fit_phase(k->res, k->n_res, k->gran_ns);
+		k->have_phase = true;
+		__atomic_store_n(&k->s->ka_gran_ns, k->gran_ns, __ATOMIC_RELEASE);
+		__atomic_store_n(&k->s->ka_slots, k->n_slots, __ATOMIC_RELEASE);
+		return;
+	}
+	j = floor_div(t - k->phase_ns, k->tick_ns);
+	if (c->prev_j >= 0 && j > c->prev_j &&
+	    tf_model_keepalive_answered_next(k->hz, 1, 1, c->prev_j, &due) == 0) {
+		int64_t late = t - (k->phase_ns + due * k->tick_ns);
+		/* a previous probe stamped just after a tick may have been
+		 * sent in the jiffy before: if that moves the bucket, the
+		 * sample says nothing */
+		bool edge = c->prev_edge && c->prev_j > 0 &&
+		            tf_model_keepalive_answered_next(k->hz, 1, 1, c->prev_j - 1, &alt) == 0 &&
+		            alt != due;
+		if (edge)
+			k->ambiguous++;
+		else if (late < -k->tick_ns / 2)
+			k->early++;   /* off the grid: a phase fit gone wrong */
+		else
+			ring_put(k->s, &k->s->ka[slot], t, late);
+	}
+	c->prev_j = j;
+	c->prev_edge = mod_tick(t - k->phase_ns, k->tick_ns) < TS_GUARD_NS;
+	c->slot = slot;
+	c->seen_ns = t;
+	if (tf_model_keepalive_answered_next(k->hz, 1, 1, j, &c->next_j) < 0)
+		c->next_j = -1;
+}
+
+/* Keep a timer in every bucket of every CPU.  A timer fired late enough
+ * to land in the next bucket stays there, and one expired by another CPU
+ * (an idle CPU's timers, kernel/time/timer_migration.c) re-arms on that
+ * CPU: after a while a CPU has two in one bucket and none in another.
+ * One such duplicate is re-armed, on the CPU that lacks one, at the jiffy
+ * from which the wheel fires it in the missing bucket.  The sampling does
+ * not depend on this: only how soon a lost bucket is covered again. */
+static void ka_tend(struct ka *k, int64_t now)
+{
+	static int16_t owner[TS_WORKERS][KA_CONNS];
+	struct ka_conn *dup = NULL;
+	int64_t idle_j = k->hz, first = -1, last = -1;
+
+	if (!k->have_phase || k->move)
+		return;
+	memset(owner, 0xff, sizeof owner);
+	for (size_t i = 0; i < k->n; i++) {
+		struct ka_conn *c = &k->c[i];
+		if (!c->armed || c->next_j < 0 || now - c->seen_ns > 2 * k->period_j * k->tick_ns)
+			continue;
+		size_t b = (size_t)(c->next_j / k->gran_j) % k->per;
+		if (owner[c->slot][b] < 0)
+			owner[c->slot][b] = (int16_t)i;
+		else if (!dup)
+			dup = c;
+	}
+	if (!dup)
+		return;
+	int64_t now_j = floor_div(now - k->phase_ns, k->tick_ns);
+	for (unsigned sl = 0; sl < k->n_slots; sl++)
+		for (size_t b = 0; b < k->per; b++) {
+			if (owner[sl][b] >= 0)
+				continue;
+			/* the first bucket of class b that can still be armed
+			 * for, 2 ms from now */
+			int64_t bj = (now_j + idle_j) / k->gran_j * k->gran_j;
+			while ((size_t)(bj / k->gran_j) % k->per != b)
+				bj += k->gran_j;
+			for (;; bj += k->period_j) {
+				first = last = -1;
+				for (int64_t ja = bj - idle_j - 2 * k->gran_j; ja <= bj; ja++)
+					if (ja >= 0 && tf_model_wheel_fire(k->hz, ja, (uint64_t)idle_j, false) == bj) {
+						if (first < 0)
+							first = ja;
+						last = ja;
+					}
+				if (first < 0)
+					return;
+				/* the middle of the jiffies that fire there */
+				k->move_ns = k->phase_ns + (first + last) * k->tick_ns / 2 + k->tick_ns / 2;
+				if (k->move_ns > now + 2000000)
+					break;
+			}
+			k->move = dup;
+			k->move_slot = sl;
+			dup->next_j = bj;
+			return;
+		}
+}
+
+/* Re-arm it from its CPU: keepalive off, then on (tcp_set_keepalive()). */
+static void ka_move(struct ka *k, int64_t now)
+{
+	struct ka_conn *c = k->move;
+	int off = 0, on = 1;
+	cpu_set_t all;
+
+	k->move = NULL;
+	if (now > k->move_ns + k->tick_ns) {   /* woke too late: next time */
+		c->next_j = -1;
+		return;
+	}
+	pin(k->cpus[k->move_slot]);
+	if (setsockopt(c->tx, SOL_SOCKET, SO_KEEPALIVE, &off, sizeof off) < 0 ||
+	    setsockopt(c->tx, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on) < 0)
+		c->armed = false;
+	CPU_ZERO(&all);
+	for (unsigned i = 0; i < k->n_slots; i++)
+		CPU_SET(k->cpus[i], &all);
+	sched_setaffinity(0, sizeof all, &all);
+	c->prev_j = -1;   /* its next probe follows a re-arm, not a probe */
+	c->slot = k->move_slot;
+	c->seen_ns = c->moved_ns = tf_mono_ns();
+}
+
+/* Each connection's outgoing segments, from one CPU's packet socket. */
+static void ka_read(struct ka *k, int pk, unsigned slot)
+{
+	for (;;) {
+		unsigned char b[128];
+		char ctrl[256];
+		struct iovec iov = { b, sizeof b };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl,
+		                    .msg_controllen = sizeof ctrl };
+		ssize_t n = recvmsg(pk, &m, MSG_DONTWAIT);
+		int64_t ts = -1;
+
+		if (n < 0)
+			break;
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm))
+			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+				struct timespec tv;
+				memcpy(&tv, CMSG_DATA(cm), sizeof tv);
+				ts = (int64_t)tv.tv_sec * 1000000000 + tv.tv_nsec;
+			}
+		size_t ihl = (size_t)(b[0] & 15) * 4;
+		if (ts <= 0 || n < 40 || (b[0] >> 4) != 4 || (size_t)n < ihl + 20)
+			continue;
+		const unsigned char *t = b + ihl;
+		uint16_t sport = (uint16_t)(t[0] << 8 | t[1]);
+		long len = (long)(b[2] << 8 | b[3]) - (long)ihl - (long)(t[12] >> 4) * 4;
+		/* a probe: no data, ACK alone (tcp_xmit_probe_skb()) */
+		if (len != 0 || (t[13] & 0x17) != 0x10)
+			continue;
+		for (size_t i = 0; i < k->n; i++)
+			if (k->c[i].port == sport && k->c[i].armed) {
+				ka_probe(k, &k->c[i], slot, ka_to_mono(k, ts));
+				break;
+			}
+	}
+}
+
+/* Outgoing segments to port `to` sent by `cpu`: the probes, stamped in
+ * the timer's softirq (dev_queue_xmit_nit() on lo). */
+static int ka_capture_open(uint16_t to, int cpu)
+{
+	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
+	                          .sll_ifindex = (int)if_nametoindex("lo") };
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 0, 8),
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9),                 /* IPv4 protocol */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 0, 6),
+		BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),                /* X = IP header length */
+		BPF_STMT(BPF_LD | BPF_H | BPF_IND, 2),                 /* destination port */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, to, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_CPU)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)cpu, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 128),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog prog = { .len = TF_ARRAY_SIZE(f), .filter = f };
+	int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ALL)), one = 1;
+
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) < 0 ||
+	    bind(fd, (struct sockaddr *)&ll, sizeof ll) < 0) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static _Noreturn void ka_main(struct ts_page *s, const int *cpus, unsigned n_cpus)
+{
+	static struct ka k;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) }, me;
+	socklen_t al = sizeof a;
+	struct pollfd p[TS_WORKERS];
+	int64_t period_j, t0;
+	size_t per;
+	int l, one = 1, cnt = 127;
+
+	k.s = s;
+	k.cpus = cpus;
+	k.hz = s->hz;
+	k.tick_ns = (1000000000 + s->hz / 2) / s->hz;
+	k.n_slots = cpus[0] < 0 ? 0 : n_cpus;
+	if (!k.n_slots)
+		_exit(0);   /* no CPU to pin to: no per-CPU samples */
+	/* from a bucket's boundary, the next probe is one period later;
+	 * buckets are gran jiffies apart */
+	if (tf_model_keepalive_answered_next(k.hz, 1, 1, 0, &period_j) < 0)
+		_exit(0);
+	uint64_t gran = tf_model_wheel_gran(k.hz, (uint64_t)k.hz - 1);
+	k.gran_ns = (int64_t)gran * k.tick_ns;
+	per = (size_t)(period_j / (int64_t)gran);
+	if (per > KA_CONNS || per * gran != (uint64_t)period_j)
+		_exit(0);   /* not a whole number of buckets: not this wheel */
+	k.per = per;
+	k.period_j = period_j;
+	k.gran_j = (int64_t)gran;
+	l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof a) < 0 || listen(l, 128) < 0 ||
+	    getsockname(l, (struct sockaddr *)&a, &al) < 0)
+		_exit(0);
+	for (size_t i = 0; i < per * k.n_slots; i++) {
+		struct ka_conn *c = &k.c[k.n++];
+		socklen_t ml = sizeof me;
+		int idle = 1, rx;
+
+		c->prev_j = c->next_j = -1;
+		c->tx = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (c->tx < 0 || connect(c->tx, (struct sockaddr *)&a, sizeof a) < 0 ||
+		    (rx = accept4(l, NULL, NULL, SOCK_CLOEXEC)) < 0 ||
+		    setsockopt(c->tx, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle) < 0 ||
+		    setsockopt(c->tx, IPPROTO_TCP, TCP_KEEPINTVL, &idle, sizeof idle) < 0 ||
+		    setsockopt(c->tx, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt) < 0 ||
+		    getsockname(c->tx, (struct sockaddr *)&me, &ml) < 0)
+			_exit(0);
+		c->port = ntohs(me.sin_port);
+		(void)rx;   /* the peer: kept open, it answers in the kernel */
+	}
+	for (unsigned i = 0; i < k.n_slots; i++) {
+		p[i].fd = ka_capture_open(ntohs(a.sin_port), cpus[i]);
+		p[i].events = POLLIN;
+		if (p[i].fd < 0)
+			_exit(0);
+	}
+	/* Arm one connection per CPU every bucket, over one period: each
+	 * CPU gets a timer in every bucket (the timer goes on the CPU that
+	 * arms it, and re-arms there from its callback).  Late arming only
+	 * leaves a bucket twice covered and another not. */
+	t0 = tf_mono_ns();
+	for (size_t b = 0; b < per; b++) {
+		int64_t at = t0 + (int64_t)b * k.gran_ns;
+		while (tf_mono_ns() < at) {   /* pacing the spread: no event to wait for */
+			int ms = (int)((at - tf_mono_ns()) / 1000000);
+			if (poll(p, k.n_slots, ms > 0 ? ms : 0) > 0)
+				for (unsigned i = 0; i < k.n_slots; i++)
+					if (p[i].revents & POLLIN)
+						ka_read(&k, p[i].fd, i);
+		}
+		for (unsigned i = 0; i < k.n_slots; i++) {
+			struct ka_conn *c = &k.c[i * per + b];
+			pin(cpus[i]);
+			if (setsockopt(c->tx, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one) == 0)
+				c->armed = true;
+		}
+	}
+	cpu_set_t all;
+	CPU_ZERO(&all);
+	for (unsigned i = 0; i < k.n_slots; i++)
+		CPU_SET(cpus[i], &all);
+	sched_setaffinity(0, sizeof all, &all);   /* reading the stamps: any CPU */
+	for (int64_t tend = tf_mono_ns();;) {
+		int64_t now = tf_mono_ns(), wake = k.move ? k.move_ns : tend;
+		struct timespec to = { 0, 0 };
+
+		if (wake > now)
+			to = (struct timespec){ (wake - now) / 1000000000, (wake - now) % 1000000000 };
+		if (ppoll(p, k.n_slots, &to, NULL) < 0 && errno != EINTR)
+			_exit(0);
+		for (unsigned i = 0; i < k.n_slots; i++)
+			if (p[i].revents & POLLIN)
+				ka_read(&k, p[i].fd, i);
+		now = tf_mono_ns();
+		if (k.move && now >= k.move_ns)
+			ka_move(&k, now);
+		if (now >= tend) {
+			ka_tend(&k, now);
+			tend = now + 100000000;   /* 100 ms */
+		}
+	}
+}
+
 /* Its own network namespace with lo up (never the host's), one worker per
  * CPU.  Shared (users_fd >= 0): every worker is a child and this process
  * waits until no reader holds timers.users, then leaves with its workers. */
@@ -465,6 +867,13 @@ static _Noreturn void sentinel_main(struct ts_page *s, int alive_fd, int users_f
 	if (n == 0)
 		cpus[n++] = -1;
 	__atomic_store_n(&s->n_workers, n, __ATOMIC_RELEASE);
+	{
+		pid_t self = getpid(), pid = fork();
+		if (pid == 0) {
+			tf_helper_detach(self);
+			ka_main(s, cpus, n);
+		}
+	}
 	for (unsigned i = users_fd >= 0 ? 0 : 1; i < n; i++) {
 		pid_t self = getpid(), pid = fork();
 		if (pid == 0) {
@@ -699,14 +1108,14 @@ int tf_timer_sentinel_share(unsigned hz, const char *dir, tf_timer_sentinel **re
 
 void tf_timer_sentinel_stats(const tf_timer_sentinel *s, int64_t since_ns, tf_timer_stats *st)
 {
-	static int64_t v[TS_WORKERS * TS_RING];
+	static int64_t v[2 * TS_WORKERS * TS_RING];
 	size_t n = 0;
 
 	*st = (tf_timer_stats){ .last_ns = -1 };
 	if (!s)
 		return;
-	for (unsigned k = 0; k < TS_WORKERS; k++) {
-		const struct ts_ring *r = &s->p->ring[k];
+	for (unsigned k = 0; k < 2 * TS_WORKERS; k++) {
+		const struct ts_ring *r = k < TS_WORKERS ? &s->p->ring[k] : &s->p->ka[k - TS_WORKERS];
 		uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
 
 		for (uint64_t i = head; i > 0 && head - i < TS_RING; i--) {
@@ -715,6 +1124,11 @@ void tf_timer_sentinel_stats(const tf_timer_sentinel *s, int64_t since_ns, tf_ti
 				break;
 			if (x.t_ns > st->last_ns)
 				st->last_ns = x.t_ns;
+			if (k >= TS_WORKERS) {
+				st->ka_samples++;
+				if (x.late_ns > st->ka_worst_ns)
+					st->ka_worst_ns = x.late_ns;
+			}
 			v[n++] = x.late_ns;
 		}
 	}
@@ -736,9 +1150,15 @@ bool tf_timer_sentinel_wait(const tf_timer_sentinel *s, int64_t at_ns, int64_t t
 		unsigned fresh = 0, n = __atomic_load_n(&s->p->n_workers, __ATOMIC_ACQUIRE);
 		int64_t left = deadline - tf_mono_ns();
 
+		unsigned ka = __atomic_load_n(&s->p->ka_slots, __ATOMIC_ACQUIRE);
+		int64_t ka_at = at_ns - 2 * __atomic_load_n(&s->p->ka_gran_ns, __ATOMIC_ACQUIRE);
+
 		for (unsigned k = 0; k < n && k < TS_WORKERS; k++)
 			fresh += __atomic_load_n(&s->p->ring[k].last_ns, __ATOMIC_ACQUIRE) >= at_ns;
-		if (n && fresh == n)
+		/* a keepalive sample is due every bucket (two of slack) */
+		for (unsigned k = 0; k < ka && k < TS_WORKERS; k++)
+			fresh += __atomic_load_n(&s->p->ka[k].last_ns, __ATOMIC_ACQUIRE) >= ka_at;
+		if (n && fresh == n + (ka < TS_WORKERS ? ka : TS_WORKERS))
 			return true;
 		if (left <= 0)
 			return false;
@@ -756,21 +1176,21 @@ const char *tf_timer_sentinel_why(const tf_timer_sentinel *s)
 	return __atomic_load_n(&s->p->failed, __ATOMIC_ACQUIRE) ? s->p->why : "";
 }
 
-double tf_timer_sentinel_coverage(const tf_timer_sentinel *s, int64_t since_ns)
+/* The share of the steps of `step` ns since since_ns with a sample due,
+ * on the ring of rings[0..n) with the fewest. */
+static double rings_coverage(const struct ts_ring *rings, unsigned n, int64_t step, int64_t since_ns)
 {
 	static unsigned char seen[1 << 20];
 	double worst = 1.0;
 
-	if (!s || !s->p->hz)
-		return 0.0;
-	int64_t tick = 1000000000LL / s->p->hz, now = tf_mono_ns();
+	int64_t tick = step, now = tf_mono_ns();
 	int64_t n_ticks = (now - since_ns) / tick;
-	if (n_ticks <= 0)
+	if (n_ticks <= 0 || n == 0)
 		return 0.0;
 	if (n_ticks > (int64_t)sizeof seen)
 		n_ticks = sizeof seen;
-	for (unsigned k = 0; k < __atomic_load_n(&s->p->n_workers, __ATOMIC_ACQUIRE) && k < TS_WORKERS; k++) {
-		const struct ts_ring *r = &s->p->ring[k];
+	for (unsigned k = 0; k < n && k < TS_WORKERS; k++) {
+		const struct ts_ring *r = &rings[k];
 		uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
 		int64_t hit = 0;
 
@@ -790,6 +1210,23 @@ double tf_timer_sentinel_coverage(const tf_timer_sentinel *s, int64_t since_ns)
 			worst = (double)hit / (double)n_ticks;
 	}
 	return worst;
+}
+
+double tf_timer_sentinel_coverage(const tf_timer_sentinel *s, int64_t since_ns)
+{
+	if (!s || !s->p->hz)
+		return 0.0;
+	return rings_coverage(s->p->ring, __atomic_load_n(&s->p->n_workers, __ATOMIC_ACQUIRE),
+	                      1000000000LL / s->p->hz, since_ns);
+}
+
+double tf_timer_sentinel_bucket_coverage(const tf_timer_sentinel *s, int64_t since_ns)
+{
+	int64_t gran = s ? __atomic_load_n(&s->p->ka_gran_ns, __ATOMIC_ACQUIRE) : 0;
+
+	if (!s || !gran)
+		return 0.0;
+	return rings_coverage(s->p->ka, __atomic_load_n(&s->p->ka_slots, __ATOMIC_ACQUIRE), gran, since_ns);
 }
 
 int64_t tf_timer_sentinel_spacing_ns(const tf_timer_sentinel *s)

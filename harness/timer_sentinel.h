@@ -13,6 +13,10 @@
  * writes: past the quick-ack credits, each byte is acknowledged by the
  * receiver's delayed-ACK timer (tcp_send_delayed_ack(), the delay from
  * lib's tf_model_delack(), fired by the wheel at the tick after its expiry).
+ * Beside them, keepalive timers that the kernel re-arms by itself (a probe
+ * every second to a live peer, one per bucket of the wheel per CPU) need
+ * no write of ours, so a starved worker does not leave them unmeasured
+ * (ka_main()).
  * A packet socket on lo stamps the byte and its ACK where a case's capture
  * stamps its packets (dev_queue_xmit_nit(): the ACK's, in the timer's
  * softirq).  (SO_TIMESTAMPING's SCM_TSTAMP_ACK would stamp the ACK's
@@ -41,8 +45,10 @@ typedef struct tf_timer_sentinel tf_timer_sentinel;
 int tf_timer_sentinel_start(unsigned hz, tf_timer_sentinel **ret);
 
 typedef struct tf_timer_stats {
-	int64_t samples;         /* delayed-ACK timers measured in the interval */
+	int64_t samples;         /* timers measured in the interval: both kinds */
 	int64_t worst_ns;        /* their worst lateness (0 when none was late) */
+	int64_t ka_samples;      /* of which keepalive timers (bucket boundaries) */
+	int64_t ka_worst_ns;     /* and their worst */
 	int64_t p50_ns, p99_ns;
 	int64_t last_ns;         /* CLOCK_MONOTONIC of the newest sample, or -1 */
 } tf_timer_stats;
@@ -62,6 +68,10 @@ int64_t tf_timer_sentinel_spacing_ns(const tf_timer_sentinel *s);
  * worker (CPU) that covers the fewest: a stall that starts at a tick
  * without one is seen from the next. */
 double tf_timer_sentinel_coverage(const tf_timer_sentinel *s, int64_t since_ns);
+/* The same for the keepalive timers, over the wheel's buckets where a
+ * 250 ms - 2 s timer fires (every 8 ticks at HZ=250), on the CPU with
+ * the fewest; 0 while they have no phase yet. */
+double tf_timer_sentinel_bucket_coverage(const tf_timer_sentinel *s, int64_t since_ns);
 /* Workers (CPUs) measuring; the samples it dropped, by reason. */
 unsigned tf_timer_sentinel_workers(const tf_timer_sentinel *s);
 void tf_timer_sentinel_dropped(const tf_timer_sentinel *s, int64_t *immediate, int64_t *ambiguous,

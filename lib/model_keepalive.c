@@ -103,6 +103,26 @@ int tf_model_keepalive_answered_band(unsigned hz, uint32_t idle_s, uint32_t intv
 	return 0;
 }
 
+/* tcp_keepalive_timer() after a probe at jiffy j re-arms for
+ * keepalive_intvl_when() from its callback; at that expiry the answer (in
+ * j) is fire - j old: at least keepalive_time, a probe; less, the timer is
+ * re-armed from that callback for the rest (keepalive_time - elapsed) and
+ * probes then (elapsed is then >= keepalive_time). */
+int tf_model_keepalive_answered_next(unsigned hz, uint32_t idle_s, uint32_t intvl_s, int64_t j,
+                                     int64_t *next)
+{
+	uint64_t idle_j = (uint64_t)idle_s * hz, intvl_j = (uint64_t)intvl_s * hz;
+	int64_t fire;
+
+	if (!next || hz < 100 || hz > 1000 || !idle_s || !intvl_s || j < 0)
+		return -EINVAL;
+	fire = tfm_wheel_fire(hz, j, intvl_j, true);
+	if ((uint64_t)(fire - j) < idle_j)
+		fire = tfm_wheel_fire(hz, fire, idle_j - (uint64_t)(fire - j), true);
+	*next = fire;
+	return 0;
+}
+
 /* Probe 1 in the schedule's first band (plus the answer's round trip, under
  * a jiffy), each next one tf_model_keepalive_answered_band() after the
  * previous answer. */

@@ -110,6 +110,13 @@ int64_t tfm_wheel_fire(unsigned hz, int64_t j, uint64_t d, bool from_tick)
 	return ((j + (int64_t)d) / gran + 1) * gran;
 }
 
+int64_t tf_model_wheel_fire(unsigned hz, int64_t j, uint64_t d, bool from_tick)
+{
+	if (hz < 100 || hz > 1000 || j < 0)
+		return -1;
+	return tfm_wheel_fire(hz, j, d, from_tick);
+}
+
 int tf_model_band(unsigned hz, uint64_t timer_jiffies, bool from_tick, tf_band *ret)
 {
 	struct band b;

@@ -216,6 +216,10 @@ int64_t tf_model_default_slack_us(unsigned hz);
 /* Granularity, in jiffies, of the wheel level a timer armed for
  * `timer_jiffies` lands on: 1, 8, 64, 512 ... */
 unsigned tf_model_wheel_gran(unsigned hz, uint64_t timer_jiffies);
+/* On the absolute jiffy grid: the jiffy at which a timer armed at jiffy j
+ * (>= 0) for d jiffies fires, from a timer callback (from_tick) or not;
+ * -1 for a bad hz or j. */
+int64_t tf_model_wheel_fire(unsigned hz, int64_t j, uint64_t d, bool from_tick);
 /* When a timer armed for `timer_jiffies` fires, in µs after arming:
  * [d, d + gran] jiffies when armed at an arbitrary point inside a jiffy
  * (a syscall, a softirq), [d + 1, d + gran] when armed from a timer
@@ -257,6 +261,14 @@ int tf_model_keepalive_answered_band(unsigned hz, uint32_t idle_s, uint32_t intv
  * when the window's edge falls inside a band). */
 int tf_model_keepalive_answered_count(const tf_model *m, int64_t window_us, unsigned *sure,
                                       unsigned *maybe);
+/* The same live peer on the absolute jiffy grid (bucket boundaries are
+ * multiples of the wheel's granularity): the jiffy of the probe after the
+ * one tcp_keepalive_timer() sent in its callback at jiffy j, the answer
+ * within j.  intvl >= idle too: the expiry after a probe finds the socket
+ * idle for keepalive_time and probes again (1 s and 1 s at HZ=250: j + 256
+ * from a j on a level-1 boundary).  -EINVAL for a zero time or j < 0. */
+int tf_model_keepalive_answered_next(unsigned hz, uint32_t idle_s, uint32_t intvl_s, int64_t j,
+                                     int64_t *next);
 
 size_t tf_schedule_count(const tf_schedule *s);
 const tf_sched_event *tf_schedule_event(const tf_schedule *s, size_t i); /* NULL past the end */

@@ -2,7 +2,8 @@
 /*
  * timer-probe [SECONDS [EVERY]]: run the timer sentinel alone and print,
  * every EVERY seconds, the lateness of the delayed-ACK timers it measured
- * in that interval (p50, p99, worst, µs), then the whole run's.  Exit 77
+ * in that interval (p50, p99, worst, µs), and of its keepalive timers,
+ * then the whole run's.  Exit 77
  * when it cannot run here (no network namespace).  A tool to validate the
  * sentinel (timer_sentinel.h), and its unit test with SECONDS small.
  */
@@ -33,7 +34,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	t0 = last = tf_mono_ns();
-	printf("# HZ %u\n# interval   samples  p50_us  p99_us  worst_us\n", hz);
+	printf("# HZ %u\n# interval   samples  p50_us  p99_us  worst_us  keepalive: samples  worst_us\n", hz);
 	for (long i = 1; i * every <= secs; i++) {
 		int64_t until = t0 + i * every * 1000000000LL;
 		while (tf_mono_ns() < until)   /* a tool's pacing, not a synchronisation */
@@ -44,9 +45,10 @@ int main(int argc, char **argv)
 			return 77;
 		}
 		tf_timer_sentinel_stats(s, last, &st);
-		printf("%6ld s   %8lld  %6lld  %6lld  %8lld\n", i * every, (long long)st.samples,
-		       (long long)st.p50_ns / 1000, (long long)st.p99_ns / 1000,
-		       (long long)(st.worst_ns + 999) / 1000);
+		printf("%6ld s   %8lld  %6lld  %6lld  %8lld  %18lld  %8lld\n", i * every,
+		       (long long)st.samples, (long long)st.p50_ns / 1000, (long long)st.p99_ns / 1000,
+		       (long long)(st.worst_ns + 999) / 1000, (long long)st.ka_samples,
+		       (long long)(st.ka_worst_ns + 999) / 1000);
 		fflush(stdout);
 		last = until;
 	}
@@ -63,9 +65,19 @@ int main(int argc, char **argv)
 	printf("# one timer due every %.3f ms per worker (a tick is %.3f ms); ticks with one due: "
 	       "%.1f %% (the worker with the fewest)\n", spacing / 1e6, tick / 1e6,
 	       100.0 * tf_timer_sentinel_coverage(s, t0 + 1000000000LL));
+	printf("# keepalive timers: %lld samples, worst %lld us; buckets with one due: %.1f %% "
+	       "(the CPU with the fewest)\n", (long long)st.ka_samples,
+	       (long long)(st.ka_worst_ns + 999) / 1000,
+	       100.0 * tf_timer_sentinel_bucket_coverage(s, t0 + 3000000000LL));
 	tf_timer_sentinel_stop(s);
 	if (spacing <= 0 || spacing > tick * 11 / 10) {
 		fprintf(stderr, "timer-probe: timers %.3f ms apart, more than a tick\n", spacing / 1e6);
+		return 1;
+	}
+	/* the keepalive timers are armed over their first period (1 s), then
+	 * phased on their first probes: a run of 5 s or more has samples */
+	if (secs >= 5 && st.ka_samples == 0) {
+		fprintf(stderr, "timer-probe: no keepalive timer measured in %ld s\n", secs);
 		return 1;
 	}
 	return st.samples > 0 ? 0 : 1;

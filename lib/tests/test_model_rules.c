@@ -648,6 +648,31 @@ static void keepalive_answered(void **state)
 	assert_int_equal(b.hi_us, 508 * 4000);
 	assert_int_equal(b.jiffies, 250);
 	assert_int_equal(tf_model_keepalive_answered_band(250, 1, 1, &b), -EOPNOTSUPP);
+	/* on the grid: 1 s and 1 s at HZ=250 from a level-1 boundary, 256
+	 * jiffies (the re-arm of 250 from the tick, delta 249, gran 8); from
+	 * a callback 6 jiffies late the bucket after (264 - 6) */
+	int64_t nx;
+	assert_int_equal(tf_model_keepalive_answered_next(250, 1, 1, 800, &nx), 0);
+	assert_int_equal(nx, 1056);
+	assert_int_equal(tf_model_keepalive_answered_next(250, 1, 1, 805, &nx), 0);
+	assert_int_equal(nx, 1056);
+	assert_int_equal(tf_model_keepalive_answered_next(250, 1, 1, 806, &nx), 0);
+	assert_int_equal(nx, 1064);
+	/* HZ=1000: 1000 jiffies from the tick is level 2, gran 64 */
+	assert_int_equal(tf_model_keepalive_answered_next(1000, 1, 1, 640, &nx), 0);
+	assert_int_equal(nx, 1664);
+	/* idle 2 s, intvl 1 s: 256 to an expiry that finds 256 < 500 idle,
+	 * re-armed for 244 from that tick: level 1, bucket ((1056+244)/8+1)*8 */
+	assert_int_equal(tf_model_keepalive_answered_next(250, 2, 1, 800, &nx), 0);
+	assert_int_equal(nx, 1304);
+	assert_int_equal(tf_model_keepalive_answered_next(250, 0, 1, 800, &nx), -EINVAL);
+	/* armed from a syscall in jiffy 549 for 250: delta 250, level 1,
+	 * the bucket after 799: 800; from 550 the one after 800 */
+	assert_int_equal(tf_model_wheel_fire(250, 549, 250, false), 800);
+	assert_int_equal(tf_model_wheel_fire(250, 550, 250, false), 808);
+	assert_int_equal(tf_model_wheel_fire(250, 542, 250, false), 800);
+	assert_int_equal(tf_model_wheel_fire(250, -1, 250, false), -1);
+	assert_int_equal(tf_model_keepalive_answered_next(250, 1, 1, -1, &nx), -EINVAL);
 	assert_int_equal(tf_model_new(&m), 0);
 	assert_int_equal(tf_model_set_keepalive(m, 2, 1, 5), 0);
 	/* probe 1 at [2, 2.032] s (500 jiffies, level 1, gran 8: [500, 508]),
