@@ -61,8 +61,11 @@ run() {
 	while [ "$1" != "--" ]; do res+=("$1"); shift; done
 	shift
 	n=$((n + 1))
-	if ! have python3; then echo "ok $n - $desc # SKIP python3 not found"; return; fi
-	if [ "$sandbox" = no ]; then echo "ok $n - $desc # SKIP no sandbox here"; return; fi
+	part_skip "$n" && return
+	local num
+	num=$(part_num "$n")
+	if ! have python3; then echo "ok $num - $desc # SKIP python3 not found"; return; fi
+	if [ "$sandbox" = no ]; then echo "ok $num - $desc # SKIP no sandbox here"; return; fi
 	out=$("$tcpfate" exec "$@" 2>&1); st=$?
 	for re in "${res[@]}"; do
 		printf '%s\n' "$out" | grep -Eq -- "$re" || miss="$miss $re"
@@ -79,7 +82,7 @@ run() {
 	      early = m < lo - slack
 	      printf "measured %.3f s, band %.3f..%.3f s%s\n", m, lo, hi, (early ? " (EARLY)" : "")
 	      exit early }') || miss="$miss (give-up: $band)"
-	tap_result "$n" "$desc" "$st" "$want" "$miss" "$out" && echo "# $band"
+	tap_result "$num" "$desc" "$st" "$want" "$miss" "$out" && echo "# $band"
 }
 
 # The give-up is checked against the model's lower edge, and its upper edge
@@ -89,7 +92,7 @@ run() {
 common=(--client-sysctl net.ipv4.tcp_retries2=4 --fault cable-pull --on sent:100000
 	--model --expect-exit-within 20 --client "python3 $tmp/writer.py")
 echo "TAP version 13"
-echo "1..3"
+part_plan 3
 run 0 "IPv4 writer, cable pulled: its own ARP fails, EHOSTUNREACH, not before the model's band" \
 	'^    schedule: "retrans"$' 'tf_model_local_link_failure\(\), IPv4' \
 	'^    expected_errno: "EHOSTUNREACH"$' '^    client_neighbour:' '^      mcast_solicit: 3$' \

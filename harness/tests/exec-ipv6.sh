@@ -49,19 +49,22 @@ run() {
 	while [ "$1" != "--" ]; do res+=("$1"); shift; done
 	shift
 	n=$((n + 1))
+	part_skip "$n" && return
+	local num
+	num=$(part_num "$n")
 	for p in $needs; do
-		if ! have "$p"; then echo "ok $n - $desc # SKIP $p not found"; return; fi
+		if ! have "$p"; then echo "ok $num - $desc # SKIP $p not found"; return; fi
 	done
-	if [ "$sandbox" = no ]; then echo "ok $n - $desc # SKIP no sandbox here"; return; fi
+	if [ "$sandbox" = no ]; then echo "ok $num - $desc # SKIP no sandbox here"; return; fi
 	out=$("$tcpfate" exec "$@" 2>&1); st=$?
 	for re in "${res[@]}"; do
 		printf '%s\n' "$out" | grep -Eq -- "$re" || miss="$miss $re"
 	done
-	tap_result "$n" "$desc" "$st" "$want" "$miss" "$out"
+	tap_result "$num" "$desc" "$st" "$want" "$miss" "$out"
 }
 
 echo "TAP version 13"
-echo "1..7"
+part_plan 7
 run 0 "the names and TCPFATE_* are the IPv6 addresses" "getent" \
 	'^  family: ipv6$' '^    2001:2:0:2::2 +server$' '^    2001:2:0:1::1 +router$' \
 	'^    2001:2:0:1::2 +client$' '^    2001:2:0:2::2 2001:2:0:1::2 ipv6$' -- \

@@ -19,3 +19,14 @@ tap_result() {
 	echo "  ..."
 	return 1
 }
+
+# A script's runs one per meson test, so that they run at once (the runs
+# wait on the kernel, not the CPU: one after the other, exec-zerowindow took
+# 43-69 s of ci/test for 4 s of CPU).  TF_PART=k runs the k-th alone,
+# numbered 1; unset, every run.
+# part_plan N: the plan line of a script of N runs
+part_plan() { if [ -n "${TF_PART:-}" ]; then echo "1..1"; else echo "1..$1"; fi; }
+# part_skip N: true when run N is another part's
+part_skip() { [ -n "${TF_PART:-}" ] && [ "$1" != "$TF_PART" ]; }
+# part_num N: the number run N is reported under
+part_num() { if [ -n "${TF_PART:-}" ]; then echo 1; else echo "$1"; fi; }
