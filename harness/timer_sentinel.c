@@ -121,11 +121,28 @@ static void give_up(struct ts_page *s, const char *what, int err)
 	_exit(0);
 }
 
-/* Kernel software stamps are CLOCK_REALTIME (__skb_tstamp_tx()). */
+/* Kernel software stamps are CLOCK_REALTIME (net_timestamp_set()).  The
+ * clocks' offset from the tightest of 8 reads, read again each second (a
+ * process's own: every worker is one): one read preempted between its
+ * clocks would be off by half the preemption, under the very load the
+ * sentinel measures. */
 static int64_t real_to_mono(int64_t real_ns)
 {
-	int64_t r0 = tf_now_ns(), m = tf_mono_ns(), r1 = tf_now_ns();
-	return real_ns - ((r0 + r1) / 2 - m);
+	static int64_t off, at;
+	int64_t now = tf_mono_ns();
+
+	if (!at || now - at > 1000000000) {
+		int64_t best = INT64_MAX;
+		for (int i = 0; i < 8; i++) {
+			int64_t r0 = tf_now_ns(), m = tf_mono_ns(), r1 = tf_now_ns();
+			if (r1 - r0 < best) {
+				best = r1 - r0;
+				off = (r0 + r1) / 2 - m;
+			}
+		}
+		at = now;
+	}
+	return real_ns - off;
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -284,33 +301,56 @@ static uint32_t be32(const unsigned char *p)
 /* Outgoing packets on lo, stamped where a case's capture stamps them
  * (dev_queue_xmit_nit(), in the timer's softirq for the ACK): the byte,
  * then the first ACK from the receiver that covers it. */
-static void read_capture(struct worker *w, struct conn *cs, int pk)
+/* The next outgoing IPv4 TCP segment a packet socket holds: 1 with its
+ * kernel stamp (CLOCK_REALTIME) and header, 0 when none is left. */
+struct seg {
+	int64_t ts;
+	const unsigned char *tcp;   /* into the caller's buffer */
+	uint16_t sport, dport;
+	long len;                   /* payload bytes */
+};
+
+static int next_segment(int pk, unsigned char *b, size_t size, struct seg *sg)
 {
 	for (;;) {
-		unsigned char b[128];
 		char ctrl[256];
 		struct sockaddr_ll ll;
-		struct iovec iov = { b, sizeof b };
+		struct iovec iov = { b, size };
 		struct msghdr m = { .msg_name = &ll, .msg_namelen = sizeof ll, .msg_iov = &iov,
 		                    .msg_iovlen = 1, .msg_control = ctrl, .msg_controllen = sizeof ctrl };
 		ssize_t n = recvmsg(pk, &m, MSG_DONTWAIT);
-		int64_t ts = -1;
 
 		if (n < 0)
-			break;
+			return 0;
+		sg->ts = -1;
 		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm))
 			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
 				struct timespec t;
 				memcpy(&t, CMSG_DATA(cm), sizeof t);
-				ts = (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+				sg->ts = (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 			}
 		size_t ihl = (size_t)(b[0] & 15) * 4;
-		if (ll.sll_pkttype != PACKET_OUTGOING || ts <= 0 || n < 40 || (b[0] >> 4) != 4 ||
+		if (ll.sll_pkttype != PACKET_OUTGOING || sg->ts <= 0 || n < 40 || (b[0] >> 4) != 4 ||
 		    b[9] != IPPROTO_TCP || (size_t)n < ihl + 20)
 			continue;
-		const unsigned char *t = b + ihl;
-		uint16_t sport = (uint16_t)(t[0] << 8 | t[1]), dport = (uint16_t)(t[2] << 8 | t[3]);
-		long len = (long)(b[2] << 8 | b[3]) - (long)ihl - (long)(t[12] >> 4) * 4;
+		sg->tcp = b + ihl;
+		sg->sport = (uint16_t)(sg->tcp[0] << 8 | sg->tcp[1]);
+		sg->dport = (uint16_t)(sg->tcp[2] << 8 | sg->tcp[3]);
+		sg->len = (long)(b[2] << 8 | b[3]) - (long)ihl - (long)(sg->tcp[12] >> 4) * 4;
+		return 1;
+	}
+}
+
+static void read_capture(struct worker *w, struct conn *cs, int pk)
+{
+	unsigned char b[128];
+	struct seg sg;
+
+	while (next_segment(pk, b, sizeof b, &sg)) {
+		const unsigned char *t = sg.tcp;
+		uint16_t sport = sg.sport, dport = sg.dport;
+		long len = sg.len;
+		int64_t ts = sg.ts;
 		for (size_t i = 0; i < w->n_conns; i++) {
 			struct conn *c = &cs[i];
 			if (!c->waiting)
@@ -353,27 +393,12 @@ static int conns_open(struct conn *cs, size_t n)
 	return 0;
 }
 
-/* A packet socket on lo (CAP_NET_RAW of the namespace's owner: ours) that
- * takes only the outgoing TCP packets of this worker's connections (to or
- * from its listener's port): each worker wakes for its own packets alone. */
-static int capture_open(const struct conn *cs)
+/* A packet socket on lo, stamping (SO_TIMESTAMPNS) what filter f takes. */
+static int packet_open(struct sock_filter *f, size_t n)
 {
 	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
 	                          .sll_ifindex = (int)if_nametoindex("lo") };
-	struct sock_filter f[] = {
-		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 0, 8),
-		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9),                 /* IPv4 protocol */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 0, 6),
-		BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),                /* X = IP header length */
-		BPF_STMT(BPF_LD | BPF_H | BPF_IND, 0),                 /* source port */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, cs[0].rx_port, 2, 0),
-		BPF_STMT(BPF_LD | BPF_H | BPF_IND, 2),                 /* destination port */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, cs[0].rx_port, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, 128),
-		BPF_STMT(BPF_RET | BPF_K, 0),
-	};
-	struct sock_fprog prog = { .len = TF_ARRAY_SIZE(f), .filter = f };
+	struct sock_fprog prog = { .len = (unsigned short)n, .filter = f };
 	int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ALL)), one = 1;
 
 	if (fd < 0)
@@ -386,6 +411,32 @@ static int capture_open(const struct conn *cs)
 		return r;
 	}
 	return fd;
+}
+
+/* A packet socket on lo (CAP_NET_RAW of the namespace's owner: ours) that
+ * takes only the outgoing TCP packets to or from `port` (a listener's: its
+ * connections'), and only those a given CPU sends (cpu >= 0, SKF_AD_CPU:
+ * the CPU whose softirq sends a timer's packet), so that each reader wakes
+ * for its own packets alone. */
+static int capture_open(uint16_t port, int cpu)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 0, 10),
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9),                 /* IPv4 protocol */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 0, 8),
+		BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),                /* X = IP header length */
+		BPF_STMT(BPF_LD | BPF_H | BPF_IND, 0),                 /* source port */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, port, 2, 0),
+		BPF_STMT(BPF_LD | BPF_H | BPF_IND, 2),                 /* destination port */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, port, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_CPU)),
+		cpu >= 0 ? (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)cpu, 0, 1)
+		         : (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0, 0, 1),   /* any */
+		BPF_STMT(BPF_RET | BPF_K, 128),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	return packet_open(f, TF_ARRAY_SIZE(f));
 }
 
 static _Noreturn void worker_loop(struct ts_page *s, unsigned idx, int cpu)
@@ -417,7 +468,7 @@ static _Noreturn void worker_loop(struct ts_page *s, unsigned idx, int cpu)
 	r = conns_open(cs, w.n_conns);
 	if (r < 0)
 		give_up(s, "loopback connections", r);
-	int pk = capture_open(cs);
+	int pk = capture_open(cs[0].rx_port, -1);
 	if (pk < 0)
 		give_up(s, "no packet socket on lo", pk);
 	for (size_t i = 0; i < w.n_conns; i++)
@@ -495,7 +546,6 @@ struct ka {
 	int64_t phase_ns;         /* a bucket's boundary: on-time probes land here */
 	int64_t res[KA_CALIB];    /* probe stamps mod gran_ns, for the fit */
 	size_t n_res;
-	int64_t off_ns, off_at;   /* CLOCK_REALTIME - CLOCK_MONOTONIC, when read */
 	int64_t early, ambiguous;
 	size_t n, per;            /* connections; buckets in a period */
 	int64_t period_j, gran_j;
@@ -505,26 +555,6 @@ struct ka {
 	int64_t move_ns;
 	struct ka_conn c[TS_WORKERS * KA_CONNS];
 };
-
-/* The clocks' offset from the tightest of 8 reads, read again each second:
- * one read preempted between its clocks is off by half the preemption. */
-static int64_t ka_to_mono(struct ka *k, int64_t real_ns)
-{
-	int64_t now = tf_mono_ns();
-
-	if (!k->off_at || now - k->off_at > 1000000000) {
-		int64_t best = INT64_MAX;
-		for (int i = 0; i < 8; i++) {
-			int64_t r0 = tf_now_ns(), m = tf_mono_ns(), r1 = tf_now_ns();
-			if (r1 - r0 < best) {
-				best = r1 - r0;
-				k->off_ns = (r0 + r1) / 2 - m;
-			}
-		}
-		k->off_at = now;
-	}
-	return real_ns - k->off_ns;
-}
 
 static int64_t floor_div(int64_t a, int64_t b)
 {
@@ -672,72 +702,19 @@ static void ka_move(struct ka *k, int64_t now)
 /* Each connection's outgoing segments, from one CPU's packet socket. */
 static void ka_read(struct ka *k, int pk, unsigned slot)
 {
-	for (;;) {
-		unsigned char b[128];
-		char ctrl[256];
-		struct iovec iov = { b, sizeof b };
-		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl,
-		                    .msg_controllen = sizeof ctrl };
-		ssize_t n = recvmsg(pk, &m, MSG_DONTWAIT);
-		int64_t ts = -1;
+	unsigned char b[128];
+	struct seg sg;
 
-		if (n < 0)
-			break;
-		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm))
-			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
-				struct timespec tv;
-				memcpy(&tv, CMSG_DATA(cm), sizeof tv);
-				ts = (int64_t)tv.tv_sec * 1000000000 + tv.tv_nsec;
-			}
-		size_t ihl = (size_t)(b[0] & 15) * 4;
-		if (ts <= 0 || n < 40 || (b[0] >> 4) != 4 || (size_t)n < ihl + 20)
-			continue;
-		const unsigned char *t = b + ihl;
-		uint16_t sport = (uint16_t)(t[0] << 8 | t[1]);
-		long len = (long)(b[2] << 8 | b[3]) - (long)ihl - (long)(t[12] >> 4) * 4;
+	while (next_segment(pk, b, sizeof b, &sg)) {
 		/* a probe: no data, ACK alone (tcp_xmit_probe_skb()) */
-		if (len != 0 || (t[13] & 0x17) != 0x10)
+		if (sg.len != 0 || (sg.tcp[13] & 0x17) != 0x10)
 			continue;
 		for (size_t i = 0; i < k->n; i++)
-			if (k->c[i].port == sport && k->c[i].armed) {
-				ka_probe(k, &k->c[i], slot, ka_to_mono(k, ts));
+			if (k->c[i].port == sg.sport && k->c[i].armed) {
+				ka_probe(k, &k->c[i], slot, real_to_mono(sg.ts));
 				break;
 			}
 	}
-}
-
-/* Outgoing segments to port `to` sent by `cpu`: the probes, stamped in
- * the timer's softirq (dev_queue_xmit_nit() on lo). */
-static int ka_capture_open(uint16_t to, int cpu)
-{
-	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
-	                          .sll_ifindex = (int)if_nametoindex("lo") };
-	struct sock_filter f[] = {
-		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 0, 8),
-		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9),                 /* IPv4 protocol */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 0, 6),
-		BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),                /* X = IP header length */
-		BPF_STMT(BPF_LD | BPF_H | BPF_IND, 2),                 /* destination port */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, to, 0, 3),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_CPU)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)cpu, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, 128),
-		BPF_STMT(BPF_RET | BPF_K, 0),
-	};
-	struct sock_fprog prog = { .len = TF_ARRAY_SIZE(f), .filter = f };
-	int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ALL)), one = 1;
-
-	if (fd < 0)
-		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) < 0 ||
-	    bind(fd, (struct sockaddr *)&ll, sizeof ll) < 0) {
-		int r = -errno;
-		close(fd);
-		return r;
-	}
-	return fd;
 }
 
 static _Noreturn void ka_main(struct ts_page *s, const int *cpus, unsigned n_cpus)
@@ -791,7 +768,7 @@ static _Noreturn void ka_main(struct ts_page *s, const int *cpus, unsigned n_cpu
 		(void)rx;   /* the peer: kept open, it answers in the kernel */
 	}
 	for (unsigned i = 0; i < k.n_slots; i++) {
-		p[i].fd = ka_capture_open(ntohs(a.sin_port), cpus[i]);
+		p[i].fd = capture_open(ntohs(a.sin_port), cpus[i]);
 		p[i].events = POLLIN;
 		if (p[i].fd < 0)
 			_exit(0);
