@@ -206,8 +206,9 @@ static void report_timer_sentinel(void)
 	 * is seen only from the next (evidence for a late timer the worst
 	 * does not explain) */
 	/* keepalive_*: the timers the kernel re-arms alone, one per bucket of
-	 * the wheel's level 1 per CPU; bucket_coverage as coverage, over
-	 * those buckets */
+	 * the wheel's level 1 per CPU; bucket_coverage: the share of those
+	 * buckets with one due on some CPU (an idle CPU's are expired by
+	 * another) */
 	tf_diag("timer_sentinel", "{samples: %lld, worst_us: %lld, p50_us: %lld, p99_us: %lld, cpus: %u, "
 	        "coverage: %.3f, keepalive_samples: %lld, keepalive_worst_us: %lld, "
 	        "bucket_coverage: %.3f}",

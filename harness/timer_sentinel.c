@@ -77,6 +77,7 @@ struct ts_page {
 	 * have a phase */
 	unsigned ka_slots;
 	int64_t ka_gran_ns;  /* between the buckets they fire in */
+	int32_t pids[TS_WORKERS + 1];   /* the workers', then ka_main()'s */
 	struct ts_ring ka[TS_WORKERS];
 };
 
@@ -446,6 +447,7 @@ static _Noreturn void worker_loop(struct ts_page *s, unsigned idx, int cpu)
 	cpu_set_t set;
 	int r;
 
+	__atomic_store_n(&s->pids[idx], getpid(), __ATOMIC_RELEASE);
 	if (cpu >= 0) {
 		CPU_ZERO(&set);
 		CPU_SET(cpu, &set);
@@ -727,6 +729,7 @@ static _Noreturn void ka_main(struct ts_page *s, const int *cpus, unsigned n_cpu
 	size_t per;
 	int l, one = 1, cnt = 127;
 
+	__atomic_store_n(&s->pids[TS_WORKERS], getpid(), __ATOMIC_RELEASE);
 	k.s = s;
 	k.cpus = cpus;
 	k.hz = s->hz;
@@ -1154,11 +1157,13 @@ const char *tf_timer_sentinel_why(const tf_timer_sentinel *s)
 }
 
 /* The share of the steps of `step` ns since since_ns with a sample due,
- * on the ring of rings[0..n) with the fewest. */
-static double rings_coverage(const struct ts_ring *rings, unsigned n, int64_t step, int64_t since_ns)
+ * on the ring of rings[0..n) with the fewest, or on any (`any`). */
+static double rings_coverage(const struct ts_ring *rings, unsigned n, int64_t step, int64_t since_ns,
+                             bool any)
 {
 	static unsigned char seen[1 << 20];
 	double worst = 1.0;
+	int64_t hit = 0;
 
 	int64_t tick = step, now = tf_mono_ns();
 	int64_t n_ticks = (now - since_ns) / tick;
@@ -1169,9 +1174,11 @@ static double rings_coverage(const struct ts_ring *rings, unsigned n, int64_t st
 	for (unsigned k = 0; k < n && k < TS_WORKERS; k++) {
 		const struct ts_ring *r = &rings[k];
 		uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
-		int64_t hit = 0;
 
-		memset(seen, 0, (size_t)n_ticks);
+		if (!any || k == 0) {
+			memset(seen, 0, (size_t)n_ticks);
+			hit = 0;
+		}
 		for (uint64_t i = head; i > 0 && head - i < TS_RING; i--) {
 			struct ts_sample x = r->s[(i - 1) % TS_RING];
 			int64_t due = x.t_ns - x.late_ns;   /* the tick it was due at */
@@ -1183,10 +1190,10 @@ static double rings_coverage(const struct ts_ring *rings, unsigned n, int64_t st
 				hit++;
 			}
 		}
-		if ((double)hit / (double)n_ticks < worst)
+		if (!any && (double)hit / (double)n_ticks < worst)
 			worst = (double)hit / (double)n_ticks;
 	}
-	return worst;
+	return any ? (double)hit / (double)n_ticks : worst;
 }
 
 double tf_timer_sentinel_coverage(const tf_timer_sentinel *s, int64_t since_ns)
@@ -1194,7 +1201,7 @@ double tf_timer_sentinel_coverage(const tf_timer_sentinel *s, int64_t since_ns)
 	if (!s || !s->p->hz)
 		return 0.0;
 	return rings_coverage(s->p->ring, __atomic_load_n(&s->p->n_workers, __ATOMIC_ACQUIRE),
-	                      1000000000LL / s->p->hz, since_ns);
+	                      1000000000LL / s->p->hz, since_ns, false);
 }
 
 double tf_timer_sentinel_bucket_coverage(const tf_timer_sentinel *s, int64_t since_ns)
@@ -1203,7 +1210,12 @@ double tf_timer_sentinel_bucket_coverage(const tf_timer_sentinel *s, int64_t sin
 
 	if (!s || !gran)
 		return 0.0;
-	return rings_coverage(s->p->ka, __atomic_load_n(&s->p->ka_slots, __ATOMIC_ACQUIRE), gran, since_ns);
+	/* on any CPU: an idle CPU's timers are expired, and re-armed, by
+	 * another (kernel/time/timer_migration.c), so per CPU the share
+	 * says how idle a CPU was more than what went unmeasured; a busy
+	 * CPU keeps its own, and ka_tend() gives it one per bucket again */
+	return rings_coverage(s->p->ka, __atomic_load_n(&s->p->ka_slots, __ATOMIC_ACQUIRE), gran, since_ns,
+	                      true);
 }
 
 int64_t tf_timer_sentinel_spacing_ns(const tf_timer_sentinel *s)
@@ -1226,6 +1238,20 @@ void tf_timer_sentinel_dropped(const tf_timer_sentinel *s, int64_t *immediate, i
 		*early += __atomic_load_n(&s->p->ring[k].early, __ATOMIC_RELAXED);
 		*lost += __atomic_load_n(&s->p->ring[k].lost, __ATOMIC_RELAXED);
 	}
+}
+
+int tf_timer_sentinel_signal(const tf_timer_sentinel *s, int sig)
+{
+	int n = 0;
+
+	if (!s || s->pid <= 0)
+		return -EPERM;   /* a shared one serves others too */
+	for (unsigned i = 0; i <= TS_WORKERS; i++) {
+		pid_t p = __atomic_load_n(&s->p->pids[i], __ATOMIC_ACQUIRE);
+		if (p > 0 && kill(p, sig) == 0)
+			n++;
+	}
+	return n;
 }
 
 void tf_timer_sentinel_stop(tf_timer_sentinel *s)

@@ -69,8 +69,9 @@ int64_t tf_timer_sentinel_spacing_ns(const tf_timer_sentinel *s);
  * without one is seen from the next. */
 double tf_timer_sentinel_coverage(const tf_timer_sentinel *s, int64_t since_ns);
 /* The same for the keepalive timers, over the wheel's buckets where a
- * 250 ms - 2 s timer fires (every 8 ticks at HZ=250), on the CPU with
- * the fewest; 0 while they have no phase yet. */
+ * 250 ms - 2 s timer fires (every 8 ticks at HZ=250), on any CPU (an
+ * idle CPU's timers are expired by another); 0 while they have no phase
+ * yet. */
 double tf_timer_sentinel_bucket_coverage(const tf_timer_sentinel *s, int64_t since_ns);
 /* Workers (CPUs) measuring; the samples it dropped, by reason. */
 unsigned tf_timer_sentinel_workers(const tf_timer_sentinel *s);
@@ -83,5 +84,9 @@ void tf_timer_sentinel_dropped(const tf_timer_sentinel *s, int64_t *immediate, i
  * (flock(2): a reader's death releases it).  0 or -errno (-ESTALE: a
  * sentinel of another build or HZ runs there; start a private one). */
 int tf_timer_sentinel_share(unsigned hz, const char *dir, tf_timer_sentinel **ret);
+/* For its tests: send sig to a private sentinel's processes (its workers
+ * and its keepalive reader).  How many got it, or -EPERM for a shared
+ * one (it serves other runs too). */
+int tf_timer_sentinel_signal(const tf_timer_sentinel *s, int sig);
 /* Kill and reap it, or leave a shared one (accepts NULL). */
 void tf_timer_sentinel_stop(tf_timer_sentinel *s);
