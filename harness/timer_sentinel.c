@@ -1135,10 +1135,12 @@ bool tf_timer_sentinel_wait(const tf_timer_sentinel *s, int64_t at_ns, int64_t t
 
 		for (unsigned k = 0; k < n && k < TS_WORKERS; k++)
 			fresh += __atomic_load_n(&s->p->ring[k].last_ns, __ATOMIC_ACQUIRE) >= at_ns;
-		/* a keepalive sample is due every bucket (two of slack) */
+		/* a keepalive sample is due every bucket (two of slack), on
+		 * some CPU: an idle one's timers fire on another */
+		bool ka_fresh = ka == 0;
 		for (unsigned k = 0; k < ka && k < TS_WORKERS; k++)
-			fresh += __atomic_load_n(&s->p->ka[k].last_ns, __ATOMIC_ACQUIRE) >= ka_at;
-		if (n && fresh == n + (ka < TS_WORKERS ? ka : TS_WORKERS))
+			ka_fresh |= __atomic_load_n(&s->p->ka[k].last_ns, __ATOMIC_ACQUIRE) >= ka_at;
+		if (n && fresh == n && ka_fresh)
 			return true;
 		if (left <= 0)
 			return false;
