@@ -756,6 +756,26 @@ void tf_timer_sentinel_stats(const tf_timer_sentinel *s, int64_t since_ns, tf_ti
 	st->p99_ns = v[n - 1 - n / 100];
 }
 
+int64_t tf_timer_sentinel_late_at(const tf_timer_sentinel *s, int64_t t_ns)
+{
+	int64_t worst = 0;
+
+	for (unsigned k = 0; s && k < 2 * TS_WORKERS; k++) {
+		const struct ts_ring *r = k < TS_WORKERS ? &s->p->ring[k] : &s->p->ka[k - TS_WORKERS];
+		uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+
+		/* newest first; no sample is late by 10 s */
+		for (uint64_t i = head; i > 0 && head - i < TS_RING; i--) {
+			struct ts_sample x = r->s[(i - 1) % TS_RING];
+			if (x.t_ns < t_ns - 10000000000LL)
+				break;
+			if (x.t_ns > t_ns && x.t_ns - x.late_ns <= t_ns && x.late_ns > worst)
+				worst = x.late_ns;
+		}
+	}
+	return worst;
+}
+
 bool tf_timer_sentinel_wait(const tf_timer_sentinel *s, int64_t at_ns, int64_t timeout_ns)
 {
 	int64_t deadline = tf_mono_ns() + timeout_ns;

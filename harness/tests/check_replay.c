@@ -133,6 +133,35 @@ TF_CASE(gap_short_unmeasured, .proves = "the same with no lateness measured: fai
 	late_then_short();
 }
 
+/* The schedule's stamps with the first gap 13 ms short: its timer armed
+ * while the kernel's clock was behind (a CI run, beside a 96 ms stall). */
+static void first_short(void)
+{
+	synth y;
+	char v[32];
+
+	synth_make(&y, 3);
+	for (size_t i = 1; i < y.n; i++)
+		y.tx[i] -= 13 * MS;
+	y.giveup -= 13 * MS;
+	snprintf(v, sizeof v, "%lld", (long long)(tf_slack_us() + 40000));
+	setenv("TF_TIMER_WORST_US", v, 1);
+	tf_check_schedule("t", y.s, y.tx, y.n, y.giveup);
+	synth_free(&y);
+}
+
+TF_CASE(gap_first_short_behind, .proves = "a first gap short while the timers were behind, measured: passes")
+{
+	setenv("TF_TIMER_LATE_AT_US", "15000", 1);
+	first_short();
+}
+
+TF_CASE(gap_first_short_unmeasured, .proves = "the same with no timer pending late then: fails")
+{
+	setenv("TF_TIMER_LATE_AT_US", "0", 1);
+	first_short();
+}
+
 TF_CASE(replay_wrong_budget, .proves = "a wrong budget still fails (tcp_retries2 5 told, 3 run)")
 {
 	synth y, w;
