@@ -659,7 +659,6 @@ int64_t tf_expect_timer_gap(const char *what, int64_t measured, int64_t expected
 static int64_t case_timer_behind_us(int64_t real_ns)
 {
 	const char *e = getenv("TF_TIMER_LATE_AT_US");
-	int64_t best = INT64_MAX, off = 0;
 	tf_timer_stats st;
 	long v;
 
@@ -668,14 +667,7 @@ static int64_t case_timer_behind_us(int64_t real_ns)
 	if (!tf_runner.timers || *tf_timer_sentinel_why(tf_runner.timers))
 		return 0;
 	case_timer_stats(&st);   /* its samples up to now */
-	for (int i = 0; i < 8; i++) {   /* the tightest of 8 clock reads */
-		int64_t r0 = tf_now_ns(), m = tf_mono_ns(), r1 = tf_now_ns();
-		if (r1 - r0 < best) {
-			best = r1 - r0;
-			off = (r0 + r1) / 2 - m;
-		}
-	}
-	return (tf_timer_sentinel_late_at(tf_runner.timers, real_ns - off) + 999) / 1000;
+	return (tf_timer_sentinel_late_at(tf_runner.timers, real_ns) + 999) / 1000;
 }
 
 bool tf_expect_range(const char *what, int64_t measured, int64_t lo, int64_t hi)

@@ -756,9 +756,9 @@ void tf_timer_sentinel_stats(const tf_timer_sentinel *s, int64_t since_ns, tf_ti
 	st->p99_ns = v[n - 1 - n / 100];
 }
 
-int64_t tf_timer_sentinel_late_at(const tf_timer_sentinel *s, int64_t t_ns)
+int64_t tf_timer_sentinel_late_at(const tf_timer_sentinel *s, int64_t real_ns)
 {
-	int64_t worst = 0;
+	int64_t worst = 0, t_ns = ts_real_to_mono(real_ns);
 
 	for (unsigned k = 0; s && k < 2 * TS_WORKERS; k++) {
 		const struct ts_ring *r = k < TS_WORKERS ? &s->p->ring[k] : &s->p->ka[k - TS_WORKERS];

@@ -55,10 +55,10 @@ typedef struct tf_timer_stats {
 
 /* The samples whose timer fired at or after since_ns (CLOCK_MONOTONIC). */
 void tf_timer_sentinel_stats(const tf_timer_sentinel *s, int64_t since_ns, tf_timer_stats *st);
-/* The worst lateness of its timers that were pending at t_ns
- * (CLOCK_MONOTONIC): due at or before it, fired after it — how far the
- * kernel's timers were behind at that moment; 0 without one. */
-int64_t tf_timer_sentinel_late_at(const tf_timer_sentinel *s, int64_t t_ns);
+/* The worst lateness of its timers that were pending at real_ns (a
+ * capture's CLOCK_REALTIME stamp): due at or before it, fired after it —
+ * how far the kernel's timers were behind at that moment; 0 without one. */
+int64_t tf_timer_sentinel_late_at(const tf_timer_sentinel *s, int64_t real_ns);
 /* Wait (a futex on its sample counter) until every worker has a sample at
  * or after at_ns, at most timeout_ns: a lateness just before a check is
  * seen by a sample due about then.  False when the time ran out. */

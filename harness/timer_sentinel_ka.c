@@ -72,6 +72,17 @@ static int64_t floor_div(int64_t a, int64_t b)
 	return a >= 0 ? a / b : -((-a + b - 1) / b);
 }
 
+/* Back to every CPU it measures (reading the stamps: any will do). */
+static void unpin(const struct ka *k)
+{
+	cpu_set_t all;
+
+	CPU_ZERO(&all);
+	for (unsigned i = 0; i < k->n_slots; i++)
+		CPU_SET(k->cpus[i], &all);
+	sched_setaffinity(0, sizeof all, &all);
+}
+
 static void pin(int cpu)
 {
 	cpu_set_t set;
@@ -190,7 +201,6 @@ static void ka_move(struct ka *k, int64_t now)
 {
 	struct ka_conn *c = k->move;
 	int off = 0, on = 1;
-	cpu_set_t all;
 
 	k->move = NULL;
 	if (now > k->move_ns + k->tick_ns) {   /* woke too late: next time */
@@ -201,10 +211,7 @@ static void ka_move(struct ka *k, int64_t now)
 	if (setsockopt(c->tx, SOL_SOCKET, SO_KEEPALIVE, &off, sizeof off) < 0 ||
 	    setsockopt(c->tx, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on) < 0)
 		c->armed = false;
-	CPU_ZERO(&all);
-	for (unsigned i = 0; i < k->n_slots; i++)
-		CPU_SET(k->cpus[i], &all);
-	sched_setaffinity(0, sizeof all, &all);
+	unpin(k);
 	c->prev_j = -1;   /* its next probe follows a re-arm, not a probe */
 	c->slot = k->move_slot;
 	c->seen_ns = c->moved_ns = tf_mono_ns();
@@ -306,11 +313,7 @@ _Noreturn void ts_ka_main(struct ts_page *s, const int *cpus, unsigned n_cpus)
 				c->armed = true;
 		}
 	}
-	cpu_set_t all;
-	CPU_ZERO(&all);
-	for (unsigned i = 0; i < k.n_slots; i++)
-		CPU_SET(cpus[i], &all);
-	sched_setaffinity(0, sizeof all, &all);   /* reading the stamps: any CPU */
+	unpin(&k);
 	for (int64_t tend = tf_mono_ns();;) {
 		int64_t now = tf_mono_ns(), wake = k.move ? k.move_ns : tend;
 		struct timespec to = { 0, 0 };
