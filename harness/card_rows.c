@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "card.h"
+#include "tf_model.h"
 
 /* exec's slow-reader with its duty cycle spelled out: the timeline draws
  * it (card_html.c) from these numbers, whatever exec's defaults become. */
@@ -318,16 +319,13 @@ void card_row_judge(const struct card_opts *o, struct card_row *r)
 	}
 	describe_knob(x, r->knob, sizeof r->knob);
 	if (r->slow_period_ms) {
-		/* a live peer: its kernel ACKs and answers the zero-window probes,
-		 * every ACK resets their count (tcp_probe_timer()): with the
-		 * default knobs nothing ends the connection.  TCP_USER_TIMEOUT
-		 * does: it counts from the first zero-window probe, and a window
-		 * update does not restart that clock (tcp_ack_probe() clears the
-		 * timer, not icsk_probes_tstamp) */
-		if (x->user_timeout_ms > 0)
-			snprintf(r->knob, sizeof r->knob, "TCP_USER_TIMEOUT=%ld ms, from the first "
-			         "zero-window probe if the window shuts (window updates do not restart it)",
-			         x->user_timeout_ms);
+		/* a live peer: the kernel's own rule (tf_model_slow_reader_fate()) */
+		tf_slow_reader_fate f;
+
+		if (x->user_timeout_ms > 0 &&
+		    tf_model_slow_reader_fate((uint32_t)x->user_timeout_ms, &f) == 0)
+			snprintf(r->knob, sizeof r->knob, "TCP_USER_TIMEOUT=%ld ms, %s",
+			         x->user_timeout_ms, f.clock);
 		else
 			snprintf(r->knob, sizeof r->knob, "no timer: the window reopens every %.3g s",
 			         r->slow_period_ms / 1e3);

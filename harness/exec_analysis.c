@@ -364,21 +364,18 @@ static void model_decide(struct tf_exec_run *R, struct tf_exec_model *M)
 		return;
 	}
 	if (fk == FK_SLOW) {
-		/* A live peer: its kernel ACKs, answers the zero-window probes
-		 * and reopens the window; each ACK resets icsk_probes_out, so
-		 * tcp_retries2 never ends it (tcp_probe_timer()).  TCP_USER_TIMEOUT
-		 * does, counted from icsk_probes_tstamp (the first probe), which a
-		 * window update does not restart (tcp_ack_probe() clears the timer
-		 * only): its give-up waits for the window to shut again. */
-		if (w->knobs && w->k.user_timeout_ms > 0) {
+		/* a live peer that keeps reopening the window:
+		 * tf_model_slow_reader_fate() */
+		tf_slow_reader_fate f;
+		uint32_t ut = w->knobs && w->k.user_timeout_ms > 0 ? (uint32_t)w->k.user_timeout_ms : 0;
+
+		if (tf_model_slow_reader_fate(ut, &f) < 0) {
 			M->kind = MK_NA;
-			M->why = "not modelled: TCP_USER_TIMEOUT counts from the first zero-window probe "
-			         "and window updates do not restart it (tcp_probe_timer(), tcp_ack_probe())";
-		} else {
-			M->kind = MK_NEVER;
-			M->why = "never: the peer's kernel ACKs and opens the window (its ACKs reset the "
-			         "zero-window probes' count: tcp_probe_timer())";
+			M->why = "not modelled";
+			return;
 		}
+		M->kind = f.never ? MK_NEVER : MK_NA;
+		M->why = f.rule;
 		return;
 	}
 	if (fk == FK_LOSS || fk == FK_DELAY || fk == FK_NONE) {

@@ -813,17 +813,18 @@ const char *tf_timer_sentinel_why(const tf_timer_sentinel *s)
 	return __atomic_load_n(&s->p->failed, __ATOMIC_ACQUIRE) ? s->p->why : "";
 }
 
-/* The share of the steps of `step` ns since since_ns with a sample due,
- * on the ring of rings[0..n) with the fewest, or on any (`any`). */
+/* The share of the steps of `step` ns in [since_ns, until_ns) with a
+ * sample due, on the ring of rings[0..n) with the fewest, or on any
+ * (`any`). */
 static double rings_coverage(const struct ts_ring *rings, unsigned n, int64_t step, int64_t since_ns,
-                             bool any)
+                             int64_t until_ns, bool any)
 {
 	static unsigned char seen[1 << 20];
 	double worst = 1.0;
 	int64_t hit = 0;
 
-	int64_t tick = step, now = tf_mono_ns();
-	int64_t n_ticks = (now - since_ns) / tick;
+	int64_t tick = step;
+	int64_t n_ticks = (until_ns - since_ns) / tick;
 	if (n_ticks <= 0 || n == 0)
 		return 0.0;
 	if (n_ticks > (int64_t)sizeof seen)
@@ -858,10 +859,16 @@ double tf_timer_sentinel_coverage(const tf_timer_sentinel *s, int64_t since_ns)
 	if (!s || !s->p->hz)
 		return 0.0;
 	return rings_coverage(s->p->ring, __atomic_load_n(&s->p->n_workers, __ATOMIC_ACQUIRE),
-	                      1000000000LL / s->p->hz, since_ns, false);
+	                      1000000000LL / s->p->hz, since_ns, tf_mono_ns(), false);
 }
 
 double tf_timer_sentinel_bucket_coverage(const tf_timer_sentinel *s, int64_t since_ns)
+{
+	return tf_timer_sentinel_bucket_coverage_in(s, since_ns, tf_mono_ns());
+}
+
+double tf_timer_sentinel_bucket_coverage_in(const tf_timer_sentinel *s, int64_t since_ns,
+                                            int64_t until_ns)
 {
 	int64_t gran = s ? __atomic_load_n(&s->p->ka_gran_ns, __ATOMIC_ACQUIRE) : 0;
 
@@ -872,7 +879,7 @@ double tf_timer_sentinel_bucket_coverage(const tf_timer_sentinel *s, int64_t sin
 	 * says how idle a CPU was more than what went unmeasured; a busy
 	 * CPU keeps its own, and ka_tend() gives it one per bucket again */
 	return rings_coverage(s->p->ka, __atomic_load_n(&s->p->ka_slots, __ATOMIC_ACQUIRE), gran, since_ns,
-	                      true);
+	                      until_ns, true);
 }
 
 int64_t tf_timer_sentinel_spacing_ns(const tf_timer_sentinel *s)

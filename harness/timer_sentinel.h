@@ -77,6 +77,9 @@ double tf_timer_sentinel_coverage(const tf_timer_sentinel *s, int64_t since_ns);
  * idle CPU's timers are expired by another); 0 while they have no phase
  * yet. */
 double tf_timer_sentinel_bucket_coverage(const tf_timer_sentinel *s, int64_t since_ns);
+/* The same over [since_ns, until_ns) (CLOCK_MONOTONIC). */
+double tf_timer_sentinel_bucket_coverage_in(const tf_timer_sentinel *s, int64_t since_ns,
+                                            int64_t until_ns);
 /* Workers (CPUs) measuring; the samples it dropped, by reason. */
 unsigned tf_timer_sentinel_workers(const tf_timer_sentinel *s);
 void tf_timer_sentinel_dropped(const tf_timer_sentinel *s, int64_t *immediate, int64_t *ambiguous,

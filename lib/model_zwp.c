@@ -19,7 +19,8 @@
  *    expiry where icsk_probes_out >= tcp_retries2.
  *  - With TCP_USER_TIMEOUT, tcp_probe_timer() aborts at the first expiry
  *    at least the user timeout after icsk_probes_tstamp (the first probe
- *    of this zero-window period, reset only when the window opens), the
+ *    of this zero-window period, reset only when a window update takes the
+ *    whole head of the send queue: tf_model_window_reopens()), the
  *    timer cut so that it comes on time (tcp_clamp_probe0_to_user_timeout(),
  *    never below TCP_TIMEOUT_MIN = 2 jiffies).  Commit 9d9b1ee0b2d1
  *    (5.11, backported) introduced icsk_probes_tstamp.
@@ -132,6 +133,50 @@ int tf_model_zwp_user_timeout_band(unsigned hz, uint32_t user_timeout_ms, int64_
 	ret->lo_us = (int64_t)jiffies_to_usecs(hz, ut_j - 1);
 	ret->hi_us = (int64_t)jiffies_to_usecs(hz, ut_j + ret->gran + 1);
 	ret->mid_us = (int64_t)user_timeout_ms * 1000;
+	return 0;
+}
+
+/* tcp_ack_probe() (net/ipv4/tcp_input.c), for an ACK that finds nothing
+ * in flight and data queued: the window counts as open — icsk_backoff and
+ * icsk_probes_tstamp reset, the probe timer cleared — only when the whole
+ * segment at the head of the send queue fits it (!after(end_seq,
+ * tcp_wnd_end())).  A smaller window still lets data out (tcp_write_xmit()
+ * splits the head), and the ACKs of that data do not come through here
+ * (prior_packets), so the clock runs on. */
+bool tf_model_window_reopens(uint32_t window, uint32_t head_len)
+{
+	return head_len <= window;
+}
+
+static const char R_SR_NEVER[] =
+	"never: the peer's kernel ACKs and reopens the window (its ACKs reset the zero-window "
+	"probes' count: tcp_probe_timer())";
+static const char R_SR_UT[] =
+	"TCP_USER_TIMEOUT counts from the first zero-window probe (tcp_probe_timer()); a window "
+	"update restarts it only when the whole segment at the head of the send queue fits the "
+	"reopened window (tcp_ack_probe()), and tcp_write_xmit() may have grown that segment to "
+	"cwnd x MSS (tcp_grow_skb()): the send queue decides, not modelled";
+static const char K_SR_UT[] =
+	"from the first zero-window probe, restarted by a window update that takes the whole head "
+	"of the send queue (tcp_ack_probe())";
+
+/*
+ * A slow reader: the window shuts and reopens again and again.  Each ACK
+ * resets icsk_probes_out, so tcp_retries2 never ends it.  TCP_USER_TIMEOUT
+ * can: tcp_probe_timer() aborts at the expiry TCP_USER_TIMEOUT after
+ * icsk_probes_tstamp — unless a reopening restarted that clock
+ * (tf_model_window_reopens()), which depends on the segment sizes in the
+ * send queue at that moment: whether, and when, is not modelled.
+ */
+int tf_model_slow_reader_fate(uint32_t user_timeout_ms, tf_slow_reader_fate *ret)
+{
+	if (!ret)
+		return -EINVAL;
+	*ret = (tf_slow_reader_fate){
+		.never = user_timeout_ms == 0,
+		.rule = user_timeout_ms ? R_SR_UT : R_SR_NEVER,
+		.clock = user_timeout_ms ? K_SR_UT : "",
+	};
 	return 0;
 }
 

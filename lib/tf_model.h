@@ -864,6 +864,24 @@ typedef struct tf_zero_window_fate {
 } tf_zero_window_fate;
 int tf_model_zero_window_fate(unsigned hz, uint32_t user_timeout_ms, bool peer_answers,
                               int64_t rearm_us, tf_zero_window_fate *ret);
+/* An ACK with nothing in flight and data queued (tcp_ack_probe()): true
+ * when the window it carries (bytes) takes the whole segment at the head
+ * of the send queue (head_len bytes) — the zero-window probes' clock and
+ * backoff restart; false: data may flow, the clock runs on. */
+bool tf_model_window_reopens(uint32_t window, uint32_t head_len);
+/* A slow reader (the window shuts and reopens, the peer's kernel answers):
+ * without TCP_USER_TIMEOUT the kernel never gives up (->never); with it,
+ * the abort comes TCP_USER_TIMEOUT after the first zero-window probe
+ * unless a reopening restarted that clock (tf_model_window_reopens()),
+ * which the send queue's segment sizes decide: not modelled.  ->rule: why,
+ * ->clock: for a knob's description, "" without a user timeout.  -EINVAL
+ * for NULL. */
+typedef struct tf_slow_reader_fate {
+	bool never;
+	const char *rule;
+	const char *clock;
+} tf_slow_reader_fate;
+int tf_model_slow_reader_fate(uint32_t user_timeout_ms, tf_slow_reader_fate *ret);
 /* A peer that stops answering behind a zero window, no TCP_USER_TIMEOUT:
  * tcp_probe_timer() gives up (ETIMEDOUT) at the tcp_retries2 + 1-th expiry
  * after its last answer, which left icsk_backoff at backoff0 (the probes

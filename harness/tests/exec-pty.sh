@@ -45,16 +45,18 @@ run() {
 		echo "ok $n - $desc"
 	else
 		failed=$((failed + 1))
-		echo "not ok $n - $desc"
-		echo "  ---"
-		echo "  status: $st (want $want)"
-		echo "  test_lines: $tests"
-		echo "  missing: \"${miss//\"/\\\"}\""
-		echo "  output: |"
-		printf '%s\n' "$out" | sed 's/^/    /'
-		echo "  stderr: |"
-		sed 's/^/    /' "$tmp/stderr"
-		echo "  ..."
+		{
+			echo "not ok $n - $desc"
+			echo "  ---"
+			echo "  status: $st (want $want)"
+			echo "  test_lines: $tests"
+			echo "  missing: \"${miss//\"/\\\"}\""
+			echo "  output: |"
+			printf '%s\n' "$out" | sed 's/^/    /'
+			echo "  stderr: |"
+			sed 's/^/    /' "$tmp/stderr"
+			echo "  ..."
+		} | tee /dev/stderr  # stderr: meson prints it for a failed TAP test
 	fi
 }
 

@@ -21,11 +21,13 @@ result() {  # result DESCRIPTION OK DETAIL
 		echo "ok $n - $1"
 	else
 		failed=$((failed + 1))
-		echo "not ok $n - $1"
-		echo "  ---"
-		echo "  detail: |"
-		printf '%s\n' "$3" | sed 's/^/    /'
-		echo "  ..."
+		{
+			echo "not ok $n - $1"
+			echo "  ---"
+			echo "  detail: |"
+			printf '%s\n' "$3" | sed 's/^/    /'
+			echo "  ..."
+		} | tee /dev/stderr  # stderr: meson prints it for a failed TAP test
 	fi
 }
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }

@@ -36,14 +36,16 @@ run() {
 		echo "ok $n - $desc"
 	else
 		failed=$((failed + 1))
-		echo "not ok $n - $desc"
-		echo "  ---"
-		echo "  status: $st (want $want)"
-		echo "  leftover_processes: $left"
-		echo "  missing: \"${miss//\"/\\\"}\""
-		echo "  output: |"
-		printf '%s\n' "$out" | sed 's/^/    /'
-		echo "  ..."
+		{
+			echo "not ok $n - $desc"
+			echo "  ---"
+			echo "  status: $st (want $want)"
+			echo "  leftover_processes: $left"
+			echo "  missing: \"${miss//\"/\\\"}\""
+			echo "  output: |"
+			printf '%s\n' "$out" | sed 's/^/    /'
+			echo "  ..."
+		} | tee /dev/stderr  # stderr: meson prints it for a failed TAP test
 	fi
 }
 

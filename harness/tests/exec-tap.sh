@@ -10,13 +10,15 @@ tap_result() {
 		return 0
 	fi
 	failed=$((failed + 1))
-	echo "not ok $num - $desc"
-	echo "  ---"
-	echo "  status: $st (want $want)"
-	echo "  missing: \"${miss//\"/\\\"}\""
-	echo "  output: |"
-	printf '%s\n' "$out" | sed 's/^/    /'
-	echo "  ..."
+	{
+		echo "not ok $num - $desc"
+		echo "  ---"
+		echo "  status: $st (want $want)"
+		echo "  missing: \"${miss//\"/\\\"}\""
+		echo "  output: |"
+		printf '%s\n' "$out" | sed 's/^/    /'
+		echo "  ..."
+	} | tee /dev/stderr  # stderr: meson prints it for a failed TAP test
 	return 1
 }
 
