@@ -43,13 +43,15 @@ run() {  # run WANT(0|1) DESCRIPTION START EXIT
 		echo "ok $n - $desc"
 	else
 		failed=$((failed + 1))
-		echo "not ok $n - $desc"
-		echo "  ---"
-		echo "  status: $st (want $want)"
-		echo "  evidence_on_stderr: $ev"
-		echo "  exec_output: |"
-		printf '%s\n' "$out" | sed 's/^/    /'
-		echo "  ..."
+		{
+			echo "not ok $n - $desc"
+			echo "  ---"
+			echo "  status: $st (want $want)"
+			echo "  evidence_on_stderr: $ev"
+			echo "  exec_output: |"
+			printf '%s\n' "$out" | sed 's/^/    /'
+			echo "  ..."
+		} | tee /dev/stderr  # stderr: meson prints it for a failed TAP test
 	fi
 }
 

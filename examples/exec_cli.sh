@@ -31,12 +31,14 @@ check() {  # check NEEDS_SANDBOX DESCRIPTION STDERR_REGEX ARGS...
 		echo "ok $n - $desc"
 	else
 		failed=$((failed + 1))
-		echo "not ok $n - $desc"
-		echo "  ---"
-		echo "  status: $st (want $want)"
-		echo "  leftover_processes: $left"
-		echo "  stderr: \"${err//\"/\\\"}\""
-		echo "  ..."
+		{
+			echo "not ok $n - $desc"
+			echo "  ---"
+			echo "  status: $st (want $want)"
+			echo "  leftover_processes: $left"
+			echo "  stderr: \"${err//\"/\\\"}\""
+			echo "  ..."
+		} | tee /dev/stderr  # stderr: meson prints it for a failed TAP test
 	fi
 }
 

@@ -29,13 +29,15 @@ ok() {  # ok DESCRIPTION [DIAGNOSTIC...]
 not_ok() {  # not_ok DESCRIPTION DIAGNOSTIC
 	n=$((n + 1))
 	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	echo "  ---"
-	echo "  message: |"
-	printf '%s\n' "$2" | sed 's/^/    /' | LC_ALL=C tr -c '\n -~' '?'
-	echo "  stream: |"
-	sed 's/^/    /' "$tmp/out" | LC_ALL=C tr -c '\n -~' '?' | cut -c1-200 | head -n 60
-	echo "  ..."
+	{
+		echo "not ok $n - $1"
+		echo "  ---"
+		echo "  message: |"
+		printf '%s\n' "$2" | sed 's/^/    /' | LC_ALL=C tr -c '\n -~' '?'
+		echo "  stream: |"
+		sed 's/^/    /' "$tmp/out" | LC_ALL=C tr -c '\n -~' '?' | cut -c1-200 | head -n 60
+		echo "  ..."
+	} | tee /dev/stderr  # stderr: meson prints it for a failed TAP test
 }
 
 # run ARGS... -> $tmp/out, $st

@@ -53,10 +53,12 @@ if poll '! alive "$tpid" && [ -z "$(progs)" ]' 10; then
 	echo "ok 1 - SIGKILL of tcpfate exec's parent: nothing of the run left within 1 s"
 	exit 0
 fi
-echo "not ok 1 - SIGKILL of tcpfate exec's parent: nothing of the run left within 1 s"
-echo "  ---"
-echo "  tcpfate_alive: $(alive "$tpid" && echo true || echo false)"
-echo "  programs_left: $(progs | wc -l)"
-echo "  ..."
+{
+	echo "not ok 1 - SIGKILL of tcpfate exec's parent: nothing of the run left within 1 s"
+	echo "  ---"
+	echo "  tcpfate_alive: $(alive "$tpid" && echo true || echo false)"
+	echo "  programs_left: $(progs | wc -l)"
+	echo "  ..."
+} | tee /dev/stderr  # stderr: meson prints it for a failed TAP test
 kill -TERM "$tpid" 2>/dev/null    # ours: do not leave it running
 exit 1

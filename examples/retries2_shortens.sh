@@ -36,11 +36,13 @@ report() {  # report RETRIES2
 		echo "ok $n - tcp_retries2=$1: ${line#ok 1 - }"
 	else
 		failed=$((failed + 1))
-		echo "not ok $n - tcp_retries2=$1: ${line:-tcpfate exec exited $(cat "$tmp/st.$1")}"
-		echo "  ---"
-		echo "  output: |"
-		sed 's/^/    /' "$tmp/out.$1"
-		echo "  ..."
+		{
+			echo "not ok $n - tcp_retries2=$1: ${line:-tcpfate exec exited $(cat "$tmp/st.$1")}"
+			echo "  ---"
+			echo "  output: |"
+			sed 's/^/    /' "$tmp/out.$1"
+			echo "  ..."
+		} | tee /dev/stderr  # stderr: meson prints it for a failed TAP test
 	fi
 }
 
