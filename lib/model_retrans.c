@@ -373,6 +373,13 @@ int tf_model_replay_giveup(const tf_schedule *s, unsigned hz, uint64_t budget_ms
 				phi = phi > plo ? phi : plo;
 			}
 		}
+		/* an expiry comes after the one before it: a gap shorter than
+		 * the slack (a timer cut by TCP_USER_TIMEOUT to a few ms) must
+		 * not put its band's low edge before the previous expiry's */
+		if (k > 0 && plo < lo[k - 1])
+			plo = lo[k - 1];
+		if (phi < plo)
+			phi = plo;
 		lo[k] = plo;
 		hi[k] = phi;
 	}

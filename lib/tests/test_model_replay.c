@@ -252,6 +252,35 @@ static void test_wrong_budget(void **state)
 	fx_free(&f);
 }
 
+/* TCP_USER_TIMEOUT cuts the last timer to a few ms (here 46 ms, band
+ * 8..84 ms), less than a TCG guest's slack (12 ms): the replay must keep
+ * the expiries in order, not refuse them (it returned -EINVAL, and the
+ * 6.12 guest's user_timeout_shorter_ipv4 fell back to the ideal count,
+ * 6, where the kernel, its last RTO timer 20 ms late, stopped at 5). */
+static void test_short_clamped_gap(void **state)
+{
+	/* the guest's stamps: original, loss probe, 3 RTO retransmissions */
+	const int64_t tx[5] = { 0, 212431, 424201, 862945, 1732636 };
+	tf_model *m = NULL;
+	tf_schedule *s = NULL;
+	tf_count_replay r;
+
+	(void)state;
+	assert_int_equal(tf_model_new(&m), 0);
+	assert_int_equal(tf_model_set_hz(m, 250), 0);
+	assert_int_equal(tf_model_set_rtt(m, 6000, 3000), 0);
+	assert_int_equal(tf_model_set_user_timeout_ms(m, 3000), 0);
+	assert_int_equal(tf_model_retrans(m, &s), 0);
+	assert_int_equal(tf_schedule_giveup(s), 6);
+	assert_true(tf_schedule_event(s, 6)->gap_lo_us < 12000);   /* the cut timer */
+	assert_int_equal(tf_model_replay_giveup(s, 250, 3000, 12000, tx, 5, 3426214, &r), 0);
+	assert_int_equal(r.model, 6);
+	assert_int_equal(r.lo, 5);
+	assert_true(r.ok);
+	tf_schedule_free(s);
+	tf_model_free(m);
+}
+
 static void test_bad_input(void **state)
 {
 	tf_count_replay r;
@@ -310,6 +339,7 @@ int main(void)
 		cmocka_unit_test(test_measured_expiries),
 		cmocka_unit_test(test_ambiguous_both),
 		cmocka_unit_test(test_wrong_budget),
+		cmocka_unit_test(test_short_clamped_gap),
 		cmocka_unit_test(test_bad_input),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
