@@ -322,8 +322,9 @@ void card_row_judge(const struct card_opts *o, struct card_row *r)
 		/* a live peer: the kernel's own rule (tf_model_slow_reader_fate()) */
 		tf_slow_reader_fate f;
 
-		if (x->user_timeout_ms > 0 &&
-		    tf_model_slow_reader_fate((uint32_t)x->user_timeout_ms, &f) == 0)
+		(void)tf_model_slow_reader_fate(x->user_timeout_ms > 0 ? (uint32_t)x->user_timeout_ms : 0,
+		                                &f);   /* -EINVAL only for NULL */
+		if (!f.never)
 			snprintf(r->knob, sizeof r->knob, "TCP_USER_TIMEOUT=%ld ms, %s",
 			         x->user_timeout_ms, f.clock);
 		else

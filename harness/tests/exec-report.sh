@@ -15,22 +15,7 @@ sandbox=yes
 if "$tcpfate" exec --fault none --at 0 --expect-status 0 --client true 2>/dev/null | grep -q '# SKIP'; then
 	sandbox=no
 fi
-result() {  # result DESCRIPTION OK DETAIL
-	n=$((n + 1))
-	if [ "$2" = yes ]; then
-		echo "ok $n - $1"
-	else
-		failed=$((failed + 1))
-		{
-			echo "not ok $n - $1"
-			echo "  ---"
-			echo "  detail: |"
-			printf '%s\n' "$3" | sed 's/^/    /'
-			echo "  ..."
-		} | tee /dev/stderr  # stderr: meson prints it for a failed TAP test
-	fi
-}
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+. "$(dirname "$0")/exec-tap.sh"   # result, skip
 
 echo "TAP version 13"
 echo "1..4"

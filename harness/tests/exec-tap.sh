@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Sourced by the exec-*.sh tests: one TAP result for a `tcpfate exec` run.
+# Sourced by the exec-*.sh tests: their TAP results (tap_result, result, skip)
+# and parts (part_plan, part_skip).
 # tap_result NUM DESCRIPTION STATUS WANT_STATUS MISSING OUTPUT
 # ok when STATUS is WANT_STATUS and nothing is MISSING; else not ok with
 # a YAML block (the run's output as a literal block) and failed+1.
@@ -21,6 +22,26 @@ tap_result() {
 	} | tee /dev/stderr  # stderr: meson prints it for a failed TAP test
 	return 1
 }
+
+# result DESCRIPTION OK DETAIL: the next test (n+1); ok when OK is "yes",
+# else not ok with DETAIL as a literal block, and failed+1.
+result() {
+	n=$((n + 1))
+	if [ "$2" = yes ]; then
+		echo "ok $n - $1"
+		return 0
+	fi
+	failed=$((failed + 1))
+	{
+		echo "not ok $n - $1"
+		echo "  ---"
+		echo "  detail: |"
+		printf '%s\n' "$3" | sed 's/^/    /'
+		echo "  ..."
+	} | tee /dev/stderr  # stderr: meson prints it for a failed TAP test
+}
+# skip DESCRIPTION REASON: the next test, skipped
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 
 # A script's runs one per meson test, so that they run at once (the runs
 # wait on the kernel, not the CPU: one after the other, exec-zerowindow took
