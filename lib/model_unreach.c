@@ -69,7 +69,11 @@
  * right after the next tick); the next aligned timer then absorbs it and
  * its gap is shorter than on the grid, so (c)'s gap bands are widened to
  * the mechanism's conservative band (fold()); the decisions have margins
- * of several ticks.
+ * of several ticks.  A retransmission sent while handling an ICMP has a gap
+ * that is the difference of the two hosts' chains: the sender's lateness
+ * since the burst's first packet shortens it.  So the event also carries
+ * its time after that packet (tf_sched_event.from_*), which the router's
+ * timers alone decide.
  *
  * Files: (a) model_neigh.c, (b) model_icmp.c, (c) here.
  */
@@ -417,6 +421,8 @@ struct agg_ev {
 	uint64_t timer_j;
 	const char *rule;
 	int64_t at_lo, at_hi, gap_lo, gap_hi;
+	size_t from;           /* immediate: the burst's first packet */
+	int64_t from_lo, from_hi;
 };
 
 struct agg_b {
@@ -525,6 +531,17 @@ static int fold(tf_unreach *u, const struct sim *s, int64_t p)
 		}
 		minmax(&v->ev[i].at_lo, &v->ev[i].at_hi, lo, hi, first);
 		minmax(&v->ev[i].gap_lo, &v->ev[i].gap_hi, glo, ghi, first);
+		/* Sent while handling an ICMP: the router's timers from the
+		 * packet that started the resolution decide it (t0 anywhere
+		 * in its jiffy; a later packet on a tick). */
+		if (s->ev[i].immediate && s->ev[i].burst >= 0) {
+			size_t f = s->b[s->ev[i].burst].first;
+			int64_t span = s->ev[i].tick - s->ev[f].tick;
+
+			v->ev[i].from = f;
+			minmax(&v->ev[i].from_lo, &v->ev[i].from_hi, j2us(hz, f ? span : span - 1),
+			       j2us(hz, span), first);
+		}
 	}
 	for (size_t i = 0; i < s->n_b; i++) {
 		int64_t k = s->b[i].tick - p;
@@ -553,6 +570,16 @@ static int finish_variant(struct variant *v)
 
 		r = tfm_sched_push_us(v->sched, e->kind, e->timer_j, e->gap_lo, e->gap_hi, e->at_lo,
 		               e->at_hi, e->rule);
+		if (r >= 0 && e->immediate && e->burst >= 0) {
+			tf_sched_event *se = &v->sched->ev[i];
+
+			se->from = e->from;
+			se->from_timers = v->n_timers;
+			se->from_lo_us = e->from_lo;
+			se->from_hi_us = e->from_hi;
+			se->from_us = (e->from_lo + e->from_hi) / 2;
+			se->from_rule = tfm_R_NEIGH;
+		}
 	}
 	if (r < 0)
 		return r;

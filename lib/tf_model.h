@@ -74,6 +74,18 @@ typedef struct tf_sched_event {
 	int64_t    gap_us, gap_lo_us, gap_hi_us;
 	int64_t    at_us, at_lo_us, at_hi_us;
 	const char *rule;         /* short citation, e.g. "tcp_retransmit_timer(): rto<<1" */
+	/* An event whose moment another chain of timers sets, not the one
+	 * armed at the previous event: over IPv4 a retransmission sent
+	 * while the sender handles the router's ICMP (tcp_ld_RTO_revert()),
+	 * which the router's resolution timers time from the packet that
+	 * started it.  Its gap is then the difference of two chains; what
+	 * the kernel decides is its time after event `from`, `from_*_us`,
+	 * over `from_timers` timers.  from_timers 0: not such an event
+	 * (appended in ABI TCPFATE_0.2: the library allocates events). */
+	size_t     from;
+	unsigned   from_timers;
+	int64_t    from_us, from_lo_us, from_hi_us;
+	const char *from_rule;    /* what times it from `from` */
 } tf_sched_event;
 
 int  tf_model_new(tf_model **ret);

@@ -12,6 +12,10 @@
  * short when the kernel's clock was behind; with that lateness measured
  * (TF_TIMER_WORST_US, as the sentinel would) the short gap passes, without
  * it (gap_short_unmeasured, should_fail) it fails.
+ *
+ * A transmission another host's timers send (the router's ICMP, unreach_*):
+ * checked after the packet that started them, so the sender's lateness
+ * before it passes and a router chain shorter than its timers fails.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,6 +164,60 @@ TF_CASE(gap_first_short_unmeasured, .proves = "the same with no timer pending la
 {
 	setenv("TF_TIMER_LATE_AT_US", "0", 1);
 	first_short();
+}
+
+/*
+ * A retransmission the router's ICMP sends (tf_model_unreach(): IPv4, the
+ * kernel's neighbour defaults, tcp_retries2 5): #5 leaves while the sender
+ * handles the first burst, 3 resolution timers after #0.  `sender_ms`
+ * delays the sender's own expiries #1..#4 by that much in all (a stress
+ * run: a gap #5 26 ms short, no expiry before it late); `router_ms` moves
+ * #5 and everything after it.
+ */
+static void unreach_stamps(int64_t sender_ms, int64_t router_ms)
+{
+	_cleanup_(tf_model_freep) tf_model *m = NULL;
+	_cleanup_(tf_unreach_freep) tf_unreach *u = NULL;
+	tf_neigh_params p;
+	int64_t tx[TF_RUN_MAX_TX];
+	size_t burst = 0;
+	char v[32];
+
+	tf_must(tf_model_new(&m));
+	tf_must(tf_model_set_hz(m, tf_case_hz()));
+	tf_must(tf_model_set_rtt(m, 48, 24));
+	tf_must(tf_model_set_retries2(m, 5));
+	tf_neigh_params_init(&p);
+	p.hz = tf_case_hz();
+	tf_must(tf_model_unreach(m, &p, &u));
+	const tf_schedule *s = tf_unreach_schedule(u, 0);
+	size_t n = tf_schedule_giveup(s);
+	if (n > TF_RUN_MAX_TX || !tf_unreach_immediate(u, 0, 5, &burst) ||
+	    tf_schedule_event(s, 5)->from != 0)
+		tf_fail("the model's #5 is not the first burst's");
+	for (size_t i = 0; i < n; i++)
+		tx[i] = 1000 * MS + tf_schedule_event(s, i)->at_us * 1000 +
+		        (i >= 5 ? router_ms : i < 5 ? sender_ms * (int64_t)i / 4 : 0) * MS;
+	snprintf(v, sizeof v, "%lld", (long long)(tf_slack_us() + 40000));
+	setenv("TF_TIMER_WORST_US", v, 1);
+	setenv("TF_TIMER_LATE_AT_US", "0", 1);
+	tf_check_schedule("unreach", s, tx, n,
+	                  1000 * MS + (tf_schedule_event(s, n)->at_us + router_ms * 1000) * 1000 + 3 * MS);
+}
+
+TF_CASE(unreach_on_time, .proves = "the closed loop's own stamps: pass")
+{
+	unreach_stamps(0, 0);
+}
+
+TF_CASE(unreach_sender_late, .proves = "the sender's expiries 40 ms late in all before the ICMP sends #5: passes (its gap 40 ms short)")
+{
+	unreach_stamps(40, 0);
+}
+
+TF_CASE(unreach_router_early, .proves = "#5 40 ms before the router's timers can send it: fails")
+{
+	unreach_stamps(0, -40);
 }
 
 TF_CASE(replay_wrong_budget, .proves = "a wrong budget still fails (tcp_retries2 5 told, 3 run)")

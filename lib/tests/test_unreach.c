@@ -541,6 +541,19 @@ static void test_closed_defaults(void **state)
 	assert_true(tf_unreach_immediate(u, 0, 13, &burst));
 	assert_false(tf_unreach_immediate(u, 0, 17, NULL));
 	assert_false(tf_unreach_immediate(u, 0, 6, NULL));
+	/* what sends them: the router's 3 timers from the burst's first
+	 * packet (t0 anywhere in its jiffy; later ones on a tick) */
+	assert_int_equal(ev(s, 5)->from, 0);
+	assert_int_equal(ev(s, 5)->from_timers, 3);
+	assert_int_equal(ev(s, 5)->from_lo_us, 762 * J);
+	assert_int_equal(ev(s, 5)->from_hi_us, 770 * J);
+	assert_non_null(ev(s, 5)->from_rule);
+	const tf_neigh_burst *b1 = tf_unreach_burst(u, 0, 1);
+	assert_int_equal(ev(s, 9)->from, b1->first);
+	assert_int_equal(ev(s, 9)->from_timers, 3);
+	assert_int_equal(ev(s, 9)->from_lo_us, b1->at_lo_us - ev(s, b1->first)->at_lo_us);
+	assert_int_equal(ev(s, 9)->from_hi_us, b1->at_hi_us - ev(s, b1->first)->at_hi_us);
+	assert_int_equal(ev(s, 6)->from_timers, 0);
 	/* the 50-jiffy timer: 51 jiffies after the retransmission */
 	assert_int_equal(ev(s, 6)->timer_jiffies, 50);
 	assert_int_equal(ev(s, 6)->gap_lo_us, 51 * J);
