@@ -693,25 +693,31 @@ bool tf_expect_range(const char *what, int64_t measured, int64_t lo, int64_t hi)
 	return ok;
 }
 
-/* rq_us: this thread's measured run-queue wait over the interval, or -1. */
+/* rq_us: this thread's measured run-queue wait over the interval, or -1;
+ * timers: the kernel timers (a chain) that raise the moment, 0 for none. */
 static bool expect_app(const char *what, int64_t measured, const int64_t *expected, int64_t lo,
-                       int64_t hi, int64_t rq_us)
+                       int64_t hi, int64_t rq_us, unsigned timers)
 {
-	char qw[512], exp[64] = "", rq[64] = "";
-	int64_t s = tf_slack_us(), a = tf_case_wakeup_allowance_us() + (rq_us > 0 ? rq_us : 0);
+	char qw[512], exp[64] = "", rq[64] = "", tl[64] = "";
+	int64_t s = tf_slack_us(), w = tf_case_wakeup_allowance_us();
+	int64_t t = timers ? chain_allowance_us(timers) : 0, a = w + t + (rq_us > 0 ? rq_us : 0);
 	bool ok = measured >= lo - s && measured <= hi + s + a;
 
 	if (expected)
 		snprintf(exp, sizeof exp, "expected_ms: %.3f, ", ms(*expected));
 	if (rq_us >= 0)
 		snprintf(rq, sizeof rq, "run_queue_wait_ms: %.3f, ", ms(rq_us));
+	if (timers > 1)
+		snprintf(tl, sizeof tl, "timers: %u, timer_late_ms: %.3f, ", timers, ms(t));
+	else if (timers)
+		snprintf(tl, sizeof tl, "timer_late_ms: %.3f, ", ms(t));
 	recordf('C', "{what: \"%s\", side: application, %slo_ms: %.3f, hi_ms: %.3f, "
-	        "wakeup_allowance_ms: %.3f, %smeasured_ms: %.3f, ok: %s}", yq(what, qw, sizeof qw), exp,
-	        ms(lo - s), ms(hi + s + a), ms(tf_case_wakeup_allowance_us()), rq, ms(measured),
-	        ok ? "true" : "false");
+	        "wakeup_allowance_ms: %.3f, %s%smeasured_ms: %.3f, ok: %s}", yq(what, qw, sizeof qw), exp,
+	        ms(lo - s), ms(hi + s + a), ms(w), tl, rq, ms(measured), ok ? "true" : "false");
 	if (!ok) {
 		recordf('F', "%s (application side): expected within %.3f..%.3f ms (wake-up allowance "
-		        "%.3f ms), measured %.3f ms", what, ms(lo - s), ms(hi + s + a), ms(a), ms(measured));
+		        "%.3f ms, timer allowance %.3f ms), measured %.3f ms", what, ms(lo - s),
+		        ms(hi + s + a), ms(a - t), ms(t), ms(measured));
 		cur.soft_failed = true;
 	}
 	return ok;
@@ -719,12 +725,18 @@ static bool expect_app(const char *what, int64_t measured, const int64_t *expect
 
 bool tf_expect_app_time(const char *what, int64_t measured, int64_t expected, int64_t lo, int64_t hi)
 {
-	return expect_app(what, measured, &expected, lo, hi, -1);
+	return expect_app(what, measured, &expected, lo, hi, -1, 0);
 }
 
 bool tf_expect_app_range(const char *what, int64_t measured, int64_t lo, int64_t hi)
 {
-	return expect_app(what, measured, NULL, lo, hi, -1);
+	return expect_app(what, measured, NULL, lo, hi, -1, 0);
+}
+
+bool tf_expect_app_after_timers(const char *what, int64_t measured, int64_t expected, int64_t lo,
+                                int64_t hi, unsigned timers)
+{
+	return expect_app(what, measured, &expected, lo, hi, -1, timers ? timers : 1);
 }
 
 bool tf_expect_int(const char *what, long measured, long expected)
@@ -881,9 +893,9 @@ void tf_check_schedule(const char *what, const tf_schedule *s, const int64_t *tx
 			 * while it waited for the error, when it was measured */
 			if (n == want || other)
 				expect_app(label, (giveup_ns - tx_ns[n - 1]) / 1000, &e->gap_us,
-				           e->gap_lo_us, e->gap_hi_us, cur.wait_rq_us);
+				           e->gap_lo_us, e->gap_hi_us, cur.wait_rq_us, 1);
 			snprintf(label, sizeof label, "%s give-up after first transmission", what);
-			expect_app(label, (giveup_ns - tx_ns[0]) / 1000, &at, at_lo, at_hi, cur.wait_rq_us);
+			expect_app(label, (giveup_ns - tx_ns[0]) / 1000, &at, at_lo, at_hi, cur.wait_rq_us, 1);
 		}
 	}
 }

@@ -216,6 +216,14 @@ bool tf_expect_app_time(const char *what, int64_t measured_us, int64_t expected_
                         int64_t lo_us, int64_t hi_us);
 /* The same for a bound ("after the stall and before the next timer"). */
 bool tf_expect_app_range(const char *what, int64_t measured_us, int64_t lo_us, int64_t hi_us);
+/* A moment an application saw that a chain of `timers` kernel timers
+ * raised (a give-up: the last timer's callback sets the error, nothing
+ * goes on the wire): tf_expect_app_time(), whose high edge also gets
+ * tf_expect_timer_chain()'s allowance — each callback may run as late as
+ * the sentinel saw timers fire before anything can wake (named:
+ * timer_late_ms).  timers 0 counts as 1. */
+bool tf_expect_app_after_timers(const char *what, int64_t measured_us, int64_t expected_us,
+                                int64_t lo_us, int64_t hi_us, unsigned timers);
 /* Twice the worst wake-up latency of a timer measured in this case so far:
  * a process of the case's own priority sleeps on CLOCK_MONOTONIC every
  * 5 ms from the case's start and records how late it woke. */
@@ -257,8 +265,9 @@ int64_t tf_expect_timer_gap(const char *what, int64_t measured_us, int64_t expec
 /* The part of the worst lateness the timer sentinel (timer_sentinel.h)
  * measured from this case's first topology until now that the slack does not
  * already cover (worst - tf_slack_us(), >= 0); 0 when it cannot run here.
- * Never for an application-side check, a count, or a low edge but
- * tf_expect_timer_gap()'s (up to the measured lateness of the timer before). */
+ * Never for a count, an application-side check but one a timer raises
+ * (tf_expect_app_after_timers()), or a low edge but tf_expect_timer_gap()'s
+ * (up to the measured lateness of the timer before). */
 int64_t tf_case_timer_allowance_us(void);
 
 /* Soft check of a bound: measured in [lo, hi] µs (slack added), for rules

@@ -605,10 +605,11 @@ TF_CASE_F(cable, cable_rst_after_reconnect, .timeout_s = 60,
 	 * (application side); the transmissions are the kernel side */
 	tf_diag("rq_wait_us", "%lld  # this thread's run-queue wait while it waited for the error",
 	        (long long)rq_us);
-	tf_expect_app_time("give-up after the first RTO retransmission (budget .. budget + one model "
-	                   "interval) (+ this thread's run-queue wait)",
-	                   (t_err - t_rtx1) / 1000, (int64_t)budget_ms * 1000 + gv->gap_us / 2,
-	                   (int64_t)budget_ms * 1000, (int64_t)budget_ms * 1000 + gv->gap_hi_us + rq_us);
+	tf_expect_app_after_timers("give-up after the first RTO retransmission (budget .. budget + one "
+	                           "model interval) (+ this thread's run-queue wait)",
+	                           (t_err - t_rtx1) / 1000, (int64_t)budget_ms * 1000 + gv->gap_us / 2,
+	                           (int64_t)budget_ms * 1000,
+	                           (int64_t)budget_ms * 1000 + gv->gap_hi_us + rq_us, 1);
 	tf_expect_int("server transmissions later than the budget after the first RTO retransmission",
 	              (t_last - t_rtx1) / 1000 >= (int64_t)budget_ms * 1000 + tf_slack_us(), 0);
 	if (!f.rto_revert) {
@@ -778,8 +779,9 @@ TF_CASE_F(cable, cable_unplugged_client_gives_up, .timeout_s = 40,
 	        (long long)rq_us);
 	tf_expect_errno("client socket error (sk_err_soft ?: ETIMEDOUT)", err, want);
 	/* the give-up sends nothing: the application's wake-up on it */
-	tf_expect_app_time("give-up after the write (tcp_retries2 + 1 probe timers) (+ this thread's "
-	                   "run-queue wait)", (t_err - t_w) / 1000, b.mid_us, b.lo_us, b.hi_us + rq_us);
+	tf_expect_app_after_timers("give-up after the write (tcp_retries2 + 1 probe timers) (+ this "
+	                           "thread's run-queue wait)", (t_err - t_w) / 1000, b.mid_us, b.lo_us,
+	                           b.hi_us + rq_us, CLIENT_RETRIES2 + 1);
 	tf_expect_int("client socket after the give-up (sock_diag: -ENOENT = gone)",
 	              fate_state(self->client, &self->cf), -ENOENT);
 	fate_expect_state("server state (it heard nothing: sock_diag)", self->server, &self->sf,

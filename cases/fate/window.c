@@ -575,8 +575,8 @@ static void zw_unreachable(struct zw_fixture *c, const struct zw *zp)
 		 * error (application side); the probe gaps are the kernel side */
 		tf_diag("rq_wait_us", "%lld  # this thread's run-queue wait while it waited for the error",
 		        (long long)rq_us);
-		tf_expect_app_time("give-up after the last probe (+ this thread's run-queue wait)",
-		                   (t_err - pr[n - 1]) / 1000, b.mid_us, b.lo_us, b.hi_us + rq_us);
+		tf_expect_app_after_timers("give-up after the last probe (+ this thread's run-queue wait)",
+		                           (t_err - pr[n - 1]) / 1000, b.mid_us, b.lo_us, b.hi_us + rq_us, 1);
 	}
 
 	/* What the router said, and what the client made of it. */
@@ -707,8 +707,9 @@ static void zw_user_timeout(struct zw_fixture *c, bool unreachable)
 	/* application side: the abort sends nothing */
 	tf_diag("rq_wait_us", "%lld  # this thread's run-queue wait while it waited for the error",
 	        (long long)rq_us);
-	tf_expect_app_time("give-up after the first probe (TCP_USER_TIMEOUT) (+ this thread's run-queue "
-	                   "wait)", (t_err - pr[0]) / 1000, b.mid_us, b.lo_us, b.hi_us + rq_us);
+	tf_expect_app_after_timers("give-up after the first probe (TCP_USER_TIMEOUT) (+ this thread's "
+	                           "run-queue wait)", (t_err - pr[0]) / 1000, b.mid_us, b.lo_us,
+	                           b.hi_us + rq_us, 1);
 	tf_expect_errno("socket error", err, ETIMEDOUT);
 	long answers = (long)tf_capture_count_match(c->cap, &(tf_match){ .flow = &c->sf, .zero_win = true,
 	                                .after_ns = pr[0] });

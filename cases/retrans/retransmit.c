@@ -117,9 +117,9 @@ static void retrans(struct rx_fixture *self, const struct knobs *k)
 		/* the abort sends nothing: its moment is when the application
 		 * woke on the error (application side, with the measured
 		 * wake-up allowance); the gaps above are the kernel side */
-		tf_expect_app_time("error after the first RTO retransmission (TCP_USER_TIMEOUT)",
-		                   (run.err_ns - run.tx_ns[first_rto]) / 1000, ut + (j + wheel) / 2, ut,
-		                   ut + j + wheel);
+		tf_expect_app_after_timers("error after the first RTO retransmission (TCP_USER_TIMEOUT)",
+		                           (run.err_ns - run.tx_ns[first_rto]) / 1000, ut + (j + wheel) / 2,
+		                           ut, ut + j + wheel, 1);
 	}
 	tf_expect_errno("socket error", run.err, tf_schedule_errno(s));
 	tf_expect_int("FIN or RST on the wire", run.fin_rst, 0);

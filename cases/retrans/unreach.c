@@ -444,8 +444,12 @@ static void link_down(struct unreach_fixture *self, const struct unreach_variant
 		if (c->icmp >= 0 && c->immediate) {
 			snprintf(label, sizeof label, "%s #%zu after ICMP #%d (sent while handling it)",
 			         tf_tx_kind_name(e->kind), i, c->icmp + 1);
-			tf_expect_time(label, at - icmp_us[c->icmp], c->after_us, c->after_lo_us,
-			               c->after_hi_us);
+			if (i == gb)   /* a give-up the ICMP raised: the application's wake-up */
+				tf_expect_app_time(label, at - icmp_us[c->icmp], c->after_us,
+				                   c->after_lo_us, c->after_hi_us);
+			else
+				tf_expect_time(label, at - icmp_us[c->icmp], c->after_us, c->after_lo_us,
+				               c->after_hi_us);
 		} else {
 			if (c->icmp >= 0)
 				snprintf(label, sizeof label, "%s #%zu gap, sender model (timer re-armed "
@@ -453,9 +457,9 @@ static void link_down(struct unreach_fixture *self, const struct unreach_variant
 			else
 				snprintf(label, sizeof label, "%s #%zu gap, sender model",
 				         tf_tx_kind_name(e->kind), i);
-			if (i == gb)   /* the give-up: the application's wake-up */
-				tf_expect_app_time(label, at - tx_us[i - 1], e->gap_us, e->gap_lo_us,
-				                   e->gap_hi_us);
+			if (i == gb)   /* the give-up: its timer, then the application's wake-up */
+				tf_expect_app_after_timers(label, at - tx_us[i - 1], e->gap_us,
+				                           e->gap_lo_us, e->gap_hi_us, 1);
 			else
 				tf_expect_timer_time(label, at - tx_us[i - 1], e->gap_us, e->gap_lo_us,
 				               e->gap_hi_us);
@@ -473,9 +477,9 @@ static void link_down(struct unreach_fixture *self, const struct unreach_variant
 		int64_t b = (int64_t)budget_ms * 1000, rs = tx_us[first_rto];
 		/* the give-up sends nothing: the application's wake-up
 		 * (application side) */
-		tf_expect_app_time("give-up after retrans_stamp (budget .. budget + the last interval)",
-		                   (run.err_ns - t0) / 1000 - rs, b + gv->gap_us / 2, b,
-		                   b + gv->gap_hi_us);
+		tf_expect_app_after_timers("give-up after retrans_stamp (budget .. budget + the last "
+		                           "interval)", (run.err_ns - t0) / 1000 - rs, b + gv->gap_us / 2,
+		                           b, b + gv->gap_hi_us, 1);
 		tf_expect_int("transmissions a budget or more after retrans_stamp",
 		              tx_us[run.n_tx - 1] - rs >= b, 0);
 	}

@@ -13,6 +13,9 @@
  * (TF_TIMER_WORST_US, as the sentinel would) the short gap passes, without
  * it (gap_short_unmeasured, should_fail) it fails.
  *
+ * A give-up 250 ms late passes with a timer measured that late
+ * (giveup_after_late_timer), fails without (giveup_late_unmeasured).
+ *
  * A transmission another host's timers send (the router's ICMP, unreach_*):
  * checked after the packet that started them, so the sender's lateness
  * before it passes and a router chain shorter than its timers fails.
@@ -164,6 +167,33 @@ TF_CASE(gap_first_short_unmeasured, .proves = "the same with no timer pending la
 {
 	setenv("TF_TIMER_LATE_AT_US", "0", 1);
 	first_short();
+}
+
+/* The give-up 250 ms late: its timer's callback ran late
+ * (nothing on the wire; the application woke after it). */
+static void giveup_late(void)
+{
+	synth y;
+
+	synth_make(&y, 3);
+	y.giveup += 250 * MS;
+	tf_check_schedule("t", y.s, y.tx, y.n, y.giveup);
+	synth_free(&y);
+}
+
+TF_CASE(giveup_after_late_timer, .proves = "a give-up late by its timer's measured lateness: passes")
+{
+	char v[32];
+
+	snprintf(v, sizeof v, "%lld", (long long)(tf_slack_us() + 300000));
+	setenv("TF_TIMER_WORST_US", v, 1);
+	giveup_late();
+}
+
+TF_CASE(giveup_late_unmeasured, .proves = "the same with no timer lateness measured: fails")
+{
+	setenv("TF_TIMER_WORST_US", "0", 1);
+	giveup_late();
 }
 
 /*
