@@ -18,7 +18,9 @@
  *
  * A transmission another host's timers send (the router's ICMP, unreach_*):
  * checked after the packet that started them, so the sender's lateness
- * before it passes and a router chain shorter than its timers fails.
+ * before it passes and a router chain shorter than its timers fails; a
+ * chain started by a packet a late callback sent is short by that
+ * lateness, given back up to the measured timer lateness (unreach_burst_*).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,9 +204,10 @@ TF_CASE(giveup_late_unmeasured, .proves = "the same with no timer lateness measu
  * handles the first burst, 3 resolution timers after #0.  `sender_ms`
  * delays the sender's own expiries #1..#4 by that much in all (a stress
  * run: a gap #5 26 ms short, no expiry before it late); `router_ms` moves
- * #5 and everything after it.
+ * #5 and everything after it; `burst_ms` moves #5..#8 only: the router's
+ * timer that sent #5 late, the next burst (#9) back on its grid.
  */
-static void unreach_stamps(int64_t sender_ms, int64_t router_ms)
+static void unreach_stamps(int64_t sender_ms, int64_t router_ms, int64_t burst_ms)
 {
 	_cleanup_(tf_model_freep) tf_model *m = NULL;
 	_cleanup_(tf_unreach_freep) tf_unreach *u = NULL;
@@ -227,9 +230,11 @@ static void unreach_stamps(int64_t sender_ms, int64_t router_ms)
 		tf_fail("the model's #5 is not the first burst's");
 	for (size_t i = 0; i < n; i++)
 		tx[i] = 1000 * MS + tf_schedule_event(s, i)->at_us * 1000 +
-		        (i >= 5 ? router_ms : i < 5 ? sender_ms * (int64_t)i / 4 : 0) * MS;
-	snprintf(v, sizeof v, "%lld", (long long)(tf_slack_us() + 40000));
-	setenv("TF_TIMER_WORST_US", v, 1);
+		        (i >= 5 ? router_ms + (i < 9 ? burst_ms : 0) : sender_ms * (int64_t)i / 4) * MS;
+	if (!getenv("TF_TIMER_WORST_US")) {
+		snprintf(v, sizeof v, "%lld", (long long)(tf_slack_us() + 40000));
+		setenv("TF_TIMER_WORST_US", v, 1);
+	}
 	setenv("TF_TIMER_LATE_AT_US", "0", 1);
 	tf_check_schedule("unreach", s, tx, n,
 	                  1000 * MS + (tf_schedule_event(s, n)->at_us + router_ms * 1000) * 1000 + 3 * MS);
@@ -237,17 +242,28 @@ static void unreach_stamps(int64_t sender_ms, int64_t router_ms)
 
 TF_CASE(unreach_on_time, .proves = "the closed loop's own stamps: pass")
 {
-	unreach_stamps(0, 0);
+	unreach_stamps(0, 0, 0);
 }
 
 TF_CASE(unreach_sender_late, .proves = "the sender's expiries 40 ms late in all before the ICMP sends #5: passes (its gap 40 ms short)")
 {
-	unreach_stamps(40, 0);
+	unreach_stamps(40, 0, 0);
+}
+
+TF_CASE(unreach_burst_late, .proves = "the router's timer that sent #5 10 ms late, measured as late as that: #9 10 ms short after #5 passes")
+{
+	unreach_stamps(0, 0, 10);
+}
+
+TF_CASE(unreach_burst_late_unmeasured, .proves = "the same with no timer lateness measured: fails")
+{
+	setenv("TF_TIMER_WORST_US", "0", 1);
+	unreach_stamps(0, 0, 10);
 }
 
 TF_CASE(unreach_router_early, .proves = "#5 40 ms before the router's timers can send it: fails")
 {
-	unreach_stamps(0, -40);
+	unreach_stamps(0, -40, 0);
 }
 
 TF_CASE(replay_wrong_budget, .proves = "a wrong budget still fails (tcp_retries2 5 told, 3 run)")
