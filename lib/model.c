@@ -322,6 +322,29 @@ int tf_model_rttvar_replay(uint32_t rto_min_us, const uint32_t *mdev_us, size_t 
 	return 0;
 }
 
+/* tcp_rtt_estimator()'s srtt (identical in 6.1, 6.12 and 6.18): with
+ * srtt_us != 0, m -= srtt_us >> 3; srtt_us += m; then
+ * tp->srtt_us = max(1U, srtt_us); tcpi_rtt = srtt_us >> 3. */
+static uint32_t srtt_replay(uint32_t srtt8, const uint32_t *rtt_us, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int64_t m = (int64_t)rtt_us[i] - (srtt8 >> 3), v = (int64_t)srtt8 + m;
+
+		srtt8 = v < 1 ? 1 : v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+	}
+	return srtt8 >> 3;
+}
+
+int tf_model_srtt_replay(uint32_t srtt0_us, const uint32_t *rtt_us, size_t n, uint32_t *lo_us,
+                         uint32_t *hi_us)
+{
+	if (!rtt_us || !lo_us || !hi_us || n == 0 || srtt0_us == 0 || srtt0_us > UINT32_MAX >> 3)
+		return -EINVAL;
+	*lo_us = srtt_replay(srtt0_us << 3, rtt_us, n);
+	*hi_us = srtt_replay(srtt0_us << 3 | 7, rtt_us, n);
+	return 0;
+}
+
 int tf_model_set_rttvar_us(tf_model *m, uint32_t rttvar_us)
 {
 	if (!m)

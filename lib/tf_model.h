@@ -170,6 +170,13 @@ int tf_model_retries2_budget_ms(const tf_model *m, uint64_t *ms);
  * quarter of the difference.  -EINVAL for NULL or n == 0. */
 int tf_model_rttvar_replay(uint32_t rto_min_us, const uint32_t *mdev_us, size_t n,
                            uint32_t *rttvar_us);
+/* tcpi_rtt (tp->srtt_us >> 3) after RTT samples rtt_us[0..n) from
+ * tcpi_rtt srtt0_us (> 0: the connection has had its first sample): each
+ * sample m moves srtt (8 x scaled) by m - srtt / 8.  srtt0_us loses the
+ * low 3 bits of the scaled value, so the answer is a range [lo, hi].
+ * -EINVAL for NULL, n == 0 or srtt0_us == 0. */
+int tf_model_srtt_replay(uint32_t srtt0_us, const uint32_t *rtt_us, size_t n, uint32_t *lo_us,
+                         uint32_t *hi_us);
 /* Use this tp->rttvar_us (from tf_model_rttvar_replay()) for the RTO
  * instead of the steady-state choice max(4 x tcpi_rttvar, rto_min) of
  * tf_model_set_rtt(); 0 goes back to that choice. [0] */

@@ -411,6 +411,36 @@ static void round_trip(int cfd, int sfd)
 	}
 }
 
+/* The RTT samples the client's TCP took (tcp_ack_update_rtt(): from a
+ * segment's transmission to the first ACK that covers it), on its link:
+ * each data segment to the first packet back that acknowledges it.
+ * *n_data counts the data segments (a retransmitted one gives no sample:
+ * the premise is one each). */
+static size_t rtt_samples(tf_capture *cap, uint32_t *rtt_us, size_t max, size_t *n_data)
+{
+	size_t n = 0;
+
+	*n_data = 0;
+	tf_must(tf_capture_read(cap));
+	for (size_t i = 0; i < tf_capture_count(cap); i++) {
+		const tf_pkt *d = tf_capture_pkt(cap, i);
+
+		if (d->dport != DELAY_PORT || d->payload == 0)
+			continue;
+		++*n_data;
+		for (size_t j = i + 1; j < tf_capture_count(cap) && n < max; j++) {
+			const tf_pkt *a = tf_capture_pkt(cap, j);
+
+			if (a->sport == DELAY_PORT && (a->flags & TF_TCP_ACK) &&
+			    (int32_t)(a->ack - (d->seq + d->payload)) >= 0) {
+				rtt_us[n++] = (uint32_t)((a->ts_ns - d->ts_ns) / 1000);
+				break;
+			}
+		}
+	}
+	return n;
+}
+
 static long rto_jiffies(const struct tcp_info *ti)
 {
 	return (long)(((uint64_t)ti->tcpi_rto * tf_case_hz() + 999999) / 1000000);
@@ -447,12 +477,27 @@ static void netem_delay(struct imp_fixture *self, uint32_t delay_us, unsigned ro
 		round_trip(cfd, sfd);
 	tf_must(tf_tcp_info(cfd, &ti));
 
-	/* srtt after `rounds` samples m >= D, from srtt0: at least
-	 * D - (D - srtt0) (7/8)^rounds; at most D plus the path's own RTT,
-	 * which the slack covers. */
+	/* The kernel's samples are on the wire (each ACK held D by netem, then
+	 * however late the server's reply came: the server process's wake-up,
+	 * not a rule); srtt is tcp_rtt_estimator() over them.  The slack
+	 * covers the stack between the wire and the stamps. */
+	uint32_t rtt[64], lo, hi, below = 0;
+	size_t n_data, n = rtt_samples(cap, rtt, TF_ARRAY_SIZE(rtt), &n_data);
+	tf_expect_int("RTT samples on the client's link (one per round trip, none retransmitted)",
+	              (long)n, (long)rounds);
+	tf_expect_int("data segments from the client (none retransmitted)", (long)n_data, (long)rounds);
+	for (size_t i = 0; i < n; i++)
+		below += rtt[i] < delay_us;
+	tf_expect_int("RTT samples shorter than the delay (netem holds every reply D)", below, 0);
+	if (n == 0)
+		tf_fail("no RTT sample on the client's link");
+	tf_must(tf_model_srtt_replay(ti0.tcpi_rtt, rtt, n, &lo, &hi));
+	/* from the delay alone (every sample exactly D): for the report */
 	double left = pow(7.0 / 8.0, rounds) * ((double)delay_us - (double)ti0.tcpi_rtt);
-	tf_expect_range("smoothed RTT (tcpi_rtt) after the delay", ti.tcpi_rtt,
-	                (int64_t)delay_us - (int64_t)ceil(left), delay_us);
+	tf_diag("srtt_model_us", "%u..%u from the %zu samples on the wire (tcp_rtt_estimator()); "
+	        "%.0f if every sample were the delay", lo, hi, n, (double)delay_us - ceil(left));
+	tf_expect_range("smoothed RTT (tcpi_rtt) after the delay: tcp_rtt_estimator() over the samples "
+	                "on the wire", ti.tcpi_rtt, lo, hi);
 
 	m = tf_case_model(client);
 	tf_must(tf_model_set_rtt(m, ti.tcpi_rtt, ti.tcpi_rttvar));

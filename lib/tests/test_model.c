@@ -826,6 +826,33 @@ static void timer_band_levels(void **state)
 	assert_int_equal(tf_model_timer_band(250, 51, false, NULL, &hi), -EINVAL);
 }
 
+/* tcp_rtt_estimator()'s srtt: 7/8 of the old, 1/8 of the sample, on the
+ * 8 x scaled value whose low 3 bits tcpi_rtt drops. */
+static void srtt_replay(void **state)
+{
+	const uint32_t one[] = { 50000 }, twenty[20] = { [0 ... 19] = 50000 };
+	uint32_t lo = 0, hi = 0;
+
+	(void)state;
+	/* 8 x 100 = 800 (+7); + 50000 - 100 = 50700 (50707): >> 3 */
+	assert_int_equal(tf_model_srtt_replay(100, one, 1, &lo, &hi), 0);
+	assert_int_equal(lo, 6337);
+	assert_int_equal(hi, 6338);
+	/* 20 samples of D from ~0: D - D (7/8)^20 = 50000 - 3448 */
+	assert_int_equal(tf_model_srtt_replay(100, twenty, 20, &lo, &hi), 0);
+	assert_in_range(lo, 46500, 46700);
+	assert_in_range(hi, lo, lo + 1);
+	/* a sample below srtt pulls it down */
+	assert_int_equal(tf_model_srtt_replay(50000, one, 1, &lo, &hi), 0);
+	assert_int_equal(lo, 50000);
+	const uint32_t low[] = { 10000 };
+	assert_int_equal(tf_model_srtt_replay(50000, low, 1, &lo, &hi), 0);
+	assert_int_equal(lo, 45000);
+	assert_int_equal(tf_model_srtt_replay(0, one, 1, &lo, &hi), -EINVAL);
+	assert_int_equal(tf_model_srtt_replay(100, one, 0, &lo, &hi), -EINVAL);
+	assert_int_equal(tf_model_srtt_replay(100, NULL, 1, &lo, &hi), -EINVAL);
+}
+
 /* tcp_rtt_estimator(): the first sample sets rttvar_us = max(mdev, rto_min)
  * and leaves mdev_max_us = rttvar_us; every later sample (one per RTT)
  * raises rttvar_us to its mdev_us or decays it by a quarter of the gap
@@ -956,6 +983,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(timer_band_levels),
 		cmocka_unit_test(rttvar_replay),
+		cmocka_unit_test(srtt_replay),
 		cmocka_unit_test(binomial_band),
 		cmocka_unit_test(tbf_time),
 		cmocka_unit_test(tbf_departures),
