@@ -593,8 +593,9 @@ bool tf_expect_time(const char *what, int64_t measured, int64_t expected, int64_
 	return ok;
 }
 
-static bool expect_timer(const char *what, int64_t measured, int64_t expected, int64_t lo, int64_t hi,
-                         unsigned timers)
+/* side: the kernel's context that sets the moment (its YAML `side`). */
+static bool expect_late(const char *what, int64_t measured, int64_t expected, int64_t lo, int64_t hi,
+                        unsigned timers, const char *side)
 {
 	char qw[512], chain[32] = "";
 	int64_t s = tf_slack_us(), a = chain_allowance_us(timers);
@@ -604,9 +605,9 @@ static bool expect_timer(const char *what, int64_t measured, int64_t expected, i
 
 	if (timers > 1)
 		snprintf(chain, sizeof chain, "timers: %u, ", timers);
-	recordf('C', "{what: \"%s\", side: kernel timer, %sexpected_ms: %.3f, lo_ms: %.3f, hi_ms: %.3f, "
+	recordf('C', "{what: \"%s\", side: %s, %sexpected_ms: %.3f, lo_ms: %.3f, hi_ms: %.3f, "
 	        "timer_late_ms: %.3f, measured_ms: %.3f, error_ms: %+.3f, ok: %s%s}",
-	        yq(what, qw, sizeof qw), chain, ms(expected), ms(lo - s), ms(hi + s + a), ms(a), ms(measured),
+	        yq(what, qw, sizeof qw), side, chain, ms(expected), ms(lo - s), ms(hi + s + a), ms(a), ms(measured),
 	        ms(measured - expected), ok ? "true" : "false", wide ? ", wider_than_packetdrill: true" : "");
 	if (!ok) {
 		recordf('F', "%s: expected %.3f ms (tolerance %.3f..%.3f ms, timer allowance %.3f ms%s), "
@@ -617,9 +618,20 @@ static bool expect_timer(const char *what, int64_t measured, int64_t expected, i
 	return ok;
 }
 
+static bool expect_timer(const char *what, int64_t measured, int64_t expected, int64_t lo, int64_t hi,
+                         unsigned timers)
+{
+	return expect_late(what, measured, expected, lo, hi, timers, "kernel timer");
+}
+
 bool tf_expect_timer_time(const char *what, int64_t measured, int64_t expected, int64_t lo, int64_t hi)
 {
 	return expect_timer(what, measured, expected, lo, hi, 1);
+}
+
+bool tf_expect_answer_time(const char *what, int64_t measured, int64_t expected, int64_t lo, int64_t hi)
+{
+	return expect_late(what, measured, expected, lo, hi, 1, "kernel softirq");
 }
 
 bool tf_expect_timer_chain(const char *what, int64_t measured, int64_t expected, int64_t lo, int64_t hi,

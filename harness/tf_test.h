@@ -244,6 +244,18 @@ int64_t tf_case_rq_wait_ns(void);
  */
 bool tf_expect_timer_time(const char *what, int64_t measured_us, int64_t expected_us,
                           int64_t lo_us, int64_t hi_us);
+/*
+ * A moment the kernel sets while it processes a received packet (an answer
+ * sent at once, a retransmission from tcp_v4_err()), measured from that
+ * packet's capture stamp: the stamp is taken when the packet is queued
+ * (netdev_tstamp_prequeue), and its processing waits for the NET_RX
+ * softirq, deferred (ksoftirqd, a vCPU held off) as the timer softirq the
+ * sentinel watches is: tf_expect_time() whose high edge also gets the timer
+ * allowance (timer_late_ms, side: kernel softirq).  Not for a socket its
+ * owner held: that wait is the application's.
+ */
+bool tf_expect_answer_time(const char *what, int64_t measured_us, int64_t expected_us,
+                           int64_t lo_us, int64_t hi_us);
 /* The moment after a chain of `timers` kernel timers, each armed when the
  * one before fired (RTO expiries, neighbour solicitations): each may be as
  * late as the sentinel saw timers fire, and their lateness adds up, so the
@@ -267,7 +279,8 @@ int64_t tf_expect_timer_gap(const char *what, int64_t measured_us, int64_t expec
  * already cover (worst - tf_slack_us(), >= 0); 0 when it cannot run here.
  * Never for a count, an application-side check but one a timer raises
  * (tf_expect_app_after_timers()), or a low edge but tf_expect_timer_gap()'s
- * (up to the measured lateness of the timer before). */
+ * (up to the measured lateness of the timer before); on a high edge, for a
+ * timer or the softirq's processing of a packet (tf_expect_answer_time()). */
 int64_t tf_case_timer_allowance_us(void);
 
 /* Soft check of a bound: measured in [lo, hi] µs (slack added), for rules

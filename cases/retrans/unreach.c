@@ -454,8 +454,8 @@ static void link_down(struct unreach_fixture *self, const struct unreach_variant
 				tf_expect_app_time(label, at - icmp_us[c->icmp], c->after_us,
 				                   c->after_lo_us, c->after_hi_us);
 			else
-				tf_expect_time(label, at - icmp_us[c->icmp], c->after_us, c->after_lo_us,
-				               c->after_hi_us);
+				tf_expect_answer_time(label, at - icmp_us[c->icmp], c->after_us,
+				                      c->after_lo_us, c->after_hi_us);
 		} else {
 			if (c->icmp >= 0)
 				snprintf(label, sizeof label, "%s #%zu gap, sender model (timer re-armed "

@@ -490,7 +490,7 @@ static void expect_stall(conn *c, int round, const xopt *o)
 	 * (tcp_ack() -> tcp_data_snd_check()): a turnaround of this run. */
 	turnaround(c, "the header's ACK -> the body Nagle held (client link)", w.ack_rx, w.b_tx);
 	snprintf(what, sizeof what, "round %d: body leaves when the ACK arrives (client link)", round);
-	tf_expect_time(what, (w.b_tx - w.ack_rx) / 1000, 0, 0, 0);
+	tf_expect_answer_time(what, (w.b_tx - w.ack_rx) / 1000, 0, 0, 0);
 	/* Application side: what the seed's user sees is at least the stall
 	 * on the wire, and less than the next timer: the reply came before a
 	 * second delayed-ACK period could have passed (one stall, not two);
@@ -526,7 +526,7 @@ static void expect_no_stall(conn *c, int round, const xopt *o)
 	} else if (!o->nodelay) {
 		snprintf(what, sizeof what, "round %d: the server ACKs the header on arrival (server link)",
 		         round);
-		tf_expect_time(what, (w.ack_tx - w.a_rx) / 1000, 0, 0, 0);
+		tf_expect_answer_time(what, (w.ack_tx - w.a_rx) / 1000, 0, 0, 0);
 		turnaround(c, "the header -> its quick ACK (server link)", w.a_rx, w.ack_tx);
 	}
 	/* Kernel side, the body (client link): it leaves inside the syscall

@@ -13,6 +13,9 @@
  * (TF_TIMER_WORST_US, as the sentinel would) the short gap passes, without
  * it (gap_short_unmeasured, should_fail) it fails.
  *
+ * An at-once answer late by the measured softirq lateness passes
+ * (answer_after_late_softirq), fails without (answer_late_unmeasured).
+ *
  * A give-up 250 ms late passes with a timer measured that late
  * (giveup_after_late_timer), fails without (giveup_late_unmeasured).
  *
@@ -196,6 +199,23 @@ TF_CASE(giveup_late_unmeasured, .proves = "the same with no timer lateness measu
 {
 	setenv("TF_TIMER_WORST_US", "0", 1);
 	giveup_late();
+}
+
+/* An answer to a received packet 15 ms after its stamp (a TCG guest:
+ * 19 ms, its softirq as late as its timers). */
+TF_CASE(answer_after_late_softirq, .proves = "an at-once answer late by the measured softirq lateness: passes")
+{
+	char v[32];
+
+	snprintf(v, sizeof v, "%lld", (long long)(tf_slack_us() + 20000));
+	setenv("TF_TIMER_WORST_US", v, 1);
+	tf_expect_answer_time("answer", 15000 + tf_slack_us(), 0, 0, 0);
+}
+
+TF_CASE(answer_late_unmeasured, .proves = "the same with no lateness measured: fails")
+{
+	setenv("TF_TIMER_WORST_US", "0", 1);
+	tf_expect_answer_time("answer", 15000 + tf_slack_us(), 0, 0, 0);
 }
 
 /*
