@@ -60,6 +60,16 @@ static void synth_free(synth *y)
 	tf_model_free(y->m);
 }
 
+/* The sentinel's worst as the harness would have measured it: this much
+ * beyond the slack, or none (0: no lateness measured). */
+static void timer_worst(int64_t beyond_slack_us)
+{
+	char v[32];
+
+	snprintf(v, sizeof v, "%lld", beyond_slack_us ? (long long)(tf_slack_us() + beyond_slack_us) : 0LL);
+	setenv("TF_TIMER_WORST_US", v, 1);
+}
+
 static uint64_t budget_of(const synth *y)
 {
 	uint64_t ms = 0;
@@ -132,16 +142,13 @@ static void late_then_short(void)
 
 TF_CASE(gap_short_after_late, .proves = "a gap short by its predecessor's lateness, measured: passes")
 {
-	/* the sentinel's worst, stated: 40 ms beyond the slack */
-	char v[32];
-	snprintf(v, sizeof v, "%lld", (long long)(tf_slack_us() + 40000));
-	setenv("TF_TIMER_WORST_US", v, 1);
+	timer_worst(40000);
 	late_then_short();
 }
 
 TF_CASE(gap_short_unmeasured, .proves = "the same with no lateness measured: fails")
 {
-	setenv("TF_TIMER_WORST_US", "0", 1);
+	timer_worst(0);
 	late_then_short();
 }
 
@@ -150,14 +157,12 @@ TF_CASE(gap_short_unmeasured, .proves = "the same with no lateness measured: fai
 static void first_short(void)
 {
 	synth y;
-	char v[32];
 
 	synth_make(&y, 3);
 	for (size_t i = 1; i < y.n; i++)
 		y.tx[i] -= 13 * MS;
 	y.giveup -= 13 * MS;
-	snprintf(v, sizeof v, "%lld", (long long)(tf_slack_us() + 40000));
-	setenv("TF_TIMER_WORST_US", v, 1);
+	timer_worst(40000);
 	tf_check_schedule("t", y.s, y.tx, y.n, y.giveup);
 	synth_free(&y);
 }
@@ -188,16 +193,13 @@ static void giveup_late(void)
 
 TF_CASE(giveup_after_late_timer, .proves = "a give-up late by its timer's measured lateness: passes")
 {
-	char v[32];
-
-	snprintf(v, sizeof v, "%lld", (long long)(tf_slack_us() + 300000));
-	setenv("TF_TIMER_WORST_US", v, 1);
+	timer_worst(300000);
 	giveup_late();
 }
 
 TF_CASE(giveup_late_unmeasured, .proves = "the same with no timer lateness measured: fails")
 {
-	setenv("TF_TIMER_WORST_US", "0", 1);
+	timer_worst(0);
 	giveup_late();
 }
 
@@ -205,16 +207,13 @@ TF_CASE(giveup_late_unmeasured, .proves = "the same with no timer lateness measu
  * 19 ms, its softirq as late as its timers). */
 TF_CASE(answer_after_late_softirq, .proves = "an at-once answer late by the measured softirq lateness: passes")
 {
-	char v[32];
-
-	snprintf(v, sizeof v, "%lld", (long long)(tf_slack_us() + 20000));
-	setenv("TF_TIMER_WORST_US", v, 1);
+	timer_worst(20000);
 	tf_expect_answer_time("answer", 15000 + tf_slack_us(), 0, 0, 0);
 }
 
 TF_CASE(answer_late_unmeasured, .proves = "the same with no lateness measured: fails")
 {
-	setenv("TF_TIMER_WORST_US", "0", 1);
+	timer_worst(0);
 	tf_expect_answer_time("answer", 15000 + tf_slack_us(), 0, 0, 0);
 }
 
@@ -234,7 +233,6 @@ static void unreach_stamps(int64_t sender_ms, int64_t router_ms, int64_t burst_m
 	tf_neigh_params p;
 	int64_t tx[TF_RUN_MAX_TX];
 	size_t burst = 0;
-	char v[32];
 
 	tf_must(tf_model_new(&m));
 	tf_must(tf_model_set_hz(m, tf_case_hz()));
@@ -251,10 +249,8 @@ static void unreach_stamps(int64_t sender_ms, int64_t router_ms, int64_t burst_m
 	for (size_t i = 0; i < n; i++)
 		tx[i] = 1000 * MS + tf_schedule_event(s, i)->at_us * 1000 +
 		        (i >= 5 ? router_ms + (i < 9 ? burst_ms : 0) : sender_ms * (int64_t)i / 4) * MS;
-	if (!getenv("TF_TIMER_WORST_US")) {
-		snprintf(v, sizeof v, "%lld", (long long)(tf_slack_us() + 40000));
-		setenv("TF_TIMER_WORST_US", v, 1);
-	}
+	if (!getenv("TF_TIMER_WORST_US"))
+		timer_worst(40000);
 	setenv("TF_TIMER_LATE_AT_US", "0", 1);
 	tf_check_schedule("unreach", s, tx, n,
 	                  1000 * MS + (tf_schedule_event(s, n)->at_us + router_ms * 1000) * 1000 + 3 * MS);
@@ -277,7 +273,7 @@ TF_CASE(unreach_burst_late, .proves = "the router's timer that sent #5 10 ms lat
 
 TF_CASE(unreach_burst_late_unmeasured, .proves = "the same with no timer lateness measured: fails")
 {
-	setenv("TF_TIMER_WORST_US", "0", 1);
+	timer_worst(0);
 	unreach_stamps(0, 0, 10);
 }
 
