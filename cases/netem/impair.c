@@ -411,6 +411,68 @@ static void round_trip(int cfd, int sfd)
 	}
 }
 
+static long rto_jiffies(const struct tcp_info *ti)
+{
+	return (long)(((uint64_t)ti->tcpi_rto * tf_case_hz() + 999999) / 1000000);
+}
+
+/* mdev_us after each RTT sample, as TCP_INFO shows it: tcpi_rttvar =
+ * mdev_us >> 2, so mdev_us is within [4r, 4r + 3]. */
+#define MAX_ROUNDS 63
+typedef struct mdev_log {
+	uint32_t lo[MAX_ROUNDS + 1], hi[MAX_ROUNDS + 1];
+	size_t n;
+} mdev_log;
+
+static void mdev_add(mdev_log *l, int cfd, struct tcp_info *ti)
+{
+	if (l->n > MAX_ROUNDS)
+		tf_fail("more than %d rounds", MAX_ROUNDS);
+	tf_must(tf_tcp_info(cfd, ti));
+	l->lo[l->n] = 4 * ti->tcpi_rttvar;
+	l->hi[l->n] = 4 * ti->tcpi_rttvar + 3;
+	l->n++;
+}
+
+/*
+ * tcpi_rto against the model with rttvar_us as tcp_rtt_estimator() kept it
+ * over the samples (tf_model_rttvar_replay()), not its steady state: the
+ * samples vary (jitter; a server process replying late: a 6.1 guest had
+ * 75 jiffies where the steady state gives 73).  Leaves m with the
+ * replayed rttvar_us whose RTO is the kernel's, if either is, for the
+ * schedule; *rv_lo_out: the lower replay.
+ */
+static void check_rto_replayed(tf_model *m, const struct tcp_info *ti, uint32_t rto_min_us,
+                               const mdev_log *l, uint32_t *rv_lo_out, long *steady_j)
+{
+	uint32_t rv_lo, rv_hi;
+	long lo_j, hi_j, kernel_j = rto_jiffies(ti);
+
+	tf_must(tf_model_rttvar_replay(rto_min_us, l->lo, l->n, &rv_lo));
+	tf_must(tf_model_rttvar_replay(rto_min_us, l->hi, l->n, &rv_hi));
+	tf_must(tf_model_set_rtt(m, ti->tcpi_rtt, ti->tcpi_rttvar));
+	*steady_j = (long)tf_model_rto_jiffies(m);
+	tf_must(tf_model_set_rttvar_us(m, rv_lo));
+	lo_j = (long)tf_model_rto_jiffies(m);
+	/* srtt_us >> 3 drops up to 7/8 µs: one more µs at the top. */
+	tf_must(tf_model_set_rtt(m, ti->tcpi_rtt + 1, ti->tcpi_rttvar));
+	tf_must(tf_model_set_rttvar_us(m, rv_hi));
+	hi_j = (long)tf_model_rto_jiffies(m);
+	if (kernel_j != hi_j) {
+		tf_must(tf_model_set_rtt(m, ti->tcpi_rtt, ti->tcpi_rttvar));
+		tf_must(tf_model_set_rttvar_us(m, rv_lo));
+	}
+	tf_diag("rttvar_us", "kernel (replayed) %u..%u, steady-state model max(4 x tcpi_rttvar, "
+	        "rto_min) %u (RTO %ld jiffies)", rv_lo, rv_hi,
+	        4 * ti->tcpi_rttvar > rto_min_us ? 4 * ti->tcpi_rttvar : rto_min_us, *steady_j);
+	if (lo_j == hi_j)
+		tf_expect_int("RTO in jiffies: kernel (tcpi_rto) vs model (replayed rttvar)", kernel_j, lo_j);
+	else
+		expect_count("RTO in jiffies: kernel (tcpi_rto) vs model (replayed rttvar, rounding)",
+		             kernel_j, lo_j, hi_j, (lo_j + hi_j) / 2.0);
+	*rv_lo_out = rv_lo;
+}
+
 /* The RTT samples the client's TCP took (tcp_ack_update_rtt(): from a
  * segment's transmission to the first ACK that covers it), on its link:
  * each data segment to the first packet back that acknowledges it.
@@ -441,16 +503,12 @@ static size_t rtt_samples(tf_capture *cap, uint32_t *rtt_us, size_t max, size_t 
 	return n;
 }
 
-static long rto_jiffies(const struct tcp_info *ti)
-{
-	return (long)(((uint64_t)ti->tcpi_rto * tf_case_hz() + 999999) / 1000000);
-}
-
 /* netem delay D on the path server -> client (the router's eth0): every
- * RTT sample is D plus the veth path, so the smoothed RTT goes to D from
- * the handshake's sample as srtt += (m - srtt) / 8 (tcp_rtt_estimator()),
- * the RTO follows the model, and so does the whole retransmission
- * schedule once a blackhole cuts the path. */
+ * RTT sample is at least D (plus the server's reply time), so the smoothed
+ * RTT goes to D from the handshake's sample as srtt += (m - srtt) / 8
+ * (tcp_rtt_estimator(), replayed over the samples on the wire), the RTO
+ * follows the model with rttvar_us replayed too, and so does the whole
+ * retransmission schedule once a blackhole cuts the path. */
 static void netem_delay(struct imp_fixture *self, uint32_t delay_us, unsigned rounds, long retries2)
 {
 	tf_topo *t = self->t;
@@ -461,21 +519,27 @@ static void netem_delay(struct imp_fixture *self, uint32_t delay_us, unsigned ro
 	_cleanup_close_ int cfd = -1, sfd = -1;
 	tf_host *client = self->client;
 	struct tcp_info ti0, ti;
+	mdev_log ml = { .n = 0 };
+	uint32_t rv;
+	long steady_j, rto_min_us = 200000;   /* TCP_RTO_MIN; a sysctl from 6.11 */
 	tf_run run;
 
 	tf_must(tf_host_sysctl_set_int(client, "net.ipv4.tcp_retries2", retries2));
+	if (tf_host_sysctl_exists(client, "net.ipv4.tcp_rto_min_us"))
+		tf_must(tf_host_sysctl_get_int(client, "net.ipv4.tcp_rto_min_us", &rto_min_us));
 	/* Connected first: the handshake (and ARP or neighbour discovery) are
 	 * not delayed. */
 	tf_must(tf_tcp_pair(client, self->server, self->server_addr, DELAY_PORT, &cfd, &sfd));
-	tf_must(tf_tcp_info(cfd, &ti0));
+	mdev_add(&ml, cfd, &ti0);
 	tf_must(tf_netem_new(&ne));
 	tf_must(tf_netem_set_delay(ne, delay_us));
 	must_netem(tf_fault_netem(self->router, TF_IF_ROUTER_CLIENT, ne, &delay));
 	tf_capture *cap = tf_case_capture(client, TF_IF_CLIENT, "tcp port 12351", "client");
 
-	for (unsigned i = 0; i < rounds; i++)
+	for (unsigned i = 0; i < rounds; i++) {
 		round_trip(cfd, sfd);
-	tf_must(tf_tcp_info(cfd, &ti));
+		mdev_add(&ml, cfd, &ti);
+	}
 
 	/* The kernel's samples are on the wire (each ACK held D by netem, then
 	 * however late the server's reply came: the server process's wake-up,
@@ -500,9 +564,7 @@ static void netem_delay(struct imp_fixture *self, uint32_t delay_us, unsigned ro
 	                "on the wire", ti.tcpi_rtt, lo, hi);
 
 	m = tf_case_model(client);
-	tf_must(tf_model_set_rtt(m, ti.tcpi_rtt, ti.tcpi_rttvar));
-	tf_expect_int("RTO in jiffies: kernel (tcpi_rto) vs model", rto_jiffies(&ti),
-	              (long)tf_model_rto_jiffies(m));
+	check_rto_replayed(m, &ti, (uint32_t)rto_min_us, &ml, &rv, &steady_j);
 	tf_must(tf_model_retrans(m, &s));
 
 	tf_must(tf_fault_blackhole(self->router, tf_topo_cidr(t, TF_NODE_SERVER, self->family),
@@ -535,25 +597,19 @@ static void netem_jitter(struct imp_fixture *self, uint32_t delay_us, uint32_t j
 	_cleanup_(tf_netem_freep) tf_netem *ne = NULL;
 	_cleanup_(tf_model_freep) tf_model *m = NULL;
 	_cleanup_close_ int cfd = -1, sfd = -1;
-	_cleanup_free_ uint32_t *mlo = calloc(rounds + 1, sizeof *mlo);
-	_cleanup_free_ uint32_t *mhi = calloc(rounds + 1, sizeof *mhi);
 	tf_host *client = self->client;
 	const uint32_t rto_min_us = 10000;
 	struct tcp_info ti;
-	uint32_t rv_lo, rv_hi;
-	long lo_j, hi_j, steady_j;
+	mdev_log ml = { .n = 0 };
+	uint32_t rv_lo;
+	long steady_j;
 
-	if (!mlo || !mhi)
-		tf_fail("out of memory");
 	/* the family's default route, via the router's address on the link */
 	tf_must(tf_route_set_rto_min(client, "default",
 	                             tf_topo_addr(t, TF_NODE_ROUTER_CLIENT, self->family),
 	                             TF_IF_CLIENT, rto_min_us / 1000));
 	tf_must(tf_tcp_pair(client, self->server, self->server_addr, DELAY_PORT, &cfd, &sfd));
-	/* tcpi_rttvar = mdev_us >> 2: mdev_us is within [4r, 4r + 3]. */
-	tf_must(tf_tcp_info(cfd, &ti));
-	mlo[0] = 4 * ti.tcpi_rttvar;
-	mhi[0] = 4 * ti.tcpi_rttvar + 3;
+	mdev_add(&ml, cfd, &ti);
 	tf_must(tf_netem_new(&ne));
 	tf_must(tf_netem_set_delay(ne, delay_us));
 	tf_must(tf_netem_set_jitter(ne, jitter_us));
@@ -561,32 +617,12 @@ static void netem_jitter(struct imp_fixture *self, uint32_t delay_us, uint32_t j
 
 	for (unsigned i = 1; i <= rounds; i++) {
 		round_trip(cfd, sfd);
-		tf_must(tf_tcp_info(cfd, &ti));
-		mlo[i] = 4 * ti.tcpi_rttvar;
-		mhi[i] = 4 * ti.tcpi_rttvar + 3;
+		mdev_add(&ml, cfd, &ti);
 	}
-	tf_must(tf_model_rttvar_replay(rto_min_us, mlo, rounds + 1, &rv_lo));
-	tf_must(tf_model_rttvar_replay(rto_min_us, mhi, rounds + 1, &rv_hi));
 
 	m = tf_case_model(client);
 	tf_must(tf_model_set_rto_min_us(m, rto_min_us));  /* the route's locked metric wins */
-	tf_must(tf_model_set_rtt(m, ti.tcpi_rtt, ti.tcpi_rttvar));
-	steady_j = (long)tf_model_rto_jiffies(m);
-	tf_must(tf_model_set_rttvar_us(m, rv_lo));
-	lo_j = (long)tf_model_rto_jiffies(m);
-	/* srtt_us >> 3 drops up to 7/8 µs: one more µs at the top. */
-	tf_must(tf_model_set_rtt(m, ti.tcpi_rtt + 1, ti.tcpi_rttvar));
-	tf_must(tf_model_set_rttvar_us(m, rv_hi));
-	hi_j = (long)tf_model_rto_jiffies(m);
-
-	tf_diag("rttvar_us", "kernel (replayed) %u..%u, steady-state model max(4 x tcpi_rttvar, rto_min) %u",
-	        rv_lo, rv_hi, 4 * ti.tcpi_rttvar > rto_min_us ? 4 * ti.tcpi_rttvar : rto_min_us);
-	if (lo_j == hi_j)
-		tf_expect_int("RTO in jiffies: kernel (tcpi_rto) vs model (replayed rttvar)",
-		              rto_jiffies(&ti), lo_j);
-	else
-		expect_count("RTO in jiffies: kernel (tcpi_rto) vs model (replayed rttvar, rounding)",
-		             rto_jiffies(&ti), lo_j, hi_j, (lo_j + hi_j) / 2.0);
+	check_rto_replayed(m, &ti, rto_min_us, &ml, &rv_lo, &steady_j);
 	/* Jitter widens the variance past the 10 ms floor. */
 	char what[160];
 	snprintf(what, sizeof what, "rttvar_us %u above the %u us floor (jitter widens it); 1 = yes",
