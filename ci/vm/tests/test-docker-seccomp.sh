@@ -98,6 +98,9 @@ check() { # check NAME OUTPUT: the fallback ran the cases
 		ok "$name: $ran cases ran in the guest, none skipped for the sandbox"
 		grep -m1 "running in a" <<<"$out" | sed 's/^/# /'
 		grep -E '^[0-9]+ passed|^ *(Ok|Fail|Skipped):|^wall ' <<<"$out" | sed 's/^/# /'
+		# which failed, and why (tcpfate run's report: FAIL, then its failures)
+		awk '/^  FAIL  /{p=1; print; next} /^  (PASS|SKIP)  /||/^[^ ]/{p=0} p' <<<"$out" |
+			head -n 40 | sed 's/^/# /'
 		[[ -z ${3:-} ]] || echo "# guest boots: $(cat "$3"/*.log 2>/dev/null | grep -c '^tcpfate-vm: kernel: ')"
 	else
 		notok "$name: the cases ran through the VM fallback ($ran ran, $skipped skipped for the sandbox)" "$out"
