@@ -473,34 +473,63 @@ static void check_rto_replayed(tf_model *m, const struct tcp_info *ti, uint32_t 
 	*rv_lo_out = rv_lo;
 }
 
-/* The RTT samples the client's TCP took (tcp_ack_update_rtt(): from a
- * segment's transmission to the first ACK that covers it), on its link:
- * each data segment to the first packet back that acknowledges it.
- * *n_data counts the data segments (a retransmitted one gives no sample:
- * the premise is one each). */
-static size_t rtt_samples(tf_capture *cap, uint32_t *rtt_us, size_t max, size_t *n_data)
+/*
+ * The RTT samples the client's TCP took, per round, from its link: a data
+ * segment sent once gives tcp_ack_update_rtt() the time from its
+ * transmission to the first ACK that covers it, [lo, hi] = that on the
+ * wire.  One sent again (a loss probe: the server replied late) gives, by
+ * Karn's rule, the timestamp echo instead (tcp_rtt_tsopt_us(), whole ms),
+ * from whichever transmission the server's ts_recent held: lo from the
+ * last one - 1 ms, hi from the first + 1 ms.  *first_us: each round's ACK
+ * after the first transmission.  Returns the rounds with an ACK.
+ */
+static size_t rtt_samples(tf_capture *cap, uint32_t *lo_us, uint32_t *hi_us, int64_t *first_us,
+                          size_t max, size_t *n_retx)
 {
-	size_t n = 0;
+	int64_t t_first[64], t_last[64];
+	uint32_t end[64];
+	unsigned ntx[64];
+	size_t n = 0, got = 0;
 
-	*n_data = 0;
+	*n_retx = 0;
 	tf_must(tf_capture_read(cap));
 	for (size_t i = 0; i < tf_capture_count(cap); i++) {
 		const tf_pkt *d = tf_capture_pkt(cap, i);
+		size_t k = 0;
 
 		if (d->dport != DELAY_PORT || d->payload == 0)
 			continue;
-		++*n_data;
-		for (size_t j = i + 1; j < tf_capture_count(cap) && n < max; j++) {
+		while (k < n && end[k] != d->seq + d->payload)
+			k++;
+		if (k == n) {
+			if (n == max || n == TF_ARRAY_SIZE(end))
+				break;
+			end[n] = d->seq + d->payload;
+			t_first[n] = d->ts_ns;
+			ntx[n++] = 0;
+		}
+		t_last[k] = d->ts_ns;
+		ntx[k]++;
+	}
+	for (size_t k = 0; k < n; k++) {
+		for (size_t j = 0; j < tf_capture_count(cap); j++) {
 			const tf_pkt *a = tf_capture_pkt(cap, j);
 
-			if (a->sport == DELAY_PORT && (a->flags & TF_TCP_ACK) &&
-			    (int32_t)(a->ack - (d->seq + d->payload)) >= 0) {
-				rtt_us[n++] = (uint32_t)((a->ts_ns - d->ts_ns) / 1000);
-				break;
-			}
+			if (a->ts_ns <= t_first[k] || a->sport != DELAY_PORT || !(a->flags & TF_TCP_ACK) ||
+			    (int32_t)(a->ack - end[k]) < 0)
+				continue;
+			int64_t from_first = (a->ts_ns - t_first[k]) / 1000;
+			int64_t from_last = (a->ts_ns - t_last[k]) / 1000;
+			first_us[got] = from_first;
+			lo_us[got] = (uint32_t)(ntx[k] > 1 ? (from_last > 1001 ? from_last - 1000 : 1)
+			                                   : from_first);
+			hi_us[got] = (uint32_t)(ntx[k] > 1 ? from_first + 1000 : from_first);
+			*n_retx += ntx[k] > 1;
+			got++;
+			break;
 		}
 	}
-	return n;
+	return got;
 }
 
 /* netem delay D on the path server -> client (the router's eth0): every
@@ -545,17 +574,22 @@ static void netem_delay(struct imp_fixture *self, uint32_t delay_us, unsigned ro
 	 * however late the server's reply came: the server process's wake-up,
 	 * not a rule); srtt is tcp_rtt_estimator() over them.  The slack
 	 * covers the stack between the wire and the stamps. */
-	uint32_t rtt[64], lo, hi, below = 0;
-	size_t n_data, n = rtt_samples(cap, rtt, TF_ARRAY_SIZE(rtt), &n_data);
-	tf_expect_int("RTT samples on the client's link (one per round trip, none retransmitted)",
-	              (long)n, (long)rounds);
-	tf_expect_int("data segments from the client (none retransmitted)", (long)n_data, (long)rounds);
+	uint32_t slo[64], shi[64], lo, hi, lo2, hi2, below = 0;
+	int64_t first[64];
+	size_t n_retx, n = rtt_samples(cap, slo, shi, first, TF_ARRAY_SIZE(slo), &n_retx);
+	tf_expect_int("rounds with an ACK on the client's link (one RTT sample each)", (long)n,
+	              (long)rounds);
+	tf_diag("rounds_sent_again", "%zu  # a loss probe before the late reply: the kernel's "
+	        "sample is the timestamp echo's (tcp_rtt_tsopt_us(), whole ms)", n_retx);
 	for (size_t i = 0; i < n; i++)
-		below += rtt[i] < delay_us;
-	tf_expect_int("RTT samples shorter than the delay (netem holds every reply D)", below, 0);
+		below += first[i] < delay_us;
+	tf_expect_int("rounds acknowledged sooner than the delay after their data (netem holds every "
+	              "reply D)", below, 0);
 	if (n == 0)
 		tf_fail("no RTT sample on the client's link");
-	tf_must(tf_model_srtt_replay(ti0.tcpi_rtt, rtt, n, &lo, &hi));
+	/* srtt rises with each sample: the low samples' low end, the high ones' high end */
+	tf_must(tf_model_srtt_replay(ti0.tcpi_rtt, slo, n, &lo, &hi2));
+	tf_must(tf_model_srtt_replay(ti0.tcpi_rtt, shi, n, &lo2, &hi));
 	/* from the delay alone (every sample exactly D): for the report */
 	double left = pow(7.0 / 8.0, rounds) * ((double)delay_us - (double)ti0.tcpi_rtt);
 	tf_diag("srtt_model_us", "%u..%u from the %zu samples on the wire (tcp_rtt_estimator()); "
