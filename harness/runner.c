@@ -659,16 +659,11 @@ static int64_t expect_chain_back(const char *what, int64_t measured, int64_t exp
 	return measured - expected;
 }
 
-static int64_t expect_gap_back(const char *what, int64_t measured, int64_t expected, int64_t lo,
-                               int64_t hi, int64_t behind_us, const char *why)
-{
-	return expect_chain_back(what, measured, expected, lo, hi, 1, behind_us, why);
-}
-
 int64_t tf_expect_timer_gap(const char *what, int64_t measured, int64_t expected, int64_t lo,
                             int64_t hi, int64_t prev_late)
 {
-	return expect_gap_back(what, measured, expected, lo, hi, prev_late, "the expiry before it late");
+	return expect_chain_back(what, measured, expected, lo, hi, 1, prev_late,
+	                         "the expiry before it late");
 }
 
 /* How far the kernel's timers were behind at a capture stamp (CLOCK_REALTIME):
@@ -864,9 +859,9 @@ void tf_check_schedule(const char *what, const tf_schedule *s, const int64_t *tx
 		 * timers pending at that moment (a CI run: 13 ms short beside
 		 * a 96 ms stall) */
 		else if (i == 1)
-			prev_late = expect_gap_back(label, gap, e->gap_us, e->gap_lo_us, e->gap_hi_us,
-			                            case_timer_behind_us(tx_ns[0]),
-			                            "the kernel's timers behind when it was armed");
+			prev_late = expect_chain_back(label, gap, e->gap_us, e->gap_lo_us, e->gap_hi_us, 1,
+			                              case_timer_behind_us(tx_ns[0]),
+			                              "the kernel's timers behind when it was armed");
 		else
 			prev_late = tf_expect_timer_gap(label, gap, e->gap_us, e->gap_lo_us, e->gap_hi_us,
 			                                prev_late);

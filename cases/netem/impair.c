@@ -440,10 +440,10 @@ static void mdev_add(mdev_log *l, int cfd, struct tcp_info *ti)
  * samples vary (jitter; a server process replying late: a 6.1 guest had
  * 75 jiffies where the steady state gives 73).  Leaves m with the
  * replayed rttvar_us whose RTO is the kernel's, if either is, for the
- * schedule; *rv_lo_out: the lower replay.
+ * schedule.  Returns the lower replay; *steady_j: the steady state's RTO.
  */
-static void check_rto_replayed(tf_model *m, const struct tcp_info *ti, uint32_t rto_min_us,
-                               const mdev_log *l, uint32_t *rv_lo_out, long *steady_j)
+static uint32_t check_rto_replayed(tf_model *m, const struct tcp_info *ti, uint32_t rto_min_us,
+                                   const mdev_log *l, long *steady_j)
 {
 	uint32_t rv_lo, rv_hi;
 	long lo_j, hi_j, kernel_j = rto_jiffies(ti);
@@ -470,7 +470,7 @@ static void check_rto_replayed(tf_model *m, const struct tcp_info *ti, uint32_t 
 	else
 		expect_count("RTO in jiffies: kernel (tcpi_rto) vs model (replayed rttvar, rounding)",
 		             kernel_j, lo_j, hi_j, (lo_j + hi_j) / 2.0);
-	*rv_lo_out = rv_lo;
+	return rv_lo;
 }
 
 /*
@@ -483,12 +483,12 @@ static void check_rto_replayed(tf_model *m, const struct tcp_info *ti, uint32_t 
  * last one - 1 ms, hi from the first + 1 ms.  *first_us: each round's ACK
  * after the first transmission.  Returns the rounds with an ACK.
  */
-static size_t rtt_samples(tf_capture *cap, uint32_t *lo_us, uint32_t *hi_us, int64_t *first_us,
-                          size_t max, size_t *n_retx)
+static size_t rtt_samples(tf_capture *cap, uint32_t lo_us[MAX_ROUNDS], uint32_t hi_us[MAX_ROUNDS],
+                          int64_t first_us[MAX_ROUNDS], size_t *n_retx)
 {
-	int64_t t_first[64], t_last[64];
-	uint32_t end[64];
-	unsigned ntx[64];
+	int64_t t_first[MAX_ROUNDS], t_last[MAX_ROUNDS];
+	uint32_t end[MAX_ROUNDS];
+	unsigned ntx[MAX_ROUNDS];
 	size_t n = 0, got = 0;
 
 	*n_retx = 0;
@@ -502,7 +502,7 @@ static size_t rtt_samples(tf_capture *cap, uint32_t *lo_us, uint32_t *hi_us, int
 		while (k < n && end[k] != d->seq + d->payload)
 			k++;
 		if (k == n) {
-			if (n == max || n == TF_ARRAY_SIZE(end))
+			if (n == MAX_ROUNDS)
 				break;
 			end[n] = d->seq + d->payload;
 			t_first[n] = d->ts_ns;
@@ -549,7 +549,6 @@ static void netem_delay(struct imp_fixture *self, uint32_t delay_us, unsigned ro
 	tf_host *client = self->client;
 	struct tcp_info ti0, ti;
 	mdev_log ml = { .n = 0 };
-	uint32_t rv;
 	long steady_j, rto_min_us = 200000;   /* TCP_RTO_MIN; a sysctl from 6.11 */
 	tf_run run;
 
@@ -574,9 +573,9 @@ static void netem_delay(struct imp_fixture *self, uint32_t delay_us, unsigned ro
 	 * however late the server's reply came: the server process's wake-up,
 	 * not a rule); srtt is tcp_rtt_estimator() over them.  The slack
 	 * covers the stack between the wire and the stamps. */
-	uint32_t slo[64], shi[64], lo, hi, lo2, hi2, below = 0;
-	int64_t first[64];
-	size_t n_retx, n = rtt_samples(cap, slo, shi, first, TF_ARRAY_SIZE(slo), &n_retx);
+	uint32_t slo[MAX_ROUNDS], shi[MAX_ROUNDS], lo, hi, lo2, hi2, below = 0;
+	int64_t first[MAX_ROUNDS];
+	size_t n_retx, n = rtt_samples(cap, slo, shi, first, &n_retx);
 	tf_expect_int("rounds with an ACK on the client's link (one RTT sample each)", (long)n,
 	              (long)rounds);
 	tf_diag("rounds_sent_again", "%zu  # a loss probe before the late reply: the kernel's "
@@ -598,7 +597,7 @@ static void netem_delay(struct imp_fixture *self, uint32_t delay_us, unsigned ro
 	                "on the wire", ti.tcpi_rtt, lo, hi);
 
 	m = tf_case_model(client);
-	check_rto_replayed(m, &ti, (uint32_t)rto_min_us, &ml, &rv, &steady_j);
+	check_rto_replayed(m, &ti, (uint32_t)rto_min_us, &ml, &steady_j);
 	tf_must(tf_model_retrans(m, &s));
 
 	tf_must(tf_fault_blackhole(self->router, tf_topo_cidr(t, TF_NODE_SERVER, self->family),
@@ -635,7 +634,6 @@ static void netem_jitter(struct imp_fixture *self, uint32_t delay_us, uint32_t j
 	const uint32_t rto_min_us = 10000;
 	struct tcp_info ti;
 	mdev_log ml = { .n = 0 };
-	uint32_t rv_lo;
 	long steady_j;
 
 	/* the family's default route, via the router's address on the link */
@@ -656,7 +654,7 @@ static void netem_jitter(struct imp_fixture *self, uint32_t delay_us, uint32_t j
 
 	m = tf_case_model(client);
 	tf_must(tf_model_set_rto_min_us(m, rto_min_us));  /* the route's locked metric wins */
-	check_rto_replayed(m, &ti, rto_min_us, &ml, &rv_lo, &steady_j);
+	uint32_t rv_lo = check_rto_replayed(m, &ti, rto_min_us, &ml, &steady_j);
 	/* Jitter widens the variance past the 10 ms floor. */
 	char what[160];
 	snprintf(what, sizeof what, "rttvar_us %u above the %u us floor (jitter widens it); 1 = yes",
