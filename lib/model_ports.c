@@ -85,6 +85,44 @@ int64_t tf_model_tw_reuse_at_ns(int64_t entry_mono_ns, long delay_ms)
 	return (entry_mono_ns / 1000000000 + 1) * 1000000000;
 }
 
+/*
+ * ktime_get_seconds() is tk->ktime_sec (kernel/time/timekeeping.c): the
+ * CLOCK_MONOTONIC second as of the last timekeeping update,
+ * tk_update_ktime_data() from the tick's timekeeping_advance(), which
+ * accumulates whole ticks (the remainder, under a jiffy, waits for the
+ * next).  So it trails the clock by less than 2 jiffies plus however late
+ * a tick runs.  Both reads of tcp_twsk_unique()'s rule before 6.14 trail
+ * so: the stamp taken with the last FIN (tcp_timewait_state_process(),
+ * tcp_store_ts_recent()) and the second compared at connect().
+ */
+int64_t tf_model_ktime_sec_lag_ns(unsigned hz, int64_t tick_late_ns)
+{
+	if (hz < 100 || hz > 1000 || tick_late_ns < 0)
+		return -EINVAL;
+	return 2 * (int64_t)(NSEC_PER_SEC / hz) + tick_late_ns;
+}
+
+int64_t tf_model_tw_reuse_earliest_ns(int64_t entry_lo_mono_ns, long delay_ms, int64_t lag_ns)
+{
+	if (delay_ms >= 0 || lag_ns <= 0)
+		return tf_model_tw_reuse_at_ns(entry_lo_mono_ns, delay_ms);
+	/* a stamp read up to lag_ns late names that earlier second */
+	return tf_model_tw_reuse_at_ns(entry_lo_mono_ns - lag_ns, delay_ms);
+}
+
+/*
+ * tcp_timewait_state_process(), TIME-WAIT proper: a segment at exactly
+ * tw_rcv_nxt carrying RST kills the socket (inet_twsk_deschedule_put())
+ * unless net.ipv4.tcp_rfc1337 is set: TIME-WAIT assassination, RFC 1337.
+ * The port is free at once and connect() takes it fresh, with a new ISN.
+ * A closed peer's reset (tcp_v4_send_reset()) has no timestamp option, so
+ * PAWS cannot reject it.
+ */
+bool tf_model_tw_rst_kills(int rfc1337, uint32_t rst_seq, uint32_t tw_rcv_nxt)
+{
+	return rfc1337 == 0 && rst_seq == tw_rcv_nxt;
+}
+
 uint32_t tf_model_tw_reuse_isn(uint32_t tw_snd_nxt)
 {
 	uint32_t seq = tw_snd_nxt + 65535 + 2;

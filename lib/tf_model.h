@@ -462,6 +462,23 @@ int tf_model_port_rate(unsigned ports, unsigned hz, double *lo_per_s, double *hi
  * time_after32(ktime_get_seconds(), tw_ts_recent_stamp), entry_mono_ns =
  * the last timestamped segment: the next second boundary. */
 int64_t tf_model_tw_reuse_at_ns(int64_t entry_mono_ns, long delay_ms);
+/* How far ktime_get_seconds() (tk->ktime_sec, set by the tick's
+ * timekeeping update) may trail CLOCK_MONOTONIC: under 2 jiffies plus
+ * tick_late_ns, how late a tick runs (the caller's measure).  -EINVAL for
+ * an HZ outside 100..1000 or a negative lateness. */
+int64_t tf_model_ktime_sec_lag_ns(unsigned hz, int64_t tick_late_ns);
+/* The earliest moment tcp_twsk_unique() may take the 4-tuple over, the
+ * last timestamped segment seen at entry_lo_mono_ns or later.  6.14+
+ * (delay_ms >= 0): tf_model_tw_reuse_at_ns(), tcp_clock_ms() reads the
+ * clock itself.  Before: the stamp is ktime_get_seconds(), which may
+ * still name the second before if the segment came within lag_ns
+ * (tf_model_ktime_sec_lag_ns()) after a boundary. */
+int64_t tf_model_tw_reuse_earliest_ns(int64_t entry_lo_mono_ns, long delay_ms, int64_t lag_ns);
+/* tcp_timewait_state_process(): whether an RST with sequence number
+ * rst_seq kills a TIME-WAIT socket expecting tw_rcv_nxt (TIME-WAIT
+ * assassination): at exactly tw_rcv_nxt, unless net.ipv4.tcp_rfc1337.
+ * Its port is then free: connect() takes it fresh, not over. */
+bool tf_model_tw_rst_kills(int rfc1337, uint32_t rst_seq, uint32_t tw_rcv_nxt);
 /* The ISN tcp_twsk_unique() gives the new connection: tw_snd_nxt + 65535
  * + 2, 0 becoming 1. */
 uint32_t tf_model_tw_reuse_isn(uint32_t tw_snd_nxt);

@@ -360,11 +360,34 @@ typedef struct reuse {
 	int cfd, sfd;
 	unsigned tw;            /* index in tws */
 	int64_t entry;          /* that socket's TIME-WAIT entry then (final ACK), MONOTONIC */
+	int64_t entry_lo;       /* ... and its server's FIN */
 	int64_t thr_lo, thr;    /* that socket's reuse threshold (model), MONOTONIC, from
-	                         * its entry's earliest and latest moment */
+	                         * its entry's earliest moment (less the clock's lag,
+	                         * tf_model_tw_reuse_earliest_ns()) and latest */
 	int64_t in, out;        /* the successful connect() */
 	int64_t refused_in;     /* entry of the last refused connect() before it, -1: none */
+	bool killed;            /* an RST had killed that TIME-WAIT socket: taken fresh */
 } reuse;
+
+/* TIME-WAIT assassination: an RST of the server's at the TIME-WAIT socket's
+ * rcv_nxt, between its server's FIN and `until` (realtime) — a loaded
+ * guest's server answered the socket's duplicate ACK (its own delayed ACK,
+ * overtaken by its FIN, re-ACKed) so, and connect() found the port free. */
+static bool tw_killed(const tf_capture *cap, const stall_closed *cl, int64_t until, int rfc1337)
+{
+	tf_flow down = tf_flow_reverse(cl->up);
+
+	for (size_t i = cl->from; i < tf_capture_count(cap); i++) {
+		const tf_pkt *p = tf_capture_pkt(cap, i);
+
+		if (p->ts_ns > until)
+			break;
+		if (stall_pkt_in(p, &down) && (p->flags & TF_TCP_RST) && p->ts_ns >= cl->server_fin_ns &&
+		    tf_model_tw_rst_kills(rfc1337, p->seq, cl->server_fin + 1))
+			return true;
+	}
+	return false;
+}
 
 /*
  * tcp_tw_reuse = 1: connect() may take over a TIME-WAIT 4-tuple once
@@ -411,15 +434,17 @@ static void tw_reuse(world *w, long reuse_sysctl)
 	unsigned n, taken_n = 0, passes = 1;
 	long delay_ms = -1, v;
 	int64_t off, thr, deadline, last_refused_in = -1, worst_refusal = INT64_MIN;
-	int64_t worst_success = INT64_MAX;
+	int64_t worst_success = INT64_MAX, worst_success_lo = 0;
 	int64_t min_refused = INT64_MAX, min_ok = INT64_MAX;   /* connect() durations */
-	unsigned fails = 0, other_errors = 0, isn_ok = 0;
+	unsigned fails = 0, other_errors = 0, isn_ok = 0, killed = 0, fresh = 0;
+	long rfc1337 = 0;
 	long tight = -1;
 
 	if (reuse_sysctl >= 0)
 		tf_must(tf_host_sysctl_set_int(w->client, "net.ipv4.tcp_tw_reuse", reuse_sysctl));
 	tf_must(tf_host_sysctl_get_int(w->client, "net.ipv4.tcp_tw_reuse", &v));
 	tf_diag("tcp_tw_reuse", "%ld", v);
+	tf_must(tf_host_sysctl_get_int(w->client, "net.ipv4.tcp_rfc1337", &rfc1337));
 	/* tcp_twsk_unique()'s gate for this family's TIME-WAIT sockets: the
 	 * IPv6 ones are judged by their IPv6 addresses (::1, ::ffff:127/104) */
 	int gate = tf_model_tw_reuse_enabled((int)v, w->family, w->client_addr, w->server_addr, false);
@@ -555,15 +580,12 @@ static void tw_reuse(world *w, long reuse_sysctl)
 		taken_n++;
 		g->entry = tws[g->tw].entry_mono_ns;
 		g->thr = tf_model_tw_reuse_at_ns(tws[g->tw].entry_mono_ns, delay_ms);
-		g->thr_lo = tf_model_tw_reuse_at_ns(tws[g->tw].entry_lo_mono_ns, delay_ms);
+		g->entry_lo = tws[g->tw].entry_lo_mono_ns;
+		g->thr_lo = tf_model_tw_reuse_at_ns(g->entry_lo, delay_ms);   /* lag: below */
 		g->in = in;
 		g->out = out;
 		g->refused_in = last_refused_in;
 		last_refused_in = -1;
-		/* success: the check came before `out`, the threshold had
-		 * passed; it is no earlier than the one from the FIN's stamp */
-		if (out - g->thr_lo < worst_success)
-			worst_success = out - g->thr_lo;
 		/* wire: the reincarnation's SYN carries tw_snd_nxt + 65537 */
 		/* (waited for: a guest's capture can lag the connect()) */
 		long si;
@@ -577,12 +599,20 @@ static void tw_reuse(world *w, long reuse_sysctl)
 		}
 		if (si < 0)
 			tf_fail("no SYN of the reincarnation on the wire (port %u)", f.sport);
-		isn_ok += tf_capture_pkt(w->cap, (size_t)si)->seq ==
-		          tf_model_tw_reuse_isn(tws[g->tw].closed.client_fin + 1);
+		const tf_pkt *syn = tf_capture_pkt(w->cap, (size_t)si);
+		bool isn_tw = syn->seq == tf_model_tw_reuse_isn(tws[g->tw].closed.client_fin + 1);
+		g->killed = tw_killed(w->cap, &tws[g->tw].closed, syn->ts_ns, (int)rfc1337);
+		if (g->killed) {
+			killed++;
+			fresh += !isn_tw;
+		} else {
+			isn_ok += isn_tw;
+		}
 		if (ngot == 1)
 			stall_expect_state("the 4-tuple is an established connection again",
 			                   stall_diag(w->client, &f), TCP_ESTABLISHED);
-		if (g->refused_in >= 0 && g->out - g->refused_in <= tw_bracket_ns(min_refused, min_ok)) {
+		if (!g->killed && g->refused_in >= 0 &&
+		    g->out - g->refused_in <= tw_bracket_ns(min_refused, min_ok)) {
 			tight = (long)(ngot - 1);
 			break;
 		}
@@ -634,15 +664,50 @@ static void tw_reuse(world *w, long reuse_sysctl)
 	tf_diag("thresholds_probed", "%zu  # in %u pass(es) over the TIME_WAIT sockets", ngot, passes);
 	tf_expect_int("refusals other than EADDRNOTAVAIL", other_errors, 0);
 	/* Before 6.14 the clock is ktime_get_seconds(), which the timekeeping
-	 * tick advances: the second's boundary is a tick (they are multiples of
-	 * TICK_NSEC, tick_init_jiffy_update()), handled as late as a timer is
-	 * (a TCG guest: milliseconds).  The refusals' high edge gets the timer
-	 * allowance measured in the run; 6.14's tcp_clock_ms() reads the clock
-	 * itself and gets none. */
-	const int64_t tick_late = delay_ms < 0 ? tf_case_timer_allowance_us() * 1000 : 0;
+	 * tick advances: it trails CLOCK_MONOTONIC by 2 jiffies and the tick's
+	 * lateness (tf_model_ktime_sec_lag_ns(); a timer is late by the slack
+	 * plus the timer allowance measured in this run; a TCG guest: tens of
+	 * ms).  Both its reads trail: at connect() a refusal may come that
+	 * much after a threshold (the refusals' high edge), and the FIN's
+	 * stamp may name the second before when the FIN came that soon after
+	 * a boundary (each threshold's low edge: a 6.12 guest reused a port
+	 * 0.87 s before the next second after its FIN).  6.14's tcp_clock_ms()
+	 * reads the clock itself and gets none. */
+	int64_t lag = 0, tick_late = 0;
+	if (delay_ms < 0) {
+		lag = tf_model_ktime_sec_lag_ns(w->hz, (tf_slack_us() + tf_case_timer_allowance_us()) * 1000);
+		tf_must(lag < 0 ? (int)lag : 0);
+		tick_late = lag - tf_slack_us() * 1000;   /* the checks add the slack */
+		tf_diag("ktime_sec_lag_us", "%lld  # ktime_get_seconds() may trail the clock this much: "
+		        "2 jiffies + slack_us + timer_allowance_us", (long long)(lag / 1000));
+	}
+	unsigned early_second = 0;
+	char early[256] = "";
+	size_t eo = 0;
+	for (size_t k = 0; k < ngot; k++) {
+		int64_t next = tf_model_tw_reuse_at_ns(got[k].entry_lo, delay_ms);
+		got[k].thr_lo = tf_model_tw_reuse_earliest_ns(got[k].entry_lo, delay_ms, lag);
+		if (got[k].killed)
+			continue;   /* no takeover: its port was free */
+		early_second += got[k].thr_lo != next;
+		/* taken before the second after its FIN: the stamp named the
+		 * one before (the FIN's ms into its second, evidence for the lag) */
+		if (got[k].out < next && eo + 16 < sizeof early)
+			eo += (size_t)snprintf(early + eo, sizeof early - eo, "%s%.3f", eo ? " " : "",
+			                       (got[k].entry_lo % 1000000000LL) / 1e6);
+		/* success: the check came before `out`, the threshold had
+		 * passed; it is no earlier than the one from the FIN's stamp */
+		if (got[k].out - got[k].thr_lo < worst_success) {
+			worst_success = got[k].out - got[k].thr_lo;
+			worst_success_lo = got[k].entry_lo;
+		}
+	}
 	if (delay_ms < 0)
-		tf_diag("tick_allowance_us", "%lld  # the timer allowance: ktime_get_seconds() moves at a tick",
-		        (long long)(tick_late / 1000));
+		tf_diag("fin_near_second", "%u  # TIME-WAIT sockets whose FIN came within ktime_sec_lag_us "
+		        "after a second's boundary: either second may be their stamp", early_second);
+	if (eo)
+		tf_diag("taken_in_fin_second", "\"%s\"  # taken before the second after their FIN: the "
+		        "FIN's ms into its second (within ktime_sec_lag_us if the stamp trailed)", early);
 	/* Bounds a correct kernel meets whatever the scheduling (slack for the
 	 * wire-to-tcp_clock_ms() conversion): no refusal entered after the
 	 * earliest threshold, no success returned before its threshold. */
@@ -662,14 +727,24 @@ static void tw_reuse(world *w, long reuse_sysctl)
 		}
 		return;
 	}
-	if (ngot == 0)
-		tf_fail("connect() never reused a TIME_WAIT port within 500 ms of the threshold");
+	if (ngot == killed)
+		tf_fail("connect() never reused a TIME_WAIT port within 500 ms of the threshold%s",
+		        killed ? " (RSTs killed the ones it took)" : "");
+	tf_diag("earliest_success_fin_ms", "%.3f  # its FIN, ms into CLOCK_MONOTONIC's second",
+	        (worst_success_lo % 1000000000LL) / 1e6);
 	tf_expect_range("earliest successful connect() return, relative to the threshold of the "
 	                "TIME_WAIT socket it took, from its server's FIN (kernel accepted only after it)",
 	                worst_success / 1000,
 	                0, worst_success > bracket ? worst_success / 1000 : bracket / 1000);
 	tf_expect_int("reincarnations' SYN sequence = old connection's snd_nxt + 65535 + 2 "
-	              "(tcp_twsk_unique())", (long)isn_ok, (long)ngot);
+	              "(tcp_twsk_unique())", (long)isn_ok, (long)(ngot - killed));
+	if (killed) {
+		tf_diag("tw_assassinated", "%u  # TIME-WAIT sockets an RST at their rcv_nxt killed "
+		        "(tcp_rfc1337 %ld): their ports were taken fresh, left out of the thresholds",
+		        killed, rfc1337);
+		tf_expect_int("connections on a port whose TIME-WAIT socket an RST killed: a fresh ISN, "
+		              "not a takeover", (long)fresh, (long)killed);
+	}
 	/* No bracket that narrow (a loaded host, a TCG guest: this process was
 	 * off the CPU around every threshold): the narrowest one, if it is
 	 * within the bracket plus twice the worst wake-up latency measured in
@@ -679,7 +754,7 @@ static void tw_reuse(world *w, long reuse_sysctl)
 	if (tight < 0) {
 		const int64_t loaded = bracket + tf_case_wakeup_allowance_us() * 1000;
 		for (size_t k = 0; k < ngot; k++)
-			if (got[k].refused_in >= 0 &&
+			if (!got[k].killed && got[k].refused_in >= 0 &&
 			    (tight < 0 || got[k].out - got[k].refused_in <
 			                      got[tight].out - got[tight].refused_in))
 				tight = (long)k;

@@ -470,7 +470,25 @@ static void ports_rules(void **state)
 	assert_int_equal(tf_model_tw_reuse_at_ns(1234000000, 0), 1235000000LL);
 	/* before 6.14: the next second */
 	assert_int_equal(tf_model_tw_reuse_at_ns(1234567891, -1), 2000000000LL);
+	/* ktime_get_seconds() trails by 2 jiffies + the tick's lateness: a
+	 * FIN 10 ms past a boundary may carry the second before (a 6.12 TCG
+	 * guest reused a port 0.87 s before the next-second threshold) */
+	assert_int_equal(tf_model_ktime_sec_lag_ns(250, 12000000), 20000000LL);
+	assert_int_equal(tf_model_ktime_sec_lag_ns(1000, 0), 2000000LL);
+	assert_int_equal(tf_model_ktime_sec_lag_ns(99, 0), -EINVAL);
+	assert_int_equal(tf_model_ktime_sec_lag_ns(250, -1), -EINVAL);
+	assert_int_equal(tf_model_tw_reuse_earliest_ns(2010000000LL, -1, 20000000), 2000000000LL);
+	assert_int_equal(tf_model_tw_reuse_earliest_ns(2030000000LL, -1, 20000000), 3000000000LL);
+	assert_int_equal(tf_model_tw_reuse_earliest_ns(2010000000LL, -1, 0), 3000000000LL);
+	/* 6.14+: tcp_clock_ms() reads the clock, no lag */
+	assert_int_equal(tf_model_tw_reuse_earliest_ns(2010000000LL, 100, 20000000), 2111000000LL);
 	assert_int_equal(tf_model_tw_reuse_isn(1000), 1000 + 65537);
+	/* TIME-WAIT assassination: a 6.1 guest's server answered the TIME-WAIT
+	 * socket's duplicate ACK with an RST at tw_rcv_nxt, and the port was
+	 * free 5 ms later */
+	assert_true(tf_model_tw_rst_kills(0, 3399118793u, 3399118793u));
+	assert_false(tf_model_tw_rst_kills(1, 3399118793u, 3399118793u));
+	assert_false(tf_model_tw_rst_kills(0, 3399118792u, 3399118793u));
 	assert_int_equal(tf_model_tw_reuse_isn(0xfffeffffu), 1);  /* 0 becomes 1 */
 	assert_int_equal(tf_model_tw_reuse_isn(0xffffffffu), 65536);
 }
