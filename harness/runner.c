@@ -655,18 +655,22 @@ bool tf_expect_timer_chain(const char *what, int64_t measured, int64_t expected,
  * kernel's clock (jiffies) was `behind_us` behind: it is short by as much
  * once the clock catches up.  The low edge gives that back, at most one
  * timer's allowance, and says why. */
-static int64_t expect_chain_back(const char *what, int64_t measured, int64_t expected, int64_t lo,
-                                 int64_t hi, unsigned timers, int64_t behind_us, const char *why)
+static bool expect_back(const char *what, int64_t measured, int64_t expected, int64_t lo, int64_t hi,
+                        unsigned timers, int64_t behind_us, const char *why)
 {
 	int64_t cap = tf_case_timer_allowance_us(), back = behind_us < cap ? behind_us : cap;
 	char label[512];
 
-	if (back > 0) {
-		snprintf(label, sizeof label, "%s (low edge -%.3f ms: %s)", what, back / 1e3, why);
-		expect_timer(label, measured, expected, lo - back, hi, timers);
-	} else {
-		expect_timer(what, measured, expected, lo, hi, timers);
-	}
+	if (back <= 0)
+		return expect_timer(what, measured, expected, lo, hi, timers);
+	snprintf(label, sizeof label, "%s (low edge -%.3f ms: %s)", what, back / 1e3, why);
+	return expect_timer(label, measured, expected, lo - back, hi, timers);
+}
+
+static int64_t expect_chain_back(const char *what, int64_t measured, int64_t expected, int64_t lo,
+                                 int64_t hi, unsigned timers, int64_t behind_us, const char *why)
+{
+	expect_back(what, measured, expected, lo, hi, timers, behind_us, why);
 	return measured - expected;
 }
 
@@ -693,6 +697,13 @@ static int64_t case_timer_behind_us(int64_t real_ns)
 		return 0;
 	case_timer_stats(&st);   /* its samples up to now */
 	return (tf_timer_sentinel_late_at(tf_runner.timers, real_ns) + 999) / 1000;
+}
+
+bool tf_expect_timer_armed(const char *what, int64_t measured, int64_t expected, int64_t lo, int64_t hi,
+                           int64_t armed_real_ns)
+{
+	return expect_back(what, measured, expected, lo, hi, 1, case_timer_behind_us(armed_real_ns),
+	                   "the kernel's timers behind when it was armed");
 }
 
 bool tf_expect_range(const char *what, int64_t measured, int64_t lo, int64_t hi)

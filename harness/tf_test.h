@@ -274,12 +274,22 @@ bool tf_expect_timer_chain(const char *what, int64_t measured_us, int64_t expect
  * expected), the next call's prev_late_us; 0 for the first gap. */
 int64_t tf_expect_timer_gap(const char *what, int64_t measured_us, int64_t expected_us,
                             int64_t lo_us, int64_t hi_us, int64_t prev_late_us);
+/* A kernel timer armed at armed_real_ns (CLOCK_REALTIME, the capture's
+ * clock: inside a syscall, say), checked from there: tf_expect_timer_time(),
+ * the low edge giving back how far the kernel's clock (jiffies) was behind
+ * at that moment (the timer sentinel's timers pending then), up to
+ * tf_case_timer_allowance_us(): the timer counts from that stale clock and
+ * fires early by as much (a 6.12 guest: a zero-window probe 20 ms early
+ * after the send() that armed it). */
+bool tf_expect_timer_armed(const char *what, int64_t measured_us, int64_t expected_us,
+                           int64_t lo_us, int64_t hi_us, int64_t armed_real_ns);
 /* The part of the worst lateness the timer sentinel (timer_sentinel.h)
  * measured from this case's first topology until now that the slack does not
  * already cover (worst - tf_slack_us(), >= 0); 0 when it cannot run here.
  * Never for a count, an application-side check but one a timer raises
  * (tf_expect_app_after_timers()), or a low edge but tf_expect_timer_gap()'s
- * (up to the measured lateness of the timer before); on a high edge, for a
+ * (up to the measured lateness of the timer before) and
+ * tf_expect_timer_armed()'s; on a high edge, for a
  * timer or the softirq's processing of a packet (tf_expect_answer_time()). */
 int64_t tf_case_timer_allowance_us(void);
 

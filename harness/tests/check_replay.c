@@ -13,6 +13,10 @@
  * (TF_TIMER_WORST_US, as the sentinel would) the short gap passes, without
  * it (gap_short_unmeasured, should_fail) it fails.
  *
+ * A timer armed in a syscall while the kernel's clock was behind fires
+ * early by as much: given back (armed_while_behind), not without the lag
+ * (armed_early_unmeasured).
+ *
  * An at-once answer late by the measured softirq lateness passes
  * (answer_after_late_softirq), fails without (answer_late_unmeasured).
  *
@@ -218,6 +222,33 @@ TF_CASE(answer_late_unmeasured, .proves = "the same with no lateness measured: f
 {
 	timer_worst(0);
 	tf_expect_answer_time("answer", 15000 + tf_slack_us(), 0, 0, 0);
+}
+
+/* A timer armed inside a syscall while the kernel's clock was `behind_us`
+ * behind fires early by as much (a 6.12 guest: zero-window probe #1 20 ms
+ * early after the send() that armed it): 55 jiffies, 5 ms below the low
+ * edge, the sentinel's timers 30 ms late at worst. */
+static void armed_early(long behind_us)
+{
+	char v[32];
+	tf_band b;
+
+	timer_worst(30000);
+	snprintf(v, sizeof v, "%ld", behind_us);
+	setenv("TF_TIMER_LATE_AT_US", v, 1);
+	tf_must(tf_model_band(tf_case_hz(), 55, false, &b));
+	tf_expect_timer_armed("probe #1 after the send() that armed it", b.lo_us - tf_slack_us() - 5000,
+	                      b.mid_us, b.lo_us, b.hi_us, 1000 * MS);
+}
+
+TF_CASE(armed_while_behind, .proves = "a timer early by the clock's measured lag when armed: passes")
+{
+	armed_early(20000);
+}
+
+TF_CASE(armed_early_unmeasured, .proves = "the same with the clock on time then: fails")
+{
+	armed_early(0);
 }
 
 /*
