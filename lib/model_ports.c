@@ -104,10 +104,10 @@ int64_t tf_model_ktime_sec_lag_ns(unsigned hz, int64_t tick_late_ns)
 
 int64_t tf_model_tw_reuse_earliest_ns(int64_t entry_lo_mono_ns, long delay_ms, int64_t lag_ns)
 {
-	if (delay_ms >= 0 || lag_ns <= 0)
-		return tf_model_tw_reuse_at_ns(entry_lo_mono_ns, delay_ms);
 	/* a stamp read up to lag_ns late names that earlier second */
-	return tf_model_tw_reuse_at_ns(entry_lo_mono_ns - lag_ns, delay_ms);
+	bool trails = delay_ms < 0 && lag_ns > 0;
+
+	return tf_model_tw_reuse_at_ns(entry_lo_mono_ns - (trails ? lag_ns : 0), delay_ms);
 }
 
 /*

@@ -580,8 +580,7 @@ static void tw_reuse(world *w, long reuse_sysctl)
 		taken_n++;
 		g->entry = tws[g->tw].entry_mono_ns;
 		g->thr = tf_model_tw_reuse_at_ns(tws[g->tw].entry_mono_ns, delay_ms);
-		g->entry_lo = tws[g->tw].entry_lo_mono_ns;
-		g->thr_lo = tf_model_tw_reuse_at_ns(g->entry_lo, delay_ms);   /* lag: below */
+		g->entry_lo = tws[g->tw].entry_lo_mono_ns;   /* thr_lo: after probing, with the lag */
 		g->in = in;
 		g->out = out;
 		g->refused_in = last_refused_in;
